@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "nvmebench_native",
+      "sources": [
+        "native/addon.c",
+        "native/worker.c",
+        "native/histogram.c",
+        "native/verify.c",
+        "native/uring.c",
+        "native/engine_psync.c",
+        "native/engine_aio.c",
+        "native/engine_uring.c",
+        "native/engine_pt.c",
+        "native/engine_ioctl.c",
+        "native/nvme.c"
+      ],
+      "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "libraries": ["-lpthread"]
+    }
+  ]
+}

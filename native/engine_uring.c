@@ -1,0 +1,163 @@
+/*
+ * uring and uring-poll: io_uring read/write on a block device or file, with
+ * interrupt completions or IORING_SETUP_IOPOLL. Also the ring plumbing the
+ * passthrough engine reuses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "uring_engine.h"
+
+int uring_engine_init(struct worker *w, unsigned ring_flags)
+{
+	const struct job *job = &w->run->job;
+	struct uring_engine *ue = calloc(1, sizeof(*ue));
+	struct iovec *iovs;
+	unsigned i;
+
+	if (!ue)
+		return -1;
+	w->priv = ue;
+	ue->ring.fd = -1;
+	ue->iopoll = ring_flags & IORING_SETUP_IOPOLL;
+	ue->sqpoll = job->sqpoll;
+	ue->fixed_bufs = job->fixed_bufs;
+	ue->reg_files = job->reg_files;
+	if (worker_open_target(w) < 0)
+		return -1;
+	if (ue->sqpoll)
+		ring_flags |= IORING_SETUP_SQPOLL;
+	if (uring_init(&ue->ring, w->depth, ring_flags, -1) < 0) {
+		int err = errno;
+
+		snprintf(w->errmsg, sizeof(w->errmsg), "io_uring_setup(%u%s%s%s) failed: %s", w->depth,
+			 ring_flags & IORING_SETUP_IOPOLL ? ", IOPOLL" : "",
+			 ring_flags & IORING_SETUP_SQPOLL ? ", SQPOLL" : "",
+			 ring_flags & IORING_SETUP_SQE128 ? ", SQE128|CQE32" : "", strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (ue->fixed_bufs) {
+		iovs = calloc(w->depth, sizeof(*iovs));
+		if (!iovs)
+			return -1;
+		for (i = 0; i < w->depth; i++) {
+			iovs[i].iov_base = w->ios[i].buf;
+			iovs[i].iov_len = w->block_size;
+		}
+		if (uring_register_buffers(&ue->ring, iovs, w->depth) < 0) {
+			int err = errno;
+
+			snprintf(w->errmsg, sizeof(w->errmsg), "registering %u fixed buffers failed: %s%s", w->depth,
+				 strerror(err), err == ENOMEM ? " (raise the memlock limit: ulimit -l)" : "");
+			free(iovs);
+			errno = err;
+			return -1;
+		}
+		free(iovs);
+	}
+	if (ue->reg_files && uring_register_files(&ue->ring, &w->fd, 1) < 0) {
+		snprintf(w->errmsg, sizeof(w->errmsg), "registering the file failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete)
+{
+	struct uring_engine *ue = w->priv;
+	struct uring *ring = &ue->ring;
+	unsigned flags = 0;
+	int ret;
+
+	uring_flush_sq(ring);
+	if (ue->sqpoll) {
+		/* The SQ thread takes what we published; wake it only when it sleeps. */
+		if (uring_sq_needs_wakeup(ring)) {
+			uring_enter(ring, 0, 0, IORING_ENTER_SQ_WAKEUP);
+			counter_add(&w->submit_calls, 1);
+		}
+		counter_add(&w->submitted, ue->pending);
+		ue->pending = 0;
+		if (!min_complete && !ue->iopoll)
+			return 0;
+		ret = uring_enter(ring, 0, min_complete, IORING_ENTER_GETEVENTS);
+		if (ret < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
+			return -1;
+		return 0;
+	}
+	if (min_complete || ue->iopoll)
+		flags |= IORING_ENTER_GETEVENTS;
+	if (!ue->pending && !flags)
+		return 0;
+	ret = uring_enter(ring, ue->pending, min_complete, flags);
+	counter_add(&w->submit_calls, 1);
+	if (ret < 0) {
+		/* Out of resources or interrupted: reap, then try again. */
+		if (errno == EAGAIN || errno == EBUSY || errno == EINTR)
+			return 0;
+		return -1;
+	}
+	counter_add(&w->submitted, (uint64_t)ret);
+	ue->pending -= (unsigned)ret;
+	return 0;
+}
+
+void uring_engine_exit(struct worker *w)
+{
+	struct uring_engine *ue = w->priv;
+
+	if (ue) {
+		if (ue->ring.fd >= 0)
+			uring_exit(&ue->ring);
+		free(ue);
+		w->priv = NULL;
+	}
+	worker_close_target(w);
+}
+
+static int uring_block_init(struct worker *w)
+{
+	unsigned flags = w->run->job.engine == ENGINE_URING_POLL ? IORING_SETUP_IOPOLL : 0;
+
+	return uring_engine_init(w, flags);
+}
+
+static int uring_block_queue(struct worker *w, struct io_unit *io)
+{
+	struct uring_engine *ue = w->priv;
+	struct io_uring_sqe *sqe = uring_get_sqe(&ue->ring);
+
+	if (!sqe) {
+		snprintf(w->errmsg, sizeof(w->errmsg), "submission queue full");
+		errno = EBUSY;
+		return -1;
+	}
+	if (ue->fixed_bufs) {
+		sqe->opcode = io->is_write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
+		sqe->buf_index = io->index;
+	} else {
+		sqe->opcode = io->is_write ? IORING_OP_WRITE : IORING_OP_READ;
+	}
+	sqe->addr = (uint64_t)(uintptr_t)io->buf;
+	sqe->len = io->len;
+	sqe->off = io->offset;
+	uring_engine_prep(ue, w, sqe, io);
+	return 0;
+}
+
+static int uring_block_reap(struct worker *w, unsigned min_complete)
+{
+	return uring_engine_reap(w, false);
+}
+
+const struct engine_ops uring_ops = {
+	.name = "uring",
+	.init = uring_block_init,
+	.queue = uring_block_queue,
+	.commit = uring_engine_commit,
+	.reap = uring_block_reap,
+	.exit = uring_engine_exit,
+};

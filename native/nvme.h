@@ -1,0 +1,58 @@
+/* NVMe command helpers: opcodes, status names, admin Identify over ioctl. */
+#ifndef NVMEBENCH_NVME_H
+#define NVMEBENCH_NVME_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+enum nvme_io_opcode {
+	NVME_CMD_FLUSH = 0x00,
+	NVME_CMD_WRITE = 0x01,
+	NVME_CMD_READ = 0x02,
+	NVME_CMD_COMPARE = 0x05,
+	NVME_CMD_WRITE_ZEROES = 0x08,
+	NVME_CMD_DSM = 0x09,
+	NVME_CMD_VERIFY = 0x0c,
+	NVME_CMD_COPY = 0x19,
+	NVME_CMD_ZONE_APPEND = 0x7d,
+};
+
+enum nvme_admin_opcode {
+	NVME_ADMIN_GET_LOG_PAGE = 0x02,
+	NVME_ADMIN_IDENTIFY = 0x06,
+};
+
+struct nvme_ns_info {
+	uint32_t nsid;
+	uint64_t nsze;
+	uint64_t ncap;
+	uint64_t nuse;
+	uint32_t lba_size;
+	uint32_t meta_size;
+	int extended_meta;
+	unsigned lba_format;
+	unsigned nlbaf;
+	unsigned dps;
+};
+
+struct nvme_ctrl_info {
+	char model[41];
+	char serial[21];
+	char firmware[9];
+	uint16_t vid;
+	uint8_t mdts;
+	uint16_t cntlid;
+	uint32_t version;
+	uint16_t oacs;
+	uint16_t oncs;
+	uint8_t vwc;
+	uint32_t nn;
+};
+
+/* "LBA Out of Range (SCT 0x0, SC 0x80)" for a completion status word. */
+void nvme_status_str(uint16_t status, char *buf, size_t len);
+int nvme_get_nsid(int fd);
+int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info);
+int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info);
+
+#endif

@@ -1,0 +1,127 @@
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "uring.h"
+
+static int __uring_setup(unsigned entries, struct io_uring_params *p)
+{
+	return (int)syscall(__NR_io_uring_setup, entries, p);
+}
+
+int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags)
+{
+	int ret = (int)syscall(__NR_io_uring_enter, ring->fd, to_submit, min_complete, flags, NULL, 0);
+
+	return ret < 0 ? -1 : ret;
+}
+
+static int __uring_register(struct uring *ring, unsigned opcode, const void *arg, unsigned nr)
+{
+	return (int)syscall(__NR_io_uring_register, ring->fd, opcode, arg, nr);
+}
+
+int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigned nr)
+{
+	return __uring_register(ring, IORING_REGISTER_BUFFERS, iovs, nr) < 0 ? -1 : 0;
+}
+
+int uring_register_files(struct uring *ring, const int *fds, unsigned nr)
+{
+	return __uring_register(ring, IORING_REGISTER_FILES, fds, nr) < 0 ? -1 : 0;
+}
+
+int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thread_cpu)
+{
+	struct io_uring_params p;
+	void *sq_ptr, *cq_ptr, *sqes;
+	unsigned i;
+	int fd, saved;
+
+	memset(ring, 0, sizeof(*ring));
+	ring->fd = -1;
+	memset(&p, 0, sizeof(p));
+	p.flags = flags;
+	if ((flags & IORING_SETUP_SQPOLL) && sq_thread_cpu >= 0) {
+		p.flags |= IORING_SETUP_SQ_AFF;
+		p.sq_thread_cpu = (unsigned)sq_thread_cpu;
+	}
+	if (flags & IORING_SETUP_SQPOLL)
+		p.sq_thread_idle = 1000;
+
+	fd = __uring_setup(entries, &p);
+	if (fd < 0)
+		return -1;
+	ring->fd = fd;
+	ring->setup_flags = p.flags;
+	ring->sq_entries = p.sq_entries;
+	ring->cq_entries = p.cq_entries;
+	ring->sqe_shift = (p.flags & IORING_SETUP_SQE128) ? 7 : 6;
+	ring->cqe_shift = (p.flags & IORING_SETUP_CQE32) ? 5 : 4;
+
+	ring->sq_ring_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	ring->cq_ring_size = p.cq_off.cqes + ((size_t)p.cq_entries << ring->cqe_shift);
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		if (ring->cq_ring_size > ring->sq_ring_size)
+			ring->sq_ring_size = ring->cq_ring_size;
+		ring->cq_ring_size = ring->sq_ring_size;
+	}
+	sq_ptr = mmap(NULL, ring->sq_ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		      IORING_OFF_SQ_RING);
+	if (sq_ptr == MAP_FAILED)
+		goto fail;
+	ring->sq_ring_ptr = sq_ptr;
+	if (p.features & IORING_FEAT_SINGLE_MMAP) {
+		cq_ptr = sq_ptr;
+	} else {
+		cq_ptr = mmap(NULL, ring->cq_ring_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+			      IORING_OFF_CQ_RING);
+		if (cq_ptr == MAP_FAILED)
+			goto fail;
+	}
+	ring->cq_ring_ptr = cq_ptr;
+	ring->sqes_size = (size_t)p.sq_entries << ring->sqe_shift;
+	sqes = mmap(NULL, ring->sqes_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+	if (sqes == MAP_FAILED)
+		goto fail;
+	ring->sqes = sqes;
+
+	ring->sq_head = (unsigned *)((char *)sq_ptr + p.sq_off.head);
+	ring->sq_tail = (unsigned *)((char *)sq_ptr + p.sq_off.tail);
+	ring->sq_mask = *(unsigned *)((char *)sq_ptr + p.sq_off.ring_mask);
+	ring->sq_flags = (unsigned *)((char *)sq_ptr + p.sq_off.flags);
+	ring->sq_array = (unsigned *)((char *)sq_ptr + p.sq_off.array);
+	ring->sq_local_tail = *ring->sq_tail;
+	ring->cq_head = (unsigned *)((char *)cq_ptr + p.cq_off.head);
+	ring->cq_tail = (unsigned *)((char *)cq_ptr + p.cq_off.tail);
+	ring->cq_mask = *(unsigned *)((char *)cq_ptr + p.cq_off.ring_mask);
+	ring->cqes = (char *)cq_ptr + p.cq_off.cqes;
+
+	/* Identity map the SQ index array once, so submitting is just a tail bump. */
+	for (i = 0; i < p.sq_entries; i++)
+		ring->sq_array[i] = i;
+	return 0;
+
+fail:
+	saved = errno;
+	uring_exit(ring);
+	errno = saved;
+	return -1;
+}
+
+void uring_exit(struct uring *ring)
+{
+	if (ring->sqes)
+		munmap(ring->sqes, ring->sqes_size);
+	if (ring->cq_ring_ptr && ring->cq_ring_ptr != ring->sq_ring_ptr)
+		munmap(ring->cq_ring_ptr, ring->cq_ring_size);
+	if (ring->sq_ring_ptr)
+		munmap(ring->sq_ring_ptr, ring->sq_ring_size);
+	if (ring->fd >= 0)
+		close(ring->fd);
+	memset(ring, 0, sizeof(*ring));
+	ring->fd = -1;
+}

@@ -1,0 +1,83 @@
+/*
+ * A minimal io_uring ring over the raw system calls, in the manner of
+ * t/io_uring: no liburing, the SQ index array mapped 1:1 once at setup.
+ * Supports 64- and 128-byte SQEs and 16- and 32-byte CQEs for passthrough.
+ */
+#ifndef NVMEBENCH_URING_H
+#define NVMEBENCH_URING_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <linux/io_uring.h>
+
+struct uring {
+	int fd;
+	unsigned setup_flags;
+	unsigned sq_entries;
+	unsigned cq_entries;
+	unsigned sqe_shift; /* 6 for 64-byte SQEs, 7 for SQE128 */
+	unsigned cqe_shift; /* 4 for 16-byte CQEs, 5 for CQE32 */
+
+	unsigned *sq_head;
+	unsigned *sq_tail;
+	unsigned sq_mask;
+	unsigned *sq_flags;
+	unsigned *sq_array;
+	unsigned sq_local_tail;
+
+	unsigned *cq_head;
+	unsigned *cq_tail;
+	unsigned cq_mask;
+
+	char *sqes;
+	char *cqes;
+
+	void *sq_ring_ptr;
+	size_t sq_ring_size;
+	void *cq_ring_ptr;
+	size_t cq_ring_size;
+	size_t sqes_size;
+};
+
+int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thread_cpu);
+void uring_exit(struct uring *ring);
+int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags);
+int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigned nr);
+int uring_register_files(struct uring *ring, const int *fds, unsigned nr);
+
+/* Next free SQE, zeroed, or NULL when the SQ is full. */
+static inline struct io_uring_sqe *uring_get_sqe(struct uring *ring)
+{
+	unsigned head = __atomic_load_n(ring->sq_head, __ATOMIC_ACQUIRE);
+	struct io_uring_sqe *sqe;
+
+	if (ring->sq_local_tail - head >= ring->sq_entries)
+		return NULL;
+	sqe = (struct io_uring_sqe *)(ring->sqes + ((size_t)(ring->sq_local_tail & ring->sq_mask) << ring->sqe_shift));
+	ring->sq_local_tail++;
+	__builtin_memset(sqe, 0, (size_t)1 << ring->sqe_shift);
+	return sqe;
+}
+
+/*
+ * Publish queued SQEs: the release store orders the SQE contents before the
+ * tail the kernel (or the SQPOLL thread) reads.
+ */
+static inline void uring_flush_sq(struct uring *ring)
+{
+	__atomic_store_n(ring->sq_tail, ring->sq_local_tail, __ATOMIC_RELEASE);
+}
+
+static inline int uring_sq_needs_wakeup(struct uring *ring)
+{
+	/* Full barrier: the tail store must be visible before we read the flag. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(ring->sq_flags, __ATOMIC_RELAXED) & IORING_SQ_NEED_WAKEUP;
+}
+
+static inline struct io_uring_cqe *uring_cqe_at(struct uring *ring, unsigned index)
+{
+	return (struct io_uring_cqe *)(ring->cqes + ((size_t)(index & ring->cq_mask) << ring->cqe_shift));
+}
+
+#endif

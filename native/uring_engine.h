@@ -1,0 +1,72 @@
+/*
+ * What the uring and pt engines share: a worker-owned ring, registered
+ * buffers and files, and the submit/reap steps. Reaping is inlined into each
+ * engine so the CQE handling is specialised without an indirect call.
+ */
+#ifndef NVMEBENCH_URING_ENGINE_H
+#define NVMEBENCH_URING_ENGINE_H
+
+#include "engine.h"
+#include "uring.h"
+
+struct uring_engine {
+	struct uring ring;
+	unsigned pending;  /* queued SQEs not yet taken by the kernel */
+	bool iopoll;
+	bool sqpoll;
+	bool fixed_bufs;
+	bool reg_files;
+};
+
+int uring_engine_init(struct worker *w, unsigned ring_flags);
+int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete);
+void uring_engine_exit(struct worker *w);
+
+/* Fill the parts of the SQE common to every request. */
+static inline void uring_engine_prep(struct uring_engine *ue, struct worker *w, struct io_uring_sqe *sqe,
+				     struct io_unit *io)
+{
+	if (ue->reg_files) {
+		sqe->fd = 0;
+		sqe->flags = IOSQE_FIXED_FILE;
+	} else {
+		sqe->fd = w->fd;
+	}
+	sqe->user_data = io->index;
+	ue->pending++;
+}
+
+/*
+ * Harvest every CQE available. passthrough selects how res is read: bytes
+ * transferred for block I/O, NVMe status (0 = success) for uring_cmd.
+ */
+static inline int uring_engine_reap(struct worker *w, bool passthrough)
+{
+	struct uring_engine *ue = w->priv;
+	struct uring *ring = &ue->ring;
+	unsigned head = *ring->cq_head;
+	unsigned tail = __atomic_load_n(ring->cq_tail, __ATOMIC_ACQUIRE);
+	unsigned reaped = 0;
+	uint64_t now;
+
+	if (head == tail)
+		return 0;
+	now = clock_now_ns();
+	for (; head != tail; head++) {
+		struct io_uring_cqe *cqe = uring_cqe_at(ring, head);
+		struct io_unit *io = &w->ios[cqe->user_data];
+
+		if (passthrough)
+			worker_pt_done(w, io, cqe->res, now);
+		else
+			worker_io_done(w, io, cqe->res, now);
+		reaped++;
+	}
+	/* Release: we are done reading the CQEs before the kernel may reuse them. */
+	__atomic_store_n(ring->cq_head, head, __ATOMIC_RELEASE);
+	counter_add(&w->reap_calls, 1);
+	counter_add(&w->reaped, reaped);
+	return (int)reaped;
+}
+
+#endif

@@ -1,0 +1,29 @@
+// nvmebench plot <results.csv|json> -o chart.svg: a metric against QD, one line
+// per engine, or (--latency) latency percentiles per engine. SVG, headless.
+import type { Command } from 'commander';
+import { readResultsFile } from '../export/read.js';
+import { writePlot } from '../export/plot.js';
+import { METRICS } from '../stats.js';
+import { usageError } from '../errors.js';
+
+export function defaultPlotPath(resultsFile: string, latency: boolean): string {
+  return resultsFile.replace(/\.(csv|json)$/i, '') + (latency ? '-latency' : '') + '.svg';
+}
+
+export function register(program: Command): void {
+  program
+    .command('plot')
+    .description('chart a results file as SVG: a metric against QD per engine, or latency percentiles')
+    .argument('<results>', 'results file written with --csv or --json')
+    .option('-o, --output <file>', "SVG file to write ('-' for stdout; default: the results name with .svg)")
+    .option('--metric <name>', `what to plot against QD: ${METRICS.map((m) => m.name).join(', ')}`, 'iops')
+    .option('--latency', 'plot latency percentiles p50..p99.99 per engine (full range needs the JSON histograms)')
+    .option('--title <text>', 'chart title')
+    .action(async (resultsFile: string, opts: { output?: string; metric: string; latency?: boolean; title?: string }) => {
+      const { records } = readResultsFile(resultsFile);
+      if (records.length === 0) throw usageError(`${resultsFile} holds no results`, 'give a results file with at least one row');
+      const out = opts.output ?? defaultPlotPath(resultsFile, !!opts.latency);
+      await writePlot(records, out, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
+      if (out !== '-') process.stderr.write(`nvmebench: wrote ${out}\n`);
+    });
+}

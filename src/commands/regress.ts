@@ -1,0 +1,262 @@
+// nvmebench regress <baseline> <current>: match cells on their configuration
+// (engine, workload, bs, QD, threads, read %, options, target kind, device model
+// and firmware), compare the chosen metrics, and exit 1 on a regression.
+//
+// A regression: the change is worse than the threshold AND, where both sides
+// have at least 2 repeats, Welch's two-sided t-test gives p < 0.05. A cell whose
+// every repeat now fails is a regression too. Cells on one side only are listed.
+import type { Command } from 'commander';
+import { usageError } from '../errors.js';
+import type { RunRecord } from '../model.js';
+import { peekSchemaVersion, readResultsFile } from '../export/read.js';
+import { markdownTable } from '../export/markdown.js';
+import { writeFileAtomic } from '../export/fsutil.js';
+import { drawTable } from '../output/render.js';
+import { formatCountPm, formatDeltaPct, formatNs, formatP, formatPct, formatUsPm, formatPerCall } from '../output/format.js';
+import { AXIS_FIELDS, describeConfig, fieldLabel } from '../output/labels.js';
+import {
+  aggregateCells,
+  CONFIG_FIELDS,
+  findMetric,
+  metricSummary,
+  METRICS,
+  varyingFields,
+  welchTTest,
+  type CellStats,
+  type MetricDef,
+  type Summary,
+} from '../stats.js';
+
+export const ALPHA = 0.05;
+export const DEFAULT_METRICS = ['iops', 'lat_p99_us', 'cpu_ns_per_io'];
+
+export type Verdict =
+  | 'regression'
+  | 'improvement'
+  | 'unchanged'
+  | 'not significant'
+  | 'now fails'
+  | 'baseline failed'
+  | 'both failed'
+  | 'only in baseline'
+  | 'only in current'
+  | 'no data';
+
+export interface RegressRow {
+  key: string;
+  label: string;
+  metric: string;
+  baseline?: Summary;
+  current?: Summary;
+  /** (current - baseline) / baseline × 100; NaN when not comparable. */
+  deltaPct: number;
+  /** Welch two-sided p, when both sides have ≥ 2 repeats. */
+  p?: number;
+  verdict: Verdict;
+}
+
+export interface RegressReport {
+  rows: RegressRow[];
+  regressions: number;
+  improvements: number;
+  thresholdPct: number;
+  metrics: string[];
+  /** Words on why nothing matched, when nothing did. */
+  hint?: string;
+}
+
+export interface RegressOptions {
+  thresholdPct?: number;
+  metrics?: string[];
+}
+
+/** "5%", "5", "2.5 %" → 5, 5, 2.5 (percent). */
+export function parseThreshold(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(s);
+  if (!m) throw usageError(`--threshold "${s}" is not a percentage`, 'give it like 5% (a change worse than this counts)');
+  return Number(m[1]);
+}
+
+export function parseMetrics(s: string): MetricDef[] {
+  const names = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) throw usageError('--metric is empty', `give one or more of ${METRICS.map((m) => m.name).join(', ')}`);
+  return names.map((n) => {
+    const m = findMetric(n);
+    if (!m) throw usageError(`unknown metric "${n}"`, `use one or more of ${METRICS.map((x) => x.name).join(', ')}`);
+    return m;
+  });
+}
+
+/** Compare two sets of records. Pure: no I/O. */
+export function compareResults(baseline: RunRecord[], current: RunRecord[], opts: RegressOptions = {}): RegressReport {
+  const thresholdPct = opts.thresholdPct ?? 5;
+  const metrics = (opts.metrics ?? DEFAULT_METRICS).map((n) => {
+    const m = findMetric(n);
+    if (!m) throw usageError(`unknown metric "${n}"`, `use one or more of ${METRICS.map((x) => x.name).join(', ')}`);
+    return m;
+  });
+  const baseCells = aggregateCells(baseline);
+  const curCells = aggregateCells(current);
+  const baseBy = new Map(baseCells.map((c) => [c.key, c]));
+  const curBy = new Map(curCells.map((c) => [c.key, c]));
+  const keys = [...new Set([...baseCells.map((c) => c.key), ...curCells.map((c) => c.key)])];
+  const allConfigs = [...baseCells, ...curCells].map((c) => c.config);
+  const varying = varyingFields(allConfigs);
+  const labelFields = CONFIG_FIELDS.filter((f) => AXIS_FIELDS.includes(f) || varying.includes(f));
+
+  const rows: RegressRow[] = [];
+  let regressions = 0;
+  let improvements = 0;
+  for (const key of keys) {
+    const b = baseBy.get(key);
+    const c = curBy.get(key);
+    const label = describeConfig((b ?? c)!.config, labelFields);
+    for (const metric of metrics) {
+      const row = compareCell(key, label, metric, b, c, thresholdPct);
+      if (row.verdict === 'regression' || row.verdict === 'now fails') regressions++;
+      if (row.verdict === 'improvement') improvements++;
+      rows.push(row);
+    }
+  }
+  let hint: string | undefined;
+  const matched = keys.some((k) => baseBy.has(k) && curBy.has(k));
+  if (!matched && baseCells.length > 0 && curCells.length > 0) hint = mismatchHint(baseCells, curCells);
+  return { rows, regressions, improvements, thresholdPct, metrics: metrics.map((m) => m.name), hint };
+}
+
+function compareCell(key: string, label: string, metric: MetricDef, b: CellStats | undefined, c: CellStats | undefined, thresholdPct: number): RegressRow {
+  const base = b ? metricSummary(b, metric) : undefined;
+  const cur = c ? metricSummary(c, metric) : undefined;
+  const row: RegressRow = { key, label, metric: metric.name, baseline: base, current: cur, deltaPct: NaN, verdict: 'no data' };
+  if (!b) return { ...row, verdict: 'only in current' };
+  if (!c) return { ...row, verdict: 'only in baseline' };
+  if (b.n === 0 && c.n === 0) return { ...row, verdict: 'both failed' };
+  if (c.n === 0) return { ...row, verdict: 'now fails' };
+  if (b.n === 0) return { ...row, verdict: 'baseline failed' };
+  if (!base || !cur || base.n === 0 || cur.n === 0) return row;
+  const delta = base.mean === 0 ? (cur.mean === 0 ? 0 : Math.sign(cur.mean) * Infinity) : ((cur.mean - base.mean) / Math.abs(base.mean)) * 100;
+  // Positive "worse" means the change goes the wrong way for this metric.
+  const worse = metric.higherIsBetter ? -delta : delta;
+  const w = base.n >= 2 && cur.n >= 2 ? welchTTest(base.values, cur.values) : null;
+  const p = w?.p;
+  const significant = p === undefined || p < ALPHA;
+  let verdict: Verdict = 'unchanged';
+  if (Math.abs(worse) > thresholdPct) {
+    if (!significant) verdict = 'not significant';
+    else verdict = worse > 0 ? 'regression' : 'improvement';
+  }
+  return { ...row, deltaPct: delta, p, verdict };
+}
+
+function mismatchHint(base: CellStats[], cur: CellStats[]): string {
+  const diffs: string[] = [];
+  for (const f of CONFIG_FIELDS) {
+    const bv = new Set(base.map((c) => String(c.config[f])));
+    const cv = new Set(cur.map((c) => String(c.config[f])));
+    if ([...bv].every((v) => !cv.has(v))) {
+      diffs.push(`${f} (${fieldLabel(f, base[0].config)} vs ${fieldLabel(f, cur[0].config)})`);
+    }
+  }
+  return diffs.length
+    ? `no configuration is in both files: they differ in ${diffs.join(', ')}`
+    : 'no configuration is in both files: the cells differ in their combination of settings';
+}
+
+export function formatMetric(metric: string, s: Summary | undefined): string {
+  if (!s || s.n === 0) return '-';
+  const sd = s.n >= 2 ? s.sd : NaN;
+  let v: string;
+  if (metric === 'iops' || metric === 'bw_bytes_s') v = s.n >= 2 ? formatCountPm(s.mean, s.sd) : formatCountPm(s.mean, NaN);
+  else if (metric.startsWith('lat_')) v = formatUsPm(s.mean, sd);
+  else if (metric.endsWith('_pct')) v = formatPct(s.mean) + (s.n >= 2 ? ` ± ${formatPct(s.sd)}` : '');
+  else if (metric === 'cpu_ns_per_io') v = formatNs(s.mean) + (s.n >= 2 ? ` ± ${formatNs(s.sd)}` : '');
+  else v = formatPerCall(s.mean);
+  return s.n >= 2 ? `${v} (n=${s.n})` : v;
+}
+
+export function reportTable(report: RegressReport): { headers: string[]; rows: string[][]; align: Array<'left' | 'right'> } {
+  const headers = ['configuration', 'metric', 'baseline', 'current', 'Δ', 'p', 'verdict'];
+  const align: Array<'left' | 'right'> = ['left', 'left', 'right', 'right', 'right', 'right', 'left'];
+  const rows = report.rows.map((r) => [
+    r.label,
+    r.metric,
+    r.baseline ? formatMetric(r.metric, r.baseline) : r.verdict === 'only in current' ? '(absent)' : '-',
+    r.current ? formatMetric(r.metric, r.current) : r.verdict === 'only in baseline' ? '(absent)' : '-',
+    formatDeltaPct(r.deltaPct),
+    formatP(r.p),
+    r.verdict === 'regression' || r.verdict === 'now fails' ? `${r.verdict.toUpperCase()}` : r.verdict,
+  ]);
+  return { headers, rows, align };
+}
+
+export function summaryLine(report: RegressReport): string {
+  const count = (v: Verdict): number => report.rows.filter((r) => r.verdict === v).length;
+  const parts = [
+    `${report.regressions} regression${report.regressions === 1 ? '' : 's'}`,
+    `${report.improvements} improvement${report.improvements === 1 ? '' : 's'}`,
+    `${count('unchanged')} unchanged`,
+  ];
+  const ns = count('not significant');
+  if (ns) parts.push(`${ns} not significant`);
+  const ob = count('only in baseline');
+  const oc = count('only in current');
+  if (ob) parts.push(`${ob} only in baseline`);
+  if (oc) parts.push(`${oc} only in current`);
+  return `${parts.join(', ')} (threshold ${report.thresholdPct}%; Welch p < ${ALPHA} where both sides have ≥2 repeats)`;
+}
+
+export function reportMarkdown(report: RegressReport, baselineFile: string, currentFile: string): string {
+  const t = reportTable(report);
+  return [
+    `Regression check: \`${currentFile}\` against \`${baselineFile}\``,
+    '',
+    markdownTable(t.headers, t.rows, t.align),
+    summaryLine(report),
+    ...(report.hint ? ['', report.hint] : []),
+    '',
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('regress')
+    .description('compare two results files (CSV or JSON) cell by cell; exit 1 on a regression')
+    .argument('<baseline>', 'results file from before (--csv or --json output)')
+    .argument('<current>', 'results file to check')
+    .option('--threshold <pct>', 'a change worse than this (in percent) is a regression', '5%')
+    .option('--metric <list>', `comma-separated metrics: ${METRICS.map((m) => m.name).join(', ')}`, DEFAULT_METRICS.join(','))
+    .option('--md <file>', 'also write the comparison table as Markdown')
+    .addHelpText(
+      'after',
+      `
+Cells match on engine, workload, bs, QD, threads, read %, options, target kind,
+device model and firmware. IOPS, bandwidth and I/Os per call: higher is better;
+latencies and CPU figures: lower is better. A regression is a change worse than
+the threshold that is also significant (Welch's t-test, p < ${ALPHA}) where both
+files hold at least 2 repeats of the cell (use --repeat). Exit code 1 on any
+regression, 0 otherwise.`,
+    )
+    .action((baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string }) => {
+      const thresholdPct = parseThreshold(opts.threshold);
+      const metrics = parseMetrics(opts.metric);
+      const vb = peekSchemaVersion(baselineFile);
+      const vc = peekSchemaVersion(currentFile);
+      if (vb !== undefined && vc !== undefined && vb !== vc) {
+        throw usageError(
+          `${baselineFile} is schema v${vb} and ${currentFile} is schema v${vc}`,
+          'compare files of one schema version (re-run the baseline with this nvmebench)',
+        );
+      }
+      const base = readResultsFile(baselineFile);
+      const cur = readResultsFile(currentFile);
+      if (base.records.length === 0) throw usageError(`${baselineFile} holds no results`, 'give a results file with at least one row');
+      if (cur.records.length === 0) throw usageError(`${currentFile} holds no results`, 'give a results file with at least one row');
+      const report = compareResults(base.records, cur.records, { thresholdPct, metrics: metrics.map((m) => m.name) });
+      const t = reportTable(report);
+      const out = [drawTable(t), summaryLine(report)];
+      if (report.hint) out.push(report.hint);
+      process.stdout.write(out.join('\n') + '\n');
+      if (opts.md) writeFileAtomic(opts.md, reportMarkdown(report, baselineFile, currentFile));
+      if (report.regressions > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,116 @@
+// The workload commands: randread, randwrite, read, write, randrw, rw.
+// nvmebench randread --engine uring,pt --qd 8,64,256 --bs 512 /dev/ng0n1
+import { Command, Option } from 'commander';
+import { runError } from '../errors.js';
+import type { RunRecord, Workload } from '../model.js';
+import { buildPlan, type RawRunOptions, type RunPlan } from '../options.js';
+import { LiveLine } from '../output/live.js';
+import { renderToStdout } from '../output/render.js';
+import { prepareRun, runAll, type PreparedRun } from '../runner.js';
+import { createExportSession, type ExportTargets } from '../export/session.js';
+import { defaultResultPath } from '../export/paths.js';
+
+const WORKLOAD_HELP: Record<Workload, string> = {
+  randread: 'random reads',
+  randwrite: 'random writes (refuses devices in use unless --force-destroy)',
+  read: 'sequential reads',
+  write: 'sequential writes (refuses devices in use unless --force-destroy)',
+  randrw: 'random mixed reads and writes (--rwmix-read sets the read share, default 50)',
+  rw: 'sequential mixed reads and writes (--rwmix-read sets the read share, default 50)',
+};
+
+/** The options every run takes; profiles and the lab reuse this list. */
+export function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-e, --engine <list>', 'engines: psync, aio, uring, uring-poll, pt, pt-poll, ioctl, vfio, or all (default: pt on /dev/ng*, uring otherwise)')
+    .option('-q, --qd <list>', 'queue depths, e.g. 8,64,256 (default 32)')
+    .option('-b, --bs <list>', 'block sizes, e.g. 512,4k,128k (default 4k)')
+    .option('-j, --threads <n>', 'worker threads, one ring or queue each (default 1)')
+    .option('--cpus <list>', 'pin workers to these CPUs, e.g. 0,2 or 0-3')
+    .option('-t, --runtime <seconds>', 'measured time per run (default 10s)')
+    .option('--ramp <seconds>', 'warm-up before measuring (default 0)')
+    .option('--ios <count>', 'stop after this many I/Os in total instead of after --runtime')
+    .option('--size <bytes>', 'region size (default: the whole target from --offset)')
+    .option('--offset <bytes>', 'region start (default 0)')
+    .option('--batch-submit <n>', 'I/Os prepared per submit call (default qd/4, at most 32)')
+    .option('--batch-complete <n>', 'completions waited for per call (default qd/4, at most 32)')
+    .option('--fixedbufs', 'io_uring registered (fixed) buffers (default on)')
+    .option('--no-fixedbufs', 'turn fixed buffers off')
+    .option('--regfiles', 'io_uring registered files')
+    .option('--sqpoll', 'io_uring SQPOLL: a kernel thread submits (its CPU time is not in the CPU columns)')
+    .option('--buffered', 'page-cached I/O on files (default O_DIRECT)')
+    .option('--verify', 'stamp written blocks with their address and a seed, check them on read-back')
+    .option('--verify-seed <n>', 'with --verify: the seed reads must carry (default: any)')
+    .option('--rwmix-read <pct>', 'randrw/rw: percentage of reads (default 50)')
+    .option('--nsid <n>', 'NVMe namespace id for passthrough (default: the node\'s own)')
+    .option('--vectored', 'pt: NVME_URING_CMD_IO_VEC (turns fixed buffers off)')
+    .option('--max-errors <n>', 'stop once more I/O errors than this occur (default 0)')
+    .option('--repeat <n>', 'run every cell n times, interleaved (default 1)')
+    .option('--force-destroy', 'write even to a device that is mounted, held or carries a signature')
+    .option('--csv [file]', 'append results as CSV (default results/<time>-<workload>.csv)')
+    .option('--json [file]', 'write results with full histograms as JSON')
+    .option('--md [file]', 'write the results table as Markdown')
+    .option('--plot <file>', 'write an SVG chart of IOPS against QD')
+    .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
+    .option('--quiet', 'no live line');
+}
+
+function exportTargets(plan: RunPlan, name: string): ExportTargets {
+  const pick = (value: string | true | undefined, ext: string) => (value === true ? defaultResultPath(ext, name) : value);
+  return { csv: pick(plan.csv, 'csv'), json: pick(plan.json, 'json'), md: pick(plan.md, 'md') };
+}
+
+/** Run a prepared plan with live output, Ctrl-C handling and exports; returns the records. */
+export async function executeRun(prep: PreparedRun, name: string): Promise<RunRecord[]> {
+  const { plan } = prep;
+  for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}\n`);
+  const session = createExportSession(exportTargets(plan, name));
+  let interrupted = false;
+  let stopCurrent: (() => void) | undefined;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write('\nnvmebench: interrupted, stopping the workers and reporting what was measured\n');
+    stopCurrent?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let records: RunRecord[] = [];
+  try {
+    records = await runAll(prep, {
+      onRecord: (record) => session.add(record),
+      live: LiveLine.forTerminal(plan.quiet),
+      interrupted: () => interrupted,
+      setCurrent: (stop) => {
+        stopCurrent = stop;
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    session.close();
+  }
+  if (records.length) renderToStdout(records, plan.format);
+  if (plan.plot && records.length) {
+    const { writePlot } = await import('../export/plot.js');
+    await writePlot(records, plan.plot, {});
+  }
+  for (const file of session.files) process.stderr.write(`nvmebench: results written to ${file}\n`);
+  const failed = records.filter((r) => r.status === 'failed');
+  if (failed.length) {
+    throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
+  }
+  if (interrupted) process.exitCode = 1;
+  return records;
+}
+
+export function register(program: Command): void {
+  for (const workload of Object.keys(WORKLOAD_HELP) as Workload[]) {
+    const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY');
+    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
+      const plan = buildPlan(workload, target, raw);
+      const prep = prepareRun(plan);
+      await executeRun(prep, workload);
+    });
+  }
+}

@@ -1,0 +1,91 @@
+// The engine registry: what each I/O path is, what it needs, and on which
+// node of a target it runs. `--engine all` asks every entry here.
+import fs from 'node:fs';
+import type { EngineName } from './model.js';
+import type { Target } from './target.js';
+
+export interface EngineSpec {
+  name: EngineName;
+  /** The path through the kernel, for the README's engine table and `devices`. */
+  kernelPath: string;
+  /** Which kinds of target node it opens. */
+  opens: 'block-or-file' | 'block' | 'nvme-char' | 'vfio';
+  /** One I/O in flight per worker, whatever --qd says. */
+  synchronous: boolean;
+  polled: boolean;
+  ioUring: boolean;
+  needsDirect: boolean;
+}
+
+export const ENGINES: EngineSpec[] = [
+  { name: 'psync', kernelPath: 'pread/pwrite → VFS → block layer → nvme driver', opens: 'block-or-file', synchronous: true, polled: false, ioUring: false, needsDirect: false },
+  { name: 'aio', kernelPath: 'io_submit (Linux AIO) → block layer → nvme driver, interrupts', opens: 'block-or-file', synchronous: false, polled: false, ioUring: false, needsDirect: false },
+  { name: 'uring', kernelPath: 'io_uring read/write → block layer → nvme driver, interrupts', opens: 'block-or-file', synchronous: false, polled: false, ioUring: true, needsDirect: false },
+  { name: 'uring-poll', kernelPath: 'io_uring IOPOLL → block layer → nvme poll queue, no interrupts', opens: 'block', synchronous: false, polled: true, ioUring: true, needsDirect: true },
+  { name: 'pt', kernelPath: 'io_uring URING_CMD on /dev/ngXnY → nvme passthrough (no bio), interrupts', opens: 'nvme-char', synchronous: false, polled: false, ioUring: true, needsDirect: false },
+  { name: 'pt-poll', kernelPath: 'io_uring URING_CMD + IOPOLL on /dev/ngXnY → nvme poll queue', opens: 'nvme-char', synchronous: false, polled: true, ioUring: true, needsDirect: false },
+  { name: 'ioctl', kernelPath: 'NVME_IOCTL_IO64_CMD on /dev/ngXnY, synchronous', opens: 'nvme-char', synchronous: true, polled: false, ioUring: false, needsDirect: false },
+  { name: 'vfio', kernelPath: 'userspace NVMe driver over VFIO: no kernel in the I/O path', opens: 'vfio', synchronous: false, polled: true, ioUring: false, needsDirect: false },
+];
+
+export function engineSpec(name: EngineName): EngineSpec {
+  const spec = ENGINES.find((e) => e.name === name);
+  if (!spec) throw new Error(`no engine ${name}`);
+  return spec;
+}
+
+export const POLL_QUEUES_FIX = 'boot with nvme.poll_queues=N on the kernel command line, or load the nvme module with poll_queues=N (nvmebench lab --poll-queues N)';
+
+export type Usability =
+  | { usable: true; node: string }
+  /** severity: 'usage' for a target the engine can never run on, 'capability' for a device that lacks a feature. */
+  | { usable: false; reason: string; fix: string; severity: 'usage' | 'capability' };
+
+/** Can this engine run on this target, and on which node? */
+export function usableOn(name: EngineName, target: Target, opts: { buffered: boolean }): Usability {
+  const spec = engineSpec(name);
+  const nvme = target.nvme;
+  switch (spec.opens) {
+    case 'block-or-file':
+      if (target.kind === 'file') return { usable: true, node: target.path };
+      if (target.kind === 'block') return { usable: true, node: target.path };
+      if (nvme?.blockPath) return { usable: true, node: nvme.blockPath };
+      return { usable: false, reason: `${target.given} has no block node (/dev/${nvme?.name ?? 'nvmeXnY'} is missing)`, fix: 'give the block device, or use pt, pt-poll or ioctl on the char node', severity: 'usage' };
+    case 'block': {
+      if (target.kind === 'file') {
+        return { usable: false, reason: `${name} needs O_DIRECT on a block device with poll queues; ${target.given} is a regular file`, fix: 'point it at a block device such as /dev/nvme0n1', severity: 'usage' };
+      }
+      if (opts.buffered) {
+        return { usable: false, reason: `${name} needs O_DIRECT`, fix: 'drop --buffered', severity: 'usage' };
+      }
+      const node = target.kind === 'block' ? target.path : nvme?.blockPath;
+      if (!node) return { usable: false, reason: `${target.given} has no block node`, fix: 'use pt-poll on the char node', severity: 'usage' };
+      if (!target.pollQueues) {
+        return { usable: false, reason: `${name} needs poll queues, and ${node} has none (queue/io_poll is 0)`, fix: POLL_QUEUES_FIX, severity: 'capability' };
+      }
+      return { usable: true, node };
+    }
+    case 'nvme-char': {
+      if (!nvme) {
+        return { usable: false, reason: `${name} needs an NVMe namespace; ${target.given} is ${target.kind === 'file' ? 'a regular file' : 'not an NVMe device'}`, fix: 'point it at /dev/ngXnY', severity: 'usage' };
+      }
+      if (!nvme.charPath) {
+        return { usable: false, reason: `the generic char node /dev/ng${nvme.name.slice(4)} is missing (kernel older than 5.13?)`, fix: 'use a kernel with NVMe generic char devices (5.13 or later)', severity: 'capability' };
+      }
+      if (spec.polled && !target.pollQueues) {
+        return { usable: false, reason: `${name} needs poll queues, and the nvme driver has none for ${nvme.controller}`, fix: POLL_QUEUES_FIX, severity: 'capability' };
+      }
+      return { usable: true, node: nvme.charPath };
+    }
+    case 'vfio':
+      return { usable: false, reason: 'the vfio engine is not built yet', fix: 'use pt-poll for the nearest kernel path', severity: 'capability' };
+  }
+}
+
+export function ioUringDisabled(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim());
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,384 @@
+// CSV: one row per RunRecord (one cell, one repeat). The column set is part of
+// the schema (SCHEMA_VERSION, documented in results/README.md): change it only
+// together with the version. RFC 4180 quoting; rows end with "\n".
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { usageError } from '../errors.js';
+import { SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
+import { ensureParentDir } from './fsutil.js';
+import type { Exporter } from './types.js';
+
+type Cell = string | number | boolean;
+
+interface Column {
+  name: string;
+  get(r: RunRecord): Cell;
+}
+
+export const CSV_COLUMNS: readonly Column[] = [
+  { name: 'schema_version', get: (r) => r.schemaVersion },
+  { name: 'run_id', get: (r) => r.runId },
+  { name: 'repeat', get: (r) => r.repeat },
+  { name: 'timestamp', get: (r) => r.env.timestamp },
+  { name: 'hostname', get: (r) => r.env.hostname },
+  { name: 'kernel', get: (r) => r.env.kernel },
+  { name: 'nvmebench_version', get: (r) => r.env.nvmebenchVersion },
+  { name: 'cpu_model', get: (r) => r.env.cpuModel },
+  { name: 'target', get: (r) => r.target.path },
+  { name: 'target_kind', get: (r) => r.target.kind },
+  { name: 'target_size_bytes', get: (r) => r.target.sizeBytes },
+  { name: 'logical_block_size', get: (r) => r.target.logicalBlockSize },
+  { name: 'device_model', get: (r) => r.target.model },
+  { name: 'device_serial', get: (r) => r.target.serial },
+  { name: 'device_firmware', get: (r) => r.target.firmware },
+  { name: 'emulated', get: (r) => r.target.emulated },
+  { name: 'workload', get: (r) => r.workload },
+  { name: 'engine', get: (r) => r.engine },
+  { name: 'bs', get: (r) => r.blockSize },
+  { name: 'qd', get: (r) => r.ioDepth },
+  { name: 'threads', get: (r) => r.threads },
+  { name: 'read_pct', get: (r) => r.readPercent },
+  { name: 'runtime_s', get: (r) => r.runtimeS },
+  { name: 'batch_submit', get: (r) => r.options.batchSubmit },
+  { name: 'batch_complete', get: (r) => r.options.batchComplete },
+  { name: 'fixedbufs', get: (r) => r.options.fixedBufs },
+  { name: 'regfiles', get: (r) => r.options.regFiles },
+  { name: 'sqpoll', get: (r) => r.options.sqpoll },
+  { name: 'direct', get: (r) => r.options.direct },
+  { name: 'verify', get: (r) => r.options.verify },
+  { name: 'cpus', get: (r) => r.options.cpus.join(';') },
+  { name: 'offset', get: (r) => r.options.offset },
+  { name: 'size', get: (r) => r.options.size },
+  { name: 'status', get: (r) => r.status },
+  { name: 'ios', get: (r) => r.ios },
+  { name: 'iops', get: (r) => r.iops },
+  { name: 'bw_bytes_s', get: (r) => r.bandwidthBps },
+  { name: 'lat_min_us', get: (r) => r.latency.minUs },
+  { name: 'lat_mean_us', get: (r) => r.latency.meanUs },
+  { name: 'lat_p50_us', get: (r) => r.latency.p50Us },
+  { name: 'lat_p90_us', get: (r) => r.latency.p90Us },
+  { name: 'lat_p99_us', get: (r) => r.latency.p99Us },
+  { name: 'lat_p999_us', get: (r) => r.latency.p999Us },
+  { name: 'lat_max_us', get: (r) => r.latency.maxUs },
+  { name: 'cpu_usr_pct', get: (r) => r.cpuUserPct },
+  { name: 'cpu_sys_pct', get: (r) => r.cpuSysPct },
+  { name: 'cpu_ns_per_io', get: (r) => r.cpuNsPerIo },
+  { name: 'ios_per_submit_call', get: (r) => r.iosPerSubmitCall },
+  { name: 'ios_per_reap_call', get: (r) => r.iosPerReapCall },
+  { name: 'errors', get: (r) => r.errors },
+  { name: 'verified_blocks', get: (r) => r.verifiedBlocks },
+  { name: 'error_message', get: (r) => r.errorMessage },
+];
+
+export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name);
+
+/** One CSV field: quoted when it holds a comma, a quote, CR or LF, or edge spaces. */
+export function csvField(v: Cell): string {
+  let s: string;
+  if (typeof v === 'number') s = Number.isFinite(v) ? String(v) : '';
+  else if (typeof v === 'boolean') s = v ? 'true' : 'false';
+  else s = v ?? '';
+  if (/[",\r\n]/.test(s) || s !== s.trim()) return `"${s.replace(/"/g, '""')}"`;
+  return s;
+}
+
+export function csvLine(fields: Cell[]): string {
+  return fields.map(csvField).join(',') + '\n';
+}
+
+export function csvHeaderLine(): string {
+  return csvLine([...CSV_COLUMN_NAMES]);
+}
+
+export function recordToCsvLine(r: RunRecord): string {
+  return csvLine(CSV_COLUMNS.map((c) => c.get(r)));
+}
+
+/** The whole CSV text (header and rows) for these records. */
+export function toCsv(records: RunRecord[]): string {
+  return csvHeaderLine() + records.map(recordToCsvLine).join('');
+}
+
+/**
+ * RFC 4180 parser: quoted fields may hold commas, quotes ("") and newlines;
+ * CRLF or LF line ends; blank lines are skipped. Each row carries the line it
+ * started on, for error messages.
+ */
+export function parseCsv(text: string, source = 'CSV'): Array<{ line: number; fields: string[] }> {
+  const rows: Array<{ line: number; fields: string[] }> = [];
+  let fields: string[] = [];
+  let field = '';
+  let i = 0;
+  let line = 1;
+  let rowLine = 1;
+  let inQuotes = false;
+  let quotedField = false;
+  if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM
+  const endRow = (): void => {
+    fields.push(field);
+    if (!(fields.length === 1 && fields[0] === '' && !quotedField)) rows.push({ line: rowLine, fields });
+    fields = [];
+    field = '';
+    quotedField = false;
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    if (inQuotes) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        inQuotes = false;
+        i++;
+        continue;
+      }
+      if (ch === '\n') line++;
+      field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      if (field !== '') throw usageError(`${source} line ${line}: a quote inside an unquoted field`, 'quote the whole field and double inner quotes ("")');
+      inQuotes = true;
+      quotedField = true;
+      i++;
+    } else if (ch === ',') {
+      fields.push(field);
+      field = '';
+      quotedField = false;
+      i++;
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      endRow();
+      i += 2;
+      line++;
+      rowLine = line;
+    } else if (ch === '\n') {
+      endRow();
+      i++;
+      line++;
+      rowLine = line;
+    } else {
+      if (quotedField) throw usageError(`${source} line ${line}: text after a closing quote`, 'check the quoting of that line');
+      field += ch;
+      i++;
+    }
+  }
+  if (inQuotes) throw usageError(`${source} line ${rowLine}: a quoted field is never closed`, 'the file is cut short or badly quoted; re-export it');
+  if (field !== '' || fields.length > 0 || quotedField) endRow();
+  return rows;
+}
+
+// ---------------------------------------------------------------------------
+// Reading back.
+
+export interface CsvTable {
+  header: string[];
+  rows: Array<{ line: number; values: Record<string, string> }>;
+}
+
+/** Parse CSV text into header + row objects keyed by column name. */
+export function parseCsvTable(text: string, source = 'CSV'): CsvTable {
+  const parsed = parseCsv(text, source);
+  if (parsed.length === 0) throw usageError(`${source} is empty`, 'give a CSV written by nvmebench --csv');
+  const header = parsed[0].fields;
+  const rows = parsed.slice(1).map(({ line, fields }) => {
+    if (fields.length !== header.length) {
+      throw usageError(`${source} line ${line} has ${fields.length} fields, the header has ${header.length}`, 'the file was edited or cut short; fix or drop that line');
+    }
+    const values: Record<string, string> = {};
+    header.forEach((h, j) => (values[h] = fields[j]));
+    return { line, values };
+  });
+  return { header, rows };
+}
+
+/** The schema_version of a CSV's rows (the first data row), or undefined when it has none. */
+export function csvSchemaVersion(table: CsvTable): number | undefined {
+  if (!table.header.includes('schema_version')) return undefined;
+  const first = table.rows[0];
+  if (!first) return undefined;
+  const v = Number(first.values.schema_version);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+function num(values: Record<string, string>, name: string, where: string): number {
+  const s = values[name];
+  if (s === undefined || s.trim() === '') return NaN;
+  const v = Number(s);
+  if (Number.isNaN(v)) throw usageError(`${where}: column ${name} holds "${s}", not a number`, 'fix that field or re-export the file');
+  return v;
+}
+
+function bool(values: Record<string, string>, name: string, where: string): boolean {
+  const s = (values[name] ?? '').trim().toLowerCase();
+  if (s === 'true' || s === '1') return true;
+  if (s === 'false' || s === '0' || s === '') return false;
+  throw usageError(`${where}: column ${name} holds "${values[name]}", not true/false`, 'fix that field or re-export the file');
+}
+
+/** Turn one CSV row back into a RunRecord (histogram empty: the CSV does not hold it). */
+export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): RunRecord {
+  const n = (name: string): number => num(values, name, where);
+  const b = (name: string): boolean => bool(values, name, where);
+  const s = (name: string): string => values[name] ?? '';
+  const cpus = s('cpus').trim() === '' ? [] : s('cpus').split(/[;\s]+/).filter(Boolean).map(Number);
+  return {
+    schemaVersion: n('schema_version'),
+    runId: s('run_id'),
+    repeat: n('repeat'),
+    workload: s('workload') as Workload,
+    engine: s('engine') as EngineName,
+    blockSize: n('bs'),
+    ioDepth: n('qd'),
+    threads: n('threads'),
+    readPercent: n('read_pct'),
+    runtimeS: n('runtime_s'),
+    options: {
+      batchSubmit: n('batch_submit'),
+      batchComplete: n('batch_complete'),
+      fixedBufs: b('fixedbufs'),
+      regFiles: b('regfiles'),
+      sqpoll: b('sqpoll'),
+      direct: b('direct'),
+      verify: b('verify'),
+      cpus,
+      offset: n('offset'),
+      size: n('size'),
+    },
+    target: {
+      path: s('target'),
+      kind: s('target_kind') as RunRecord['target']['kind'],
+      sizeBytes: n('target_size_bytes'),
+      logicalBlockSize: n('logical_block_size'),
+      model: s('device_model'),
+      serial: s('device_serial'),
+      firmware: s('device_firmware'),
+      emulated: b('emulated'),
+    },
+    env: {
+      timestamp: s('timestamp'),
+      hostname: s('hostname'),
+      kernel: s('kernel'),
+      nvmebenchVersion: s('nvmebench_version'),
+      cpuModel: s('cpu_model'),
+    },
+    status: (s('status') || 'ok') as RunRecord['status'],
+    errorMessage: s('error_message'),
+    ios: n('ios'),
+    iops: n('iops'),
+    bandwidthBps: n('bw_bytes_s'),
+    latency: {
+      minUs: n('lat_min_us'),
+      meanUs: n('lat_mean_us'),
+      p50Us: n('lat_p50_us'),
+      p90Us: n('lat_p90_us'),
+      p99Us: n('lat_p99_us'),
+      p999Us: n('lat_p999_us'),
+      maxUs: n('lat_max_us'),
+    },
+    cpuUserPct: n('cpu_usr_pct'),
+    cpuSysPct: n('cpu_sys_pct'),
+    cpuNsPerIo: n('cpu_ns_per_io'),
+    iosPerSubmitCall: n('ios_per_submit_call'),
+    iosPerReapCall: n('ios_per_reap_call'),
+    errors: n('errors'),
+    verifiedBlocks: n('verified_blocks'),
+    histogram: [],
+  };
+}
+
+/**
+ * Parse a whole nvmebench CSV into records. Rejects a schema version other than
+ * ours and a header that lacks our columns.
+ */
+export function parseCsvRecords(text: string, source = 'CSV'): RunRecord[] {
+  const table = parseCsvTable(text, source);
+  const version = csvSchemaVersion(table);
+  if (version !== undefined && version !== SCHEMA_VERSION) {
+    throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${SCHEMA_VERSION}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+  }
+  const missing = CSV_COLUMN_NAMES.filter((c) => !table.header.includes(c));
+  if (missing.length > 0) {
+    throw usageError(`${source} is not an nvmebench v${SCHEMA_VERSION} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
+  }
+  return table.rows.map(({ line, values }) => {
+    const v = Number(values.schema_version);
+    if (v !== SCHEMA_VERSION) {
+      throw usageError(`${source} line ${line} has schema_version ${values.schema_version}, expected ${SCHEMA_VERSION}`, 'keep one schema version per file');
+    }
+    return csvRowToRecord(values, `${source} line ${line}`);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Writing.
+
+/**
+ * Check that `file` can take our rows: absent, empty, or with exactly our header
+ * (and, when it holds rows, our schema_version). Returns true when the header
+ * must still be written. Throws usageError naming the mismatch otherwise.
+ */
+export function checkCsvAppendable(file: string): boolean {
+  if (!existsSync(file)) return true;
+  const text = readFileSync(file, 'utf8');
+  if (text.trim() === '') return true;
+  const firstEnd = text.indexOf('\n');
+  const headerText = (firstEnd < 0 ? text : text.slice(0, firstEnd)).replace(/\r$/, '').replace(/^\uFEFF/, '');
+  const theirs = parseCsv(headerText, file)[0]?.fields ?? [];
+  const ours = CSV_COLUMN_NAMES;
+  const fix = `write to a new file instead, e.g. --csv ${suggestNewName(file)}`;
+  if (theirs.length !== ours.length || theirs.some((h, i) => h !== ours[i])) {
+    const extra = theirs.filter((h) => !ours.includes(h));
+    const lacking = ours.filter((h) => !theirs.includes(h));
+    let what: string;
+    if (extra.length || lacking.length) {
+      const parts: string[] = [];
+      if (lacking.length) parts.push(`lacks ${lacking.slice(0, 4).join(', ')}${lacking.length > 4 ? ', …' : ''}`);
+      if (extra.length) parts.push(`has unknown ${extra.slice(0, 4).join(', ')}${extra.length > 4 ? ', …' : ''}`);
+      what = parts.join(' and ');
+    } else {
+      const i = theirs.findIndex((h, j) => h !== ours[j]);
+      what = `has its columns in another order (column ${i + 1} is ${theirs[i]}, expected ${ours[i]})`;
+    }
+    throw usageError(`${file} has a different CSV header (it ${what}; this nvmebench writes schema v${SCHEMA_VERSION})`, fix);
+  }
+  // Same header: make sure the rows are of our schema version too (schema_version
+  // is the first column and never quoted, so the first field of line 2 is it).
+  const secondLine = firstEnd < 0 ? '' : text.slice(firstEnd + 1).split(/\r?\n/, 1)[0] ?? '';
+  if (secondLine.trim() !== '') {
+    const v = secondLine.split(',', 1)[0];
+    if (Number(v) !== SCHEMA_VERSION) {
+      throw usageError(`${file} holds rows of CSV schema v${v}, this nvmebench writes v${SCHEMA_VERSION}`, fix);
+    }
+  }
+  return false;
+}
+
+function suggestNewName(file: string): string {
+  const m = /^(.*?)(\.csv)?$/i.exec(file);
+  return `${m?.[1] ?? file}-v${SCHEMA_VERSION}.csv`;
+}
+
+/** Append rows to `file` (header first when new or empty). '-' writes header+rows to stdout. */
+export function appendCsv(records: RunRecord[], file: string): void {
+  if (file === '-') {
+    process.stdout.write(toCsv(records));
+    return;
+  }
+  const needHeader = checkCsvAppendable(file);
+  ensureParentDir(file);
+  let prefix = needHeader ? csvHeaderLine() : '';
+  if (!needHeader) {
+    // Make sure we start on a new line even if the file was cut after a row.
+    const text = readFileSync(file, 'utf8');
+    if (text.length > 0 && !text.endsWith('\n')) prefix = '\n';
+  }
+  if (needHeader && existsSync(file)) writeFileSync(file, prefix + records.map(recordToCsvLine).join(''));
+  else appendFileSync(file, prefix + records.map(recordToCsvLine).join(''));
+}
+
+export const csvExporter: Exporter = {
+  format: 'csv',
+  write: appendCsv,
+};

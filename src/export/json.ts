@@ -1,0 +1,74 @@
+// JSON: { schemaVersion, generator, records: RunRecord[] } with the full
+// latency histograms. Always overwrites. Non-finite numbers become null.
+import { readFileSync } from 'node:fs';
+import { usageError } from '../errors.js';
+import { SCHEMA_VERSION, type RunRecord } from '../model.js';
+import { VERSION } from '../version.js';
+import { writeFileAtomic } from './fsutil.js';
+import type { Exporter } from './types.js';
+
+export interface JsonDocument {
+  schemaVersion: number;
+  generator: string;
+  records: RunRecord[];
+}
+
+export function toJsonDocument(records: RunRecord[]): JsonDocument {
+  return { schemaVersion: SCHEMA_VERSION, generator: `nvmebench ${VERSION}`, records };
+}
+
+export function toJson(records: RunRecord[]): string {
+  return JSON.stringify(toJsonDocument(records), null, 2) + '\n';
+}
+
+export function writeJson(records: RunRecord[], dest: string): void {
+  writeFileAtomic(dest, toJson(records));
+}
+
+export const jsonExporter: Exporter = {
+  format: 'json',
+  write: writeJson,
+};
+
+/** The schemaVersion of a parsed JSON document, or undefined when it is not ours. */
+export function jsonSchemaVersion(doc: unknown): number | undefined {
+  if (doc && typeof doc === 'object' && typeof (doc as { schemaVersion?: unknown }).schemaVersion === 'number') {
+    return (doc as { schemaVersion: number }).schemaVersion;
+  }
+  return undefined;
+}
+
+const NUMERIC_LATENCY = ['minUs', 'meanUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'] as const;
+const NUMERIC_TOP = ['iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', 'iosPerSubmitCall', 'iosPerReapCall', 'ios', 'errors', 'verifiedBlocks'] as const;
+
+/** Parse a JSON document written by writeJson; null metrics (from NaN) come back as NaN. */
+export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${source} is not valid JSON (${(err as Error).message})`, 'give a file written by nvmebench --json');
+  }
+  const version = jsonSchemaVersion(doc);
+  const records = (doc as { records?: unknown }).records;
+  if (version === undefined || !Array.isArray(records)) {
+    throw usageError(`${source} is not an nvmebench results file (no schemaVersion and records)`, 'give a file written by nvmebench --json');
+  }
+  if (version !== SCHEMA_VERSION) {
+    throw usageError(`${source} uses schema v${version}, this nvmebench reads v${SCHEMA_VERSION}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+  }
+  return records.map((raw, i) => {
+    const r = raw as RunRecord;
+    if (!r || typeof r !== 'object' || typeof r.engine !== 'string' || !r.latency || !r.options || !r.target || !r.env) {
+      throw usageError(`${source}: record ${i} is incomplete`, 'give a file written by nvmebench --json');
+    }
+    for (const k of NUMERIC_TOP) if (r[k] === null) (r as unknown as Record<string, number>)[k] = NaN;
+    for (const k of NUMERIC_LATENCY) if (r.latency[k] === null) r.latency[k] = NaN;
+    if (!Array.isArray(r.histogram)) r.histogram = [];
+    return r;
+  });
+}
+
+export function readJsonFile(file: string): RunRecord[] {
+  return parseJsonRecords(readFileSync(file, 'utf8'), file);
+}

@@ -1,0 +1,42 @@
+// Markdown: the results table (same columns as the terminal table), then the
+// engine matrix and the repeat summary when there are some. Overwrites.
+import type { RunRecord } from '../model.js';
+import { buildMatrix } from '../output/matrix.js';
+import { buildSummary } from '../output/summary.js';
+import { buildResultsTable, contextLines, type Align } from '../output/table.js';
+import { writeFileAtomic } from './fsutil.js';
+import type { Exporter } from './types.js';
+
+function mdCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** A GitHub Markdown table. */
+export function markdownTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const sep = headers.map((_, i) => (align[i] === 'right' ? '---:' : '---'));
+  const line = (cells: string[]): string => `| ${cells.map(mdCell).join(' | ')} |`;
+  return [line(headers), `|${sep.join('|')}|`, ...rows.map(line)].join('\n') + '\n';
+}
+
+export function renderMarkdown(records: RunRecord[]): string {
+  const parts: string[] = [];
+  const ctx = contextLines(records);
+  if (ctx.length) parts.push(ctx.map((l, i) => (i === 0 ? l : `> **Note:** ${l}`)).join('\n\n') + '\n');
+  const table = buildResultsTable(records);
+  parts.push(markdownTable(table.headers, table.rows, table.align));
+  if (table.notes.length) parts.push(table.notes.map((n) => `- ${mdCell(n)}`).join('\n') + '\n');
+  const matrix = buildMatrix(records);
+  if (matrix) parts.push(`**${matrix.title}**\n\n` + markdownTable(matrix.headers, matrix.rows, matrix.align));
+  const summary = buildSummary(records);
+  if (summary.length) parts.push('```\n' + summary.join('\n') + '\n```\n');
+  return parts.join('\n');
+}
+
+export function writeMarkdown(records: RunRecord[], dest: string): void {
+  writeFileAtomic(dest, renderMarkdown(records));
+}
+
+export const markdownExporter: Exporter = {
+  format: 'md',
+  write: writeMarkdown,
+};

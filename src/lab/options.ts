@@ -1,0 +1,170 @@
+// What a lab looks like: how many controllers and namespaces, their format,
+// and how the guest runs. Parsing helpers turn CLI strings into these values
+// with errors a user can act on.
+import os from 'node:os';
+import { usageError } from '../errors.js';
+
+export type Accel = 'auto' | 'tcg' | 'kvm';
+
+export interface LabOptions {
+  /** Emulated NVMe controllers (1..8). */
+  controllers: number;
+  /** Namespaces per controller (1..8). */
+  namespaces: number;
+  /** Logical (and physical) block size of every namespace. */
+  lbaSize: 512 | 4096;
+  /** Bytes per namespace; the backing files are sparse. */
+  nsSize: number;
+  /** Add a zoned (ZNS) namespace to the first controller, after the others. */
+  zoned: boolean;
+  /** nvme.poll_queues in the guest; 0 leaves the driver without poll queues. */
+  pollQueues: number;
+  /** Bind the last controller to vfio-pci inside the guest (adds an IOMMU). */
+  vfio: boolean;
+  accel: Accel;
+  /** Guest vCPUs. */
+  cpus: number;
+  /** Guest memory in MiB. */
+  memMiB: number;
+  /** Seconds the guest command may run; 0 means no limit. */
+  timeout: number;
+  /** Seconds the guest may take to boot to the point where it runs the command. */
+  bootTimeout: number;
+  /** Extra kernel command line, for debugging the lab. */
+  append: string;
+  /** Host directory the guest command runs in; shared writable. */
+  cwd: string;
+  /** More host directories to share writable (the cwd always is, unless it is /). */
+  shares: string[];
+  /** No "lab:" progress lines on stderr. */
+  quiet: boolean;
+}
+
+export const MAX_CONTROLLERS = 8;
+export const MAX_NAMESPACES = 8;
+
+export function defaultLabOptions(): LabOptions {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return {
+    controllers: 1,
+    namespaces: 1,
+    lbaSize: 512,
+    nsSize: 64 * 1024 * 1024,
+    zoned: false,
+    pollQueues: 2,
+    vfio: false,
+    accel: 'auto',
+    cpus: Math.max(1, Math.min(2, cores)),
+    memMiB: 2048,
+    timeout: 600,
+    bootTimeout: 120,
+    append: '',
+    cwd: process.cwd(),
+    shares: [],
+    quiet: false,
+  };
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4,
+  tib: 1024 ** 4,
+};
+
+/** "64M", "1G", "4096", "1.5G" → bytes (binary units). */
+export function parseSize(text: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw usageError(`${what} "${text}" is not a size`, 'give a number with an optional unit, e.g. 64M or 1G');
+  }
+  return Math.round(parseFloat(m[1]) * unit);
+}
+
+export function parseIntIn(text: string, what: string, min: number, max: number): number {
+  const n = /^\s*\d+\s*$/.test(text) ? parseInt(text, 10) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw usageError(`${what} "${text}" is out of range`, `give a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function parseSeconds(text: string, what: string, allowZero: boolean): number {
+  const n = /^\s*\d+(\.\d+)?\s*s?\s*$/.test(text) ? parseFloat(text) : NaN;
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+    throw usageError(`${what} "${text}" is not a number of seconds`, allowZero ? 'give seconds, or 0 for no limit' : 'give a positive number of seconds');
+  }
+  return n;
+}
+
+export function parseAccel(text: string): Accel {
+  const v = text.trim().toLowerCase();
+  if (v === 'auto' || v === 'tcg' || v === 'kvm') return v;
+  throw usageError(`--accel "${text}" is not known`, 'use auto, tcg or kvm');
+}
+
+export function parseLbaSize(text: string): 512 | 4096 {
+  const v = parseSize(text, '--lba-size');
+  if (v === 512 || v === 4096) return v;
+  throw usageError(`--lba-size ${text} is not supported`, 'use 512 or 4096');
+}
+
+/** Check the whole set; throws a usage error naming the bad option. */
+export function validateLabOptions(o: LabOptions): void {
+  if (!Number.isInteger(o.controllers) || o.controllers < 1 || o.controllers > MAX_CONTROLLERS) {
+    throw usageError(`--controllers ${o.controllers} is out of range`, `give 1 to ${MAX_CONTROLLERS}`);
+  }
+  if (!Number.isInteger(o.namespaces) || o.namespaces < 1 || o.namespaces > MAX_NAMESPACES) {
+    throw usageError(`--namespaces ${o.namespaces} is out of range`, `give 1 to ${MAX_NAMESPACES} (per controller)`);
+  }
+  if (o.lbaSize !== 512 && o.lbaSize !== 4096) {
+    throw usageError(`--lba-size ${o.lbaSize} is not supported`, 'use 512 or 4096');
+  }
+  const minNs = o.zoned ? 8 * 1024 * 1024 : 1024 * 1024;
+  if (o.nsSize < minNs || o.nsSize > 64 * 1024 ** 4) {
+    throw usageError(`--ns-size ${o.nsSize} bytes is out of range`, o.zoned ? 'give 8M to 64T with --zoned' : 'give 1M to 64T');
+  }
+  if (o.nsSize % o.lbaSize !== 0) {
+    throw usageError(`--ns-size ${o.nsSize} is not a multiple of the ${o.lbaSize}-byte block size`, 'round it, e.g. 64M');
+  }
+  if (!Number.isInteger(o.pollQueues) || o.pollQueues < 0 || o.pollQueues > 64) {
+    throw usageError(`--poll-queues ${o.pollQueues} is out of range`, 'give 0 to 64');
+  }
+  if (!Number.isInteger(o.cpus) || o.cpus < 1 || o.cpus > 64) {
+    throw usageError(`--cpus ${o.cpus} is out of range`, 'give 1 to 64');
+  }
+  if (!Number.isInteger(o.memMiB) || o.memMiB < 256 || o.memMiB > 1024 * 1024) {
+    throw usageError(`--mem ${o.memMiB} MiB is out of range`, 'give 256M or more, e.g. 2G');
+  }
+  if (!(o.timeout >= 0)) throw usageError('--timeout must be 0 or more seconds');
+  if (!(o.bootTimeout > 0)) throw usageError('--boot-timeout must be more than 0 seconds');
+}
+
+/** The zone size QEMU gets for --zoned: a power of two, about an eighth of the namespace. */
+export function zoneSizeFor(nsSize: number): number {
+  let z = 1024 * 1024;
+  while (z * 2 <= nsSize / 8 && z < 128 * 1024 * 1024) z *= 2;
+  return z;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1 && v % 1024 === 0) {
+    v /= 1024;
+    i++;
+  }
+  return `${v} ${units[i]}`;
+}

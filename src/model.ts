@@ -1,0 +1,159 @@
+// The data that crosses the layers: a fully specified job goes down to the
+// native engine, a RunResult comes back up and feeds the tables and exporters.
+
+export const ENGINE_NAMES = ['psync', 'aio', 'uring', 'uring-poll', 'pt', 'pt-poll', 'ioctl', 'vfio'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+export const WORKLOADS = ['randread', 'randwrite', 'read', 'write', 'randrw', 'rw'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** What the native engine receives: every field set, every value already valid. */
+export interface NativeJob {
+  engine: EngineName;
+  path: string;
+  /** 0..100: share of reads. randread/read = 100, randwrite/write = 0. */
+  readPercent: number;
+  random: boolean;
+  blockSize: number;
+  ioDepth: number;
+  threads: number;
+  /** One CPU per worker, or empty for no pinning. */
+  cpus: number[];
+  runtimeMs: number;
+  rampMs: number;
+  /** Total I/Os across workers, 0 for time-based. */
+  ioLimit: number;
+  offset: number;
+  size: number;
+  batchSubmit: number;
+  batchComplete: number;
+  fixedBufs: boolean;
+  regFiles: boolean;
+  sqpoll: boolean;
+  /** O_DIRECT (false only for --buffered on files). */
+  direct: boolean;
+  verify: boolean;
+  /** Stamp seed for writes; for reads 0 accepts any seed. */
+  verifySeed: number;
+  /** NVMe namespace id and LBA size, for the passthrough engines (0 otherwise). */
+  nsid: number;
+  lbaSize: number;
+  vectored: boolean;
+  maxErrors: number;
+}
+
+/** Counters summed across workers, read once a second while a run goes on. */
+export interface LiveStats {
+  ios: number;
+  bytes: number;
+  submitCalls: number;
+  reapCalls: number;
+  submitted: number;
+  reaped: number;
+  errors: number;
+  elapsedMs: number;
+  ramping: boolean;
+}
+
+export interface WorkerResult {
+  ios: number;
+  bytes: number;
+  readIos: number;
+  writeIos: number;
+  submitCalls: number;
+  reapCalls: number;
+  submitted: number;
+  reaped: number;
+  errors: number;
+  userUs: number;
+  sysUs: number;
+  elapsedUs: number;
+}
+
+/** What the native engine returns when a run ends. */
+export interface NativeResult {
+  workers: WorkerResult[];
+  /** Merged latency histogram: log-linear buckets, nanoseconds. */
+  histogram: number[];
+  /** Bucket lower bound in ns for each index, same length as histogram. */
+  elapsedUs: number;
+  stopped: 'done' | 'interrupted' | 'error';
+  /** First error, in words, when stopped === 'error' or errors > 0. */
+  errorMessage: string;
+  verifiedBlocks: number;
+  verifyFailures: number;
+}
+
+export interface LatencySummary {
+  minUs: number;
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+}
+
+export interface TargetInfo {
+  path: string;
+  kind: 'file' | 'block' | 'nvme-char' | 'pci';
+  sizeBytes: number;
+  logicalBlockSize: number;
+  model: string;
+  serial: string;
+  firmware: string;
+  emulated: boolean;
+}
+
+export interface EnvironmentInfo {
+  timestamp: string;
+  hostname: string;
+  kernel: string;
+  nvmebenchVersion: string;
+  cpuModel: string;
+}
+
+/** One measured run: one cell of the matrix, one repeat. */
+export interface RunRecord {
+  schemaVersion: number;
+  runId: string;
+  repeat: number;
+  workload: Workload;
+  engine: EngineName;
+  blockSize: number;
+  ioDepth: number;
+  threads: number;
+  readPercent: number;
+  runtimeS: number;
+  options: {
+    batchSubmit: number;
+    batchComplete: number;
+    fixedBufs: boolean;
+    regFiles: boolean;
+    sqpoll: boolean;
+    direct: boolean;
+    verify: boolean;
+    cpus: number[];
+    offset: number;
+    size: number;
+  };
+  target: TargetInfo;
+  env: EnvironmentInfo;
+  status: 'ok' | 'interrupted' | 'failed';
+  errorMessage: string;
+  ios: number;
+  iops: number;
+  bandwidthBps: number;
+  latency: LatencySummary;
+  cpuUserPct: number;
+  cpuSysPct: number;
+  cpuNsPerIo: number;
+  iosPerSubmitCall: number;
+  iosPerReapCall: number;
+  errors: number;
+  verifiedBlocks: number;
+  /** Full histogram: [bucketLowNs, count] pairs for non-empty buckets (JSON only). */
+  histogram: Array<[number, number]>;
+}
+
+export const SCHEMA_VERSION = 1;

@@ -1,0 +1,183 @@
+// Validate every option and fill in every default. What leaves this file is a
+// RunPlan whose cells become fully specified native jobs.
+import os from 'node:os';
+import { usageError } from './errors.js';
+import { ENGINE_NAMES, type EngineName, type Workload } from './model.js';
+import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
+
+/** Options as commander hands them over: strings and booleans, unvalidated. */
+export interface RawRunOptions {
+  engine?: string;
+  qd?: string;
+  bs?: string;
+  threads?: string;
+  cpus?: string;
+  runtime?: string;
+  ramp?: string;
+  ios?: string;
+  size?: string;
+  offset?: string;
+  batchSubmit?: string;
+  batchComplete?: string;
+  fixedbufs?: boolean;
+  regfiles?: boolean;
+  sqpoll?: boolean;
+  buffered?: boolean;
+  verify?: boolean;
+  verifySeed?: string;
+  rwmixRead?: string;
+  nsid?: string;
+  vectored?: boolean;
+  maxErrors?: string;
+  repeat?: string;
+  forceDestroy?: boolean;
+  csv?: string | boolean;
+  json?: string | boolean;
+  md?: string | boolean;
+  plot?: string;
+  format?: string;
+  quiet?: boolean;
+}
+
+export interface RunPlan {
+  workload: Workload;
+  targetPath: string;
+  /** 'all' expands once the target is known; empty means the target's default engine. */
+  engines: EngineName[] | 'all';
+  engineExplicit: boolean;
+  ioDepths: number[];
+  blockSizes: number[];
+  threads: number;
+  cpus: number[];
+  runtimeMs: number;
+  rampMs: number;
+  ioLimit: number;
+  size: number | undefined;
+  offset: number;
+  batchSubmit: number | undefined;
+  batchComplete: number | undefined;
+  fixedBufs: boolean;
+  regFiles: boolean;
+  sqpoll: boolean;
+  buffered: boolean;
+  verify: boolean;
+  verifySeed: number | undefined;
+  readPercent: number;
+  random: boolean;
+  nsid: number | undefined;
+  vectored: boolean;
+  maxErrors: number;
+  repeat: number;
+  forceDestroy: boolean;
+  csv: string | true | undefined;
+  json: string | true | undefined;
+  md: string | true | undefined;
+  plot: string | undefined;
+  format: 'table' | 'csv' | 'json' | 'md';
+  quiet: boolean;
+}
+
+export const DEFAULTS = {
+  qd: 32,
+  bs: 4096,
+  threads: 1,
+  runtimeMs: 10_000,
+  rwmixRead: 50,
+};
+
+function parseEngines(text: string): EngineName[] | 'all' {
+  if (text.trim() === 'all') return 'all';
+  const names = parseList(text, (name) => {
+    if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+      throw usageError(`unknown engine '${name}'`, `choose from ${ENGINE_NAMES.join(', ')}, or all`);
+    }
+    return name as EngineName;
+  });
+  if (!names.length) throw usageError('--engine is empty', `choose from ${ENGINE_NAMES.join(', ')}, or all`);
+  return [...new Set(names)];
+}
+
+function optionalExport(value: string | boolean | undefined): string | true | undefined {
+  if (value === undefined || value === false) return undefined;
+  return value === true ? true : value;
+}
+
+export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions): RunPlan {
+  if (!targetPath) {
+    throw usageError('no target given', `name a file or device: nvmebench ${workload} /dev/ng0n1`);
+  }
+  const ioDepths = parseList(raw.qd ?? String(DEFAULTS.qd), (q) => parseCount(q, '--qd', 1, 4096));
+  if (!ioDepths.length) throw usageError('--qd is empty', 'give one or more queue depths: --qd 1,32');
+  const blockSizes = parseList(raw.bs ?? String(DEFAULTS.bs), (b) => parseSize(b, '--bs'));
+  if (!blockSizes.length) throw usageError('--bs is empty', 'give one or more block sizes: --bs 4k');
+  for (const bs of blockSizes) {
+    if (bs < 512 || bs % 512 !== 0) {
+      throw usageError(`block size ${bs} is not a multiple of 512`, 'O_DIRECT and NVMe need whole sectors: use 512, 4k, 128k…');
+    }
+    if (bs > 64 * 1024 * 1024) throw usageError(`block size ${bs} is over 64 MiB`, 'use a smaller --bs');
+  }
+  const threads = parseCount(raw.threads ?? String(DEFAULTS.threads), '--threads', 1, 256);
+  const cpus = raw.cpus ? parseCpuList(raw.cpus) : [];
+  const ncpu = os.cpus().length;
+  for (const cpu of cpus) {
+    if (cpu >= ncpu) throw usageError(`--cpus names CPU ${cpu}, but this machine has CPUs 0-${ncpu - 1}`, `pick CPUs from 0 to ${ncpu - 1}`);
+  }
+  const runtimeMs = raw.runtime !== undefined ? parseDuration(raw.runtime, '--runtime') : undefined;
+  const ioLimit = raw.ios !== undefined ? parseCount(raw.ios, '--ios', 1) : 0;
+  if (runtimeMs === 0) throw usageError('--runtime 0 would measure nothing', 'give a duration such as 10s, or use --ios');
+  const rwmix = raw.rwmixRead !== undefined ? parseCount(raw.rwmixRead, '--rwmix-read', 0, 100) : DEFAULTS.rwmixRead;
+  const readPercent = workload === 'randread' || workload === 'read' ? 100 : workload === 'randwrite' || workload === 'write' ? 0 : rwmix;
+  if (raw.rwmixRead !== undefined && workload !== 'randrw' && workload !== 'rw') {
+    throw usageError(`--rwmix-read applies to randrw and rw, not ${workload}`, `use nvmebench randrw --rwmix-read ${rwmix}`);
+  }
+  const format = (raw.format ?? 'table') as RunPlan['format'];
+  if (!['table', 'csv', 'json', 'md'].includes(format)) {
+    throw usageError(`--format ${raw.format} is not a format`, 'choose table, csv, json or md');
+  }
+  const batchSubmit = raw.batchSubmit !== undefined ? parseCount(raw.batchSubmit, '--batch-submit', 1, 4096) : undefined;
+  const batchComplete = raw.batchComplete !== undefined ? parseCount(raw.batchComplete, '--batch-complete', 1, 4096) : undefined;
+  const verifySeed = raw.verifySeed !== undefined ? parseCount(raw.verifySeed, '--verify-seed', 1, 0xffffffff) : undefined;
+  if (verifySeed !== undefined && !raw.verify) throw usageError('--verify-seed needs --verify', 'add --verify');
+  const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
+  return {
+    workload,
+    targetPath,
+    engines,
+    engineExplicit: raw.engine !== undefined,
+    ioDepths: [...new Set(ioDepths)],
+    blockSizes: [...new Set(blockSizes)],
+    threads,
+    cpus,
+    runtimeMs: runtimeMs ?? (ioLimit ? 0 : DEFAULTS.runtimeMs),
+    rampMs: raw.ramp !== undefined ? parseDuration(raw.ramp, '--ramp') : 0,
+    ioLimit,
+    size: raw.size !== undefined ? parseSize(raw.size, '--size') : undefined,
+    offset: raw.offset !== undefined ? parseSize(raw.offset, '--offset') : 0,
+    batchSubmit,
+    batchComplete,
+    fixedBufs: raw.fixedbufs ?? true,
+    regFiles: raw.regfiles ?? false,
+    sqpoll: raw.sqpoll ?? false,
+    buffered: raw.buffered ?? false,
+    verify: raw.verify ?? false,
+    verifySeed,
+    readPercent,
+    random: workload.startsWith('rand'),
+    nsid: raw.nsid !== undefined ? parseCount(raw.nsid, '--nsid', 1, 0xfffffffe) : undefined,
+    vectored: raw.vectored ?? false,
+    maxErrors: raw.maxErrors !== undefined ? parseCount(raw.maxErrors, '--max-errors', 0) : 0,
+    repeat: raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1,
+    forceDestroy: raw.forceDestroy ?? false,
+    csv: optionalExport(raw.csv),
+    json: optionalExport(raw.json),
+    md: optionalExport(raw.md),
+    plot: raw.plot,
+    format,
+    quiet: raw.quiet ?? false,
+  };
+}
+
+/** t/io_uring's defaults scaled to the depth: a quarter of the queue, at most 32. */
+export function defaultBatch(ioDepth: number): number {
+  return Math.max(1, Math.min(32, Math.ceil(ioDepth / 4)));
+}

@@ -1,0 +1,51 @@
+// The live line, once a second, in the manner of t/io_uring:
+//   IOPS=1.02M, BW=498MiB/s, IOS/call=32/31
+// Written to stderr, and only when stdout is a terminal and --quiet is off.
+import type { LiveStats } from '../model.js';
+
+export function formatIops(iops: number): string {
+  if (iops >= 1e6) return `${(iops / 1e6).toFixed(2)}M`;
+  if (iops >= 1e3) return `${(iops / 1e3).toFixed(2)}K`;
+  return `${Math.round(iops)}`;
+}
+
+export function formatLiveLine(prev: LiveStats, now: LiveStats): string {
+  const seconds = Math.max(1e-3, (now.elapsedMs - prev.elapsedMs) / 1000);
+  const ios = now.ios - prev.ios;
+  const bytes = now.bytes - prev.bytes;
+  const submitCalls = now.submitCalls - prev.submitCalls;
+  const reapCalls = now.reapCalls - prev.reapCalls;
+  const perSubmit = submitCalls > 0 ? Math.round((now.submitted - prev.submitted) / submitCalls) : 0;
+  const perReap = reapCalls > 0 ? Math.round((now.reaped - prev.reaped) / reapCalls) : 0;
+  const mib = bytes / seconds / (1024 * 1024);
+  const errors = now.errors > 0 ? `, errors=${now.errors}` : '';
+  const ramp = now.ramping ? ' (ramp)' : '';
+  return `IOPS=${formatIops(ios / seconds)}, BW=${mib >= 10 ? Math.round(mib) : mib.toFixed(1)}MiB/s, IOS/call=${perSubmit}/${perReap}${errors}${ramp}`;
+}
+
+export class LiveLine {
+  private prev: LiveStats | undefined;
+
+  constructor(private readonly write: (text: string) => void = (t) => process.stderr.write(t)) {}
+
+  static forTerminal(quiet: boolean): LiveLine | undefined {
+    return !quiet && process.stdout.isTTY ? new LiveLine() : undefined;
+  }
+
+  begin(label: string): void {
+    this.prev = undefined;
+    this.write(`${label}\n`);
+  }
+
+  tick(stats: LiveStats): void {
+    const base: LiveStats = this.prev ?? { ios: 0, bytes: 0, submitCalls: 0, reapCalls: 0, submitted: 0, reaped: 0, errors: 0, elapsedMs: 0, ramping: false };
+    // Counters restart when the ramp ends; start the deltas afresh then.
+    const restarted = stats.ios < base.ios;
+    this.write(`${formatLiveLine(restarted ? { ...stats, ios: 0, bytes: 0, submitCalls: 0, reapCalls: 0, submitted: 0, reaped: 0, elapsedMs: base.elapsedMs } : base, stats)}\n`);
+    this.prev = stats;
+  }
+
+  end(): void {
+    this.prev = undefined;
+  }
+}

@@ -1,0 +1,91 @@
+// The engine-by-QD matrix, like fio's t/io_uring comparisons:
+//
+//   QD   uring  pt           uring-poll   pt-poll
+//   8    538    589 (1.09×)  831 (1.54×)  902 (1.68×)
+//
+// Rows are QD (or bs, or whatever else varies apart from the engine), columns
+// the engines in the order they ran, cells KIOPS (mean over repeats), each with
+// its speed relative to the first engine of the row.
+import { aggregateCells, configKey, varyingFields, type CellConfig, type CellStats } from '../stats.js';
+import type { RunRecord } from '../model.js';
+import { formatBlockSize, formatKiops, formatRatio } from './format.js';
+import { describeConfig, fieldLabel } from './labels.js';
+import type { TableModel } from './table.js';
+
+export interface MatrixModel extends TableModel {
+  title: string;
+  engines: string[];
+  /** KIOPS per row per engine (NaN where that engine has no result). */
+  values: number[][];
+}
+
+const SHORT_HEADER: Partial<Record<keyof CellConfig, string>> = {
+  ioDepth: 'QD',
+  blockSize: 'bs',
+  threads: 'threads',
+  workload: 'workload',
+  readPercent: 'read%',
+  batchSubmit: 'batch-submit',
+  batchComplete: 'batch-complete',
+  fixedBufs: 'fixedbufs',
+  regFiles: 'regfiles',
+  targetKind: 'target',
+  deviceModel: 'device',
+  deviceFirmware: 'firmware',
+};
+
+function rowLabel(c: CellConfig, fields: Array<keyof CellConfig>): string {
+  if (fields.length === 1) {
+    const f = fields[0];
+    if (f === 'ioDepth') return String(c.ioDepth);
+    if (f === 'blockSize') return formatBlockSize(c.blockSize);
+    if (f === 'threads') return String(c.threads);
+    if (f === 'readPercent') return String(c.readPercent);
+    return fieldLabel(f, c);
+  }
+  return describeConfig(c, fields);
+}
+
+/** The matrix when several engines or several rows ran; null for a single cell. */
+export function buildMatrix(records: RunRecord[]): MatrixModel | null {
+  return buildMatrixFromCells(aggregateCells(records));
+}
+
+export function buildMatrixFromCells(cells: CellStats[]): MatrixModel | null {
+  if (cells.length < 2) return null;
+  const engines = [...new Set(cells.map((c) => c.config.engine))];
+  const rowFields = varyingFields(cells.map((c) => c.config)).filter((f) => f !== 'engine');
+  const groups = new Map<string, CellStats[]>();
+  for (const cell of cells) {
+    const k = configKey(cell.config, ['engine']);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(cell);
+  }
+  if (engines.length < 2 && groups.size < 2) return null;
+
+  const fields: Array<keyof CellConfig> = rowFields.length > 0 ? rowFields : ['ioDepth'];
+  const corner = fields.length === 1 ? (SHORT_HEADER[fields[0]] ?? fields[0]) : fields.map((f) => SHORT_HEADER[f] ?? f).join(' / ');
+  const headers = [corner, ...engines];
+  const align: Array<'left' | 'right'> = ['left', ...engines.map(() => 'right' as const)];
+  const rows: string[][] = [];
+  const values: number[][] = [];
+  for (const group of groups.values()) {
+    const byEngine = new Map(group.map((c) => [c.config.engine, c]));
+    const vals = engines.map((e) => {
+      const cell = byEngine.get(e);
+      return cell && cell.n > 0 ? cell.iops.mean / 1000 : NaN;
+    });
+    const base = vals[0];
+    const row = [rowLabel(group[0].config, fields)];
+    vals.forEach((v, i) => {
+      if (!Number.isFinite(v)) row.push('-');
+      else if (i === 0 || !Number.isFinite(base) || base === 0) row.push(formatKiops(v * 1000));
+      else row.push(`${formatKiops(v * 1000)} (${formatRatio(v / base)})`);
+    });
+    rows.push(row);
+    values.push(vals);
+  }
+  const title = engines.length > 1 ? `KIOPS by engine (× = relative to ${engines[0]})` : `KIOPS (${engines[0]})`;
+  return { title, headers, align, rows, notes: [], engines, values };
+}

@@ -1,0 +1,144 @@
+// The results table, as a model (headers + string rows + notes) that both the
+// terminal renderer (cli-table3) and the Markdown exporter draw.
+import type { RunRecord } from '../model.js';
+import { aggregateCells, varyingFields, type CellConfig, type CellStats } from '../stats.js';
+import {
+  formatBlockSize,
+  formatCount,
+  formatCountPm,
+  formatMiBs,
+  formatNs,
+  formatPct,
+  formatPerCall,
+  formatUs,
+  formatUsPm,
+} from './format.js';
+import { describeConfig } from './labels.js';
+
+export type Align = 'left' | 'right';
+
+export interface TableModel {
+  headers: string[];
+  align: Align[];
+  rows: string[][];
+  /** Lines to print under the table: outliers, failures, I/O errors. */
+  notes: string[];
+}
+
+/** Fields shown in their own columns; any other varying field goes into "config". */
+const OWN_COLUMNS: ReadonlyArray<keyof CellConfig> = ['workload', 'engine', 'blockSize', 'ioDepth', 'threads'];
+
+/** A short name for one cell among the others: engine, then whatever varies. */
+export function cellLabel(cell: CellStats, varying: ReadonlyArray<keyof CellConfig>): string {
+  const fields = (['engine', ...varying.filter((f) => f !== 'engine')] as Array<keyof CellConfig>);
+  return describeConfig(cell.config, fields);
+}
+
+export function buildResultsTable(records: RunRecord[]): TableModel {
+  const cells = aggregateCells(records);
+  const varying = varyingFields(cells.map((c) => c.config));
+  const showWorkload = varying.includes('workload');
+  const extra = varying.filter((f) => !OWN_COLUMNS.includes(f));
+  const repeats = cells.some((c) => c.all.length > 1);
+
+  const headers: string[] = [];
+  const align: Align[] = [];
+  const col = (h: string, a: Align): void => {
+    headers.push(h);
+    align.push(a);
+  };
+  if (showWorkload) col('workload', 'left');
+  col('engine', 'left');
+  if (extra.length) col('config', 'left');
+  col('bs', 'right');
+  col('QD', 'right');
+  col('threads', 'right');
+  if (repeats) col('n', 'right');
+  col('IOPS', 'right');
+  col('BW MiB/s', 'right');
+  col('mean µs', 'right');
+  col('p50 µs', 'right');
+  col('p99 µs', 'right');
+  col('p99.9 µs', 'right');
+  col('max µs', 'right');
+  col('usr%', 'right');
+  col('sys%', 'right');
+  col('CPU ns/IO', 'right');
+  col('IOs/call', 'right');
+
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  let flagged = false;
+  for (const cell of cells) {
+    const c = cell.config;
+    const row: string[] = [];
+    if (showWorkload) row.push(c.workload);
+    row.push(c.engine);
+    if (extra.length) row.push(describeConfig(c, extra));
+    row.push(formatBlockSize(c.blockSize), String(c.ioDepth), String(c.threads));
+    if (repeats) row.push(cell.all.length === cell.n ? String(cell.n) : `${cell.n}/${cell.all.length}`);
+    if (cell.n === 0) {
+      const status = cell.all[cell.all.length - 1].status;
+      row.push(status, ...new Array(headers.length - row.length - 1).fill('-'));
+    } else {
+      const multi = cell.n >= 2;
+      let iops = multi ? formatCountPm(cell.iops.mean, cell.iops.sd) : formatCount(cell.iops.mean);
+      if (cell.iopsOutliers.length > 0) {
+        iops += ' !';
+        flagged = true;
+      }
+      row.push(
+        iops,
+        formatMiBs(cell.bw.mean),
+        formatUs(cell.latMean.mean),
+        formatUs(cell.p50.mean),
+        multi ? formatUsPm(cell.p99.mean, cell.p99.sd) : formatUs(cell.p99.mean),
+        formatUs(cell.p999.mean),
+        formatUs(cell.latMax.max),
+        formatPct(cell.cpuUsr.mean),
+        formatPct(cell.cpuSys.mean),
+        formatNs(cell.cpuNsPerIo.mean),
+        `${formatPerCall(cell.iosPerSubmit.mean)}/${formatPerCall(cell.iosPerReap.mean)}`,
+      );
+    }
+    rows.push(row);
+
+    const label = cellLabel(cell, varying);
+    for (const o of cell.iopsOutliers) {
+      notes.push(`! ${label}: repeat ${o.repeat} is an outlier at ${formatCount(o.value)} IOPS (beyond 1.5×IQR of the cell's ${cell.n} repeats)`);
+    }
+    for (const r of cell.all) {
+      const rep = cell.all.length > 1 ? ` repeat ${r.repeat}` : '';
+      if (r.status !== 'ok') notes.push(`${label}${rep}: ${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
+      else if (r.errors > 0) notes.push(`${label}${rep}: ${r.errors} I/O error${r.errors === 1 ? '' : 's'}${r.errorMessage ? ` (first: ${r.errorMessage})` : ''}`);
+    }
+  }
+  if (repeats) {
+    notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them${flagged ? '; ! marks a cell with an outlier repeat' : ''}`);
+  }
+  return { headers, align, rows, notes };
+}
+
+/** Context lines above the table: what ran where, and the emulated-device warning. */
+export function contextLines(records: RunRecord[]): string[] {
+  if (records.length === 0) return [];
+  const lines: string[] = [];
+  const workloads = [...new Set(records.map((r) => r.workload))].join(', ');
+  const targets = [...new Set(records.map((r) => targetWords(r)))];
+  const first = records[0];
+  const env = [first.env.hostname && `host ${first.env.hostname}`, first.env.kernel && `kernel ${first.env.kernel}`, first.env.cpuModel]
+    .filter(Boolean)
+    .join(', ');
+  lines.push(`${workloads} on ${targets.join(', ')}${env ? `; ${env}` : ''}`);
+  const emulated = [...new Set(records.filter((r) => r.target.emulated).map((r) => r.target.model || r.target.path))];
+  if (emulated.length > 0) {
+    lines.push(`figures from an emulated device (${emulated.join(', ')}): they show function, not hardware speed`);
+  }
+  return lines;
+}
+
+function targetWords(r: RunRecord): string {
+  const t = r.target;
+  const dev = [t.model, t.firmware && `fw ${t.firmware}`].filter(Boolean).join(', ');
+  return dev ? `${t.path} (${dev})` : t.path;
+}

@@ -1,0 +1,215 @@
+// What the user pointed us at: a file, a block device, or an NVMe generic
+// char device. Resolves the sibling nodes of an NVMe namespace so each engine
+// runs on its own node, and reads what sysfs and Identify say about it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeErrno, usageError } from './errors.js';
+import { native, type NvmeIdentify } from './native.js';
+
+export type TargetKind = 'file' | 'block' | 'nvme-char';
+
+export interface NvmeNamespace {
+  /** nvme0n1 */
+  name: string;
+  controller: string;
+  nsid: number;
+  blockPath?: string;
+  charPath?: string;
+  lbaSize: number;
+  metaSize: number;
+  extendedMeta: boolean;
+  capacityBytes: number;
+  /** Largest transfer, from MDTS (0 when unknown or unlimited). */
+  maxTransferBytes: number;
+  pciAddress: string;
+  identify?: NvmeIdentify;
+}
+
+export interface Target {
+  /** What the user typed. */
+  given: string;
+  path: string;
+  kind: TargetKind;
+  sizeBytes: number;
+  logicalBlockSize: number;
+  /** Block device name in /sys/class/block, when there is one. */
+  blockName?: string;
+  /** /sys/block/X/queue/io_poll: the device has poll queues. */
+  pollQueues?: boolean;
+  nvme?: NvmeNamespace;
+  model: string;
+  serial: string;
+  firmware: string;
+  emulated: boolean;
+}
+
+function readSys(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function devNumbers(rdev: number): string {
+  // Linux's new_encode_dev layout, which node reports in rdev.
+  const major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff);
+  const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+  return `${major}:${minor}`;
+}
+
+/** nvme0n1 or ng0n1 → [controller index, namespace index]; also multipath nvme0c0n1. */
+function parseNvmeName(name: string): { ctrl: string; ns: string } | undefined {
+  const match = /^(?:nvme|ng)(\d+)(?:c\d+)?n(\d+)$/.exec(name);
+  return match ? { ctrl: match[1], ns: match[2] } : undefined;
+}
+
+function pciAddressOf(sysDevice: string): string {
+  try {
+    const real = fs.realpathSync(sysDevice);
+    const parts = real.split('/');
+    const pci = parts.filter((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p));
+    return pci.length ? pci[pci.length - 1] : '';
+  } catch {
+    return '';
+  }
+}
+
+function identifyNamespace(node: string): NvmeIdentify | undefined {
+  try {
+    return native().nvmeIdentify(node);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fill the NVMe view of a namespace from sysfs and, where we may, Identify. */
+function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
+  const ids = parseNvmeName(name)!;
+  const blockName = `nvme${ids.ctrl}n${ids.ns}`;
+  const charName = `ng${ids.ctrl}n${ids.ns}`;
+  const blockPath = fs.existsSync(`/dev/${blockName}`) ? `/dev/${blockName}` : undefined;
+  const charPath = fs.existsSync(`/dev/${charName}`) ? `/dev/${charName}` : undefined;
+  const controller = `nvme${ids.ctrl}`;
+  const identify = charPath ? identifyNamespace(charPath) : blockPath ? identifyNamespace(blockPath) : undefined;
+  const lbaSize = identify?.ns?.lbaSize ?? Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
+  const capacity = identify?.ns ? identify.ns.nsze * identify.ns.lbaSize : sizeFromSys;
+  // MDTS is in units of the controller's minimum page size, 4 KiB on nearly
+  // every device; sysfs gives the limit the driver actually applies.
+  const mdts = identify?.ctrl.mdts ?? 0;
+  const hwKb = Number(readSys(`/sys/class/block/${blockName}/queue/max_hw_sectors_kb`) ?? 0);
+  let maxTransfer = mdts ? 4096 * 2 ** mdts : 0;
+  if (hwKb && (!maxTransfer || hwKb * 1024 < maxTransfer)) maxTransfer = hwKb * 1024;
+  return {
+    name: blockName,
+    controller,
+    nsid: identify?.ns?.nsid ?? Number(readSys(`/sys/class/block/${blockName}/nsid`) ?? ids.ns),
+    blockPath,
+    charPath,
+    lbaSize,
+    metaSize: identify?.ns?.metaSize ?? 0,
+    extendedMeta: Boolean(identify?.ns?.extendedMeta),
+    capacityBytes: capacity,
+    maxTransferBytes: maxTransfer,
+    pciAddress: pciAddressOf(`/sys/class/nvme/${controller}/device`),
+    identify,
+  };
+}
+
+function controllerInfo(controller: string, identify?: NvmeIdentify): { model: string; serial: string; firmware: string } {
+  return {
+    model: identify?.ctrl.model || readSys(`/sys/class/nvme/${controller}/model`) || '',
+    serial: identify?.ctrl.serial || readSys(`/sys/class/nvme/${controller}/serial`) || '',
+    firmware: identify?.ctrl.firmware || readSys(`/sys/class/nvme/${controller}/firmware_rev`) || '',
+  };
+}
+
+function isEmulated(model: string): boolean {
+  return /QEMU/i.test(model) || process.env.NVMEBENCH_LAB === '1';
+}
+
+export function probeTarget(given: string): Target {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(given);
+  } catch (err) {
+    throw describeErrno((err as NodeJS.ErrnoException).code, given);
+  }
+  const resolved = path.resolve(given);
+  if (stat.isDirectory()) {
+    throw usageError(`${given} is a directory`, 'give a file, a block device (/dev/nvme0n1) or an NVMe char device (/dev/ng0n1)');
+  }
+  if (stat.isFile()) {
+    return {
+      given,
+      path: resolved,
+      kind: 'file',
+      sizeBytes: stat.size,
+      logicalBlockSize: 512,
+      model: '',
+      serial: '',
+      firmware: '',
+      emulated: false,
+    };
+  }
+  if (stat.isBlockDevice()) {
+    const sysLink = `/sys/dev/block/${devNumbers(stat.rdev)}`;
+    const blockName = path.basename(fs.realpathSync(sysLink));
+    const sectors = Number(readSys(`${sysLink}/size`) ?? 0);
+    const lbs = Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
+    const poll = readSys(`/sys/class/block/${blockName}/queue/io_poll`);
+    const target: Target = {
+      given,
+      path: resolved,
+      kind: 'block',
+      sizeBytes: sectors * 512,
+      logicalBlockSize: lbs,
+      blockName,
+      pollQueues: poll === '1',
+      model: readSys(`/sys/class/block/${blockName}/device/model`) ?? '',
+      serial: '',
+      firmware: '',
+      emulated: false,
+    };
+    if (parseNvmeName(blockName)) {
+      target.nvme = describeNvme(blockName, target.sizeBytes);
+      Object.assign(target, controllerInfo(target.nvme.controller, target.nvme.identify));
+    }
+    target.emulated = isEmulated(target.model);
+    return target;
+  }
+  if (stat.isCharacterDevice()) {
+    const sysLink = `/sys/dev/char/${devNumbers(stat.rdev)}`;
+    let charName = '';
+    try {
+      charName = path.basename(fs.realpathSync(sysLink));
+    } catch {
+      charName = path.basename(resolved);
+    }
+    if (!parseNvmeName(charName) || !charName.startsWith('ng')) {
+      throw usageError(`${given} is a character device but not an NVMe generic namespace node`, 'give /dev/ngXnY, /dev/nvmeXnY or a file');
+    }
+    const nvme = describeNvme(charName, 0);
+    const blockName = nvme.blockPath ? nvme.name : undefined;
+    const poll = blockName ? readSys(`/sys/class/block/${blockName}/queue/io_poll`) : undefined;
+    const info = controllerInfo(nvme.controller, nvme.identify);
+    return {
+      given,
+      path: resolved,
+      kind: 'nvme-char',
+      sizeBytes: nvme.capacityBytes || Number(readSys(`/sys/class/block/${nvme.name}/size`) ?? 0) * 512,
+      logicalBlockSize: nvme.lbaSize,
+      blockName,
+      pollQueues: poll === undefined ? pollQueuesFromModule() : poll === '1',
+      nvme,
+      ...info,
+      emulated: isEmulated(info.model),
+    };
+  }
+  throw usageError(`${given} is not a file or a device`, 'give a file, a block device or an NVMe char device');
+}
+
+/** Without a block node, fall back on the nvme driver's poll_queues parameter. */
+function pollQueuesFromModule(): boolean {
+  return Number(readSys('/sys/module/nvme/parameters/poll_queues') ?? 0) > 0;
+}

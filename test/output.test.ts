@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import {
+  formatBlockSize,
+  formatCount,
+  formatCountPm,
+  formatDeltaPct,
+  formatKiops,
+  formatMiBs,
+  formatP,
+  formatPerCall,
+  formatUs,
+} from '../src/output/format.js';
+import { buildMatrix } from '../src/output/matrix.js';
+import { buildSummary, compareEngines } from '../src/output/summary.js';
+import { buildResultsTable, contextLines } from '../src/output/table.js';
+import { parseOutputFormat, renderAs, renderResults, renderToStdout } from '../src/output/render.js';
+import { aggregateCells } from '../src/stats.js';
+import { parseCsvRecords } from '../src/export/csv.js';
+import { BenchError } from '../src/errors.js';
+import { makeRecord, makeRepeats, SEED_001, seed001Records } from './fixtures.js';
+
+test('number formats', () => {
+  assert.equal(formatCount(1_020_000), '1.02M');
+  assert.equal(formatCount(538_000), '538K');
+  assert.equal(formatCount(53_800), '53.8K');
+  assert.equal(formatCount(999_700), '1.00M', 'rounding carries into the next unit');
+  assert.equal(formatCount(950), '950');
+  assert.equal(formatCount(12.5), '12.5');
+  assert.equal(formatCount(NaN), '-');
+  assert.equal(formatCountPm(968_000, 7_200), '968K ± 7.2K');
+  assert.equal(formatCountPm(1_280_000, 9_500), '1.28M ± 9.5K');
+  assert.equal(formatUs(8.4213), '8.42');
+  assert.equal(formatUs(84.21), '84.2');
+  assert.equal(formatUs(842.1), '842');
+  assert.equal(formatMiBs(538_000 * 4096), '2102');
+  assert.equal(formatBlockSize(4096), '4k');
+  assert.equal(formatBlockSize(1 << 20), '1m');
+  assert.equal(formatBlockSize(512), '512');
+  assert.equal(formatBlockSize(6144), '6k');
+  assert.equal(formatKiops(588_600), '589');
+  assert.equal(formatKiops(5_380), '5.38');
+  assert.equal(formatPerCall(32), '32');
+  assert.equal(formatPerCall(1.25), '1.3');
+  assert.equal(formatPerCall(1), '1');
+  assert.equal(formatDeltaPct(-20), '-20.0%');
+  assert.equal(formatDeltaPct(4.219), '+4.22%');
+  assert.equal(formatP(0.0004), '<0.001');
+  assert.equal(formatP(0.0734), '0.07');
+});
+
+test('results table: the documented columns and one row per cell', () => {
+  const t = buildResultsTable(seed001Records());
+  assert.deepEqual(t.headers, ['engine', 'bs', 'QD', 'threads', 'IOPS', 'BW MiB/s', 'mean µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'usr%', 'sys%', 'CPU ns/IO', 'IOs/call']);
+  assert.equal(t.rows.length, 12);
+  const ptPoll8 = t.rows.find((r) => r[0] === 'pt-poll' && r[2] === '8')!;
+  assert.equal(ptPoll8[4], '902K');
+  assert.equal(ptPoll8[14], '8/7', 'IOs per submit/reap call');
+  assert.equal(t.rows.find((r) => r[0] === 'pt-poll' && r[2] === '256')![4], '1.43M');
+  assert.equal(t.notes.length, 0);
+});
+
+test('results table adds workload and config columns only when they vary', () => {
+  const t = buildResultsTable([makeRecord({ workload: 'randread' }), makeRecord({ workload: 'randwrite', options: { fixedBufs: true } })]);
+  assert.equal(t.headers[0], 'workload');
+  assert.equal(t.headers[2], 'config');
+  assert.deepEqual(t.rows.map((r) => r[2]), ['100% read no fixedbufs', '0% read fixedbufs']);
+});
+
+test('emulated device: the header says so, real devices do not', () => {
+  const emu = contextLines([makeRecord({ target: { emulated: true, model: 'QEMU NVMe Ctrl' } })]);
+  assert.ok(emu.includes('figures from an emulated device (QEMU NVMe Ctrl): they show function, not hardware speed'), emu.join('\n'));
+  const real = contextLines([makeRecord()]);
+  assert.ok(!real.some((l) => l.includes('emulated')), real.join('\n'));
+  assert.match(renderResults([makeRecord({ target: { emulated: true, model: 'QEMU NVMe Ctrl' } })]), /emulated device/);
+});
+
+test('matrix: seed 001 layout, KIOPS with ratios to the first engine', () => {
+  const m = buildMatrix(seed001Records())!;
+  assert.deepEqual(m.headers, ['QD', 'uring', 'pt', 'uring-poll', 'pt-poll']);
+  assert.deepEqual(m.rows.map((r) => r[0]), ['8', '64', '256']);
+  assert.deepEqual(m.rows[0], ['8', '538', '589 (1.09×)', '831 (1.54×)', '902 (1.68×)']);
+  assert.deepEqual(m.rows[2], ['256', '1043', '1230 (1.18×)', '1376 (1.32×)', '1429 (1.37×)']);
+  for (const [i, qd] of [8, 64, 256].entries()) {
+    assert.deepEqual(m.values[i], Object.values(SEED_001[qd]));
+  }
+  const text = renderResults(seed001Records());
+  assert.match(text, /│ 8\s+│\s+538 │\s+589 \(1\.09×\) │\s+831 \(1\.54×\) │\s+902 \(1\.68×\) │/);
+});
+
+test('matrix: rows by bs when bs varies; none for a single cell', () => {
+  const recs = [4096, 131072].flatMap((bs) => ['uring', 'pt'].map((e) => makeRecord({ engine: e as 'uring', blockSize: bs, iops: e === 'pt' ? 110e3 : 100e3 })));
+  const m = buildMatrix(recs)!;
+  assert.equal(m.headers[0], 'bs');
+  assert.deepEqual(m.rows.map((r) => r[0]), ['4k', '128k']);
+  assert.equal(m.rows[1][2], '110 (1.10×)');
+  assert.equal(buildMatrix([makeRecord()]), null);
+  assert.equal(buildMatrix(makeRepeats([1, 2, 3])), null, 'repeats of one cell are still one cell');
+});
+
+test('repeats: mean ± σ for IOPS and p99, n column, outliers flagged', () => {
+  const recs = [
+    ...makeRepeats([1_000_000, 1_010_000, 990_000, 1_000_000, 700_000], { engine: 'uring', ioDepth: 64 }),
+    ...makeRepeats([1_320_000, 1_330_000, 1_310_000], { engine: 'pt-poll', ioDepth: 64 }),
+  ];
+  const t = buildResultsTable(recs);
+  const n = t.headers.indexOf('n');
+  const iops = t.headers.indexOf('IOPS');
+  const p99 = t.headers.indexOf('p99 µs');
+  assert.ok(n >= 0);
+  assert.equal(t.rows[0][n], '5');
+  assert.equal(t.rows[0][iops], '940K ± 134K !');
+  assert.equal(t.rows[1][iops], '1.32M ± 10K');
+  assert.match(t.rows[1][p99], /^97\.0 ± 0\.7\d$/);
+  assert.ok(t.notes.some((l) => /uring.*repeat 4 is an outlier at 700K IOPS/.test(l)), t.notes.join('\n'));
+  assert.ok(!t.notes.some((l) => /pt-poll.*outlier/.test(l)));
+});
+
+test('hyperfine-style summary with propagated error and significance', () => {
+  const recs = [
+    ...makeRepeats([1_000_000, 1_010_000, 990_000], { engine: 'uring' }),
+    ...makeRepeats([1_320_000, 1_340_000, 1_300_000], { engine: 'pt-poll' }),
+    ...makeRepeats([1_000_000, 1_200_000, 800_000], { engine: 'pt' }),
+  ];
+  const comps = compareEngines(aggregateCells(recs));
+  assert.equal(comps.length, 1);
+  assert.equal(comps[0].fastest, 'pt-poll');
+  const vsUring = comps[0].slower.find((s) => s.engine === 'uring')!;
+  assert.ok(Math.abs(vsUring.ratio - 1.32) < 1e-12);
+  const expected = 1.32 * Math.sqrt((20_000 / 1_320_000) ** 2 + (10_000 / 1_000_000) ** 2);
+  assert.ok(Math.abs(vsUring.sd - expected) < 1e-12, `${vsUring.sd} vs ${expected}`);
+  const lines = buildSummary(recs);
+  assert.deepEqual(lines.slice(0, 2), ['Summary (IOPS, mean ± σ over repeats)', '  pt-poll ran']);
+  assert.ok(lines.includes('    1.32 ± 0.02 times faster than uring'), lines.join('\n'));
+  assert.ok(lines.some((l) => /1\.32 ± 0\.\d\d times faster than pt \(not significant, p = 0\.\d\d\)/.test(l)), lines.join('\n'));
+  assert.deepEqual(buildSummary(seed001Records()), [], 'no summary without repeats');
+});
+
+test('summary groups by QD when QD varies', () => {
+  const recs = [8, 64].flatMap((qd) => [
+    ...makeRepeats([100e3, 101e3], { engine: 'uring', ioDepth: qd }),
+    ...makeRepeats([150e3, 151e3], { engine: 'pt', ioDepth: qd }),
+  ]);
+  const lines = buildSummary(recs);
+  assert.ok(lines.includes('  QD 8: pt ran'), lines.join('\n'));
+  assert.ok(lines.includes('  QD 64: pt ran'), lines.join('\n'));
+});
+
+test('failed cells show their status and the error under the table', () => {
+  const t = buildResultsTable([makeRecord(), makeRecord({ engine: 'vfio', status: 'failed', errorMessage: 'no IOMMU group' })]);
+  assert.equal(t.rows[1][4], 'failed');
+  assert.ok(t.notes.includes('vfio: failed: no IOMMU group'), t.notes.join('\n'));
+});
+
+test('renderToStdout writes each format', () => {
+  const recs = seed001Records();
+  const capture = (format: 'table' | 'csv' | 'json' | 'md'): string => {
+    let s = '';
+    const w = new Writable({
+      write(chunk, _enc, cb) {
+        s += String(chunk);
+        cb();
+      },
+    });
+    renderToStdout(recs, format, w);
+    return s;
+  };
+  assert.equal(parseCsvRecords(capture('csv')).length, 12);
+  assert.equal(JSON.parse(capture('json')).records.length, 12);
+  assert.match(capture('md'), /^\| engine \|/m);
+  assert.match(capture('table'), /KIOPS by engine/);
+  assert.equal(renderAs(recs, 'csv'), capture('csv'));
+  assert.equal(parseOutputFormat('md'), 'md');
+  assert.throws(() => parseOutputFormat('xml'), (e: unknown) => e instanceof BenchError && e.kind === 'usage');
+});

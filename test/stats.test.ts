@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  aggregateCells,
+  cellKey,
+  histogramPercentile,
+  lnGamma,
+  mergeHistograms,
+  ratioWithError,
+  regularizedIncompleteBeta,
+  studentTCdf,
+  summarize,
+  tTwoSidedP,
+  tukeyOutliers,
+  welchTTest,
+} from '../src/stats.js';
+import { makeRecord, makeRepeats } from './fixtures.js';
+
+function close(actual: number, expected: number, tol: number, what = ''): void {
+  assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} is not within ${tol} of ${expected}`);
+}
+
+// Reference values from scipy 1.17 (stats.t.sf, special.betainc, special.gammaln).
+test('lnGamma matches known values', () => {
+  close(lnGamma(0.5), 0.5723649429247, 1e-12, 'lnΓ(0.5)');
+  close(lnGamma(10), 12.801827480081469, 1e-11, 'lnΓ(10)');
+  close(lnGamma(100.5), 361.43554046777757, 1e-9, 'lnΓ(100.5)');
+  close(lnGamma(0.1), 2.252712651734206, 1e-12, 'lnΓ(0.1)');
+  close(lnGamma(1), 0, 1e-13, 'lnΓ(1)');
+});
+
+test('regularized incomplete beta matches scipy betainc', () => {
+  close(regularizedIncompleteBeta(0.4, 2, 3), 0.5248, 1e-12);
+  close(regularizedIncompleteBeta(0.1, 0.5, 0.5), 0.20483276469913345, 1e-12);
+  close(regularizedIncompleteBeta(0.99, 50, 0.5), 0.3173043978741973, 1e-10);
+  assert.equal(regularizedIncompleteBeta(0, 2, 3), 0);
+  assert.equal(regularizedIncompleteBeta(1, 2, 3), 1);
+  assert.ok(Number.isNaN(regularizedIncompleteBeta(0.5, 0, 3)));
+});
+
+test('two-sided t p-values match scipy', () => {
+  const cases: Array<[number, number, number]> = [
+    [2.0, 10, 0.07338803477074037],
+    [2.228138851986274, 10, 0.05],
+    [12.706204736174698, 1, 0.05],
+    [0.5, 3, 0.651447964848151],
+    [5, 2.5, 0.02345118997086185],
+    [1.0, 100, 0.31972415578412333],
+    [3.5, 7.3, 0.009343138528485555],
+    [-2.0, 10, 0.07338803477074037],
+    [10, 30, 4.575251408229618e-11],
+  ];
+  for (const [t, df, p] of cases) close(tTwoSidedP(t, df), p, Math.max(1e-10, p * 1e-8), `p(t=${t}, df=${df})`);
+  assert.equal(tTwoSidedP(0, 5), 1);
+  assert.equal(tTwoSidedP(Infinity, 5), 0);
+  close(tTwoSidedP(1.959963984540054, 1e9), 0.05, 1e-6, 'normal limit');
+});
+
+test('Student t CDF is one-sided and symmetric', () => {
+  close(studentTCdf(2, 10), 0.9633059826146299, 1e-10);
+  close(studentTCdf(-2, 10), 0.03669401738537018, 1e-10);
+  close(studentTCdf(0, 5), 0.5, 1e-15);
+});
+
+test("Welch's t-test: t, df and p as scipy's ttest_ind(equal_var=False)", () => {
+  const a = [27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4];
+  const b = [27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4];
+  const w = welchTTest(a, b)!;
+  close(w.t, -2.455356398286006, 1e-10, 't');
+  close(w.df, 24.988529290231416, 1e-8, 'df');
+  close(w.p, 0.021378001462866992, 1e-9, 'p');
+
+  const w2 = welchTTest([538e3, 541e3, 536e3], [902e3, 899e3, 905e3, 901e3])!;
+  close(w2.t, -189.60869565217388, 1e-7, 't2');
+  close(w2.df, 4.436076280455906, 1e-8, 'df2');
+  close(w2.p, 7.662610307596103e-10, 1e-15, 'p2');
+
+  const w3 = welchTTest([100, 102, 98, 101], [101, 99, 103, 100, 97])!;
+  close(w3.p, 0.8546140471715592, 1e-9, 'p3');
+});
+
+test("Welch's t-test edge cases", () => {
+  assert.equal(welchTTest([1], [1, 2]), null);
+  assert.equal(welchTTest([5, 5], [5, 5])!.p, 1);
+  assert.equal(welchTTest([5, 5], [6, 6])!.p, 0);
+  assert.equal(welchTTest([1, 2, NaN], [1, NaN]), null, 'NaN values are dropped before counting');
+});
+
+test('summarize uses the sample standard deviation and skips NaN', () => {
+  const s = summarize([2, 4, 4, 4, 5, 5, 7, 9, NaN]);
+  assert.equal(s.n, 8);
+  assert.equal(s.mean, 5);
+  close(s.sd, 2.138089935299395, 1e-12, 'sd');
+  assert.equal(s.median, 4.5);
+  assert.equal(summarize([3]).sd, 0);
+  assert.equal(summarize([]).n, 0);
+});
+
+test('ratio error: relative errors add in quadrature', () => {
+  const a = summarize([130, 132, 134]); // mean 132, sd 2
+  const b = summarize([99, 100, 101]); // mean 100, sd 1
+  const r = ratioWithError(a, b);
+  close(r.ratio, 1.32, 1e-12);
+  close(r.sd, 1.32 * Math.sqrt((2 / 132) ** 2 + (1 / 100) ** 2), 1e-12);
+});
+
+test('Tukey outliers need 4 values and flag beyond 1.5 IQR', () => {
+  assert.deepEqual(tukeyOutliers([1, 100, 2]), []);
+  assert.deepEqual(tukeyOutliers([100, 101, 99, 100, 60]), [4]);
+  assert.deepEqual(tukeyOutliers([100, 101, 99, 100, 102]), []);
+});
+
+test('cells group repeats and keep different configurations apart', () => {
+  const recs = [
+    ...makeRepeats([500e3, 510e3, 490e3], { engine: 'uring' }),
+    ...makeRepeats([600e3, 610e3], { engine: 'pt' }),
+    makeRecord({ engine: 'uring', options: { fixedBufs: true } }),
+    makeRecord({ engine: 'uring', target: { firmware: '2.0' } }),
+    makeRecord({ engine: 'uring', status: 'failed', repeat: 3, errorMessage: 'EIO' }),
+  ];
+  const cells = aggregateCells(recs);
+  assert.equal(cells.length, 4);
+  assert.equal(cells[0].all.length, 4, 'the failed repeat belongs to the first cell');
+  assert.equal(cells[0].n, 3, 'only ok repeats count');
+  assert.equal(cells[0].iops.mean, 500e3);
+  assert.equal(cells[1].config.engine, 'pt');
+  assert.notEqual(cellKey(recs[0]), cellKey(recs[5]), 'fixedbufs is part of the key');
+  assert.notEqual(cellKey(recs[0]), cellKey(recs[6]), 'firmware is part of the key');
+  assert.equal(cellKey(recs[0]), cellKey(makeRecord({ runtimeS: 60, target: { path: '/dev/other' } })), 'runtime and path are not');
+});
+
+test('histogram percentiles and merging', () => {
+  const r = makeRecord({ iops: 320_000, ioDepth: 32 }); // mean 100 µs
+  close(histogramPercentile(r.histogram, 50), 95, 1e-9);
+  close(histogramPercentile(r.histogram, 99), 200, 1e-9);
+  close(histogramPercentile(r.histogram, 99.9), 300, 1e-9);
+  close(histogramPercentile(r.histogram, 100), 1000, 1e-9);
+  assert.ok(Number.isNaN(histogramPercentile([], 50)));
+  const m = mergeHistograms([[[1000, 2], [2000, 1]], [[2000, 3], [500, 1]]]);
+  assert.deepEqual(m, [[500, 1], [1000, 2], [2000, 4]]);
+});
