@@ -11,6 +11,7 @@
 // (n-1)/sqrt(n), so it was not used.)
 import { mean as ssMean, median as ssMedian, quantile, sampleVariance } from 'simple-statistics';
 import type { RunRecord } from './model.js';
+import { bucketIndex, bucketLow, HIST_BUCKETS } from './histogram.js';
 
 // ---------------------------------------------------------------------------
 // Metrics: the names are the CSV column names, so --metric takes the same words.
@@ -119,6 +120,27 @@ export function cellKey(r: RunRecord): string {
 /** Which config fields take more than one value across these configs. */
 export function varyingFields(configs: CellConfig[]): Array<keyof CellConfig> {
   return CONFIG_FIELDS.filter((f) => new Set(configs.map((c) => String(c[f]))).size > 1);
+}
+
+/**
+ * Fields that vary only because the engine and the axes do: each engine at
+ * each bs/QD has one value of them (psync's batch of 1, the default batch of
+ * QD/4, aio's lack of fixed buffers, the block node a block engine opens next
+ * to an ng target). They say nothing the engine
+ * column does not, so tables do not split rows on them.
+ */
+export function engineDependentFields(configs: CellConfig[]): Array<keyof CellConfig> {
+  return varyingFields(configs).filter((f) => {
+    if (f === 'engine' || f === 'ioDepth' || f === 'blockSize' || f === 'threads' || f === 'workload') return false;
+    const perEngine = new Map<string, Set<string>>();
+    for (const c of configs) {
+      const key = `${c.engine}|${c.workload}|${c.blockSize}|${c.ioDepth}|${c.threads}`;
+      let values = perEngine.get(key);
+      if (!values) perEngine.set(key, (values = new Set()));
+      values.add(String(c[f]));
+    }
+    return [...perEngine.values()].every((values) => values.size === 1);
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -391,22 +413,31 @@ export function welchTTest(a: number[], b: number[]): WelchResult | null {
 // Histograms.
 
 /**
- * Latency percentile (0..100) in µs from [bucketLowNs, count] pairs. Returns the
- * lower bound of the bucket that holds the percentile, so it can read low by at
- * most one bucket width. NaN for an empty histogram.
+ * Latency percentile (0..100) in µs from [bucketLowNs, count] pairs: the
+ * midpoint of the bucket that holds the percentile's rank, clamped to the
+ * observed min and max when given — the same rule the engine uses for the
+ * summary percentiles (src/histogram.ts), so p50..p99.9 agree with the CSV.
+ * NaN for an empty histogram.
  */
-export function histogramPercentile(hist: Array<[number, number]>, pct: number): number {
+export function histogramPercentile(hist: Array<[number, number]>, pct: number, minUs = 0, maxUs = Infinity): number {
   const sorted = [...hist].filter(([, c]) => c > 0).sort((p, q) => p[0] - q[0]);
   const total = sorted.reduce((s, [, c]) => s + c, 0);
   if (total === 0) return NaN;
   // The small slack keeps 99.9% of 10000 at rank 9990 despite binary rounding.
   const rank = Math.max(1, Math.ceil((pct / 100) * total - 1e-9 * total));
   let cum = 0;
-  for (const [low, count] of sorted) {
+  let low = sorted[sorted.length - 1][0];
+  for (const [l, count] of sorted) {
     cum += count;
-    if (cum >= rank) return low / 1000;
+    if (cum >= rank) {
+      low = l;
+      break;
+    }
   }
-  return sorted[sorted.length - 1][0] / 1000;
+  const i = bucketIndex(low);
+  const width = i + 1 < HIST_BUCKETS ? bucketLow(i + 1) - bucketLow(i) : 1;
+  const midUs = (bucketLow(i) + (width - 1) / 2) / 1000;
+  return Math.min(Math.max(midUs, minUs), maxUs);
 }
 
 /** Sum histograms bucket by bucket (for pooling the repeats of a cell). */

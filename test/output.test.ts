@@ -62,10 +62,23 @@ test('results table: the documented columns and one row per cell', () => {
 });
 
 test('results table adds workload and config columns only when they vary', () => {
-  const t = buildResultsTable([makeRecord({ workload: 'randread' }), makeRecord({ workload: 'randwrite', options: { fixedBufs: true } })]);
+  const t = buildResultsTable([
+    makeRecord({ workload: 'randread' }),
+    makeRecord({ workload: 'randread', options: { fixedBufs: true } }),
+    makeRecord({ workload: 'randwrite', readPercent: 0, options: { fixedBufs: true } }),
+  ]);
   assert.equal(t.headers[0], 'workload');
   assert.equal(t.headers[2], 'config');
-  assert.deepEqual(t.rows.map((r) => r[2]), ['100% read no fixedbufs', '0% read fixedbufs']);
+  // read% follows from the workload, so only fixedbufs needs the column.
+  assert.deepEqual(t.rows.map((r) => r[2]), ['no fixedbufs', 'fixedbufs', 'fixedbufs']);
+});
+
+test('options that follow from the engine and axes do not split rows', () => {
+  const t = buildResultsTable([
+    makeRecord({ engine: 'psync', ioDepth: 1, options: { batchSubmit: 1, batchComplete: 1, fixedBufs: false } }),
+    makeRecord({ engine: 'uring', ioDepth: 32, options: { batchSubmit: 8, batchComplete: 8, fixedBufs: true } }),
+  ]);
+  assert.ok(!t.headers.includes('config'), t.headers.join(','));
 });
 
 test('emulated device: the header says so, real devices do not', () => {
@@ -151,6 +164,14 @@ test('failed cells show their status and the error under the table', () => {
   const t = buildResultsTable([makeRecord(), makeRecord({ engine: 'vfio', status: 'failed', errorMessage: 'no IOMMU group' })]);
   assert.equal(t.rows[1][4], 'failed');
   assert.ok(t.notes.includes('vfio: failed: no IOMMU group'), t.notes.join('\n'));
+});
+
+test('a cell interrupted before any repeat finished shows its partial figures, marked', () => {
+  const t = buildResultsTable([makeRecord({ engine: 'uring' }), makeRecord({ engine: 'pt', status: 'interrupted', iops: 250_000 })]);
+  assert.equal(t.rows[1][4], '250K *');
+  assert.ok(t.notes.includes('* interrupted: the figures cover only the time it ran'), t.notes.join('\n'));
+  const none = buildResultsTable([makeRecord({ engine: 'pt', status: 'interrupted', ios: 0, iops: 0 })]);
+  assert.equal(none.rows[0][4], 'interrupted');
 });
 
 test('renderToStdout writes each format', () => {

@@ -14,6 +14,7 @@ import {
   tukeyOutliers,
   welchTTest,
 } from '../src/stats.js';
+import { bucketLow } from '../src/histogram.js';
 import { makeRecord, makeRepeats } from './fixtures.js';
 
 function close(actual: number, expected: number, tol: number, what = ''): void {
@@ -129,13 +130,30 @@ test('cells group repeats and keep different configurations apart', () => {
   assert.equal(cellKey(recs[0]), cellKey(makeRecord({ runtimeS: 60, target: { path: '/dev/other' } })), 'runtime and path are not');
 });
 
-test('histogram percentiles and merging', () => {
-  const r = makeRecord({ iops: 320_000, ioDepth: 32 }); // mean 100 µs
-  close(histogramPercentile(r.histogram, 50), 95, 1e-9);
-  close(histogramPercentile(r.histogram, 99), 200, 1e-9);
-  close(histogramPercentile(r.histogram, 99.9), 300, 1e-9);
-  close(histogramPercentile(r.histogram, 100), 1000, 1e-9);
+test('histogram percentiles: midpoint of the bucket holding the rank, clamped to min/max', () => {
+  // Buckets 200 and 300 of the engine's layout (src/histogram.ts).
+  const lo200 = bucketLow(200);
+  const w200 = bucketLow(201) - lo200;
+  const lo300 = bucketLow(300);
+  const w300 = bucketLow(301) - lo300;
+  assert.ok(w200 > 1 && w300 > w200, 'log-linear buckets widen');
+  const hist: Array<[number, number]> = [[lo300, 10], [lo200, 90]]; // unsorted on purpose
+  close(histogramPercentile(hist, 50), (lo200 + (w200 - 1) / 2) / 1000, 1e-12, 'p50');
+  close(histogramPercentile(hist, 90), (lo200 + (w200 - 1) / 2) / 1000, 1e-12, 'p90: rank 90 is the last of bucket 200');
+  close(histogramPercentile(hist, 90.1), (lo300 + (w300 - 1) / 2) / 1000, 1e-12, 'p90.1');
+  close(histogramPercentile(hist, 99.99, 0, lo300 / 1000 + 0.001), lo300 / 1000 + 0.001, 1e-12, 'clamped to max');
+  close(histogramPercentile(hist, 1, lo200 / 1000 + 1000), lo200 / 1000 + 1000, 1e-9, 'clamped to min');
   assert.ok(Number.isNaN(histogramPercentile([], 50)));
+  // 99.9% of 10000 is rank 9990 exactly, not 9991 through binary rounding.
+  const h2: Array<[number, number]> = [[bucketLow(100), 9990], [bucketLow(400), 10]];
+  close(histogramPercentile(h2, 99.9), (bucketLow(100) + (bucketLow(101) - bucketLow(100) - 1) / 2) / 1000, 1e-12, 'rank rounding');
+  // The fixture's histogram reproduces its summary percentiles within a bucket (1.6%).
+  const r = makeRecord({ iops: 320_000, ioDepth: 32 }); // mean 100 µs
+  close(histogramPercentile(r.histogram, 50), r.latency.p50Us, r.latency.p50Us * 0.016, 'fixture p50');
+  close(histogramPercentile(r.histogram, 99.9), r.latency.p999Us, r.latency.p999Us * 0.016, 'fixture p99.9');
+});
+
+test('histograms merge bucket by bucket', () => {
   const m = mergeHistograms([[[1000, 2], [2000, 1]], [[2000, 3], [500, 1]]]);
   assert.deepEqual(m, [[500, 1], [1000, 2], [2000, 4]]);
 });

@@ -63,8 +63,23 @@ function emulatedNote(records: RunRecord[]): string | undefined {
   return models.length ? `emulated device (${models.join(', ')}): function, not hardware speed` : undefined;
 }
 
-function wrap(layerSpec: Spec, data: Spec[], facet: boolean, opts: PlotOptions, title: string, subtitle?: string): Spec {
-  const size = { width: opts.width ?? 480, height: opts.height ?? 300 };
+/** Facet labels in a natural order: by the facet fields' values, numbers as numbers. */
+function facetOrder(cells: CellStats[], fields: Array<keyof CellConfig>): string[] {
+  const sorted = [...cells].sort((a, b) => {
+    for (const f of fields) {
+      const x = a.config[f];
+      const y = b.config[f];
+      if (x === y) continue;
+      if (typeof x === 'number' && typeof y === 'number') return x - y;
+      return String(x) < String(y) ? -1 : 1;
+    }
+    return 0;
+  });
+  return [...new Set(sorted.map((c) => describeConfig(c.config, fields)))];
+}
+
+function wrap(layerSpec: Spec, data: Spec[], facet: string[] | null, opts: PlotOptions, title: string, subtitle?: string): Spec {
+  const size = facet ? { width: opts.width ?? 320, height: opts.height ?? 240 } : { width: opts.width ?? 480, height: opts.height ?? 300 };
   const head: Spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     background: 'white',
@@ -75,7 +90,7 @@ function wrap(layerSpec: Spec, data: Spec[], facet: boolean, opts: PlotOptions, 
   if (!facet) return { ...head, ...size, ...layerSpec };
   return {
     ...head,
-    facet: { field: 'facet', type: 'nominal', title: null, sort: null },
+    facet: { field: 'facet', type: 'nominal', title: null, sort: facet },
     columns: 3,
     spec: { ...size, ...layerSpec },
   };
@@ -135,7 +150,7 @@ export function metricPlotSpec(records: RunRecord[], opts: PlotOptions = {}): Sp
   }
   const workloads = [...new Set(cells.map((c) => c.config.workload))].join(', ');
   const title = opts.title ?? `${workloads}: ${metric.label} by ${x.title}${repeated ? ' (mean ± σ)' : ''}`;
-  return wrap({ layer }, data, facetFields.length > 0, opts, title, emulatedNote(records));
+  return wrap({ layer }, data, facetFields.length > 0 ? facetOrder(cells, facetFields) : null, opts, title, emulatedNote(records));
 }
 
 function blockSizeLabelExpr(values: number[]): string {
@@ -147,7 +162,9 @@ function blockSizeLabelExpr(values: number[]): string {
 export function cellPercentiles(cell: CellStats): Array<{ label: string; value: number }> {
   const hist = mergeHistograms(cell.ok.map((r) => r.histogram ?? []));
   if (hist.length > 0) {
-    return LATENCY_PERCENTILES.map((p) => ({ label: p.label, value: histogramPercentile(hist, p.pct) }));
+    const minUs = Math.min(...cell.ok.map((r) => r.latency.minUs).filter(Number.isFinite));
+    const maxUs = Math.max(...cell.ok.map((r) => r.latency.maxUs).filter(Number.isFinite));
+    return LATENCY_PERCENTILES.map((p) => ({ label: p.label, value: histogramPercentile(hist, p.pct, Number.isFinite(minUs) ? minUs : 0, Number.isFinite(maxUs) ? maxUs : Infinity) }));
   }
   return LATENCY_PERCENTILES.filter((p) => p.column).map((p) => ({
     label: p.label,
@@ -182,7 +199,7 @@ export function latencyPlotSpec(records: RunRecord[], opts: PlotOptions = {}): S
   ];
   const workloads = [...new Set(cells.map((c) => c.config.workload))].join(', ');
   const title = opts.title ?? `${workloads}: latency percentiles${fromHist ? '' : ' (from the CSV columns; the JSON holds the histograms up to p99.99)'}`;
-  return wrap({ layer }, data, facetFields.length > 0, opts, title, emulatedNote(records));
+  return wrap({ layer }, data, facetFields.length > 0 ? facetOrder(cells, facetFields) : null, opts, title, emulatedNote(records));
 }
 
 export function plotSpec(records: RunRecord[], opts: PlotOptions = {}): Spec {

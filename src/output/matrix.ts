@@ -6,7 +6,7 @@
 // Rows are QD (or bs, or whatever else varies apart from the engine), columns
 // the engines in the order they ran, cells KIOPS (mean over repeats), each with
 // its speed relative to the first engine of the row.
-import { aggregateCells, configKey, varyingFields, type CellConfig, type CellStats } from '../stats.js';
+import { aggregateCells, configKey, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../stats.js';
 import type { RunRecord } from '../model.js';
 import { formatBlockSize, formatKiops, formatRatio } from './format.js';
 import { describeConfig, fieldLabel } from './labels.js';
@@ -54,10 +54,11 @@ export function buildMatrix(records: RunRecord[]): MatrixModel | null {
 export function buildMatrixFromCells(cells: CellStats[]): MatrixModel | null {
   if (cells.length < 2) return null;
   const engines = [...new Set(cells.map((c) => c.config.engine))];
-  const rowFields = varyingFields(cells.map((c) => c.config)).filter((f) => f !== 'engine');
+  const intrinsic = engineDependentFields(cells.map((c) => c.config));
+  const rowFields = varyingFields(cells.map((c) => c.config)).filter((f) => f !== 'engine' && !intrinsic.includes(f));
   const groups = new Map<string, CellStats[]>();
   for (const cell of cells) {
-    const k = configKey(cell.config, ['engine']);
+    const k = configKey(cell.config, ['engine', ...intrinsic]);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = []));
     g.push(cell);

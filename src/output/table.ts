@@ -1,7 +1,7 @@
 // The results table, as a model (headers + string rows + notes) that both the
 // terminal renderer (cli-table3) and the Markdown exporter draw.
 import type { RunRecord } from '../model.js';
-import { aggregateCells, varyingFields, type CellConfig, type CellStats } from '../stats.js';
+import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../stats.js';
 import {
   formatBlockSize,
   formatCount,
@@ -36,7 +36,9 @@ export function cellLabel(cell: CellStats, varying: ReadonlyArray<keyof CellConf
 
 export function buildResultsTable(records: RunRecord[]): TableModel {
   const cells = aggregateCells(records);
-  const varying = varyingFields(cells.map((c) => c.config));
+  const configs = cells.map((c) => c.config);
+  const intrinsic = engineDependentFields(configs);
+  const varying = varyingFields(configs).filter((f) => !intrinsic.includes(f));
   const showWorkload = varying.includes('workload');
   const extra = varying.filter((f) => !OWN_COLUMNS.includes(f));
   const repeats = cells.some((c) => c.all.length > 1);
@@ -69,6 +71,7 @@ export function buildResultsTable(records: RunRecord[]): TableModel {
   const rows: string[][] = [];
   const notes: string[] = [];
   let flagged = false;
+  let partial = false;
   for (const cell of cells) {
     const c = cell.config;
     const row: string[] = [];
@@ -77,28 +80,36 @@ export function buildResultsTable(records: RunRecord[]): TableModel {
     if (extra.length) row.push(describeConfig(c, extra));
     row.push(formatBlockSize(c.blockSize), String(c.ioDepth), String(c.threads));
     if (repeats) row.push(cell.all.length === cell.n ? String(cell.n) : `${cell.n}/${cell.all.length}`);
-    if (cell.n === 0) {
+    // A cell stopped by ^C before any repeat completed still shows what it
+    // measured, marked: its figures cover only the time it ran.
+    const partialRecs = cell.n === 0 ? cell.all.filter((r) => r.status === 'interrupted' && r.ios > 0) : [];
+    const shown = partialRecs.length ? aggregateCells(partialRecs.map((r) => ({ ...r, status: 'ok' as const })))[0] : cell;
+    if (shown.n === 0) {
       const status = cell.all[cell.all.length - 1].status;
       row.push(status, ...new Array(headers.length - row.length - 1).fill('-'));
     } else {
-      const multi = cell.n >= 2;
-      let iops = multi ? formatCountPm(cell.iops.mean, cell.iops.sd) : formatCount(cell.iops.mean);
-      if (cell.iopsOutliers.length > 0) {
+      const multi = shown.n >= 2;
+      let iops = multi ? formatCountPm(shown.iops.mean, shown.iops.sd) : formatCount(shown.iops.mean);
+      if (partialRecs.length) {
+        iops += ' *';
+        partial = true;
+      }
+      if (shown.iopsOutliers.length > 0) {
         iops += ' !';
         flagged = true;
       }
       row.push(
         iops,
-        formatMiBs(cell.bw.mean),
-        formatUs(cell.latMean.mean),
-        formatUs(cell.p50.mean),
-        multi ? formatUsPm(cell.p99.mean, cell.p99.sd) : formatUs(cell.p99.mean),
-        formatUs(cell.p999.mean),
-        formatUs(cell.latMax.max),
-        formatPct(cell.cpuUsr.mean),
-        formatPct(cell.cpuSys.mean),
-        formatNs(cell.cpuNsPerIo.mean),
-        `${formatPerCall(cell.iosPerSubmit.mean)}/${formatPerCall(cell.iosPerReap.mean)}`,
+        formatMiBs(shown.bw.mean),
+        formatUs(shown.latMean.mean),
+        formatUs(shown.p50.mean),
+        multi ? formatUsPm(shown.p99.mean, shown.p99.sd) : formatUs(shown.p99.mean),
+        formatUs(shown.p999.mean),
+        formatUs(shown.latMax.max),
+        formatPct(shown.cpuUsr.mean),
+        formatPct(shown.cpuSys.mean),
+        formatNs(shown.cpuNsPerIo.mean),
+        `${formatPerCall(shown.iosPerSubmit.mean)}/${formatPerCall(shown.iosPerReap.mean)}`,
       );
     }
     rows.push(row);
@@ -113,6 +124,7 @@ export function buildResultsTable(records: RunRecord[]): TableModel {
       else if (r.errors > 0) notes.push(`${label}${rep}: ${r.errors} I/O error${r.errors === 1 ? '' : 's'}${r.errorMessage ? ` (first: ${r.errorMessage})` : ''}`);
     }
   }
+  if (partial) notes.unshift('* interrupted: the figures cover only the time it ran');
   if (repeats) {
     notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them${flagged ? '; ! marks a cell with an outlier repeat' : ''}`);
   }
