@@ -13,7 +13,13 @@
         "native/engine_uring.c",
         "native/engine_pt.c",
         "native/engine_ioctl.c",
-        "native/nvme.c"
+        "native/nvme.c",
+        "native/nvme_cmd.c",
+        "native/cmd_napi.c",
+        "native/vfio.c",
+        "native/nvme_ctrl.c",
+        "native/engine_vfio.c",
+        "native/vfio_napi.c"
       ],
       "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],

@@ -15,6 +15,14 @@
 #include "engine.h"
 #include "nvme.h"
 
+/* vfio_napi.c */
+napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
+
+/* cmd_napi.c: the NVMe command workloads */
+const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job);
+void cmd_napi_result(napi_env env, napi_value out, const struct run *run);
+void cmd_napi_register(napi_env env, napi_value exports);
+
 #define NAPI_CALL(env, call)                                          \
 	do {                                                          \
 		if ((call) != napi_ok) {                              \
@@ -183,6 +191,12 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 		return "vectored";
 	if (__get_u64(env, obj, "maxErrors", &job->max_errors) < 0)
 		return "maxErrors";
+	{
+		const char *bad = cmd_napi_parse_job(env, obj, job);
+
+		if (bad)
+			return bad;
+	}
 	if ((job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL) &&
 	    (!job->lba_size || job->block_size % job->lba_size || !job->nsid))
 		return "nsid/lbaSize";
@@ -388,6 +402,7 @@ static napi_value __build_result(napi_env env, struct run *run)
 	napi_set_named_property(env, out, "stopped", s);
 	napi_create_string_utf8(env, run->errmsg, NAPI_AUTO_LENGTH, &s);
 	napi_set_named_property(env, out, "errorMessage", s);
+	cmd_napi_result(env, out, run);
 	free(merged);
 	return out;
 }
@@ -540,9 +555,11 @@ static napi_value addon_init(napi_env env, napi_value exports)
 		{ "nvmeIdentify", NULL, addon_nvme_identify, NULL, NULL, NULL, napi_default, NULL },
 		{ "nvmeStatusString", NULL, addon_nvme_status, NULL, NULL, NULL, napi_default, NULL },
 		{ "histogramLayout", NULL, addon_histogram_layout, NULL, NULL, NULL, napi_default, NULL },
+		{ "vfioProbe", NULL, vfio_napi_probe, NULL, NULL, NULL, napi_default, NULL },
 	};
 
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+	cmd_napi_register(env, exports);
 	return exports;
 }
 

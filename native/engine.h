@@ -30,6 +30,34 @@ enum engine_id {
 	ENGINE_COUNT,
 };
 
+/*
+ * What a job runs: plain reads and writes, or one NVMe command over the
+ * region (nvme_cmd.c builds them for the passthrough engines; the block
+ * engines map the ones the block layer has onto fallocate/ioctl/fsync).
+ */
+enum job_command {
+	JOB_CMD_RW = 0,
+	JOB_CMD_WRITE_ZEROES,
+	JOB_CMD_TRIM,
+	JOB_CMD_VERIFY,
+	JOB_CMD_COMPARE,
+	JOB_CMD_FLUSH,
+	JOB_CMD_COPY,
+	JOB_CMD_ZONE_APPEND,
+	JOB_CMD_RAW,
+	JOB_CMD_COUNT,
+};
+
+#define JOB_CMD_BIT(c) (1U << (c))
+#define JOB_CMDS_ALL ((1U << JOB_CMD_COUNT) - 1)
+
+/* What one I/O slot carries this time. */
+enum io_op {
+	IO_OP_RW = 0,     /* a read or a write, by is_write */
+	IO_OP_CMD,        /* the job's command */
+	IO_OP_ZONE_RESET, /* Zone Management Send, Reset Zone at offset (zone-append setup) */
+};
+
 /* A job arrives fully specified and already validated by TypeScript. */
 struct job {
 	enum engine_id engine;
@@ -58,6 +86,20 @@ struct job {
 	uint32_t lba_size;
 	bool vectored;
 	uint64_t max_errors;
+
+	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
+	enum job_command command;
+	uint8_t raw_opcode;
+	uint8_t raw_dir;          /* enum nvme_data_dir */
+	uint32_t raw_cdw[6];      /* cdw10..cdw15, as given */
+	uint32_t raw_data_len;
+	uint32_t copy_ranges;     /* source ranges per Copy */
+	uint32_t zones;           /* zone-append: zones open at once, over all workers */
+	uint64_t zone_bytes;      /* zone-append: zone size */
+	uint64_t zone_cap_bytes;  /* zone-append: writable capacity of every zone */
+	char dump_path[4096];     /* raw --dump: the data of the last command is written here */
+	/* derived by worker_run_start */
+	uint64_t copy_src_blocks; /* copy: sources in blocks [0, n), destinations in [n, 2n) */
 };
 
 struct io_unit {
@@ -68,7 +110,20 @@ struct io_unit {
 	uint16_t index;
 	bool is_write;
 	bool in_flight;
+	bool was_written; /* verify, mixed workloads: this run had written the block when the read was issued */
 	struct iovec iov; /* for vectored passthrough */
+	uint8_t op;       /* enum io_op */
+	void *cmd_buf;    /* NVME_CMD_BUF_SIZE bytes per slot: DSM ranges, Copy source descriptors */
+	uint64_t result;  /* completion dwords 0-1 (zone append: the LBA written) */
+	uint64_t zone;    /* zone-append: the zone's index in the region */
+	uint32_t tag;     /* zone-append --verify: the stamp's generation */
+};
+
+/* zone-append: one zone a worker appends to */
+struct worker_zone {
+	uint64_t index;    /* in the region */
+	uint64_t reserved; /* bytes handed out to appends so far */
+	bool active;
 };
 
 struct run;
@@ -120,6 +175,24 @@ struct worker {
 	uint64_t verify_blocks;
 	uint64_t verify_next;
 
+	/* NVMe command workloads */
+	void *cmd_bufs;          /* one NVME_CMD_BUF_SIZE buffer per slot, when the command needs it */
+	bool fd_is_blk;          /* the block engines: fd is a block device (ioctls), not a file */
+	uint64_t prefill_start;  /* pattern pass (compare; copy --verify): blocks written before the run */
+	uint64_t prefill_blocks;
+	uint64_t prefill_next;
+	struct worker_zone *zones_open; /* zone-append */
+	uint32_t nr_zones_open;
+	uint32_t zone_rr;
+	uint64_t zone_first;     /* this worker's zones: [zone_first, zone_end) */
+	uint64_t zone_end;
+	uint64_t zone_next;      /* next zone to open */
+	uint64_t zone_reset_next;
+	uint64_t zones_used;
+	uint64_t zone_appends_checked;
+	uint64_t zone_outside;   /* appends that landed outside their zone */
+	int dump_slot;           /* raw --dump: the slot of the last good completion, -1 none */
+
 	/* latency histogram, fixed size */
 	struct histogram lat;
 
@@ -148,6 +221,8 @@ struct engine_ops {
 	int (*commit)(struct worker *w, unsigned nr, unsigned min_complete);
 	int (*reap)(struct worker *w, unsigned min_complete);
 	void (*exit)(struct worker *w);
+	/* JOB_CMD_BIT()s of the commands this engine issues besides read/write (0: none) */
+	unsigned commands;
 };
 
 extern const struct engine_ops psync_ops;
@@ -155,6 +230,7 @@ extern const struct engine_ops aio_ops;
 extern const struct engine_ops uring_ops;
 extern const struct engine_ops pt_ops;
 extern const struct engine_ops ioctl_ops;
+extern const struct engine_ops vfio_ops;
 
 struct run {
 	struct job job;
@@ -170,6 +246,9 @@ struct run {
 	uint64_t written_bits;
 	uint32_t barrier_arrived; /* atomic: workers done writing */
 	uint32_t nr_started;      /* threads started; UINT32_MAX until all are */
+	uint32_t prep_arrived;    /* atomic: workers done with the setup passes (zone resets, pattern) */
+	int go;                   /* atomic: setup done, the clock restarted, measure */
+	uint32_t *za_tags;        /* zone-append --verify: the stamp generation found at each block */
 	int stop_reason;         /* 0 done, 1 interrupted, 2 error */
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
@@ -184,7 +263,9 @@ void worker_run_free(struct run *run);
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns);
 void worker_io_error(struct worker *w, struct io_unit *io, const char *what);
 void worker_fail(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* res: 0 success, > 0 an NVMe status, < 0 an errno; io->result holds completion dwords 0-1 */
 void worker_pt_done(struct worker *w, struct io_unit *io, int res, uint64_t now_ns);
+const struct engine_ops *worker_engine_ops(enum engine_id engine);
 int worker_open_target(struct worker *w);
 void worker_close_target(struct worker *w);
 

@@ -46,10 +46,15 @@ static int aio_queue(struct worker *w, struct io_unit *io)
 
 	memset(cb, 0, sizeof(*cb));
 	cb->aio_fildes = (uint32_t)w->fd;
-	cb->aio_lio_opcode = io->is_write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-	cb->aio_buf = (uint64_t)(uintptr_t)io->buf;
-	cb->aio_nbytes = io->len;
-	cb->aio_offset = (int64_t)io->offset;
+	if (io->op == IO_OP_CMD) {
+		/* Linux AIO has fdatasync and nothing else of the block layer's commands. */
+		cb->aio_lio_opcode = IOCB_CMD_FDSYNC;
+	} else {
+		cb->aio_lio_opcode = io->is_write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+		cb->aio_buf = (uint64_t)(uintptr_t)io->buf;
+		cb->aio_nbytes = io->len;
+		cb->aio_offset = (int64_t)io->offset;
+	}
 	cb->aio_data = io->index;
 	st->pending[st->nr_pending++] = cb;
 	return 0;
@@ -119,6 +124,7 @@ static void aio_exit(struct worker *w)
 
 const struct engine_ops aio_ops = {
 	.name = "aio",
+	.commands = JOB_CMD_BIT(JOB_CMD_FLUSH),
 	.init = aio_init,
 	.queue = aio_queue,
 	.commit = aio_commit,

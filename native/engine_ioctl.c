@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "nvme.h"
+#include "nvme_cmd.h"
 
 static int ioctl_init(struct worker *w)
 {
@@ -30,22 +31,26 @@ static int ioctl_commit(struct worker *w, unsigned nr, unsigned min_complete)
 	const struct job *job = &w->run->job;
 	struct io_unit *io = *(struct io_unit **)w->priv;
 	struct nvme_passthru_cmd64 cmd;
-	uint64_t slba;
+	struct nvme_cmd_desc d;
 	int ret;
 
 	if (!nr || !io)
 		return 0;
 	*(struct io_unit **)w->priv = NULL;
-	slba = io->offset / job->lba_size;
+	nvme_cmd_prep(job, io, &d);
 	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
-	cmd.nsid = job->nsid;
-	cmd.addr = (uint64_t)(uintptr_t)io->buf;
-	cmd.data_len = io->len;
-	cmd.cdw10 = (uint32_t)slba;
-	cmd.cdw11 = (uint32_t)(slba >> 32);
-	cmd.cdw12 = io->len / job->lba_size - 1;
+	cmd.opcode = d.opcode;
+	cmd.nsid = d.nsid;
+	cmd.addr = d.addr;
+	cmd.data_len = d.data_len;
+	cmd.cdw10 = d.cdw10;
+	cmd.cdw11 = d.cdw11;
+	cmd.cdw12 = d.cdw12;
+	cmd.cdw13 = d.cdw13;
+	cmd.cdw14 = d.cdw14;
+	cmd.cdw15 = d.cdw15;
 	ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
+	io->result = cmd.result;
 	counter_add(&w->submit_calls, 1);
 	counter_add(&w->submitted, 1);
 	counter_add(&w->reap_calls, 1);
@@ -68,6 +73,7 @@ static void ioctl_exit(struct worker *w)
 
 const struct engine_ops ioctl_ops = {
 	.name = "ioctl",
+	.commands = JOB_CMDS_ALL,
 	.init = ioctl_init,
 	.queue = ioctl_queue,
 	.commit = ioctl_commit,

@@ -9,6 +9,7 @@
 #include <linux/nvme_ioctl.h>
 
 #include "nvme.h"
+#include "nvme_cmd.h"
 #include "uring_engine.h"
 
 static int pt_init(struct worker *w)
@@ -20,25 +21,30 @@ static int pt_init(struct worker *w)
 	return uring_engine_init(w, flags);
 }
 
-/* Fill an NVMe read or write for io into the 80-byte command area. */
-void pt_fill_rw(const struct job *job, struct nvme_uring_cmd *cmd, struct io_unit *io, bool vectored)
+/* Fill the NVMe command for io (nvme_cmd_prep builds it) into the 80-byte command area. */
+void pt_fill_cmd(const struct job *job, struct nvme_uring_cmd *cmd, struct io_unit *io, bool vectored)
 {
-	uint64_t slba = io->offset / job->lba_size;
-	uint32_t nlb = io->len / job->lba_size - 1; /* 0's based */
+	struct nvme_cmd_desc d;
 
-	cmd->opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
-	cmd->nsid = job->nsid;
-	cmd->cdw10 = (uint32_t)slba;
-	cmd->cdw11 = (uint32_t)(slba >> 32);
-	cmd->cdw12 = nlb;
+	nvme_cmd_prep(job, io, &d);
+	cmd->opcode = d.opcode;
+	cmd->nsid = d.nsid;
+	cmd->cdw10 = d.cdw10;
+	cmd->cdw11 = d.cdw11;
+	cmd->cdw12 = d.cdw12;
+	cmd->cdw13 = d.cdw13;
+	cmd->cdw14 = d.cdw14;
+	cmd->cdw15 = d.cdw15;
+	if (!d.data_len)
+		return;
 	if (vectored) {
-		io->iov.iov_base = io->buf;
-		io->iov.iov_len = io->len;
+		io->iov.iov_base = (void *)(uintptr_t)d.addr;
+		io->iov.iov_len = d.data_len;
 		cmd->addr = (uint64_t)(uintptr_t)&io->iov;
 		cmd->data_len = 1; /* number of iovecs */
 	} else {
-		cmd->addr = (uint64_t)(uintptr_t)io->buf;
-		cmd->data_len = io->len;
+		cmd->addr = d.addr;
+		cmd->data_len = d.data_len;
 	}
 }
 
@@ -47,19 +53,24 @@ static int pt_queue(struct worker *w, struct io_unit *io)
 	struct uring_engine *ue = w->priv;
 	const struct job *job = &w->run->job;
 	struct io_uring_sqe *sqe = uring_get_sqe(&ue->ring);
+	struct nvme_uring_cmd *cmd;
+	bool vectored;
 
 	if (!sqe) {
 		snprintf(w->errmsg, sizeof(w->errmsg), "submission queue full");
 		errno = EBUSY;
 		return -1;
 	}
+	cmd = (struct nvme_uring_cmd *)sqe->cmd;
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->cmd_op = job->vectored ? NVME_URING_CMD_IO_VEC : NVME_URING_CMD_IO;
-	if (ue->fixed_bufs) {
+	pt_fill_cmd(job, cmd, io, job->vectored);
+	vectored = job->vectored && cmd->data_len;
+	sqe->cmd_op = vectored ? NVME_URING_CMD_IO_VEC : NVME_URING_CMD_IO;
+	/* Registered buffers cover the data buffers only, not the DSM/Copy descriptor buffers. */
+	if (ue->fixed_bufs && cmd->data_len && !vectored && cmd->addr == (uint64_t)(uintptr_t)io->buf) {
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
 		sqe->buf_index = io->index;
 	}
-	pt_fill_rw(job, (struct nvme_uring_cmd *)sqe->cmd, io, job->vectored);
 	uring_engine_prep(ue, w, sqe, io);
 	return 0;
 }
@@ -71,6 +82,7 @@ static int pt_reap(struct worker *w, unsigned min_complete)
 
 const struct engine_ops pt_ops = {
 	.name = "pt",
+	.commands = JOB_CMDS_ALL,
 	.init = pt_init,
 	.queue = pt_queue,
 	.commit = uring_engine_commit,

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/falloc.h>
 
 #include "uring_engine.h"
 
@@ -125,6 +127,45 @@ static int uring_block_init(struct worker *w)
 	return uring_engine_init(w, flags);
 }
 
+#ifndef BLOCK_URING_CMD_DISCARD
+#define BLOCK_URING_CMD_DISCARD _IO(0x12, 0) /* linux/blkdev.h, Linux 6.12 */
+#endif
+
+/*
+ * The block layer's commands through io_uring: IORING_OP_FALLOCATE with
+ * ZERO_RANGE for write-zeroes (BLKZEROOUT's path), a discard for trim
+ * (BLOCK_URING_CMD_DISCARD on a block device, Linux 6.12 on; fallocate
+ * PUNCH_HOLE on a file) and IORING_OP_FSYNC for flush. fallocate and fsync
+ * run in io_uring's worker threads: the kernel has no async path for them.
+ */
+static void __uring_block_command(struct worker *w, struct io_uring_sqe *sqe, struct io_unit *io)
+{
+	switch (w->run->job.command) {
+	case JOB_CMD_TRIM:
+		if (w->fd_is_blk) {
+			sqe->opcode = IORING_OP_URING_CMD;
+			sqe->cmd_op = BLOCK_URING_CMD_DISCARD;
+			sqe->addr = io->offset;
+			sqe->addr3 = io->len;
+			break;
+		}
+		/* fall through */
+	case JOB_CMD_WRITE_ZEROES:
+		sqe->opcode = IORING_OP_FALLOCATE;
+		sqe->off = io->offset;
+		sqe->addr = io->len; /* fallocate's length rides in addr, its mode in len */
+		if (w->run->job.command == JOB_CMD_WRITE_ZEROES)
+			sqe->len = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+		else
+			sqe->len = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		break;
+	default: /* flush */
+		sqe->opcode = IORING_OP_FSYNC;
+		sqe->fsync_flags = IORING_FSYNC_DATASYNC;
+		break;
+	}
+}
+
 static int uring_block_queue(struct worker *w, struct io_unit *io)
 {
 	struct uring_engine *ue = w->priv;
@@ -135,15 +176,19 @@ static int uring_block_queue(struct worker *w, struct io_unit *io)
 		errno = EBUSY;
 		return -1;
 	}
-	if (ue->fixed_bufs) {
+	if (io->op == IO_OP_CMD) {
+		__uring_block_command(w, sqe, io);
+	} else if (ue->fixed_bufs) {
 		sqe->opcode = io->is_write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
 		sqe->buf_index = io->index;
 	} else {
 		sqe->opcode = io->is_write ? IORING_OP_WRITE : IORING_OP_READ;
 	}
-	sqe->addr = (uint64_t)(uintptr_t)io->buf;
-	sqe->len = io->len;
-	sqe->off = io->offset;
+	if (io->op != IO_OP_CMD) {
+		sqe->addr = (uint64_t)(uintptr_t)io->buf;
+		sqe->len = io->len;
+		sqe->off = io->offset;
+	}
 	uring_engine_prep(ue, w, sqe, io);
 	return 0;
 }
@@ -155,6 +200,7 @@ static int uring_block_reap(struct worker *w, unsigned min_complete)
 
 const struct engine_ops uring_ops = {
 	.name = "uring",
+	.commands = JOB_CMD_BIT(JOB_CMD_WRITE_ZEROES) | JOB_CMD_BIT(JOB_CMD_TRIM) | JOB_CMD_BIT(JOB_CMD_FLUSH),
 	.init = uring_block_init,
 	.queue = uring_block_queue,
 	.commit = uring_engine_commit,

@@ -165,34 +165,39 @@ static inline uint64_t __nvme_le64(const uint8_t *p)
 	return (uint64_t)__nvme_le32(p) | ((uint64_t)__nvme_le32(p + 4) << 32);
 }
 
+void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info)
+{
+	const uint8_t *lbaf;
+	unsigned flbas, fmt;
+
+	memset(info, 0, sizeof(*info));
+	info->nsid = nsid;
+	info->nsze = __nvme_le64(id + 0);
+	info->ncap = __nvme_le64(id + 8);
+	info->nuse = __nvme_le64(id + 16);
+	info->nlbaf = (unsigned)id[25] + 1;
+	flbas = id[26];
+	/* FLBAS: format index in bits 0-3, its upper bits in 5-6; bit 4 extended LBA. */
+	fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
+	info->lba_format = fmt;
+	info->extended_meta = (flbas >> 4) & 1;
+	info->dps = id[29];
+	lbaf = id + 128 + 4 * fmt;
+	info->meta_size = __nvme_le16(lbaf);
+	info->lba_size = 1U << lbaf[2];
+}
+
 int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info)
 {
 	uint8_t *id;
-	const uint8_t *lbaf;
-	unsigned flbas, fmt;
 	int ret;
 
 	if (posix_memalign((void **)&id, 4096, 4096))
 		return -1;
 	memset(id, 0, 4096);
 	ret = __nvme_identify(fd, nsid, 0x00, id);
-	if (ret == 0) {
-		memset(info, 0, sizeof(*info));
-		info->nsid = nsid;
-		info->nsze = __nvme_le64(id + 0);
-		info->ncap = __nvme_le64(id + 8);
-		info->nuse = __nvme_le64(id + 16);
-		info->nlbaf = (unsigned)id[25] + 1;
-		flbas = id[26];
-		/* FLBAS: format index in bits 0-3, its upper bits in 5-6; bit 4 extended LBA. */
-		fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
-		info->lba_format = fmt;
-		info->extended_meta = (flbas >> 4) & 1;
-		info->dps = id[29];
-		lbaf = id + 128 + 4 * fmt;
-		info->meta_size = __nvme_le16(lbaf);
-		info->lba_size = 1U << lbaf[2];
-	}
+	if (ret == 0)
+		nvme_parse_id_ns(id, nsid, info);
 	free(id);
 	return ret;
 }
@@ -207,6 +212,22 @@ static void __nvme_copy_str(char *dst, const uint8_t *src, size_t len)
 		dst[--end] = '\0';
 }
 
+void nvme_parse_id_ctrl(const uint8_t *id, struct nvme_ctrl_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->vid = __nvme_le16(id + 0);
+	__nvme_copy_str(info->serial, id + 4, 20);
+	__nvme_copy_str(info->model, id + 24, 40);
+	__nvme_copy_str(info->firmware, id + 64, 8);
+	info->mdts = id[77];
+	info->cntlid = __nvme_le16(id + 78);
+	info->version = __nvme_le32(id + 80);
+	info->oacs = __nvme_le16(id + 256);
+	info->nn = __nvme_le32(id + 516);
+	info->oncs = __nvme_le16(id + 520);
+	info->vwc = id[525];
+}
+
 int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info)
 {
 	uint8_t *id;
@@ -216,20 +237,8 @@ int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info)
 		return -1;
 	memset(id, 0, 4096);
 	ret = __nvme_identify(fd, 0, 0x01, id);
-	if (ret == 0) {
-		memset(info, 0, sizeof(*info));
-		info->vid = __nvme_le16(id + 0);
-		__nvme_copy_str(info->serial, id + 4, 20);
-		__nvme_copy_str(info->model, id + 24, 40);
-		__nvme_copy_str(info->firmware, id + 64, 8);
-		info->mdts = id[77];
-		info->cntlid = __nvme_le16(id + 78);
-		info->version = __nvme_le32(id + 80);
-		info->oacs = __nvme_le16(id + 256);
-		info->nn = __nvme_le32(id + 516);
-		info->oncs = __nvme_le16(id + 520);
-		info->vwc = id[525];
-	}
+	if (ret == 0)
+		nvme_parse_id_ctrl(id, info);
 	free(id);
 	return ret;
 }

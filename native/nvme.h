@@ -18,8 +18,18 @@ enum nvme_io_opcode {
 };
 
 enum nvme_admin_opcode {
+	NVME_ADMIN_DELETE_SQ = 0x00,
+	NVME_ADMIN_CREATE_SQ = 0x01,
 	NVME_ADMIN_GET_LOG_PAGE = 0x02,
+	NVME_ADMIN_DELETE_CQ = 0x04,
+	NVME_ADMIN_CREATE_CQ = 0x05,
 	NVME_ADMIN_IDENTIFY = 0x06,
+	NVME_ADMIN_SET_FEATURES = 0x09,
+	NVME_ADMIN_GET_FEATURES = 0x0a,
+};
+
+enum nvme_feature_id {
+	NVME_FEAT_NUM_QUEUES = 0x07,
 };
 
 struct nvme_ns_info {
@@ -54,5 +64,8 @@ void nvme_status_str(uint16_t status, char *buf, size_t len);
 int nvme_get_nsid(int fd);
 int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info);
 int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info);
+/* Parse the 4 KiB Identify data, however it was fetched (ioctl or the VFIO driver). */
+void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info);
+void nvme_parse_id_ctrl(const uint8_t *id, struct nvme_ctrl_info *info);
 
 #endif

@@ -56,8 +56,11 @@ static inline int uring_engine_reap(struct worker *w, bool passthrough)
 		struct io_uring_cqe *cqe = uring_cqe_at(ring, head);
 		struct io_unit *io = &w->ios[cqe->user_data];
 
-		if (passthrough)
+		if (passthrough) {
+			/* CQE32: big_cqe[0] holds the command's result dwords 0-1 (zone append: the LBA). */
+			io->result = cqe->big_cqe[0];
 			worker_pt_done(w, io, cqe->res, now);
+		}
 		else
 			worker_io_done(w, io, cqe->res, now);
 		reaped++;

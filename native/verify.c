@@ -81,3 +81,10 @@ unsigned verify_check(const void *buf, uint32_t len, uint64_t offset, uint32_t w
 	}
 	return bad;
 }
+
+uint32_t verify_gen(const void *buf)
+{
+	const struct verify_header *h = buf;
+
+	return h->magic == VERIFY_MAGIC ? h->gen : 0;
+}

@@ -19,6 +19,9 @@ void verify_stamp(void *buf, uint32_t len, uint64_t offset, uint32_t seed, uint3
  * Check len bytes read from offset. want_seed 0 accepts any seed. Returns
  * the number of bad sectors and describes the first in msg.
  */
+/* The generation stamped into the first sector of buf (0 when it carries no stamp). */
+uint32_t verify_gen(const void *buf);
+
 unsigned verify_check(const void *buf, uint32_t len, uint64_t offset, uint32_t want_seed,
 		      char *msg, size_t msglen);
 

@@ -12,11 +12,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <linux/nvme_ioctl.h>
 
 #include "engine.h"
 #include "verify.h"
 #include "nvme.h"
+#include "nvme_cmd.h"
 
 #define WORKER_RES_REPORTED INT64_MIN
 
@@ -28,8 +32,13 @@ static const struct engine_ops *const engine_table[ENGINE_COUNT] = {
 	[ENGINE_PT] = &pt_ops,
 	[ENGINE_PT_POLL] = &pt_ops,
 	[ENGINE_IOCTL] = &ioctl_ops,
-	[ENGINE_VFIO] = NULL,
+	[ENGINE_VFIO] = &vfio_ops,
 };
+
+const struct engine_ops *worker_engine_ops(enum engine_id engine)
+{
+	return (unsigned)engine < ENGINE_COUNT ? engine_table[engine] : NULL;
+}
 
 uint64_t clock_now_ns(void)
 {
@@ -73,12 +82,21 @@ void worker_fail(struct worker *w, const char *fmt, ...)
 void worker_io_error(struct worker *w, struct io_unit *io, const char *what)
 {
 	struct run *run = w->run;
+	enum job_command command = run->job.command;
 	uint64_t total;
 	char msg[ENGINE_ERRMSG_LEN];
 
 	counter_add(&w->errors, 1);
-	snprintf(msg, sizeof(msg), "%s at byte offset %llu (%u bytes): %s", io->is_write ? "write" : "read",
-		 (unsigned long long)io->offset, io->len, what);
+	if (io->op == IO_OP_ZONE_RESET)
+		snprintf(msg, sizeof(msg), "zone reset at byte offset %llu: %s", (unsigned long long)io->offset, what);
+	else if (io->op == IO_OP_CMD && command == JOB_CMD_FLUSH)
+		snprintf(msg, sizeof(msg), "flush: %s", what);
+	else if (io->op == IO_OP_CMD && command == JOB_CMD_RAW)
+		snprintf(msg, sizeof(msg), "raw opcode 0x%02x: %s", run->job.raw_opcode, what);
+	else
+		snprintf(msg, sizeof(msg), "%s at byte offset %llu (%u bytes): %s",
+			 io->op == IO_OP_CMD ? job_command_name(command) : io->is_write ? "write" : "read",
+			 (unsigned long long)io->offset, io->len, what);
 	__run_set_error(run, msg);
 	total = __atomic_add_fetch(&run->errors_total, 1, __ATOMIC_RELAXED);
 	if (total > run->job.max_errors) {
@@ -114,14 +132,82 @@ static inline void __bitmap_set(uint8_t *map, uint64_t bit)
 	__atomic_fetch_or(&map[bit >> 3], (uint8_t)(1U << (bit & 7)), __ATOMIC_RELAXED);
 }
 
+/* Read back after an NVMe command workload: what the command should have left there. */
+static unsigned __worker_check_command(struct worker *w, struct io_unit *io, char *msg, size_t len)
+{
+	const struct job *job = &w->run->job;
+	uint64_t block = (io->offset - job->offset) / w->block_size;
+	uint32_t pos, i, n;
+	unsigned bad = 0;
+
+	switch (job->command) {
+	case JOB_CMD_WRITE_ZEROES:
+		for (pos = 0; pos < io->len; pos += VERIFY_SECTOR) {
+			const uint64_t *q = (const uint64_t *)((const char *)io->buf + pos);
+
+			for (i = 0; i < VERIFY_SECTOR / 8; i++)
+				if (q[i])
+					break;
+			if (i == VERIFY_SECTOR / 8)
+				continue;
+			if (!bad)
+				snprintf(msg, len, "verify failed at byte offset %llu (sector %llu): not zeroes after write-zeroes",
+					 (unsigned long long)(io->offset + pos), (unsigned long long)((io->offset + pos) / VERIFY_SECTOR));
+			bad++;
+		}
+		return bad;
+	case JOB_CMD_COPY:
+		/* Sources hold the pattern at their own address; each destination the pattern of its sources. */
+		if (block < job->copy_src_blocks)
+			return verify_check(io->buf, io->len, io->offset, job->verify_seed, msg, len);
+		n = job->copy_ranges;
+		for (i = 0; i < n; i++) {
+			uint32_t chunk = io->len / n;
+			uint64_t src = nvme_copy_source(job, io->offset, i);
+			char one[ENGINE_ERRMSG_LEN];
+			unsigned b = verify_check((const char *)io->buf + (size_t)i * chunk, chunk, src, job->verify_seed, one, sizeof(one));
+
+			if (b && !bad)
+				snprintf(msg, len, "copy destination at byte offset %llu, range %u from byte offset %llu: %s",
+					 (unsigned long long)(io->offset + (uint64_t)i * chunk), i, (unsigned long long)src, one);
+			bad += b;
+		}
+		return bad;
+	case JOB_CMD_ZONE_APPEND: {
+		/* Stamped for the zone's start, with the tag of the append the device placed here. */
+		uint64_t zstart = job->offset + (io->offset - job->offset) / job->zone_bytes * job->zone_bytes;
+		uint32_t want = w->run->za_tags ? w->run->za_tags[block] : 0;
+
+		bad = verify_check(io->buf, io->len, zstart, job->verify_seed, msg, len);
+		if (!bad && verify_gen(io->buf) != want) {
+			snprintf(msg, len, "verify failed at byte offset %llu (LBA %llu): it holds append #%u, but the device reported append #%u there",
+				 (unsigned long long)io->offset, (unsigned long long)(io->offset / job->lba_size), verify_gen(io->buf), want);
+			bad = io->len / VERIFY_SECTOR;
+		}
+		return bad;
+	}
+	default:
+		return verify_check(io->buf, io->len, io->offset, job->verify_seed, msg, len);
+	}
+}
+
 static void __worker_check_read(struct worker *w, struct io_unit *io, bool strict)
 {
 	struct run *run = w->run;
 	char msg[ENGINE_ERRMSG_LEN];
-	uint64_t block = (io->offset - run->job.offset) / w->block_size;
 	uint32_t want_seed = run->job.verify_seed;
 	unsigned bad;
 
+	if (run->job.command != JOB_CMD_RW) {
+		bad = __worker_check_command(w, io, msg, sizeof(msg));
+		if (bad) {
+			w->verify_failures += bad;
+			worker_io_error(w, io, msg);
+		} else {
+			w->verified_blocks++;
+		}
+		return;
+	}
 	if (!strict) {
 		/*
 		 * Mixed workloads: a read may race a write to the same block, and
@@ -130,7 +216,7 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 		 * never stamped are skipped unless this run wrote them.
 		 */
 		want_seed = 0;
-		if (!(run->written && __bitmap_test(run->written, block)) && *(const uint64_t *)io->buf != VERIFY_MAGIC)
+		if (!io->was_written && *(const uint64_t *)io->buf != VERIFY_MAGIC)
 			return;
 	}
 	bad = verify_check(io->buf, io->len, io->offset, want_seed, msg, sizeof(msg));
@@ -142,10 +228,31 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 	}
 }
 
+/* zone-append: the LBA the device wrote (CQE dwords 0-1) must lie in the zone appended to. */
+static bool __worker_append_landed(struct worker *w, struct io_unit *io)
+{
+	const struct job *job = &w->run->job;
+	uint64_t zstart = io->offset, landed = io->result * job->lba_size;
+	char what[ENGINE_ERRMSG_LEN];
+
+	w->zone_appends_checked++;
+	if (landed >= zstart && landed + io->len <= zstart + job->zone_cap_bytes && !((landed - zstart) % io->len)) {
+		io->offset = landed;
+		return true;
+	}
+	w->zone_outside++;
+	snprintf(what, sizeof(what), "the device placed the append at LBA %llu, outside the zone appended to (LBA %llu to %llu, %u-LBA appends)",
+		 (unsigned long long)io->result, (unsigned long long)(zstart / job->lba_size),
+		 (unsigned long long)((zstart + job->zone_cap_bytes) / job->lba_size - 1), io->len / job->lba_size);
+	worker_io_error(w, io, what);
+	return false;
+}
+
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns)
 {
 	struct run *run = w->run;
-	bool ok = res == (int64_t)io->len;
+	/* fallocate, fsync and the like answer 0 for the whole range */
+	bool ok = res == (int64_t)io->len || (io->op != IO_OP_RW && res == 0);
 
 	io->in_flight = false;
 	w->free_slots[w->nr_free++] = io->index;
@@ -163,12 +270,21 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 		worker_io_error(w, io, what);
 		return;
 	}
-	if (run->job.verify) {
-		if (io->is_write) {
-			if (run->written)
-				__bitmap_set(run->written, (io->offset - run->job.offset) / w->block_size);
-		} else {
+	if (io->op == IO_OP_CMD) {
+		if (run->job.command == JOB_CMD_ZONE_APPEND && !__worker_append_landed(w, io))
+			return;
+		if (run->job.command == JOB_CMD_RAW)
+			w->dump_slot = io->index;
+	}
+	if (run->job.verify && io->op != IO_OP_ZONE_RESET) {
+		if (io->op == IO_OP_RW && !io->is_write) {
 			__worker_check_read(w, io, run->job.read_percent == 100 || w->verify_pass);
+		} else if (io->is_write && run->written) {
+			uint64_t block = (io->offset - run->job.offset) / w->block_size;
+
+			if (run->za_tags)
+				run->za_tags[block] = io->tag;
+			__bitmap_set(run->written, block);
 		}
 	}
 	if (w->ramping)
@@ -203,7 +319,8 @@ void worker_pt_done(struct worker *w, struct io_unit *io, int res, uint64_t now_
 int worker_open_target(struct worker *w)
 {
 	const struct job *job = &w->run->job;
-	int flags = job->read_percent == 100 ? O_RDONLY : O_RDWR;
+	int flags = job_command_writes(job) ? O_RDWR : O_RDONLY;
+	struct stat st;
 
 	if (job->direct && job->engine != ENGINE_PT && job->engine != ENGINE_PT_POLL && job->engine != ENGINE_IOCTL)
 		flags |= O_DIRECT;
@@ -216,6 +333,7 @@ int worker_open_target(struct worker *w)
 		errno = err;
 		return -1;
 	}
+	w->fd_is_blk = fstat(w->fd, &st) == 0 && S_ISBLK(st.st_mode);
 	return 0;
 }
 
@@ -256,20 +374,102 @@ static void __worker_end_measure(struct worker *w)
 	w->elapsed_us = clock_now_ns() / 1000 - w->elapsed_us;
 }
 
+/*
+ * What a worker loop is doing: the setup passes before the clock starts
+ * (zone resets, the pattern for compare and copy --verify), the measured
+ * run, the read-back after it.
+ */
+enum worker_phase {
+	PHASE_ZONE_RESET,
+	PHASE_PREFILL,
+	PHASE_MAIN,
+	PHASE_VERIFY,
+};
+
+/* zone-append: the next open zone round robin, opening a fresh one for each that filled; 0 when none is left. */
+static int __worker_prep_append(struct worker *w, struct io_unit *io)
+{
+	const struct job *job = &w->run->job;
+	uint32_t tries;
+
+	for (tries = 0; tries <= w->nr_zones_open; tries++) {
+		struct worker_zone *z = &w->zones_open[w->zone_rr];
+
+		if (++w->zone_rr == w->nr_zones_open)
+			w->zone_rr = 0;
+		if (z->active && z->reserved + w->block_size > job->zone_cap_bytes)
+			z->active = false;
+		if (!z->active) {
+			if (w->zone_next >= w->zone_end)
+				continue;
+			z->index = w->zone_next++;
+			z->reserved = 0;
+			z->active = true;
+			w->zones_used++;
+		}
+		z->reserved += w->block_size;
+		io->op = IO_OP_CMD;
+		io->is_write = true;
+		io->zone = z->index;
+		io->offset = job->offset + z->index * job->zone_bytes;
+		return 1;
+	}
+	return 0;
+}
+
 /* Pick the next offset and direction; 0 when there is nothing left to do. */
-static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, bool verify_pass)
+static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, enum worker_phase phase)
 {
 	struct run *run = w->run;
+	const struct job *job = &run->job;
 	uint64_t block;
 
-	if (verify_pass) {
+	io->op = IO_OP_RW;
+	io->len = w->block_size;
+	switch (phase) {
+	case PHASE_VERIFY:
 		while (w->verify_next < w->verify_blocks && !__bitmap_test(run->written, w->verify_start + w->verify_next))
 			w->verify_next++;
 		if (w->verify_next >= w->verify_blocks)
 			return 0;
 		block = w->verify_start + w->verify_next++;
 		io->is_write = false;
-	} else {
+		io->offset = job->offset + block * w->block_size;
+		break;
+	case PHASE_PREFILL:
+		if (w->prefill_next >= w->prefill_blocks)
+			return 0;
+		block = w->prefill_start + w->prefill_next++;
+		io->is_write = true;
+		io->offset = job->offset + block * w->block_size;
+		verify_stamp(io->buf, io->len, io->offset, job->verify_seed, NVME_PATTERN_GEN);
+		break;
+	case PHASE_ZONE_RESET:
+		if (w->zone_reset_next >= w->zone_end)
+			return 0;
+		io->op = IO_OP_ZONE_RESET;
+		io->is_write = true;
+		io->offset = job->offset + w->zone_reset_next++ * job->zone_bytes;
+		io->len = 0;
+		break;
+	case PHASE_MAIN:
+		if (job->command == JOB_CMD_ZONE_APPEND) {
+			if (!__worker_prep_append(w, io))
+				return 0;
+			if (job->verify) {
+				io->tag = ++w->stamp_gen;
+				verify_stamp(io->buf, io->len, io->offset, job->verify_seed, io->tag);
+			}
+			break;
+		}
+		if (job->command == JOB_CMD_FLUSH || job->command == JOB_CMD_RAW) {
+			/* The same command every time: no offset of ours in it. */
+			io->op = IO_OP_CMD;
+			io->is_write = job->read_percent < 100;
+			io->offset = job->offset;
+			io->len = job->command == JOB_CMD_RAW ? job->raw_data_len : 0;
+			break;
+		}
 		if (w->random) {
 			block = __worker_rand_below(w, w->region_blocks);
 		} else {
@@ -277,19 +477,30 @@ static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, 
 			if (++w->seq_next >= w->region_blocks)
 				w->seq_next = 0;
 		}
-		if (w->read_percent == 100)
+		if (job->command != JOB_CMD_RW) {
+			io->op = IO_OP_CMD;
+			io->is_write = job->read_percent < 100;
+			if (job->command == JOB_CMD_COPY)
+				block += job->copy_src_blocks; /* the destination, in the upper half */
+		} else if (w->read_percent == 100) {
 			io->is_write = false;
-		else if (w->read_percent == 0)
+		} else if (w->read_percent == 0) {
 			io->is_write = true;
-		else
+		} else {
 			io->is_write = __worker_rand_below(w, 100) >= w->read_percent;
+		}
+		io->offset = job->offset + block * w->block_size;
+		if (io->op == IO_OP_RW && io->is_write && job->verify)
+			verify_stamp(io->buf, io->len, io->offset, job->verify_seed, ++w->stamp_gen);
+		else if (io->op == IO_OP_RW && job->verify && w->run->written)
+			/* Sampled now: a write that completes while this read is in flight must not make its old data count. */
+			io->was_written = __bitmap_test(w->run->written, block);
+		else if (job->command == JOB_CMD_COMPARE)
+			verify_stamp(io->buf, io->len, io->offset, job->verify_seed, NVME_PATTERN_GEN);
+		break;
 	}
-	io->offset = run->job.offset + block * w->block_size;
-	io->len = w->block_size;
 	io->start_ns = now;
 	io->in_flight = true;
-	if (io->is_write && run->job.verify)
-		verify_stamp(io->buf, io->len, io->offset, run->job.verify_seed, ++w->stamp_gen);
 	return 1;
 }
 
@@ -309,7 +520,7 @@ static uint32_t __worker_claim(struct worker *w, uint32_t want)
 	return want;
 }
 
-static int __worker_loop(struct worker *w, bool verify_pass)
+static int __worker_loop(struct worker *w, enum worker_phase phase)
 {
 	const struct engine_ops *ops = w->ops;
 	struct run *run = w->run;
@@ -323,7 +534,7 @@ static int __worker_loop(struct worker *w, bool verify_pass)
 		if (run->stop)
 			break;
 		now = clock_now_ns();
-		if (!verify_pass) {
+		if (phase == PHASE_MAIN) {
 			if (w->ramping && now >= ramp_end)
 				__worker_begin_measure(w);
 			if (now >= run->end_ns)
@@ -333,7 +544,7 @@ static int __worker_loop(struct worker *w, bool verify_pass)
 			to_prep = w->depth - w->inflight;
 			if (to_prep > run->job.batch_submit)
 				to_prep = run->job.batch_submit;
-			if (!verify_pass && !w->ramping) {
+			if (phase == PHASE_MAIN && !w->ramping) {
 				uint32_t claimed = __worker_claim(w, to_prep);
 
 				if (claimed < to_prep)
@@ -344,7 +555,7 @@ static int __worker_loop(struct worker *w, bool verify_pass)
 		for (i = 0; i < to_prep; i++) {
 			struct io_unit *io = &w->ios[w->free_slots[--w->nr_free]];
 
-			if (!__worker_prep_io(w, io, now, verify_pass)) {
+			if (!__worker_prep_io(w, io, now, phase)) {
 				w->nr_free++;
 				budget_left = false;
 				break;
@@ -394,12 +605,105 @@ static void __worker_drain(struct worker *w)
  * Every worker must finish writing before anyone reads back. A hand-made
  * barrier, because the number of threads is only final once all started.
  */
-static void __worker_barrier(struct run *run)
+static void __worker_barrier(struct run *run, uint32_t *arrived)
 {
-	__atomic_add_fetch(&run->barrier_arrived, 1, __ATOMIC_ACQ_REL);
-	while (__atomic_load_n(&run->barrier_arrived, __ATOMIC_ACQUIRE) <
-	       __atomic_load_n(&run->nr_started, __ATOMIC_ACQUIRE))
+	__atomic_add_fetch(arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(arrived, __ATOMIC_ACQUIRE) < __atomic_load_n(&run->nr_started, __ATOMIC_ACQUIRE))
 		usleep(200);
+}
+
+/* pt-poll: the zone resets go synchronously through NVME_IOCTL_IO64_CMD on the same node. */
+static void __worker_reset_zones_ioctl(struct worker *w)
+{
+	const struct job *job = &w->run->job;
+	struct io_unit io = { .op = IO_OP_ZONE_RESET, .is_write = true };
+	struct nvme_passthru_cmd64 cmd;
+	struct nvme_cmd_desc d;
+	char what[128];
+	int ret;
+
+	for (; w->zone_reset_next < w->zone_end && !w->run->stop; w->zone_reset_next++) {
+		io.offset = job->offset + w->zone_reset_next * job->zone_bytes;
+		nvme_cmd_prep(job, &io, &d);
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = d.opcode;
+		cmd.nsid = d.nsid;
+		cmd.cdw10 = d.cdw10;
+		cmd.cdw11 = d.cdw11;
+		cmd.cdw13 = d.cdw13;
+		ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
+		if (ret) {
+			if (ret > 0)
+				nvme_status_str((uint16_t)ret, what, sizeof(what));
+			else
+				snprintf(what, sizeof(what), "%s", strerror(errno));
+			worker_io_error(w, &io, what);
+			return;
+		}
+	}
+}
+
+static bool __job_has_setup(const struct job *job)
+{
+	return job->command == JOB_CMD_ZONE_APPEND || job->command == JOB_CMD_COMPARE ||
+	       (job->command == JOB_CMD_COPY && job->verify);
+}
+
+/*
+ * The passes before the measured run, through the same engine: reset the
+ * zones zone-append will use, write the pattern compare checks against (and
+ * copy --verify copies). Nothing here is counted; when every worker is done,
+ * worker 0 restarts the run's clock and the others go with it.
+ */
+static void __worker_setup(struct worker *w)
+{
+	struct run *run = w->run;
+
+	__atomic_store_n(&w->ramping, true, __ATOMIC_RELAXED);
+	if (run->job.command == JOB_CMD_ZONE_APPEND && run->job.engine == ENGINE_PT_POLL) {
+		/* Kernels before 6.5 poll passthrough by bio: a command without data never completes on an IOPOLL ring. */
+		__worker_reset_zones_ioctl(w);
+	} else if (run->job.command == JOB_CMD_ZONE_APPEND) {
+		__worker_loop(w, PHASE_ZONE_RESET);
+		__worker_drain(w);
+	}
+	if (w->prefill_blocks) {
+		__worker_loop(w, PHASE_PREFILL);
+		__worker_drain(w);
+	}
+	__worker_barrier(run, &run->prep_arrived);
+	if (w->id == 0) {
+		uint64_t now = clock_now_ns();
+
+		run->start_ns = now;
+		run->end_ns = run->job.runtime_ns ? now + run->job.ramp_ns + run->job.runtime_ns : UINT64_MAX;
+		__atomic_store_n(&run->go, 1, __ATOMIC_RELEASE);
+	} else {
+		while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
+			usleep(100);
+	}
+}
+
+/* raw --dump: the data the last good command moved, from worker 0. */
+static void __worker_dump(struct worker *w)
+{
+	const struct job *job = &w->run->job;
+	const struct io_unit *io;
+	ssize_t done;
+	int fd;
+
+	if (w->id || !job->dump_path[0] || w->dump_slot < 0)
+		return;
+	io = &w->ios[w->dump_slot];
+	fd = open(job->dump_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		worker_fail(w, "cannot write --dump file %s: %s", job->dump_path, strerror(errno));
+		return;
+	}
+	done = write(fd, io->buf, job->raw_data_len);
+	if (done != (ssize_t)job->raw_data_len)
+		worker_fail(w, "cannot write --dump file %s: %s", job->dump_path, done < 0 ? strerror(errno) : "short write");
+	close(fd);
 }
 
 static void *__worker_main(void *arg)
@@ -415,19 +719,22 @@ static void *__worker_main(void *arg)
 		CPU_SET(w->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
+	if (__job_has_setup(&run->job))
+		__worker_setup(w);
 	if (!run->job.ramp_ns)
 		__worker_begin_measure(w);
-	__worker_loop(w, false);
+	__worker_loop(w, PHASE_MAIN);
 	if (w->ramping) /* stopped before the ramp ended: nothing measured */
 		__worker_begin_measure(w);
 	__worker_end_measure(w);
 	__worker_drain(w);
+	__worker_dump(w);
 
 	if (verify_writes) {
-		__worker_barrier(run);
+		__worker_barrier(run, &run->barrier_arrived);
 		if (!run->stop) {
 			w->verify_pass = true;
-			__worker_loop(w, true);
+			__worker_loop(w, PHASE_VERIFY);
 			__worker_drain(w);
 		}
 	}
@@ -455,7 +762,65 @@ static int __worker_alloc(struct worker *w)
 		w->free_slots[i] = (uint16_t)(w->depth - 1 - i);
 	}
 	w->nr_free = w->depth;
+	w->dump_slot = -1;
+	/* DSM ranges and Copy descriptors: a buffer per slot, filled by nvme_cmd_prep. */
+	if (job->command == JOB_CMD_TRIM || job->command == JOB_CMD_COPY) {
+		if (posix_memalign(&w->cmd_bufs, 4096, (size_t)NVME_CMD_BUF_SIZE * w->depth))
+			return -1;
+		memset(w->cmd_bufs, 0, (size_t)NVME_CMD_BUF_SIZE * w->depth);
+		for (i = 0; i < w->depth; i++)
+			w->ios[i].cmd_buf = (char *)w->cmd_bufs + (size_t)NVME_CMD_BUF_SIZE * i;
+	}
+	if (job->command == JOB_CMD_ZONE_APPEND) {
+		w->zones_open = calloc(w->nr_zones_open, sizeof(*w->zones_open));
+		if (!w->zones_open)
+			return -1;
+	}
 	return 0;
+}
+
+/* What a command workload needs of the job and the engine; an error message or NULL. */
+static const char *__run_check_command(struct run *run, const struct engine_ops *ops, uint64_t blocks)
+{
+	struct job *job = &run->job;
+	static __thread char msg[ENGINE_ERRMSG_LEN];
+	bool passthrough = job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL ||
+			   job->engine == ENGINE_VFIO;
+
+	if (job->command == JOB_CMD_RW)
+		return NULL;
+	if ((unsigned)job->command >= JOB_CMD_COUNT)
+		return "unknown command";
+	if (!(ops->commands & JOB_CMD_BIT(job->command)) || job->engine == ENGINE_URING_POLL) {
+		snprintf(msg, sizeof(msg), "the %s engine does not issue %s", job->engine == ENGINE_URING_POLL ? "uring-poll" : ops->name,
+			 job_command_name(job->command));
+		return msg;
+	}
+	if (passthrough && (!job->lba_size || !job->nsid))
+		return "NVMe commands need the namespace id and LBA size";
+	switch (job->command) {
+	case JOB_CMD_COPY:
+		if (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || job->block_size % (job->copy_ranges * job->lba_size))
+			return "copy: --copy-ranges must divide the block into whole LBAs, 128 ranges at most";
+		job->copy_src_blocks = blocks / 2;
+		if (!job->copy_src_blocks)
+			return "copy needs a region of two blocks at least: sources below the middle, destinations above";
+		break;
+	case JOB_CMD_ZONE_APPEND:
+		if (!job->zone_bytes || job->size % job->zone_bytes || job->zone_bytes % job->block_size ||
+		    job->zone_cap_bytes < job->block_size || job->zone_cap_bytes > job->zone_bytes)
+			return "zone-append: the region must be whole zones, each holding whole blocks";
+		if (job->zones < job->threads || job->zones > job->size / job->zone_bytes)
+			return "zone-append: --zones must be at least --threads and at most the zones in the region";
+		break;
+	case JOB_CMD_RAW:
+		if (job->raw_dir != NVME_DIR_NONE && (!job->raw_data_len || job->raw_data_len > job->block_size))
+			return "raw: the data length must fit the buffer";
+		break;
+	default:
+		break;
+	}
+	return NULL;
 }
 
 /* Set up every worker and its engine, then start the threads. */
@@ -478,11 +843,28 @@ int worker_run_start(struct run *run)
 		errno = EINVAL;
 		return -1;
 	}
-	if (job->verify && job->read_percent < 100) {
+	{
+		const char *bad = __run_check_command(run, ops, blocks);
+
+		if (bad) {
+			snprintf(run->errmsg, sizeof(run->errmsg), "%s", bad);
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (job->verify && (job->read_percent < 100 || job->command != JOB_CMD_RW)) {
 		run->written_bits = blocks;
 		run->written = calloc((blocks + 7) / 8, 1);
 		if (!run->written)
 			return -1;
+		if (job->command == JOB_CMD_ZONE_APPEND) {
+			run->za_tags = calloc(blocks, sizeof(*run->za_tags));
+			if (!run->za_tags) {
+				free(run->written);
+				run->written = NULL;
+				return -1;
+			}
+		}
 	}
 	run->workers = calloc(job->threads, sizeof(*run->workers));
 	if (!run->workers)
@@ -497,6 +879,10 @@ int worker_run_start(struct run *run)
 	for (i = 0; i < job->threads; i++) {
 		struct worker *w = &run->workers[i];
 		uint64_t slice = blocks / job->threads;
+		/* copy picks destinations: the upper half, sources in the lower one */
+		uint64_t main_blocks = job->command == JOB_CMD_COPY ? job->copy_src_blocks : blocks;
+		uint64_t mslice = main_blocks / job->threads;
+		bool last = i == job->threads - 1;
 
 		w->id = i;
 		w->cpu = job->ncpus ? job->cpus[i % job->ncpus] : -1;
@@ -507,16 +893,37 @@ int worker_run_start(struct run *run)
 		w->rand_state = 0x853c49e6748fea9bULL ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL) ^ job->verify_seed;
 		if (job->random) {
 			w->region_start = 0;
-			w->region_blocks = blocks;
+			w->region_blocks = main_blocks;
 		} else {
 			/* Sequential workers each stream through their own slice. */
-			w->region_start = slice * i;
-			w->region_blocks = i == job->threads - 1 ? blocks - slice * i : slice;
+			w->region_start = mslice * i;
+			w->region_blocks = last ? main_blocks - mslice * i : mslice;
 			if (!w->region_blocks)
 				w->region_blocks = 1;
 		}
 		w->verify_start = slice * i;
-		w->verify_blocks = i == job->threads - 1 ? blocks - slice * i : slice;
+		w->verify_blocks = last ? blocks - slice * i : slice;
+		if (job->command == JOB_CMD_COMPARE) {
+			/* the pattern compare checks against, over the whole region */
+			w->prefill_start = w->verify_start;
+			w->prefill_blocks = w->verify_blocks;
+		} else if (job->command == JOB_CMD_COPY && job->verify) {
+			/* the pattern the copies carry, over the sources */
+			w->prefill_start = mslice * i;
+			w->prefill_blocks = last ? main_blocks - mslice * i : mslice;
+		} else if (job->command == JOB_CMD_ZONE_APPEND) {
+			/* each worker appends to its own zones, --zones of them open at a time in all */
+			uint64_t nzones = job->size / job->zone_bytes, zslice = nzones / job->threads;
+			uint64_t blocks_per_zone = job->zone_bytes / job->block_size;
+
+			w->zone_first = zslice * i;
+			w->zone_end = last ? nzones : zslice * (i + 1);
+			w->zone_next = w->zone_first;
+			w->zone_reset_next = w->zone_first;
+			w->nr_zones_open = job->zones / job->threads + (i < job->zones % job->threads ? 1 : 0);
+			w->verify_start = w->zone_first * blocks_per_zone;
+			w->verify_blocks = (w->zone_end - w->zone_first) * blocks_per_zone;
+		}
 		w->ramping = job->ramp_ns > 0;
 		histogram_reset(&w->lat);
 		if (__worker_alloc(w) < 0) {
@@ -580,10 +987,14 @@ void worker_run_free(struct run *run)
 		free(w->ios);
 		free(w->free_slots);
 		free(w->buffers);
+		free(w->cmd_bufs);
+		free(w->zones_open);
 	}
 	free(run->workers);
 	run->workers = NULL;
 	run->nr_workers = 0;
 	free(run->written);
 	run->written = NULL;
+	free(run->za_tags);
+	run->za_tags = NULL;
 }

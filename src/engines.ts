@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import type { EngineName } from './model.js';
 import type { Target } from './target.js';
+import { bindCommand, pciDevice, unbindCommand } from './vfio/pci.js';
+import { vfioFix } from './vfio/target.js';
 
 export interface EngineSpec {
   name: EngineName;
@@ -41,10 +43,18 @@ export type Usability =
   /** severity: 'usage' for a target the engine can never run on, 'capability' for a device that lacks a feature. */
   | { usable: false; reason: string; fix: string; severity: 'usage' | 'capability' };
 
-/** Can this engine run on this target, and on which node? */
-export function usableOn(name: EngineName, target: Target, opts: { buffered: boolean }): Usability {
+/** Can this engine run on this target, and on which node? vfioAutoBind: the run binds the controller itself. */
+export function usableOn(name: EngineName, target: Target, opts: { buffered: boolean; vfioAutoBind?: boolean }): Usability {
   const spec = engineSpec(name);
   const nvme = target.nvme;
+  if (spec.opens !== 'vfio' && target.kind === 'pci') {
+    // A controller the kernel does not drive has no node for the kernel's paths.
+    const addr = target.pci?.address ?? target.path;
+    const driver = target.pci?.driver;
+    return driver === 'vfio-pci'
+      ? { usable: false, reason: `${addr} is bound to vfio-pci, so the kernel has no node for ${name}`, fix: `give it back to the kernel: ${unbindCommand(addr)}`, severity: 'capability' }
+      : { usable: false, reason: `${addr} is ${driver ? `bound to ${driver}` : 'on no driver'}, so the kernel has no NVMe node for ${name}`, fix: 'bind it to nvme: echo ' + addr + ' > /sys/bus/pci/drivers/nvme/bind', severity: 'capability' };
+  }
   switch (spec.opens) {
     case 'block-or-file':
       if (target.kind === 'file') return { usable: true, node: target.path };
@@ -78,8 +88,31 @@ export function usableOn(name: EngineName, target: Target, opts: { buffered: boo
       return { usable: true, node: nvme.charPath };
     }
     case 'vfio':
-      return { usable: false, reason: 'the vfio engine is not built yet', fix: 'use pt-poll for the nearest kernel path', severity: 'capability' };
+      return vfioUsable(target, opts.vfioAutoBind ?? false);
   }
+}
+
+/** The vfio engine runs on the controller's PCI address, once it is bound to vfio-pci. */
+function vfioUsable(target: Target, autoBind: boolean): Usability {
+  const addr = target.pci?.address ?? target.nvme?.pciAddress;
+  if (!addr) {
+    const what = target.kind === 'file' ? 'a regular file' : target.kind === 'block' ? 'a block device that is not on a PCI NVMe controller' : 'not on a PCI NVMe controller';
+    return { usable: false, reason: `vfio drives a PCI NVMe controller; ${target.given} is ${what}`, fix: 'give the controller\'s PCI address (e.g. 0000:00:04.0), or /dev/nvmeX', severity: 'usage' };
+  }
+  const driver = target.pci?.driver ?? pciDevice(addr).driver;
+  if (driver !== 'vfio-pci') {
+    if (autoBind) return { usable: true, node: addr };
+    return {
+      usable: false,
+      reason: `${addr} is ${driver ? `bound to ${driver}` : 'on no driver'}, not vfio-pci (bind it with: ${bindCommand(addr)})`,
+      fix: `${bindCommand(addr)}, or add --vfio-auto-bind to bind it for the run`,
+      severity: 'capability',
+    };
+  }
+  if (target.pci?.probeError) {
+    return { usable: false, reason: target.pci.probeError, fix: vfioFix(target.pci.probeError, addr), severity: 'capability' };
+  }
+  return { usable: true, node: addr };
 }
 
 export function ioUringDisabled(): number {

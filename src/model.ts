@@ -5,7 +5,12 @@ export const ENGINE_NAMES = ['psync', 'aio', 'uring', 'uring-poll', 'pt', 'pt-po
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export const WORKLOADS = ['randread', 'randwrite', 'read', 'write', 'randrw', 'rw'] as const;
-export type Workload = (typeof WORKLOADS)[number];
+export type RwWorkload = (typeof WORKLOADS)[number];
+/** The NVMe command workloads (src/nvme-commands.ts): one command, benchmarked like reads and writes. */
+export const COMMAND_WORKLOADS = ['write-zeroes', 'trim', 'verify', 'compare', 'flush', 'copy', 'zone-append', 'raw'] as const;
+export type CommandName = (typeof COMMAND_WORKLOADS)[number];
+/** raw names its opcode in the workload column: raw:0x02. */
+export type Workload = RwWorkload | Exclude<CommandName, 'raw'> | `raw:0x${string}`;
 
 /** What the native engine receives: every field set, every value already valid. */
 export interface NativeJob {
@@ -40,6 +45,21 @@ export interface NativeJob {
   lbaSize: number;
   vectored: boolean;
   maxErrors: number;
+  /** NVMe command workloads; absent for plain reads and writes. */
+  command?: CommandName;
+  rawOpcode?: number;
+  /** cdw10..cdw15 */
+  rawCdw?: number[];
+  rawDataLen?: number;
+  rawDir?: 'none' | 'write' | 'read';
+  /** copy: source ranges per Copy command. */
+  copyRanges?: number;
+  /** zone-append: zones open at once (over all workers), zone size and writable capacity. */
+  zones?: number;
+  zoneBytes?: number;
+  zoneCapBytes?: number;
+  /** raw --dump: where the data of the last command goes. */
+  dumpPath?: string;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -152,8 +172,30 @@ export interface RunRecord {
   iosPerReapCall: number;
   errors: number;
   verifiedBlocks: number;
+  /** NVMe command workloads: the command and what it found (JSON only). */
+  command?: CommandRecord;
   /** Full histogram: [bucketLowNs, count] pairs for non-empty buckets (JSON only). */
   histogram: Array<[number, number]>;
+}
+
+/** What a command workload's record adds. */
+export interface CommandRecord {
+  name: CommandName;
+  /** The NVMe opcode the passthrough engines sent. */
+  opcode: number;
+  /** What the block engines call instead (BLKZEROOUT, fallocate, fdatasync…), for this record's engine. */
+  blockCall?: string;
+  copyRanges?: number;
+  zones?: number;
+  zoneBytes?: number;
+  /** zone-append: zones appended to, appends whose LBA was checked, and those outside their zone. */
+  zonesUsed?: number;
+  appendsChecked?: number;
+  appendsOutsideZone?: number;
+  /** raw: the command dwords as sent. */
+  cdw?: number[];
+  dataLen?: number;
+  dataDir?: 'none' | 'write' | 'read';
 }
 
 export const SCHEMA_VERSION = 1;

@@ -33,6 +33,47 @@ export interface NativeRunResult {
   errors: number;
   stopped: 'done' | 'interrupted' | 'error';
   errorMessage: string;
+  /** zone-append only */
+  zonesUsed?: number;
+  zoneAppendsChecked?: number;
+  zoneAppendsOutside?: number;
+}
+
+/** nvmeCommandInfo(): what the NVMe command workloads check before running. Fields as the spec names them. */
+export interface NvmeCommandInfo {
+  nsid: number;
+  ctrl: { oncs: number; lpa: number; ocfs: number; mdts: number; vwc: number };
+  ns: { nsze: number; lbaSize: number; dlfeat: number; mssrl: number; mcl: number; msrc: number } | null;
+  nsError?: string;
+  /** Command Set Identifier from the Namespace Identification Descriptors; -1 when none is given. */
+  csi: number;
+  csiError?: string;
+  /** Identify Controller for the NVM command set (CNS 06h, CSI 00h), when the controller has it. */
+  nvmCtrl: { vsl: number; wzsl: number; dmrl: number; dmrsl: number } | null;
+  /** Zoned namespaces: Identify Namespace and Controller for CSI 02h. zsze in LBAs, zasl a power of two of 4 KiB. */
+  zns: { zoc: number; ozcs: number; mar: number; mor: number; zsze: number; zdes: number; zasl: number } | null;
+  znsError?: string;
+  /** Commands Supported and Effects log (05h) for the namespace's command set: 256 I/O command entries. */
+  effects: number[] | null;
+  effectsError?: string;
+}
+
+export interface NvmeZone {
+  type: number;
+  state: number;
+  cap: number;
+  slba: number;
+  wp: number;
+}
+
+export interface NvmeCmdDesc {
+  opcode: number;
+  nsid: number;
+  dataLen: number;
+  dir: number;
+  data: 'buf' | 'cmd' | '';
+  cdw: number[];
+  cmdBuf: Buffer;
 }
 
 export interface NvmeIdentify {
@@ -74,6 +115,15 @@ interface NativeAddon {
   nvmeIdentify(devicePath: string, nsid?: number): NvmeIdentify;
   nvmeStatusString(status: number): string;
   histogramLayout(): number[];
+  nvmeCommandInfo(devicePath: string, nsid?: number): NvmeCommandInfo;
+  nvmeReportZones(devicePath: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] };
+  /** The commands each engine issues besides read and write. */
+  engineCommands(): Record<string, string[]>;
+  /** The NVMe command nvme_cmd_prep builds, for tests. */
+  nvmeCmdPrep(
+    job: Partial<NativeJob> & { lbaSize: number; blockSize: number },
+    io: { op: 'rw' | 'cmd' | 'zone-reset'; offset: number; len: number; write?: boolean },
+  ): NvmeCmdDesc;
 }
 
 /** An error thrown by the addon carries the errno name in code. */

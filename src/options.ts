@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { usageError } from './errors.js';
 import { ENGINE_NAMES, type EngineName, type Workload } from './model.js';
+import type { CommandPlan } from './nvme-commands.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
@@ -31,6 +32,7 @@ export interface RawRunOptions {
   maxErrors?: string;
   repeat?: string;
   forceDestroy?: boolean;
+  vfioAutoBind?: boolean;
   csv?: string | boolean;
   json?: string | boolean;
   md?: string | boolean;
@@ -75,6 +77,8 @@ export interface RunPlan {
   plot: string | undefined;
   format: 'table' | 'csv' | 'json' | 'md';
   quiet: boolean;
+  /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
+  command?: CommandPlan;
 }
 
 export const DEFAULTS = {

@@ -21,7 +21,11 @@ import { defaultBatch, type RunPlan } from './options.js';
 import { LiveLine } from './output/live.js';
 import { assertWritable } from './safety.js';
 import { probeTarget, type Target } from './target.js';
+import { normalizePciAddress, pciDevice } from './vfio/pci.js';
 import { VERSION } from './version.js';
+import { checkCommand, commandJobFields, commandRecord, commandUsable } from './nvme-commands.js';
+import { VfioAutoBind } from './vfio/binding.js';
+import { vfioFix } from './vfio/target.js';
 
 export interface Cell {
   engine: EngineName;
@@ -37,17 +41,20 @@ export interface PreparedRun {
   skipped: Array<{ engine: EngineName; reason: string }>;
   region: { offset: number; size: number };
   verifySeed: number;
+  /** --vfio-auto-bind: binds the controller for vfio cells; executeRun restores it in a finally. */
+  vfioAutoBind?: VfioAutoBind;
 }
 
 function defaultEngines(target: Target): EngineName[] {
+  if (target.kind === 'pci') return ['vfio'];
   return target.kind === 'nvme-char' ? ['pt'] : ['uring'];
 }
 
 /** Resolve engines, region and safety before anything runs. Throws on bad input. */
-export function prepareRun(plan: RunPlan): PreparedRun {
-  const writes = plan.readPercent < 100;
+export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): PreparedRun {
+  const writes = plan.readPercent < 100 || plan.command?.writes === true;
   let created = false;
-  if (writes && plan.size !== undefined && !fs.existsSync(plan.targetPath)) {
+  if (writes && plan.size !== undefined && !fs.existsSync(plan.targetPath) && !isPciAddress(plan.targetPath)) {
     // fio's behaviour: a write job with an explicit size lays the file out.
     const dir = path.dirname(path.resolve(plan.targetPath));
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -58,13 +65,14 @@ export function prepareRun(plan: RunPlan): PreparedRun {
       created = true;
     }
   }
-  let target = probeTarget(plan.targetPath);
+  let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
 
   const candidates: EngineName[] = plan.engines === 'all' ? ENGINES.map((e) => e.name) : plan.engines.length ? plan.engines : defaultEngines(target);
   const skipped: PreparedRun['skipped'] = [];
   const chosen: Array<{ engine: EngineName; node: string }> = [];
   for (const engine of candidates) {
-    const verdict = usableOn(engine, target, { buffered: plan.buffered });
+    let verdict = usableOn(engine, target, { buffered: plan.buffered, vfioAutoBind: extra.vfioAutoBind });
+    if (verdict.usable && plan.command) verdict = commandUsable(plan.command, engine, target, verdict.node);
     if (verdict.usable) {
       chosen.push({ engine, node: verdict.node });
     } else if (plan.engines === 'all') {
@@ -112,7 +120,7 @@ export function prepareRun(plan: RunPlan): PreparedRun {
     if (target.kind !== 'file' && bs % target.logicalBlockSize !== 0) {
       throw usageError(`block size ${bs} is not a multiple of the ${target.logicalBlockSize}-byte logical block size of ${plan.targetPath}`, `use --bs ${target.logicalBlockSize} or a multiple of it`);
     }
-    if (target.nvme?.maxTransferBytes && bs > target.nvme.maxTransferBytes && chosen.some((c) => engineSpec(c.engine).opens === 'nvme-char')) {
+    if (target.nvme?.maxTransferBytes && bs > target.nvme.maxTransferBytes && chosen.some((c) => engineSpec(c.engine).opens === 'nvme-char' || c.engine === 'vfio')) {
       throw usageError(`block size ${bs} is over the controller's largest transfer (MDTS) of ${target.nvme.maxTransferBytes} bytes`, `use --bs ${target.nvme.maxTransferBytes} or less`);
     }
   }
@@ -122,6 +130,13 @@ export function prepareRun(plan: RunPlan): PreparedRun {
       'use the block engines (uring, uring-poll), or format the namespace without metadata',
     );
   }
+  if (target.nvme && target.nvme.metaSize > 0 && chosen.some((c) => c.engine === 'vfio')) {
+    throw usageError(
+      `namespace ${target.nvme.nsid} is formatted with ${target.nvme.metaSize} bytes of ${target.nvme.extendedMeta ? 'extended' : 'separate'} metadata per LBA, which the vfio engine does not drive`,
+      'format the namespace without metadata, or use the block engines',
+    );
+  }
+  if (plan.command) checkCommand(plan.command, target, { blockSizes: plan.blockSizes, threads: plan.threads, engines: chosen.map((c) => c.engine), region: { offset: plan.offset, size } });
   if (writes) {
     try {
       assertWritable(target, plan.forceDestroy);
@@ -139,7 +154,20 @@ export function prepareRun(plan: RunPlan): PreparedRun {
     }
   }
   const verifySeed = plan.verifySeed ?? (writes ? crypto.randomInt(1, 0xffffffff) : 0);
-  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed };
+  const vfioCell = cells.find((c) => c.engine === 'vfio');
+  const vfioAutoBind = extra.vfioAutoBind && vfioCell && pciDriverOf(vfioCell.node) !== 'vfio-pci' ? new VfioAutoBind(vfioCell.node, plan.forceDestroy) : undefined;
+  // Refuse now (not root, no IOMMU, a namespace mounted) rather than after the other engines ran.
+  vfioAutoBind?.precheck();
+  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind };
+}
+
+/** A PCI address names a controller (vfio), never a file to lay out. */
+function isPciAddress(targetPath: string): boolean {
+  return !targetPath.includes('/') && normalizePciAddress(targetPath) !== undefined;
+}
+
+function pciDriverOf(address: string): string | undefined {
+  return pciDevice(address).driver;
 }
 
 export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
@@ -171,16 +199,22 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     direct: !(plan.buffered && target.kind === 'file'),
     verify: plan.verify,
     verifySeed: prep.verifySeed,
-    nsid: spec.opens === 'nvme-char' ? plan.nsid ?? target.nvme?.nsid ?? 1 : 0,
-    lbaSize: spec.opens === 'nvme-char' ? target.nvme?.lbaSize ?? target.logicalBlockSize : 0,
+    nsid: spec.opens === 'nvme-char' || spec.opens === 'vfio' ? plan.nsid ?? target.nvme?.nsid ?? 1 : 0,
+    lbaSize: spec.opens === 'nvme-char' || spec.opens === 'vfio' ? target.nvme?.lbaSize ?? target.logicalBlockSize : 0,
     vectored: plan.vectored,
     maxErrors: plan.maxErrors,
+    ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }
 
 /** Words for a setup failure, with the fix, from the errno the engine saw. */
 export function explainStartError(err: NativeError, job: NativeJob): BenchError {
   const msg = err.message;
+  if (job.engine === 'vfio') {
+    // EINVAL/ENOSPC: the job does not fit the controller (--qd, --bs, --threads); the message says how.
+    if (err.code === 'EINVAL' || err.code === 'ENOSPC') return usageError(msg);
+    return runError(msg, vfioFix(msg, job.path));
+  }
   switch (err.code) {
     case 'EACCES':
     case 'EPERM':
@@ -301,6 +335,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     iosPerReapCall: reapCalls ? reaped / reapCalls : 0,
     errors: result.errors,
     verifiedBlocks: result.verifiedBlocks,
+    ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
     histogram: sparseBuckets(result.histogram),
   };
 }
@@ -344,6 +379,11 @@ export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRec
   for (let repeat = 0; repeat < prep.plan.repeat; repeat++) {
     for (const cell of prep.cells) {
       if (hooks.interrupted()) return records;
+      // --vfio-auto-bind: the controller on vfio-pci for vfio cells, on its own driver for the others.
+      if (prep.vfioAutoBind) {
+        await prep.vfioAutoBind.ensure(cell.engine === 'vfio', cell.engine === 'vfio' ? undefined : cell.node);
+        if (hooks.interrupted()) return records;
+      }
       const job = buildJob(prep, cell);
       const label = `${cell.engine} bs=${cell.blockSize} qd=${job.ioDepth}${prep.plan.repeat > 1 ? ` #${repeat + 1}` : ''}`;
       const result = await runCell(job, hooks, label);

@@ -5,8 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeErrno, usageError } from './errors.js';
 import { native, type NvmeIdentify } from './native.js';
+import { controllerNamespaceNames } from './discovery.js';
+import { realSys, type SysReader } from './sysfs.js';
+import { normalizePciAddress } from './vfio/pci.js';
+import { probePciTarget, type PciTargetInfo } from './vfio/target.js';
 
-export type TargetKind = 'file' | 'block' | 'nvme-char';
+export type TargetKind = 'file' | 'block' | 'nvme-char' | 'pci';
 
 export interface NvmeNamespace {
   /** nvme0n1 */
@@ -37,6 +41,8 @@ export interface Target {
   /** /sys/block/X/queue/io_poll: the device has poll queues. */
   pollQueues?: boolean;
   nvme?: NvmeNamespace;
+  /** A target given as a PCI address (0000:00:04.0): the controller and its driver. */
+  pci?: PciTargetInfo;
   model: string;
   serial: string;
   firmware: string;
@@ -51,10 +57,12 @@ function readSys(file: string): string | undefined {
   }
 }
 
-function devNumbers(rdev: number): string {
-  // Linux's new_encode_dev layout, which node reports in rdev.
-  const major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff);
-  const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+export function devNumbers(rdev: number): string {
+  // glibc's makedev layout, which node reports in rdev. BigInt: JS's >> works
+  // on 32 bits and takes shift counts mod 32, so `rdev >> 32` would be rdev.
+  const dev = BigInt(rdev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
   return `${major}:${minor}`;
 }
 
@@ -128,7 +136,15 @@ function isEmulated(model: string): boolean {
   return /QEMU/i.test(model) || process.env.NVMEBENCH_LAB === '1';
 }
 
-export function probeTarget(given: string): Target {
+export interface ProbeOptions {
+  /** --nsid: picks the namespace behind a controller node (/dev/nvme0), and must match a namespace node's own. */
+  nsid?: number;
+}
+
+export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
+  const pciAddress = normalizePciAddress(given);
+  // A PCI address, unless written as a path (./0000:00:04.0 names a file).
+  if (pciAddress && !given.includes('/')) return probePciTarget(given, pciAddress, opts.nsid, (node) => probeTarget(node, opts));
   let stat: fs.Stats;
   try {
     stat = fs.statSync(given);
@@ -176,6 +192,7 @@ export function probeTarget(given: string): Target {
       Object.assign(target, controllerInfo(target.nvme.controller, target.nvme.identify));
     }
     target.emulated = isEmulated(target.model);
+    checkNsid(target.nvme, opts.nsid, given);
     return target;
   }
   if (stat.isCharacterDevice()) {
@@ -186,6 +203,9 @@ export function probeTarget(given: string): Target {
     } catch {
       charName = path.basename(resolved);
     }
+    if (/^nvme\d+$/.test(charName)) {
+      return { ...probeTarget(namespaceOfController(given, charName, opts.nsid)), given };
+    }
     if (!parseNvmeName(charName) || !charName.startsWith('ng')) {
       throw usageError(`${given} is a character device but not an NVMe generic namespace node`, 'give /dev/ngXnY, /dev/nvmeXnY or a file');
     }
@@ -193,6 +213,7 @@ export function probeTarget(given: string): Target {
     const blockName = nvme.blockPath ? nvme.name : undefined;
     const poll = blockName ? readSys(`/sys/class/block/${blockName}/queue/io_poll`) : undefined;
     const info = controllerInfo(nvme.controller, nvme.identify);
+    checkNsid(nvme, opts.nsid, given);
     return {
       given,
       path: resolved,
@@ -212,4 +233,41 @@ export function probeTarget(given: string): Target {
 /** Without a block node, fall back on the nvme driver's poll_queues parameter. */
 function pollQueuesFromModule(): boolean {
   return Number(readSys('/sys/module/nvme/parameters/poll_queues') ?? 0) > 0;
+}
+
+// Controller nodes: /dev/nvme0 names a controller, not a namespace. With
+// --nsid it stands for that namespace; without, for the only one there is.
+
+/** The namespace a controller node stands for; throws naming the choices when it is ambiguous. */
+export function pickNamespace(given: string, namespaces: Array<{ instance: number; nsid: number }>, nsid: number | undefined): { instance: number; nsid: number } {
+  const nsids = namespaces.map((n) => n.nsid);
+  const list = namespaces.map((n) => `/dev/ng${n.instance}n${n.nsid}`).join(', ');
+  const none = 'create and attach a namespace first (nvme create-ns, nvme attach-ns)';
+  if (nsid !== undefined) {
+    const found = namespaces.find((n) => n.nsid === nsid);
+    if (found) return found;
+    if (!namespaces.length) throw usageError(`${given} has no namespace ${nsid} (it has no namespaces)`, none);
+    throw usageError(`${given} has no namespace ${nsid} (it has ${nsids.length === 1 ? 'nsid' : 'nsids'} ${nsids.join(', ')})`, `give --nsid ${nsids[0]}, or a namespace node: ${list}`);
+  }
+  if (namespaces.length === 1) return namespaces[0];
+  if (!namespaces.length) throw usageError(`${given} is a controller with no namespaces`, none);
+  throw usageError(`${given} is a controller with ${namespaces.length} namespaces (nsids ${nsids.join(', ')})`, `give --nsid N, or a namespace node: ${list}`);
+}
+
+/** /dev/nvmeX (+ --nsid) → the namespace's char node /dev/ngXnN (or its block node when the char node is missing). */
+export function namespaceOfController(given: string, controller: string, nsid: number | undefined, sys: SysReader = realSys): string {
+  const { instance, nsid: chosen } = pickNamespace(given, controllerNamespaceNames(sys, controller), nsid);
+  for (const node of [`/dev/ng${instance}n${chosen}`, `/dev/nvme${instance}n${chosen}`]) {
+    if (sys.exists(node)) return node;
+  }
+  throw usageError(`namespace ${chosen} of ${given} has no device node (/dev/ng${instance}n${chosen} and /dev/nvme${instance}n${chosen} are missing)`, 'check that udev created the nodes: ls -l /dev/ng* /dev/nvme*');
+}
+
+/** --nsid given with a namespace node must name that namespace. */
+export function checkNsid(nvme: NvmeNamespace | undefined, nsid: number | undefined, given: string): void {
+  if (nsid === undefined || !nvme || nvme.nsid === nsid) return;
+  throw usageError(
+    `--nsid ${nsid} does not match ${given}, which is namespace ${nvme.nsid}`,
+    `drop --nsid, or give /dev/ng${nvme.controller.replace(/^nvme/, '')}n${nsid}, or the controller: /dev/${nvme.controller} --nsid ${nsid}`,
+  );
 }

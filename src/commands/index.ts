@@ -1,11 +1,25 @@
 // Every command file exports register(program). Add new commands here.
 import type { Command } from 'commander';
 import { register as registerRun } from './run.js';
+import { register as registerNvmeCommands } from './nvme-cmds.js';
 import { register as registerRegress } from './regress.js';
 import { register as registerPlot } from './plot.js';
+import { register as registerLab } from './lab.js';
+import { register as registerDemo } from './demo.js';
+import { register as registerDevices } from './devices.js';
+import { register as registerDoctor } from './doctor.js';
+import { register as registerProfile } from './profile.js';
+import { register as registerVfio } from './vfio.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
+  registerNvmeCommands(program);
   registerRegress(program);
   registerPlot(program);
+  registerLab(program);
+  registerDemo(program);
+  registerDevices(program);
+  registerDoctor(program);
+  registerProfile(program);
+  registerVfio(program);
 }

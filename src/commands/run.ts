@@ -2,7 +2,7 @@
 // nvmebench randread --engine uring,pt --qd 8,64,256 --bs 512 /dev/ng0n1
 import { Command, Option } from 'commander';
 import { runError } from '../errors.js';
-import type { RunRecord, Workload } from '../model.js';
+import type { RunRecord, RwWorkload } from '../model.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../options.js';
 import { LiveLine } from '../output/live.js';
 import { renderToStdout } from '../output/render.js';
@@ -10,7 +10,7 @@ import { prepareRun, runAll, type PreparedRun } from '../runner.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 
-const WORKLOAD_HELP: Record<Workload, string> = {
+const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
   randwrite: 'random writes (refuses devices in use unless --force-destroy)',
   read: 'sequential reads',
@@ -47,6 +47,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--max-errors <n>', 'stop once more I/O errors than this occur (default 0)')
     .option('--repeat <n>', 'run every cell n times, interleaved (default 1)')
     .option('--force-destroy', 'write even to a device that is mounted, held or carries a signature')
+    .option('--vfio-auto-bind', 'vfio: bind the controller to vfio-pci for the run and give it back to its driver afterwards (also on Ctrl-C or an error)')
     .option('--csv [file]', 'append results as CSV (default results/<time>-<workload>.csv)')
     .option('--json [file]', 'write results with full histograms as JSON')
     .option('--md [file]', 'write the results table as Markdown')
@@ -86,6 +87,8 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
       },
     });
   } finally {
+    // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
+    await prep.vfioAutoBind?.restore();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     session.close();
@@ -105,11 +108,11 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
 }
 
 export function register(program: Command): void {
-  for (const workload of Object.keys(WORKLOAD_HELP) as Workload[]) {
-    const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY');
+  for (const workload of Object.keys(WORKLOAD_HELP) as RwWorkload[]) {
+    const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio)');
     addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
       const plan = buildPlan(workload, target, raw);
-      const prep = prepareRun(plan);
+      const prep = prepareRun(plan, { vfioAutoBind: raw.vfioAutoBind });
       await executeRun(prep, workload);
     });
   }

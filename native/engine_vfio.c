@@ -1,0 +1,415 @@
+/*
+ * vfio: NVMe I/O through our own userspace driver over VFIO, no kernel in the
+ * I/O path. The controller is brought up once per run (the first worker's
+ * init) and shut down by the last worker's exit; each worker owns one polled
+ * I/O queue pair (qid = worker index + 1), its data buffers mapped once for
+ * DMA and a PRP list per slot built at init. queue() writes an SQE,
+ * commit() rings the SQ tail doorbell once per batch, reap() polls the CQ by
+ * phase tag and rings the CQ head doorbell. No system calls on that path.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "engine.h"
+#include "nvme_ctrl.h"
+
+/* A command that has not completed after this long means the controller is stuck. */
+#define VFIO_ENGINE_IO_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define VFIO_ENGINE_PRP_PER_PAGE (NVME_PAGE / sizeof(uint64_t))
+
+/* One brought-up controller per run, shared by that run's workers. */
+struct vfio_engine_ctrl {
+	struct vfio_engine_ctrl *next;
+	const struct run *run;
+	unsigned refs;
+	struct nvme_ctrl ctrl;
+	struct nvme_ns_info ns;
+	unsigned lba_shift;
+};
+
+struct vfio_engine_worker {
+	struct vfio_engine_ctrl *ec;
+	struct nvme_qpair qp;
+	uint32_t nsid;
+	unsigned lba_shift;
+	bool buf_mapped;
+	void *prp_mem;
+	size_t prp_size;
+	bool prp_mapped;
+	/* per slot: the two PRP fields of its command, fixed for the run */
+	uint64_t *prp1;
+	uint64_t *prp2;
+};
+
+static pthread_mutex_t vfio_engine_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vfio_engine_ctrl *vfio_engine_ctrls;
+
+static int __vfio_engine_fail(struct worker *w, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int __vfio_engine_fail(struct worker *w, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	va_end(ap);
+	errno = errnum;
+	return -1;
+}
+
+static unsigned __vfio_engine_log2(uint32_t v)
+{
+	unsigned s = 0;
+
+	while ((1U << s) < v)
+		s++;
+	return s;
+}
+
+static void __vfio_engine_put(struct vfio_engine_ctrl *ec)
+{
+	struct vfio_engine_ctrl **pp;
+
+	pthread_mutex_lock(&vfio_engine_lock);
+	if (--ec->refs) {
+		pthread_mutex_unlock(&vfio_engine_lock);
+		return;
+	}
+	for (pp = &vfio_engine_ctrls; *pp; pp = &(*pp)->next) {
+		if (*pp == ec) {
+			*pp = ec->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vfio_engine_lock);
+	/* The last worker is gone: CC.SHN, wait for the shutdown, unmap, close. */
+	nvme_ctrl_close(&ec->ctrl);
+	free(ec);
+}
+
+/* The run's controller, brought up by the first worker that asks. */
+static struct vfio_engine_ctrl *__vfio_engine_get(struct worker *w)
+{
+	const struct job *job = &w->run->job;
+	struct vfio_engine_ctrl *ec;
+	int err;
+
+	pthread_mutex_lock(&vfio_engine_lock);
+	for (ec = vfio_engine_ctrls; ec; ec = ec->next) {
+		if (ec->run == w->run) {
+			ec->refs++;
+			pthread_mutex_unlock(&vfio_engine_lock);
+			return ec;
+		}
+	}
+	ec = calloc(1, sizeof(*ec));
+	if (!ec) {
+		pthread_mutex_unlock(&vfio_engine_lock);
+		__vfio_engine_fail(w, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (nvme_ctrl_open(&ec->ctrl, job->path, job->threads) < 0) {
+		err = errno;
+		__vfio_engine_fail(w, err, "%s", ec->ctrl.errmsg);
+		goto fail;
+	}
+	if (nvme_ctrl_identify_ns(&ec->ctrl, job->nsid, &ec->ns) < 0) {
+		err = errno;
+		__vfio_engine_fail(w, err, "%s", ec->ctrl.errmsg);
+		goto fail_close;
+	}
+	if (ec->ns.meta_size) {
+		err = ENOTSUP;
+		__vfio_engine_fail(w, err,
+				   "namespace %u of %s is formatted with %u bytes of %s metadata per LBA, which the vfio engine does not drive",
+				   job->nsid, job->path, ec->ns.meta_size, ec->ns.extended_meta ? "extended" : "separate");
+		goto fail_close;
+	}
+	ec->lba_shift = __vfio_engine_log2(ec->ns.lba_size);
+	ec->run = w->run;
+	ec->refs = 1;
+	ec->next = vfio_engine_ctrls;
+	vfio_engine_ctrls = ec;
+	pthread_mutex_unlock(&vfio_engine_lock);
+	return ec;
+
+fail_close:
+	nvme_ctrl_close(&ec->ctrl);
+fail:
+	pthread_mutex_unlock(&vfio_engine_lock);
+	free(ec);
+	errno = err;
+	return NULL;
+}
+
+/* Check the job against what the controller and namespace can do. */
+static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
+{
+	const struct job *job = &w->run->job;
+	const struct nvme_ctrl *c = &ec->ctrl;
+	uint64_t ns_bytes = ec->ns.nsze << ec->lba_shift;
+
+	if (job->lba_size && job->lba_size != ec->ns.lba_size)
+		return __vfio_engine_fail(w, EINVAL, "namespace %u of %s has %u-byte blocks, not %u", job->nsid, job->path,
+					  ec->ns.lba_size, job->lba_size);
+	if (w->block_size % ec->ns.lba_size)
+		return __vfio_engine_fail(w, EINVAL, "block size %u is not a multiple of the %u-byte LBA size of namespace %u",
+					  w->block_size, ec->ns.lba_size, job->nsid);
+	if (job->offset % ec->ns.lba_size)
+		return __vfio_engine_fail(w, EINVAL, "offset %llu is not a multiple of the %u-byte LBA size",
+					  (unsigned long long)job->offset, ec->ns.lba_size);
+	if (job->offset + job->size > ns_bytes)
+		return __vfio_engine_fail(w, EINVAL, "the region (offset %llu + size %llu) is past the end of namespace %u (%llu bytes)",
+					  (unsigned long long)job->offset, (unsigned long long)job->size, job->nsid,
+					  (unsigned long long)ns_bytes);
+	if (c->max_xfer && w->block_size > c->max_xfer)
+		return __vfio_engine_fail(w, EINVAL, "block size %u is over the controller's largest transfer (MDTS) of %u bytes",
+					  w->block_size, c->max_xfer);
+	if ((uint64_t)(w->block_size >> ec->lba_shift) > 0x10000)
+		return __vfio_engine_fail(w, EINVAL, "block size %u is over 65536 LBAs, the most one command moves", w->block_size);
+	if (w->id + 1 > c->nr_io_queues)
+		return __vfio_engine_fail(w, ENOSPC, "%s grants %u I/O queue pairs; --threads %u needs one each",
+					  job->path, c->nr_io_queues, job->threads);
+	if (w->depth + 1 > c->mqes)
+		return __vfio_engine_fail(w, EINVAL,
+					  "--qd %u does not fit the controller's queues of %u entries (CAP.MQES): use --qd %u or less",
+					  w->depth, c->mqes, c->mqes - 1);
+	return 0;
+}
+
+/*
+ * Map the worker's buffers once and fill each slot's PRP fields. A transfer
+ * of one page uses PRP1, of two pages PRP1 and PRP2, of more a PRP list whose
+ * last entry chains to the next list page when one page of entries is short.
+ */
+static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
+{
+	struct nvme_ctrl *c = &vw->ec->ctrl;
+	size_t stride = ((size_t)w->block_size + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
+	uint32_t pages = (uint32_t)(stride / NVME_PAGE), entries = pages - 1, lists = 0, i;
+	uint64_t buf_iova, prp_iova = 0;
+
+	if (iommu_map(&c->vfio, w->buffers, stride * w->depth, &buf_iova, w->errmsg, sizeof(w->errmsg)) < 0)
+		return -1;
+	vw->buf_mapped = true;
+	vw->prp1 = calloc(w->depth, sizeof(*vw->prp1));
+	vw->prp2 = calloc(w->depth, sizeof(*vw->prp2));
+	if (!vw->prp1 || !vw->prp2)
+		return __vfio_engine_fail(w, ENOMEM, "out of memory");
+	if (pages > 2) {
+		uint32_t left = entries;
+
+		/* Every list page but the last gives its final entry to the chain pointer. */
+		for (lists = 1; left > VFIO_ENGINE_PRP_PER_PAGE; lists++)
+			left -= VFIO_ENGINE_PRP_PER_PAGE - 1;
+		vw->prp_size = (size_t)lists * NVME_PAGE * w->depth;
+		vw->prp_mem = mmap(NULL, vw->prp_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (vw->prp_mem == MAP_FAILED) {
+			vw->prp_mem = NULL;
+			return __vfio_engine_fail(w, ENOMEM, "out of memory for PRP lists (%zu bytes)", vw->prp_size);
+		}
+		if (iommu_map(&c->vfio, vw->prp_mem, vw->prp_size, &prp_iova, w->errmsg, sizeof(w->errmsg)) < 0)
+			return -1;
+		vw->prp_mapped = true;
+	}
+	for (i = 0; i < w->depth; i++) {
+		uint64_t data = buf_iova + (uint64_t)stride * i;
+
+		vw->prp1[i] = data;
+		if (pages == 2) {
+			vw->prp2[i] = data + NVME_PAGE;
+		} else if (pages > 2) {
+			uint64_t *list = (uint64_t *)((char *)vw->prp_mem + (size_t)i * lists * NVME_PAGE);
+			uint64_t list_iova = prp_iova + (uint64_t)i * lists * NVME_PAGE;
+			uint32_t page, slot = 0;
+
+			vw->prp2[i] = list_iova;
+			for (page = 1; page < pages; page++) {
+				if (slot == VFIO_ENGINE_PRP_PER_PAGE - 1 && pages - page > 1) {
+					/* More than one entry left: chain to the next list page. */
+					list[slot] = list_iova + NVME_PAGE;
+					list += VFIO_ENGINE_PRP_PER_PAGE;
+					list_iova += NVME_PAGE;
+					slot = 0;
+				}
+				list[slot++] = data + (uint64_t)page * NVME_PAGE;
+			}
+		}
+	}
+	return 0;
+}
+
+static int vfio_engine_init(struct worker *w)
+{
+	struct vfio_engine_worker *vw = calloc(1, sizeof(*vw));
+	struct nvme_ctrl *c;
+
+	if (!vw)
+		return __vfio_engine_fail(w, ENOMEM, "out of memory");
+	/* Set now, so exit() undoes whatever part of this init got done. */
+	w->priv = vw;
+	vw->ec = __vfio_engine_get(w);
+	if (!vw->ec)
+		return -1;
+	c = &vw->ec->ctrl;
+	vw->nsid = w->run->job.nsid;
+	vw->lba_shift = vw->ec->lba_shift;
+	if (__vfio_engine_check(w, vw->ec) < 0)
+		return -1;
+	if (__vfio_engine_prps(w, vw) < 0)
+		return -1;
+	if (nvme_qpair_alloc(c, &vw->qp, (uint16_t)(w->id + 1), w->depth + 1) < 0 || nvme_qpair_create(c, &vw->qp) < 0)
+		return __vfio_engine_fail(w, errno, "queue pair %u on %s: %s", w->id + 1, w->run->job.path, c->errmsg);
+	return 0;
+}
+
+static int vfio_engine_queue(struct worker *w, struct io_unit *io)
+{
+	struct vfio_engine_worker *vw = w->priv;
+	struct nvme_qpair *qp = &vw->qp;
+	struct nvme_sqe *sqe = &qp->sq[qp->sq_tail];
+	uint64_t slba = io->offset >> vw->lba_shift;
+
+	sqe->opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
+	sqe->flags = 0;
+	sqe->cid = io->index;
+	sqe->nsid = vw->nsid;
+	sqe->cdw2 = 0;
+	sqe->cdw3 = 0;
+	sqe->mptr = 0;
+	sqe->prp1 = vw->prp1[io->index];
+	sqe->prp2 = vw->prp2[io->index];
+	sqe->cdw10 = (uint32_t)slba;
+	sqe->cdw11 = (uint32_t)(slba >> 32);
+	sqe->cdw12 = (io->len >> vw->lba_shift) - 1; /* 0's based */
+	sqe->cdw13 = 0;
+	sqe->cdw14 = 0;
+	sqe->cdw15 = 0;
+	/* The SQ has depth + 1 entries and at most depth commands in flight: it cannot overflow. */
+	if (++qp->sq_tail == qp->size)
+		qp->sq_tail = 0;
+	qp->pending++;
+	return 0;
+}
+
+static int vfio_engine_commit(struct worker *w, unsigned nr, unsigned min_complete)
+{
+	struct vfio_engine_worker *vw = w->priv;
+	struct nvme_qpair *qp = &vw->qp;
+
+	if (!qp->pending)
+		return 0;
+	/* do not reorder the queue-entry store with the doorbell store */
+	nvme_wmb();
+	*qp->sq_db = qp->sq_tail;
+	counter_add(&w->submit_calls, 1);
+	counter_add(&w->submitted, qp->pending);
+	qp->pending = 0;
+	return 0;
+}
+
+static int vfio_engine_reap(struct worker *w, unsigned min_complete)
+{
+	struct vfio_engine_worker *vw = w->priv;
+	struct nvme_qpair *qp = &vw->qp;
+	unsigned reaped = 0, spins = 0;
+	uint64_t now = 0, since = 0;
+	bool fresh = false; /* now still holds for the completion at hand */
+
+	for (;;) {
+		volatile struct nvme_cqe *cqe = &qp->cq[qp->cq_head];
+		uint16_t status = cqe->status;
+		struct io_unit *io;
+		uint16_t cid;
+
+		if ((status & 1) != qp->phase) {
+			if (reaped >= min_complete)
+				break;
+			/* Busy-poll for the rest; give up on a controller that stopped answering. */
+			fresh = false;
+			if (++spins & 0xfff)
+				continue;
+			if (!since) {
+				since = clock_now_ns();
+			} else if (clock_now_ns() - since > VFIO_ENGINE_IO_TIMEOUT_NS) {
+				struct nvme_ctrl *c = &vw->ec->ctrl;
+
+				return __vfio_engine_fail(w, ETIMEDOUT,
+							  "no completion on queue %u for %llu s with %u I/Os in flight (CSTS 0x%x)",
+							  qp->qid, VFIO_ENGINE_IO_TIMEOUT_NS / 1000000000ULL, w->inflight,
+							  nvme_reg_read32(c, NVME_REG_CSTS));
+			}
+			continue;
+		}
+		/* The phase tag is in: the rest of the CQE, and the data, may be read now. */
+		nvme_rmb();
+		if (!fresh) {
+			now = clock_now_ns();
+			fresh = true;
+		}
+		since = 0;
+		cid = cqe->cid;
+		if (cid >= w->depth || !w->ios[cid].in_flight)
+			return __vfio_engine_fail(w, EIO, "the controller completed command id %u, which is not in flight", cid);
+		io = &w->ios[cid];
+		io->result = (uint64_t)cqe->dw0 | ((uint64_t)cqe->dw1 << 32);
+		if (++qp->cq_head == qp->size) {
+			qp->cq_head = 0;
+			qp->phase ^= 1;
+		}
+		worker_pt_done(w, io, (status >> 1) & 0x7fff, now);
+		reaped++;
+	}
+	if (reaped) {
+		/*
+		 * do not reorder the queue-entry store with the doorbell store: every
+		 * CQE read above is done before the controller may reuse the slots.
+		 */
+		nvme_wmb();
+		*qp->cq_db = qp->cq_head;
+		counter_add(&w->reap_calls, 1);
+		counter_add(&w->reaped, reaped);
+	}
+	return (int)reaped;
+}
+
+static void vfio_engine_exit(struct worker *w)
+{
+	struct vfio_engine_worker *vw = w->priv;
+	struct nvme_ctrl *c;
+
+	if (!vw)
+		return;
+	if (vw->ec) {
+		c = &vw->ec->ctrl;
+		/* Deleting the SQ aborts anything still queued: no DMA into our buffers after this. */
+		if (nvme_qpair_delete(c, &vw->qp) < 0 && c->vfio_open)
+			nvme_ctrl_disable(c);
+		nvme_qpair_free(c, &vw->qp);
+		if (vw->prp_mapped && c->vfio_open)
+			iommu_unmap(&c->vfio, vw->prp_mem);
+		if (vw->buf_mapped && c->vfio_open)
+			iommu_unmap(&c->vfio, w->buffers);
+		__vfio_engine_put(vw->ec);
+	}
+	if (vw->prp_mem)
+		munmap(vw->prp_mem, vw->prp_size);
+	free(vw->prp1);
+	free(vw->prp2);
+	free(vw);
+	w->priv = NULL;
+}
+
+const struct engine_ops vfio_ops = {
+	.name = "vfio",
+	.init = vfio_engine_init,
+	.queue = vfio_engine_queue,
+	.commit = vfio_engine_commit,
+	.reap = vfio_engine_reap,
+	.exit = vfio_engine_exit,
+};

@@ -1,0 +1,268 @@
+/*
+ * Every NVMe I/O command nvmebench sends, built in one place (see
+ * nvme_cmd.h). Command layouts follow the NVM Command Set and the Zoned
+ * Namespace Command Set specifications; multi-byte fields in data buffers
+ * are little endian, as the host is.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/nvme_ioctl.h>
+
+#include "nvme.h"
+#include "nvme_cmd.h"
+
+static const char *const job_command_names[JOB_CMD_COUNT] = {
+	[JOB_CMD_RW] = "read/write",
+	[JOB_CMD_WRITE_ZEROES] = "write-zeroes",
+	[JOB_CMD_TRIM] = "trim",
+	[JOB_CMD_VERIFY] = "verify",
+	[JOB_CMD_COMPARE] = "compare",
+	[JOB_CMD_FLUSH] = "flush",
+	[JOB_CMD_COPY] = "copy",
+	[JOB_CMD_ZONE_APPEND] = "zone-append",
+	[JOB_CMD_RAW] = "raw",
+};
+
+const char *job_command_name(enum job_command command)
+{
+	return (unsigned)command < JOB_CMD_COUNT ? job_command_names[command] : "?";
+}
+
+int job_command_writes(const struct job *job)
+{
+	switch (job->command) {
+	case JOB_CMD_WRITE_ZEROES:
+	case JOB_CMD_TRIM:
+	case JOB_CMD_COMPARE: /* its pattern pass */
+	case JOB_CMD_COPY:
+	case JOB_CMD_ZONE_APPEND:
+	case JOB_CMD_RAW:     /* whatever the opcode does: TypeScript checked the safety */
+		return 1;
+	default:
+		return job->read_percent < 100;
+	}
+}
+
+uint64_t nvme_copy_source(const struct job *job, uint64_t dest_offset, uint32_t range)
+{
+	/*
+	 * Destination block d (in the upper half) gathers its N chunks from
+	 * source chunks i*H + d (i < N) of the lower half, H blocks long: the
+	 * ranges of one Copy lie H*bs/N bytes apart, and every source chunk is
+	 * copied by exactly one destination block.
+	 */
+	uint64_t half = job->copy_src_blocks;
+	uint64_t d = (dest_offset - job->offset) / job->block_size - half;
+	uint64_t chunk = job->block_size / job->copy_ranges;
+
+	return job->offset + ((uint64_t)range * half + d) * chunk;
+}
+
+static inline void __put_le16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void __put_le32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void __put_le64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* SLBA in CDW10-11, NLB (0's based) in CDW12 bits 15:0 */
+static inline void __cmd_range(struct nvme_cmd_desc *cmd, uint64_t slba, uint32_t nlb)
+{
+	cmd->cdw10 = (uint32_t)slba;
+	cmd->cdw11 = (uint32_t)(slba >> 32);
+	cmd->cdw12 = (nlb - 1) & 0xffff;
+}
+
+static inline void __cmd_data(struct nvme_cmd_desc *cmd, void *addr, uint32_t len, uint8_t dir)
+{
+	cmd->addr = (uint64_t)(uintptr_t)addr;
+	cmd->data_len = len;
+	cmd->dir = dir;
+}
+
+void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_desc *cmd)
+{
+	uint32_t lba = job->lba_size;
+	uint64_t slba = io->offset / lba;
+	uint32_t nlb = io->len / lba;
+	uint8_t *d;
+	uint32_t i;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->nsid = job->nsid;
+	if (io->op == IO_OP_ZONE_RESET) {
+		cmd->opcode = NVME_CMD_ZONE_MGMT_SEND;
+		cmd->cdw10 = (uint32_t)slba;
+		cmd->cdw11 = (uint32_t)(slba >> 32);
+		cmd->cdw13 = 0x04; /* ZSA: Reset Zone */
+		return;
+	}
+	if (io->op == IO_OP_RW || job->command == JOB_CMD_RW) {
+		cmd->opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
+		__cmd_range(cmd, slba, nlb);
+		__cmd_data(cmd, io->buf, io->len, io->is_write ? NVME_DIR_TO_DEV : NVME_DIR_FROM_DEV);
+		return;
+	}
+	switch (job->command) {
+	case JOB_CMD_WRITE_ZEROES:
+		cmd->opcode = NVME_CMD_WRITE_ZEROES;
+		__cmd_range(cmd, slba, nlb);
+		break;
+	case JOB_CMD_TRIM:
+		/* Dataset Management, one range, Attribute - Deallocate (CDW11 bit 2) */
+		cmd->opcode = NVME_CMD_DSM;
+		cmd->cdw10 = 0; /* NR, 0's based */
+		cmd->cdw11 = 1U << 2;
+		d = io->cmd_buf;
+		memset(d, 0, 16);
+		__put_le32(d + 0, 0);   /* context attributes */
+		__put_le32(d + 4, nlb); /* length in logical blocks, not 0's based */
+		__put_le64(d + 8, slba);
+		__cmd_data(cmd, io->cmd_buf, 16, NVME_DIR_TO_DEV);
+		break;
+	case JOB_CMD_VERIFY:
+		cmd->opcode = NVME_CMD_VERIFY;
+		__cmd_range(cmd, slba, nlb);
+		break;
+	case JOB_CMD_COMPARE:
+		cmd->opcode = NVME_CMD_COMPARE;
+		__cmd_range(cmd, slba, nlb);
+		__cmd_data(cmd, io->buf, io->len, NVME_DIR_TO_DEV);
+		break;
+	case JOB_CMD_FLUSH:
+		cmd->opcode = NVME_CMD_FLUSH;
+		break;
+	case JOB_CMD_COPY: {
+		/* Simple Copy, descriptor format 0h: SDLBA in CDW10-11, NR (0's based) in CDW12 7:0 */
+		uint32_t n = job->copy_ranges;
+		uint32_t chunk_lbas = io->len / n / lba;
+
+		cmd->opcode = NVME_CMD_COPY;
+		cmd->cdw10 = (uint32_t)slba;
+		cmd->cdw11 = (uint32_t)(slba >> 32);
+		cmd->cdw12 = (n - 1) & 0xff;
+		d = io->cmd_buf;
+		memset(d, 0, (size_t)n * 32);
+		for (i = 0; i < n; i++) {
+			/* bytes 15:08 SLBA, 17:16 NLB (0's based) */
+			__put_le64(d + i * 32 + 8, nvme_copy_source(job, io->offset, i) / lba);
+			__put_le16(d + i * 32 + 16, (uint16_t)(chunk_lbas - 1));
+		}
+		__cmd_data(cmd, io->cmd_buf, n * 32, NVME_DIR_TO_DEV);
+		break;
+	}
+	case JOB_CMD_ZONE_APPEND:
+		/* ZSLBA in CDW10-11: io->offset is the zone's start */
+		cmd->opcode = NVME_CMD_ZONE_APPEND;
+		__cmd_range(cmd, slba, nlb);
+		__cmd_data(cmd, io->buf, io->len, NVME_DIR_TO_DEV);
+		break;
+	case JOB_CMD_RAW:
+		cmd->opcode = job->raw_opcode;
+		cmd->cdw10 = job->raw_cdw[0];
+		cmd->cdw11 = job->raw_cdw[1];
+		cmd->cdw12 = job->raw_cdw[2];
+		cmd->cdw13 = job->raw_cdw[3];
+		cmd->cdw14 = job->raw_cdw[4];
+		cmd->cdw15 = job->raw_cdw[5];
+		if (job->raw_dir != NVME_DIR_NONE && job->raw_data_len)
+			__cmd_data(cmd, io->buf, job->raw_data_len, job->raw_dir);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Admin helpers, for the support checks before a run. */
+
+static int __nvme_admin(int fd, struct nvme_passthru_cmd *cmd)
+{
+	int ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, cmd);
+
+	return ret < 0 ? -1 : ret;
+}
+
+int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf)
+{
+	struct nvme_passthru_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVME_ADMIN_IDENTIFY;
+	cmd.nsid = nsid;
+	cmd.addr = (uint64_t)(uintptr_t)buf;
+	cmd.data_len = 4096;
+	cmd.cdw10 = cns;
+	cmd.cdw11 = (uint32_t)csi << 24;
+	return __nvme_admin(fd, &cmd);
+}
+
+int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len)
+{
+	struct nvme_passthru_cmd cmd;
+	uint32_t numd = len / 4 - 1; /* 0's based dwords */
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVME_ADMIN_GET_LOG_PAGE;
+	cmd.nsid = nsid;
+	cmd.addr = (uint64_t)(uintptr_t)buf;
+	cmd.data_len = len;
+	cmd.cdw10 = lid | ((numd & 0xffff) << 16);
+	cmd.cdw11 = numd >> 16;
+	cmd.cdw14 = (uint32_t)csi << 24;
+	return __nvme_admin(fd, &cmd);
+}
+
+int nvme_ns_csi(int fd, uint32_t nsid, int *status)
+{
+	uint8_t *buf;
+	int ret, csi = -1;
+	unsigned off = 0;
+
+	if (posix_memalign((void **)&buf, 4096, 4096))
+		return -1;
+	memset(buf, 0, 4096);
+	ret = nvme_identify_cns(fd, nsid, 0x03, 0, buf);
+	*status = ret;
+	if (ret == 0) {
+		/* Descriptors: NIDT, NIDL, 2 reserved, then NIDL bytes; a zero NIDT ends the list. */
+		while (off + 4 <= 4096 && buf[off]) {
+			unsigned len = buf[off + 1];
+
+			if (buf[off] == 0x04 && len >= 1 && off + 4 < 4096) {
+				csi = buf[off + 4];
+				break;
+			}
+			off += 4 + len;
+		}
+	}
+	free(buf);
+	return csi;
+}
+
+int nvme_report_zones(int fd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len)
+{
+	struct nvme_passthru_cmd64 cmd;
+	int ret;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVME_CMD_ZONE_MGMT_RECV;
+	cmd.nsid = nsid;
+	cmd.addr = (uint64_t)(uintptr_t)buf;
+	cmd.data_len = len;
+	cmd.cdw10 = (uint32_t)slba;
+	cmd.cdw11 = (uint32_t)(slba >> 32);
+	cmd.cdw12 = len / 4 - 1;
+	cmd.cdw13 = 1U << 16; /* ZRA 0 (report zones), ZRASF 0 (all), partial report */
+	ret = ioctl(fd, NVME_IOCTL_IO64_CMD, &cmd);
+	return ret < 0 ? -1 : ret;
+}

@@ -1,0 +1,105 @@
+// PCI-address targets (0000:00:04.0). A controller the kernel drives is the
+// same target as its namespace node; one bound to vfio-pci has no node, so
+// the userspace driver brings it up once to Identify it (vfioProbe).
+import { BenchError, runError, usageError } from '../errors.js';
+import { native, type NvmeIdentify } from '../native.js';
+import type { NvmeNamespace, Target } from '../target.js';
+import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice } from './pci.js';
+
+export interface VfioProbeResult extends NvmeIdentify {
+  cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
+}
+
+/** The addon's vfioProbe, which native.ts does not declare. */
+export function vfioProbe(address: string, nsid: number): VfioProbeResult {
+  const addon = native() as unknown as { vfioProbe?: (bdf: string, nsid: number) => VfioProbeResult };
+  if (!addon.vfioProbe) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
+  return addon.vfioProbe(address, nsid);
+}
+
+/** A fix for what vfio_open or the bring-up said. */
+export function vfioFix(message: string, address: string): string {
+  if (/IOMMU group.*not viable/.test(message)) return 'bind every device of the IOMMU group to vfio-pci, or move the controller to a slot with its own group';
+  if (/IOMMU is off|no IOMMU group/.test(message)) return IOMMU_FIX;
+  if (/not bound to vfio-pci/.test(message)) return `bind it first: ${bindCommand(address)} (or add --vfio-auto-bind)`;
+  if (/needs root|Permission denied|Operation not permitted/.test(message)) return 'run as root (sudo): VFIO needs it';
+  if (/another process holds the group|Device or resource busy/.test(message)) return 'stop the other user of the device (another nvmebench run, or a VM)';
+  if (/memlock/.test(message)) return 'run as root, or raise the memlock limit: ulimit -l unlimited';
+  if (/namespace .* does not exist|not active/.test(message)) return 'give --nsid of an active namespace';
+  if (/modprobe|vfio modules/.test(message)) return 'sudo modprobe vfio-pci';
+  return 'check dmesg for what the kernel said; nvmebench vfio unbind, then bind, resets the controller';
+}
+
+export interface PciTargetInfo {
+  address: string;
+  driver?: string;
+  iommuGroup?: number;
+  /** Why the vfio driver could not Identify the controller, when it could not. */
+  probeError?: string;
+  probeErrorCode?: string;
+}
+
+/**
+ * probeNode is target.ts's probeTarget for a node (passed in, so this file
+ * does not import target.ts at run time).
+ */
+export function probePciTarget(given: string, address: string, nsid: number | undefined, probeNode: (node: string) => Target): Target & { pci: PciTargetInfo } {
+  const dev = pciDevice(address);
+  if (!dev.exists) throw usageError(`there is no PCI device ${address}`, 'lspci -D -d ::0108 lists the NVMe controllers');
+  if (dev.classCode !== NVME_CLASS) {
+    throw usageError(`${address} is not an NVMe controller (PCI class 0x${dev.classCode.toString(16).padStart(6, '0')})`, 'lspci -D -d ::0108 lists the NVMe controllers');
+  }
+  const pci: PciTargetInfo = { address, driver: dev.driver, iommuGroup: dev.iommuGroup };
+  if (dev.driver === 'nvme' && dev.controllers.length) {
+    // The kernel drives it: the same target as the namespace node (--nsid picks one).
+    const t = probeNode(`/dev/${dev.controllers[0]}`);
+    return { ...t, given, pci };
+  }
+  const target: Target & { pci: PciTargetInfo } = {
+    given,
+    path: address,
+    kind: 'pci',
+    sizeBytes: 0,
+    logicalBlockSize: 512,
+    model: '',
+    serial: '',
+    firmware: '',
+    emulated: process.env.NVMEBENCH_LAB === '1',
+    pci,
+  };
+  if (dev.driver !== 'vfio-pci') return target;
+  const want = nsid ?? 1;
+  let probe: VfioProbeResult;
+  try {
+    probe = vfioProbe(address, want);
+  } catch (err) {
+    if (err instanceof BenchError) throw err;
+    const e = err as Error & { code?: string };
+    pci.probeError = e.message;
+    pci.probeErrorCode = e.code;
+    return target;
+  }
+  const ns = probe.ns!;
+  const nvme: NvmeNamespace = {
+    name: '',
+    controller: '',
+    nsid: ns.nsid,
+    lbaSize: ns.lbaSize,
+    metaSize: ns.metaSize,
+    extendedMeta: Boolean(ns.extendedMeta),
+    capacityBytes: ns.nsze * ns.lbaSize,
+    maxTransferBytes: probe.cap.maxTransferBytes,
+    pciAddress: address,
+    identify: { ctrl: probe.ctrl, ns: probe.ns },
+  };
+  Object.assign(target, {
+    sizeBytes: nvme.capacityBytes,
+    logicalBlockSize: ns.lbaSize,
+    nvme,
+    model: probe.ctrl.model,
+    serial: probe.ctrl.serial,
+    firmware: probe.ctrl.firmware,
+    emulated: /QEMU/i.test(probe.ctrl.model) || process.env.NVMEBENCH_LAB === '1',
+  });
+  return target;
+}

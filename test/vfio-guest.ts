@@ -1,0 +1,164 @@
+// Runs inside the lab guest (nvmebench lab --controllers 2 --namespaces 2
+// --vfio): the vfio checks in one Node process, because every Node start costs
+// tens of seconds under TCG. Each nvmebench command goes through the CLI's
+// main() exactly as bin/nvmebench.js calls it; the Ctrl-C check runs the real
+// binary in a child and signals it. One "@@step {json}" line per step on
+// stdout; test/vfio.test.ts asserts on them. Not a test file itself.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/cli.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'bin', 'nvmebench.js');
+export const VFIO_BDF = '0000:00:11.0';
+export const KERNEL_BDF = '0000:00:10.0';
+
+interface Step {
+  name: string;
+  rc: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  extra?: Record<string, unknown>;
+}
+
+function emit(step: Step): void {
+  process.stdout.write(`@@step ${JSON.stringify(step)}\n`);
+}
+
+/** One nvmebench command line through main(), its output captured. */
+async function cli(name: string, args: string[], extra?: () => Record<string, unknown>): Promise<Step> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const realOut = process.stdout.write.bind(process.stdout);
+  const realErr = process.stderr.write.bind(process.stderr);
+  const t0 = Date.now();
+  process.exitCode = undefined;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  let rc: number;
+  try {
+    rc = await main(['node', BIN, ...args]);
+  } catch (e) {
+    err.push(`threw: ${(e as Error).stack}`);
+    rc = -1;
+  } finally {
+    process.stdout.write = realOut;
+    process.stderr.write = realErr;
+    process.exitCode = undefined;
+  }
+  const step: Step = { name, rc, stdout: out.join(''), stderr: err.join(''), ms: Date.now() - t0 };
+  if (extra) step.extra = extra();
+  emit(step);
+  return step;
+}
+
+function sh(name: string, script: string): Step {
+  const t0 = Date.now();
+  const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
+  const step = { name, rc: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - t0 };
+  emit(step);
+  return step;
+}
+
+/** The real binary, sent signal once the vfio engine has its queue pair. */
+async function interruptedRun(name: string, args: string[], signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NVMEBENCH_VFIO_DEBUG: '1' } });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  child.stdout.on('data', (d) => (stdout += String(d)));
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+    if (!signalled && /I\/O queue pair 1 created/.test(stderr)) {
+      signalled = true;
+      // Let it run a moment with I/O in flight, then Ctrl-C.
+      setTimeout(() => child.kill(signal), 1500);
+    }
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  const rc = await new Promise<number>((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
+  clearTimeout(killer);
+  emit({ name, rc, stdout, stderr, ms: Date.now() - t0, extra: { signalled } });
+}
+
+function driverOf(bdf: string): string {
+  try {
+    return path.basename(fs.readlinkSync(`/sys/bus/pci/devices/${bdf}/driver`));
+  } catch {
+    return '';
+  }
+}
+
+const nodes = () => ({ driver: driverOf(VFIO_BDF), ng1n1: fs.existsSync('/dev/ng1n1'), nvme1n1: fs.existsSync('/dev/nvme1n1') });
+
+const JSONQ = ['--format', 'json', '--quiet'];
+
+async function run(): Promise<void> {
+  // Bring-up and what is bound.
+  await cli('status-initial', ['vfio', 'status', '--json']);
+  await cli('all-on-vfio', ['randread', '--engine', 'all', '--ios', '400', '--qd', '8', ...JSONQ, VFIO_BDF]);
+  await cli('all-on-kernel', ['randread', '--engine', 'all', '--ios', '200', '--qd', '4', ...JSONQ, '/dev/ng0n1']);
+
+  // Data written through vfio: 4 MiB at 0, every block once, seed 77.
+  await cli('vfio-write-77', ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '16', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '77', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-read-77', ['read', '--engine', 'vfio', '--bs', '64k', '--qd', '16', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '77', ...JSONQ, VFIO_BDF]);
+  // PRP1 only, PRP1+PRP2, PRP lists (3 pages, and 128 pages = MDTS), all checked against the stamps.
+  await cli('vfio-prp-sizes', ['read', '--engine', 'vfio', '--bs', '4k,8k,12k,512k', '--qd', '4', '--size', '4M', '--ios', '24', '--verify', '--verify-seed', '77', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-over-mdts', ['read', '--engine', 'vfio', '--bs', '1m', '--size', '4M', '--ios', '4', ...JSONQ, VFIO_BDF]);
+  // The whole queue: QEMU's CAP.MQES is 2047, so 2048 entries, 2047 commands in flight.
+  await cli('vfio-qd-max', ['randread', '--engine', 'vfio', '--qd', '2047', '--batch-submit', '256', '--size', '4M', '--ios', '8000', '--verify', '--verify-seed', '77', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-qd-over', ['randread', '--engine', 'vfio', '--qd', '2048', '--ios', '100', ...JSONQ, VFIO_BDF]);
+  // Several workers, one queue pair each, random writes then the read-back pass.
+  await cli('vfio-randwrite-mt', ['randwrite', '--engine', 'vfio', '--threads', '3', '--qd', '32', '--offset', '8M', '--size', '8M', '--ios', '3000', '--verify', ...JSONQ, VFIO_BDF]);
+  // randrw checks any stamped block a read meets: stamp the region first, so a read that races a write still finds one.
+  await cli('vfio-prefill-rw', ['write', '--engine', 'vfio', '--bs', '128k', '--qd', '8', '--offset', '16M', '--size', '8M', '--ios', '64', '--verify', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-randrw', ['randrw', '--engine', 'vfio', '--threads', '2', '--qd', '16', '--offset', '16M', '--size', '8M', '--ios', '2000', '--verify', ...JSONQ, VFIO_BDF]);
+
+  // Back to the kernel: vfio's data read through pt; pt writes a second region.
+  await cli('unbind-1', ['vfio', 'unbind', VFIO_BDF], nodes);
+  await cli('pt-read-77', ['read', '--engine', 'pt', '--bs', '64k', '--qd', '16', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '77', ...JSONQ, '/dev/ng1n1']);
+  await cli('pt-write-88', ['write', '--engine', 'pt', '--bs', '64k', '--qd', '16', '--offset', '4M', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '88', ...JSONQ, '/dev/ng1n1']);
+
+  // A mounted namespace keeps the controller from being bound.
+  sh('mount', 'mkfs.ext4 -q -F /dev/nvme1n2 && mkdir -p /tmp/m && mount /dev/nvme1n2 /tmp/m && echo mounted');
+  await cli('bind-mounted', ['vfio', 'bind', VFIO_BDF], nodes);
+  sh('umount', 'umount /tmp/m && echo unmounted');
+  // The controller node resolves to its PCI address.
+  await cli('bind-by-node', ['vfio', 'bind', '/dev/nvme1'], nodes);
+  await cli('status-bound', ['vfio', 'status', '--json']);
+  await cli('vfio-read-88', ['read', '--engine', 'vfio', '--bs', '64k', '--qd', '16', '--offset', '4M', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '88', ...JSONQ, VFIO_BDF]);
+  // And the check can fail: the same blocks do not carry seed 77.
+  await cli('vfio-read-wrong-seed', ['read', '--engine', 'vfio', '--bs', '64k', '--qd', '16', '--offset', '4M', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '77', ...JSONQ, VFIO_BDF]);
+
+  // Ctrl-C in the middle of a run: a clean shutdown, then the kernel takes the controller back and it works.
+  await interruptedRun('sigint', ['randread', '--engine', 'vfio', '--runtime', '60', '--qd', '32', ...JSONQ, VFIO_BDF]);
+  // A crash (SIGKILL, no exit path at all) with I/O in flight: the next bring-up resets the controller.
+  await interruptedRun('sigkill', ['randread', '--engine', 'vfio', '--runtime', '60', '--qd', '64', ...JSONQ, VFIO_BDF], 'SIGKILL');
+  await cli('vfio-after-kill', ['randread', '--engine', 'vfio', '--ios', '2000', '--qd', '64', ...JSONQ, VFIO_BDF]);
+  await cli('unbind-2', ['vfio', 'unbind', VFIO_BDF], nodes);
+  await cli('pt-after-sigint', ['randread', '--engine', 'pt', '--ios', '2000', ...JSONQ, '/dev/ng1n1']);
+
+  // --vfio-auto-bind: pt and vfio on the same controller in one command, the kernel's driver back afterwards.
+  await cli('auto-bind', ['randread', '--engine', 'pt,pt-poll,vfio', '--vfio-auto-bind', '--runtime', '1', '--qd', '16', ...JSONQ, '/dev/ng1n1'], () => ({ ...nodes(), status: fs.existsSync('/run/nvmebench/vfio.json') ? fs.readFileSync('/run/nvmebench/vfio.json', 'utf8') : '' }));
+
+  // The errors: not bound (with the bind command), not root.
+  await cli('not-bound', ['randread', '--engine', 'vfio', '--ios', '100', '/dev/ng0n1']);
+  process.seteuid?.(65534);
+  try {
+    await cli('not-root', ['vfio', 'bind', VFIO_BDF]);
+  } finally {
+    process.seteuid?.(0);
+  }
+}
+
+await run();
