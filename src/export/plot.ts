@@ -7,8 +7,7 @@
 //    JSON histograms (pooled over repeats), or from the CSV percentile columns
 //    (p50..p99.9) when there are no histograms.
 // Whatever else varies (bs, threads, options, device...) becomes facets.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import {
@@ -217,6 +216,10 @@ export async function renderSvg(spec: Spec): Promise<string> {
     info(): void {},
     debug(): void {},
   };
+  // Loaded here, not at the top: vega is hundreds of modules, and every CLI
+  // start (in the lab, tens of seconds under TCG) would pay for them.
+  const vega = await import('vega');
+  const { compile } = await import('vega-lite');
   const compiled = compile(spec as unknown as TopLevelSpec, { logger: silent as never }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {

@@ -21,8 +21,6 @@ export const BASE_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'virtio_console
 export const NVME_MODULES = ['nvme'];
 export const VFIO_MODULES = ['vfio_pci', 'vfio_iommu_type1'];
 
-export const GUEST_PORTS = { out: 'out', err: 'err', ctl: 'ctl' } as const;
-
 export const INIT_SCRIPT = `#!/bin/sh
 # nvmebench lab init: PID 1 in the guest. The host writes job.sh, which calls
 # the lab_* functions below in order; this file is the same for every run.
@@ -30,6 +28,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+hostname nvmebench-lab
 OUT=; ERR=; CTL=; JOB=
 
 say() { echo "nvmebench-lab: $*"; }
@@ -112,12 +111,17 @@ lab_bind() {
   mkdir -p "/newroot$1" 2>/dev/null
   mount -o bind "/host$1" "/newroot$1" || die "could not show $1 in the guest"
 }
-# lab_kmods TREE MOUNTPOINT RELEASE: the guest kernel's modules where modprobe looks.
+# lab_kmods TREE RELEASE [MOUNTPOINT]: the guest kernel's full module tree, for
+# on-demand loading (mount -t ext4 ...) by busybox modprobe in the initramfs,
+# and, where the host has a /lib/modules to cover, for modprobe in the chroot.
 lab_kmods() {
-  mount -t tmpfs -o mode=755 tmpfs "/newroot$2" || die "could not mount $2"
-  mkdir -p "/newroot$2/$3"
-  mount -o bind "/host$1" "/newroot$2/$3" || die "could not bind the kernel modules"
-  echo /bin/lab-modprobe > /proc/sys/kernel/modprobe
+  mkdir -p "/lib/modules/$2"
+  mount -o bind "/host$1" "/lib/modules/$2" || die "could not bind the kernel modules"
+  echo /bin/modprobe > /proc/sys/kernel/modprobe
+  [ -n "$3" ] || return 0
+  mount -t tmpfs -o mode=755 tmpfs "/newroot$3" || return 0
+  mkdir -p "/newroot$3/$2"
+  mount -o bind "/host$1" "/newroot$3/$2"
 }
 # lab_share TAG PATH: a writable 9p share of the host's PATH.
 lab_share() {
@@ -131,6 +135,7 @@ lab_ready() {
 }
 lab_finish() {
   sync
+  echo 0 > /proc/sys/kernel/printk
   ctl "exit $1"
   poweroff -f
   sleep 10
@@ -165,18 +170,17 @@ while :; do
   _n=$((_n + 1)); [ $_n -lt 100 ] || die "the virtio console ports did not appear"
   sleep 0.1
 done
+_debug=
 for _w in $(cat /proc/cmdline); do
-  case "$_w" in nvmebench.job=*) JOB=\${_w#nvmebench.job=} ;; esac
+  case "$_w" in
+    nvmebench.job=*) JOB=\${_w#nvmebench.job=} ;;
+    nvmebench.debug) _debug=1 ;;
+  esac
 done
 [ -n "$JOB" ] && [ -f "/host$JOB/job.sh" ] || die "no job (nvmebench.job=$JOB) on the host share"
+if [ -n "$_debug" ]; then PS4='+ $(cut -d" " -f1 /proc/uptime) '; set -x; fi
 . "/host$JOB/job.sh"
 die "the job ended without running a command"
-`;
-
-export const MODPROBE_HELPER = `#!/bin/sh
-# The kernel calls this to load a module on demand (mount -t ext4 and the like);
-# the guest kernel's modules are bound into the chroot, where modprobe lives.
-exec /bin/chroot /newroot /sbin/modprobe "$@"
 `;
 
 export interface ModuleLists {
@@ -218,7 +222,7 @@ export function ensureInitramfs(tools: HostTools, kernel: KernelInfo): { path: s
   const busybox = fs.readFileSync(tools.busybox);
   const listText = (l: ModuleDep[]) => l.map((d) => moduleName(d.file) + '\n').join('');
   const hash = crypto.createHash('sha256');
-  for (const part of [FORMAT, INIT_SCRIPT, MODPROBE_HELPER, kernel.release, kernel.pkg, listText(lists.base), listText(lists.nvme), listText(lists.vfio)]) {
+  for (const part of [FORMAT, INIT_SCRIPT, kernel.release, kernel.pkg, listText(lists.base), listText(lists.nvme), listText(lists.vfio)]) {
     hash.update(part).update('\0');
   }
   hash.update(busybox);
@@ -236,12 +240,11 @@ export function ensureInitramfs(tools: HostTools, kernel: KernelInfo): { path: s
     .stdout.split('\n')
     .map((s) => s.trim())
     .filter((s) => /^[a-z0-9_.[-]+$/i.test(s) && s !== 'busybox');
-  for (const need of ['sh', 'mount', 'insmod', 'chroot', 'env', 'setsid', 'cttyhack', 'poweroff', 'sleep', 'cat', 'cut', 'stty']) {
+  for (const need of ['sh', 'mount', 'insmod', 'modprobe', 'hostname', 'chroot', 'env', 'setsid', 'cttyhack', 'poweroff', 'sleep', 'cat', 'cut', 'stty']) {
     if (!applets.includes(need)) throw runError(`busybox at ${tools.busybox} lacks the ${need} applet`, 'install busybox-static');
   }
   for (const a of applets) entries.push({ path: `bin/${a}`, kind: 'symlink', data: 'busybox' });
   entries.push({ path: 'init', kind: 'file', mode: 0o755, data: INIT_SCRIPT });
-  entries.push({ path: 'bin/lab-modprobe', kind: 'file', mode: 0o755, data: MODPROBE_HELPER });
   const all = [...lists.base, ...lists.nvme, ...lists.vfio];
   for (const d of all) {
     entries.push({ path: `lib/modules/${moduleName(d.file)}.ko`, kind: 'file', mode: 0o644, data: readModule(tools, path.join(kernel.modulesDir, d.file)) });

@@ -91,10 +91,9 @@ function resolveKernelPackage(): string | null {
 }
 
 function manualKernelFix(): string {
-  return (
-    `as root, run: apt-get update && cd /tmp && apt-get download $(apt-cache depends ${KERNEL_METAPACKAGE} | ` +
-    `awk '/Depends: linux-image-[0-9]/{print $2; exit}') and then nvmebench lab again`
-  );
+  return aptHasLists()
+    ? `check the network and apt sources (apt-get download ${KERNEL_METAPACKAGE}'s kernel must work)`
+    : 'refresh the package lists (sudo apt-get update), then run nvmebench lab again';
 }
 
 /** Directories of modules a lab never loads; dropping them saves ~200 MB of cache. */
@@ -252,6 +251,30 @@ function extractVmlinux(tools: HostTools, vmlinuz: string, config: string, out: 
   return false;
 }
 
+/** Unpack dirs of fetches that were interrupted (their process is gone). */
+function sweepStaleFetches(): void {
+  for (const n of fs.readdirSync(kernelsDir())) {
+    if (!n.startsWith('.fetch-')) continue;
+    const dir = path.join(kernelsDir(), n);
+    let pid = 0;
+    try {
+      pid = parseInt(fs.readFileSync(path.join(dir, 'pid'), 'utf8'), 10);
+    } catch {
+      pid = 0;
+    }
+    let alive = false;
+    if (pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Make sure a kernel is unpacked in the cache; download it the first time. */
 export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
   const cached = cachedKernel();
@@ -270,11 +293,13 @@ export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
     pkg = resolveKernelPackage();
   }
   if (!pkg) {
-    throw runError(`apt does not know ${KERNEL_METAPACKAGE}, the lab's kernel`, aptHasLists() ? 'enable Debian\'s main archive in apt sources' : manualKernelFix());
+    throw runError(`apt does not know ${KERNEL_METAPACKAGE}, the lab's kernel`, aptHasLists() ? "enable Debian's main archive in apt sources" : manualKernelFix());
   }
 
   fs.mkdirSync(kernelsDir(), { recursive: true });
+  sweepStaleFetches();
   const work = fs.mkdtempSync(path.join(kernelsDir(), '.fetch-'));
+  fs.writeFileSync(path.join(work, 'pid'), `${process.pid}\n`);
   try {
     say(quiet, `downloading the kernel once: apt-get download ${pkg} (unpacked into ${tildify(kernelsDir())}, not installed)`);
     const aptArgs = isRoot() ? ['-o', 'APT::Sandbox::User=root', 'download', pkg] : ['download', pkg];
@@ -286,7 +311,7 @@ export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
     const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
     if (dl.status !== 0 || !deb) {
       const why = (dl.stderr || '').trim().split('\n').filter(Boolean).pop() ?? 'no .deb came back';
-      throw runError(`could not download ${pkg} (${why})`, isRoot() ? 'check the network and apt sources' : manualKernelFix());
+      throw runError(`could not download ${pkg} (${why})`, manualKernelFix());
     }
     const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1] ?? '';
     const tree = path.join(work, 'tree');

@@ -21,6 +21,8 @@ export interface LabOptions {
   pollQueues: number;
   /** Bind the last controller to vfio-pci inside the guest (adds an IOMMU). */
   vfio: boolean;
+  /** Add an IOMMU and load vfio-pci without binding anything (for --vfio-auto-bind runs). */
+  iommu: boolean;
   accel: Accel;
   /** Guest vCPUs. */
   cpus: number;
@@ -53,10 +55,11 @@ export function defaultLabOptions(): LabOptions {
     zoned: false,
     pollQueues: 2,
     vfio: false,
+    iommu: false,
     accel: 'auto',
     cpus: Math.max(1, Math.min(2, cores)),
     memMiB: 2048,
-    timeout: 600,
+    timeout: 3600,
     bootTimeout: 120,
     append: '',
     cwd: process.cwd(),
@@ -156,15 +159,4 @@ export function zoneSizeFor(nsSize: number): number {
   let z = 1024 * 1024;
   while (z * 2 <= nsSize / 8 && z < 128 * 1024 * 1024) z *= 2;
   return z;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1 && v % 1024 === 0) {
-    v /= 1024;
-    i++;
-  }
-  return `${v} ${units[i]}`;
 }

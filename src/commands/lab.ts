@@ -1,0 +1,110 @@
+// nvmebench lab: boot a Linux guest with emulated NVMe controllers under QEMU
+// and run nvmebench (or a shell command, or a shell) inside it.
+import { Command, Option } from 'commander';
+import { usageError } from '../errors.js';
+import { defaultLabOptions, runLab, type LabOptions } from '../lab/index.js';
+import { parseAccel, parseIntIn, parseLbaSize, parseSeconds, parseSize, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
+
+export interface LabCliOptions {
+  controllers?: string;
+  namespaces?: string;
+  lbaSize?: string;
+  nsSize?: string;
+  zoned?: boolean;
+  pollQueues?: string;
+  vfio?: boolean;
+  iommu?: boolean;
+  accel?: string;
+  cpus?: string;
+  mem?: string;
+  timeout?: string;
+  bootTimeout?: string;
+  append?: string;
+  share?: string[];
+  quiet?: boolean;
+}
+
+/** The options every command that boots a lab shares (lab, demo). */
+export function addLabOptions(cmd: Command, which: 'all' | 'machine'): Command {
+  if (which === 'all') {
+    cmd
+      .option('--controllers <n>', `emulated NVMe controllers (1-${MAX_CONTROLLERS})`, '1')
+      .option('--namespaces <n>', `namespaces per controller (1-${MAX_NAMESPACES})`, '1')
+      .option('--lba-size <bytes>', 'logical block size of the namespaces: 512 or 4096', '512')
+      .option('--ns-size <size>', 'size of each namespace (sparse files on the host)', '64M')
+      .option('--zoned', 'add a zoned (ZNS) namespace to the first controller, after the others')
+      .option('--poll-queues <n>', 'nvme.poll_queues in the guest; 0 tests the "no poll queues" path', '2')
+      .option('--vfio', 'bind the last controller to vfio-pci in the guest (adds an IOMMU)')
+      .option('--iommu', 'add an IOMMU and load vfio-pci but bind nothing (for runs with --vfio-auto-bind)');
+  }
+  cmd
+    .addOption(new Option('--accel <mode>', 'auto, tcg or kvm; auto uses KVM only with kvm_intel/kvm_amd loaded').default('auto'))
+    .option('--cpus <n>', 'guest vCPUs', String(defaultLabOptions().cpus))
+    .option('--mem <size>', 'guest memory', '2G')
+    .option('--timeout <seconds>', 'stop the guest command after this long (0: no limit)', '3600')
+    .option('--boot-timeout <seconds>', 'give up when the guest has not booted after this long', '120')
+    .option('--share <dir>', 'also share this host directory writable (repeatable; the cwd always is)', (v: string, prev: string[] = []) => [...prev, v])
+    .addOption(new Option('--append <args>', 'extra kernel command line (for debugging the lab)').hideHelp())
+    .option('-q, --quiet', 'no "lab:" progress lines on stderr');
+  return cmd;
+}
+
+export function labOptionsFrom(o: LabCliOptions): LabOptions {
+  const d = defaultLabOptions();
+  return {
+    ...d,
+    controllers: o.controllers !== undefined ? parseIntIn(o.controllers, '--controllers', 1, MAX_CONTROLLERS) : d.controllers,
+    namespaces: o.namespaces !== undefined ? parseIntIn(o.namespaces, '--namespaces', 1, MAX_NAMESPACES) : d.namespaces,
+    lbaSize: o.lbaSize !== undefined ? parseLbaSize(o.lbaSize) : d.lbaSize,
+    nsSize: o.nsSize !== undefined ? parseSize(o.nsSize, '--ns-size') : d.nsSize,
+    zoned: !!o.zoned,
+    pollQueues: o.pollQueues !== undefined ? parseIntIn(o.pollQueues, '--poll-queues', 0, 64) : d.pollQueues,
+    vfio: !!o.vfio,
+    iommu: !!o.iommu,
+    accel: o.accel !== undefined ? parseAccel(o.accel) : d.accel,
+    cpus: o.cpus !== undefined ? parseIntIn(o.cpus, '--cpus', 1, 64) : d.cpus,
+    memMiB: o.mem !== undefined ? Math.floor(parseSize(o.mem, '--mem') / (1024 * 1024)) : d.memMiB,
+    timeout: o.timeout !== undefined ? parseSeconds(o.timeout, '--timeout', true) : d.timeout,
+    bootTimeout: o.bootTimeout !== undefined ? parseSeconds(o.bootTimeout, '--boot-timeout', false) : d.bootTimeout,
+    append: o.append ?? '',
+    shares: o.share ?? [],
+    quiet: !!o.quiet,
+  };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('lab')
+    .summary('boot a Linux guest with emulated NVMe (QEMU) and run nvmebench in it')
+    .description(
+      'Boot a stock Debian kernel under QEMU with emulated NVMe controllers and run nvmebench inside it, ' +
+        'so every I/O path (io_uring, passthrough, polling, VFIO) runs for real without NVMe hardware. ' +
+        'The guest sees the host read-only and runs in the current directory, shared writable, so relative ' +
+        "output paths land here. The exit code is the guest command's. Results are marked emulated.",
+    )
+    .argument('[command...]', 'nvmebench command line to run in the guest, after -- (default: devices)')
+    .option('--exec <cmdline>', 'run a shell command line in the guest instead of nvmebench')
+    .option('--shell', 'boot and drop to a shell in the guest, for exploring');
+  addLabOptions(cmd, 'all');
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  nvmebench lab -- randread --engine all --qd 1,16 /dev/ng0n1 --csv results/lab.csv
+  nvmebench lab --controllers 2 --namespaces 2 --lba-size 4096 --vfio -- devices
+  nvmebench lab --exec "cat /sys/module/nvme/parameters/poll_queues"
+  nvmebench lab --shell
+
+Put -- before the guest command so its options are not taken as the lab's.
+The first run downloads the kernel (apt-get download) and builds an initramfs
+into ~/.cache/nvmebench ($XDG_CACHE_HOME/nvmebench); later runs start at once.`,
+  );
+  cmd.action(async (command: string[], o: LabCliOptions & { exec?: string; shell?: boolean }) => {
+    const opts = labOptionsFrom(o);
+    if (o.shell && (o.exec !== undefined || command.length)) throw usageError('--shell runs a shell; drop the command', 'use either --shell, --exec or a command after --');
+    if (o.exec !== undefined && command.length) throw usageError('--exec and a command after -- both given', 'use one of them');
+    if (o.exec !== undefined && !o.exec.trim()) throw usageError('--exec needs a command line');
+    const guest = o.shell ? { shell: true } : o.exec !== undefined ? { exec: o.exec } : { argv: command.length ? command : ['devices'] };
+    process.exitCode = await runLab(opts, guest);
+  });
+}
