@@ -104,7 +104,7 @@ function vfioUsable(target: Target, autoBind: boolean): Usability {
     if (autoBind) return { usable: true, node: addr };
     return {
       usable: false,
-      reason: `${addr} is ${driver ? `bound to ${driver}` : 'on no driver'}, not vfio-pci (bind it with: ${bindCommand(addr)})`,
+      reason: `${addr} is ${driver ? `bound to ${driver}` : 'on no driver'}, not vfio-pci`,
       fix: `${bindCommand(addr)}, or add --vfio-auto-bind to bind it for the run`,
       severity: 'capability',
     };

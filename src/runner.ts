@@ -38,7 +38,7 @@ export interface PreparedRun {
   plan: RunPlan;
   target: Target;
   cells: Cell[];
-  skipped: Array<{ engine: EngineName; reason: string }>;
+  skipped: Array<{ engine: EngineName; reason: string; fix: string }>;
   region: { offset: number; size: number };
   verifySeed: number;
   /** --vfio-auto-bind: binds the controller for vfio cells; executeRun restores it in a finally. */
@@ -76,7 +76,7 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
     if (verdict.usable) {
       chosen.push({ engine, node: verdict.node });
     } else if (plan.engines === 'all') {
-      skipped.push({ engine, reason: verdict.reason });
+      skipped.push({ engine, reason: verdict.reason, fix: verdict.fix });
     } else {
       throw new BenchError(verdict.severity === 'usage' ? 'usage' : 'run', verdict.reason, verdict.fix);
     }
@@ -219,7 +219,10 @@ export function explainStartError(err: NativeError, job: NativeJob): BenchError 
     case 'EACCES':
     case 'EPERM':
       if (job.engine === 'pt' || job.engine === 'pt-poll' || job.engine === 'ioctl') {
-        return runError(`${msg}`, `NVMe passthrough on ${job.path} needs root, or access to the node: sudo chmod 0666 ${job.path} (it is 0600 by default)`);
+        return runError(
+          `${msg}`,
+          `NVMe passthrough on ${job.path} needs root, or access to the node: sudo chmod 0666 ${job.path} (it is 0600 by default; before Linux 6.2 passthrough needs root whatever the mode)`,
+        );
       }
       return runError(msg, `run as root, or grant access: sudo chmod o+rw ${job.path}`);
     case 'ENOENT':
@@ -242,6 +245,9 @@ export function explainStartError(err: NativeError, job: NativeJob): BenchError 
 
 /** Advice for a run that stopped on an I/O error. */
 export function explainIoError(message: string, job: NativeJob): string {
+  if (/Permission denied|errno 13/.test(message) && (job.engine === 'pt' || job.engine === 'pt-poll' || job.engine === 'ioctl')) {
+    return `${message}: before Linux 6.2, NVMe passthrough I/O needs CAP_SYS_ADMIN whatever the node's mode: run as root`;
+  }
   if (/Operation not supported|errno 95/.test(message) && (job.engine === 'uring-poll' || job.engine === 'pt-poll')) {
     return `${message}: polled I/O needs O_DIRECT on a device with poll queues`;
   }

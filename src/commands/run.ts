@@ -64,7 +64,7 @@ function exportTargets(plan: RunPlan, name: string): ExportTargets {
 /** Run a prepared plan with live output, Ctrl-C handling and exports; returns the records. */
 export async function executeRun(prep: PreparedRun, name: string): Promise<RunRecord[]> {
   const { plan } = prep;
-  for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}\n`);
+  for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
   const session = createExportSession(exportTargets(plan, name));
   let interrupted = false;
   let stopCurrent: (() => void) | undefined;

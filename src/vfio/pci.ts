@@ -3,6 +3,7 @@
 // lives in binding.ts. NVMEBENCH_SYSFS points everything at a fake tree for tests.
 import fs from 'node:fs';
 import path from 'node:path';
+import { devNumbers } from '../target.js';
 
 /** PCI class of an NVMe controller: mass storage, non-volatile memory, NVM Express. */
 export const NVME_CLASS = 0x010802;
@@ -179,13 +180,6 @@ export function bindCommand(address: string): string {
 
 export function unbindCommand(address: string): string {
   return `nvmebench vfio unbind ${address}`;
-}
-
-function devNumbers(rdev: number): string {
-  // Linux's new_encode_dev layout, which node reports in rdev.
-  const major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff);
-  const minor = (rdev & 0xff) | ((rdev >> 12) & ~0xff);
-  return `${major}:${minor}`;
 }
 
 /**

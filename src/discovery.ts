@@ -1,0 +1,343 @@
+// What NVMe this machine has: every controller (driven by nvme, or bound to
+// vfio-pci), its namespaces, their nodes and format, poll queues, who uses
+// them, and which engines can run on each. `devices` prints it; `doctor`
+// checks it. All reads go through a SysReader so tests can fake a machine.
+import path from 'node:path';
+import { ENGINES, usableOn } from './engines.js';
+import type { EngineName } from './model.js';
+import { native, type NvmeIdentify } from './native.js';
+import { blockFamily, holdersOf, mountsOf } from './safety.js';
+import { naturalCompare, realSys, type SysReader } from './sysfs.js';
+import { probeTarget, type Target } from './target.js';
+import { BenchError } from './errors.js';
+import { unbindCommand } from './vfio/pci.js';
+
+export const NVME_PCI_CLASS = '0x010802';
+const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+export interface EngineVerdict {
+  engine: EngineName;
+  usable: boolean;
+  /** The node the engine opens, when usable. */
+  node?: string;
+  reason?: string;
+  fix?: string;
+}
+
+export interface DiscoveredNamespace {
+  /** nvme0n1: the namespace's name, whether or not the block node exists. */
+  name: string;
+  controller: string;
+  nsid: number;
+  blockPath?: string;
+  charPath?: string;
+  lbaSize: number;
+  metaSize: number;
+  capacityBytes: number;
+  /** /sys/block/X/queue/io_poll; undefined without a block node. */
+  ioPoll?: boolean;
+  /** Mount points and swap of the namespace or its partitions. */
+  mounts: string[];
+  /** device-mapper, md, LVM holders. */
+  holders: string[];
+  partitions: string[];
+  /** Identify answered (needs access to a node); otherwise sysfs only. */
+  identified: boolean;
+  engines: EngineVerdict[];
+}
+
+export interface DiscoveredController {
+  /** nvme0; undefined for a controller that no NVMe driver owns (vfio-pci, none). */
+  name?: string;
+  /** /dev/nvme0, the controller's char node. */
+  charPath?: string;
+  pciAddress: string;
+  /** -1 when the platform reports none. */
+  numaNode: number;
+  /** nvme, vfio-pci, or '' for no driver. */
+  driver: string;
+  transport: string;
+  state: string;
+  model: string;
+  serial: string;
+  firmware: string;
+  /** PCI vendor:device, e.g. 1b36:0010. */
+  pciId: string;
+  /** IOMMU group, and /dev/vfio/N for a controller on vfio-pci. */
+  iommuGroup?: string;
+  vfioPath?: string;
+  namespaces: DiscoveredNamespace[];
+  /** For a controller no NVMe driver owns: what each engine can do with it. */
+  engines?: EngineVerdict[];
+}
+
+export interface Discovery {
+  controllers: DiscoveredController[];
+  /** /sys/module/nvme/parameters/poll_queues; undefined when the nvme driver is not loaded. */
+  pollQueuesParam?: number;
+}
+
+export interface DiscoveryDeps {
+  sys: SysReader;
+  /** Identify through a node; undefined when it cannot (no access, not NVMe). */
+  identify(node: string, nsid?: number): NvmeIdentify | undefined;
+  /** Mounts and holders of a block device and its partitions. */
+  usage(blockName: string): { mounts: string[]; holders: string[]; partitions: string[] };
+  /** kernel.io_uring_disabled (0 when the sysctl is missing). */
+  ioUringDisabled: number;
+  isRoot: boolean;
+  /** Whether the vfio engine can drive the controller at this PCI address. */
+  vfioVerdict(pciAddress: string): EngineVerdict;
+}
+
+export function realDeps(): DiscoveryDeps {
+  return {
+    sys: realSys,
+    identify(node, nsid) {
+      try {
+        return native().nvmeIdentify(node, nsid);
+      } catch {
+        return undefined;
+      }
+    },
+    usage(blockName) {
+      const family = blockFamily(blockName);
+      return { mounts: mountsOf(family), holders: holdersOf(family), partitions: family.slice(1) };
+    },
+    ioUringDisabled: Number(realSys.read('/proc/sys/kernel/io_uring_disabled') ?? 0) || 0,
+    isRoot: process.getuid?.() === 0,
+    vfioVerdict(pciAddress) {
+      try {
+        const v = usableOn('vfio', probeTarget(pciAddress), { buffered: false });
+        return v.usable ? { engine: 'vfio', usable: true, node: v.node } : { engine: 'vfio', usable: false, reason: v.reason, fix: v.fix };
+      } catch (err) {
+        const fix = err instanceof BenchError ? err.fix : '';
+        return { engine: 'vfio', usable: false, reason: `cannot use ${pciAddress}: ${(err as Error).message}`, fix };
+      }
+    },
+  };
+}
+
+function num(text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** The namespaces of one controller as [instance, nsid] pairs, from its sysfs children and, with multipath, its subsystem's. */
+export function controllerNamespaceNames(sys: SysReader, controller: string): Array<{ instance: number; nsid: number }> {
+  const dirs = [`/sys/class/nvme/${controller}`];
+  for (const subsys of sys.list('/sys/class/nvme-subsystem')) {
+    if (sys.list(`/sys/class/nvme-subsystem/${subsys}`).includes(controller)) dirs.push(`/sys/class/nvme-subsystem/${subsys}`);
+  }
+  const found = new Map<string, { instance: number; nsid: number }>();
+  for (const dir of dirs) {
+    for (const entry of sys.list(dir)) {
+      const m = /^(?:nvme|ng)(\d+)n(\d+)$/.exec(entry);
+      if (m) found.set(`${m[1]}n${m[2]}`, { instance: Number(m[1]), nsid: Number(m[2]) });
+    }
+  }
+  return [...found.values()].sort((a, b) => a.instance - b.instance || a.nsid - b.nsid);
+}
+
+function pciOf(sys: SysReader, deviceLink: string): string {
+  const real = sys.resolve(deviceLink);
+  if (!real) return '';
+  const parts = real.split('/').filter((p) => BDF.test(p));
+  return parts.length ? parts[parts.length - 1] : '';
+}
+
+function driverOf(sys: SysReader, dir: string): string {
+  const real = sys.resolve(`${dir}/driver`);
+  return real ? path.posix.basename(real) : '';
+}
+
+function pciFacts(sys: SysReader, pciDir: string): { numaNode: number; pciId: string; iommuGroup?: string } {
+  const vendor = (sys.read(`${pciDir}/vendor`) ?? '').replace(/^0x/, '');
+  const device = (sys.read(`${pciDir}/device`) ?? '').replace(/^0x/, '');
+  const group = sys.resolve(`${pciDir}/iommu_group`);
+  return {
+    numaNode: num(sys.read(`${pciDir}/numa_node`), -1),
+    pciId: vendor && device ? `${vendor}:${device}` : '',
+    iommuGroup: group ? path.posix.basename(group) : undefined,
+  };
+}
+
+function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, nsid: number): DiscoveredNamespace {
+  const { sys } = deps;
+  const name = `nvme${instance}n${nsid}`;
+  const charName = `ng${instance}n${nsid}`;
+  const blockPath = sys.exists(`/dev/${name}`) ? `/dev/${name}` : undefined;
+  const charPath = sys.exists(`/dev/${charName}`) ? `/dev/${charName}` : undefined;
+  const blockSys = `/sys/class/block/${name}`;
+  const hasBlock = sys.exists(blockSys);
+  const via = charPath ?? blockPath;
+  const id = via ? deps.identify(via) : undefined;
+  const sectors = num(sys.read(`${blockSys}/size`), 0);
+  const lbaSize = id?.ns?.lbaSize ?? num(sys.read(`${blockSys}/queue/logical_block_size`), 0);
+  const metaSize = id?.ns?.metaSize ?? num(sys.read(`${blockSys}/metadata_bytes`), 0);
+  const capacityBytes = id?.ns ? id.ns.nsze * id.ns.lbaSize : sectors * 512;
+  const poll = hasBlock ? sys.read(`${blockSys}/queue/io_poll`) : undefined;
+  const usage = hasBlock ? deps.usage(name) : { mounts: [], holders: [], partitions: [] };
+  const ns: DiscoveredNamespace = {
+    name,
+    controller: ctrl.name ?? '',
+    nsid: id?.ns?.nsid ?? num(sys.read(`${blockSys}/nsid`), nsid),
+    blockPath,
+    charPath,
+    lbaSize,
+    metaSize,
+    capacityBytes,
+    ioPoll: poll === undefined ? undefined : poll === '1',
+    mounts: usage.mounts,
+    holders: usage.holders,
+    partitions: usage.partitions,
+    identified: !!id?.ns,
+    engines: [],
+  };
+  if (id && !ctrl.model) {
+    ctrl.model = id.ctrl.model;
+    ctrl.serial = id.ctrl.serial;
+    ctrl.firmware = id.ctrl.firmware;
+  }
+  return ns;
+}
+
+/** The Target that probeTarget would build for this namespace, from what discovery read. */
+export function namespaceTarget(ns: DiscoveredNamespace, ctrl: DiscoveredController, pollQueuesParam: number | undefined): Target {
+  const node = ns.charPath ?? ns.blockPath ?? `/dev/${ns.name}`;
+  return {
+    given: node,
+    path: node,
+    kind: ns.charPath ? 'nvme-char' : 'block',
+    sizeBytes: ns.capacityBytes,
+    logicalBlockSize: ns.lbaSize || 512,
+    blockName: ns.blockPath ? ns.name : undefined,
+    pollQueues: ns.ioPoll ?? (pollQueuesParam ?? 0) > 0,
+    nvme: {
+      name: ns.name,
+      controller: ns.controller,
+      nsid: ns.nsid,
+      blockPath: ns.blockPath,
+      charPath: ns.charPath,
+      lbaSize: ns.lbaSize || 512,
+      metaSize: ns.metaSize,
+      extendedMeta: false,
+      capacityBytes: ns.capacityBytes,
+      maxTransferBytes: 0,
+      pciAddress: ctrl.pciAddress,
+    },
+    model: ctrl.model,
+    serial: ctrl.serial,
+    firmware: ctrl.firmware,
+    emulated: /QEMU/i.test(ctrl.model),
+  };
+}
+
+const IO_URING_ENGINES: EngineName[] = ENGINES.filter((e) => e.ioUring).map((e) => e.name);
+
+/** usableOn for every engine, plus what usableOn cannot see: access to the node, io_uring being off, metadata formats. */
+export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, ctrl: DiscoveredController, pollQueuesParam: number | undefined): EngineVerdict[] {
+  const target = namespaceTarget(ns, ctrl, pollQueuesParam);
+  return ENGINES.map(({ name, opens }) => {
+    const v = usableOn(name, target, { buffered: false });
+    if (!v.usable) return { engine: name, usable: false, reason: v.reason, fix: v.fix };
+    if (IO_URING_ENGINES.includes(name) && (deps.ioUringDisabled === 2 || (deps.ioUringDisabled === 1 && !deps.isRoot))) {
+      return { engine: name, usable: false, reason: `io_uring is disabled (kernel.io_uring_disabled=${deps.ioUringDisabled})`, fix: 'sudo sysctl kernel.io_uring_disabled=0' };
+    }
+    if (opens === 'nvme-char' && ns.metaSize > 0) {
+      return { engine: name, usable: false, reason: `the namespace has ${ns.metaSize} bytes of metadata per LBA, which the passthrough engines do not drive`, fix: 'format it without metadata, or use the block engines' };
+    }
+    if (!deps.isRoot && !deps.sys.canAccess(v.node, true)) {
+      const fix =
+        opens === 'nvme-char'
+          ? `run as root, or grant access: sudo chmod 0666 ${v.node} (Linux 6.2 or later lets non-root users pass I/O through)`
+          : `run as root, or grant access: sudo chmod o+rw ${v.node}`;
+      return { engine: name, usable: false, reason: `no read-write access to ${v.node}`, fix };
+    }
+    return { engine: name, usable: true, node: v.node };
+  });
+}
+
+/** The commands that hand a controller back to the kernel's nvme driver. */
+export function rebindToNvme(bdf: string, driver: string): string {
+  if (driver === 'vfio-pci') return unbindCommand(bdf);
+  const unbind = driver ? `echo ${bdf} | sudo tee /sys/bus/pci/drivers/${driver}/unbind; ` : '';
+  return `${unbind}echo | sudo tee /sys/bus/pci/devices/${bdf}/driver_override; echo ${bdf} | sudo tee /sys/bus/pci/drivers_probe`;
+}
+
+function unboundVerdict(engine: EngineName, bdf: string, driver: string): EngineVerdict {
+  return {
+    engine,
+    usable: false,
+    reason: driver ? `${bdf} is bound to ${driver}, not nvme: the kernel engines need the nvme driver` : `${bdf} has no driver bound`,
+    fix: `bind it to nvme: ${rebindToNvme(bdf, driver)}`,
+  };
+}
+
+/** Every NVMe controller and namespace on this machine. */
+export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
+  const { sys } = deps;
+  const param = sys.read('/sys/module/nvme/parameters/poll_queues');
+  const pollQueuesParam = param === undefined ? undefined : num(param, 0);
+  const controllers: DiscoveredController[] = [];
+  const seenPci = new Set<string>();
+
+  for (const name of sys.list('/sys/class/nvme').filter((n) => /^nvme\d+$/.test(n))) {
+    const dir = `/sys/class/nvme/${name}`;
+    const pciAddress = pciOf(sys, `${dir}/device`);
+    const facts = pciAddress ? pciFacts(sys, `${dir}/device`) : { numaNode: num(sys.read(`${dir}/numa_node`), -1), pciId: '' };
+    if (pciAddress) seenPci.add(pciAddress);
+    const ctrl: DiscoveredController = {
+      name,
+      charPath: sys.exists(`/dev/${name}`) ? `/dev/${name}` : undefined,
+      pciAddress,
+      numaNode: facts.numaNode,
+      driver: pciAddress ? driverOf(sys, `${dir}/device`) || 'nvme' : 'nvme',
+      transport: sys.read(`${dir}/transport`) ?? '',
+      state: sys.read(`${dir}/state`) ?? '',
+      model: sys.read(`${dir}/model`) ?? '',
+      serial: sys.read(`${dir}/serial`) ?? '',
+      firmware: sys.read(`${dir}/firmware_rev`) ?? '',
+      pciId: facts.pciId,
+      iommuGroup: facts.iommuGroup,
+      namespaces: [],
+    };
+    for (const { instance, nsid } of controllerNamespaceNames(sys, name)) {
+      ctrl.namespaces.push(describeNamespace(deps, ctrl, instance, nsid));
+    }
+    for (const ns of ctrl.namespaces) ns.engines = engineVerdicts(deps, ns, ctrl, pollQueuesParam);
+    controllers.push(ctrl);
+  }
+
+  // Controllers no NVMe driver owns: bound to vfio-pci (for the vfio engine) or to nothing.
+  for (const bdf of sys.list('/sys/bus/pci/devices')) {
+    const dir = `/sys/bus/pci/devices/${bdf}`;
+    if (seenPci.has(bdf) || sys.read(`${dir}/class`) !== NVME_PCI_CLASS) continue;
+    const driver = driverOf(sys, dir);
+    if (driver === 'nvme') continue; // still probing, or failed: /sys/class/nvme has no entry yet
+    const facts = pciFacts(sys, dir);
+    controllers.push({
+      pciAddress: bdf,
+      numaNode: facts.numaNode,
+      driver,
+      transport: 'pcie',
+      state: driver ? `bound to ${driver}` : 'no driver',
+      model: '',
+      serial: '',
+      firmware: '',
+      pciId: facts.pciId,
+      iommuGroup: facts.iommuGroup,
+      vfioPath: driver === 'vfio-pci' && facts.iommuGroup ? `/dev/vfio/${facts.iommuGroup}` : undefined,
+      namespaces: [],
+      engines: ENGINES.map(({ name }) => (name === 'vfio' ? deps.vfioVerdict(bdf) : unboundVerdict(name, bdf, driver))),
+    });
+  }
+  controllers.sort((a, b) => Number(!a.name) - Number(!b.name) || naturalCompare(a.name ?? a.pciAddress, b.name ?? b.pciAddress));
+  return { controllers, pollQueuesParam };
+}
+
+/** Every namespace, with its controller. */
+export function allNamespaces(d: Discovery): Array<{ ctrl: DiscoveredController; ns: DiscoveredNamespace }> {
+  return d.controllers.flatMap((ctrl) => ctrl.namespaces.map((ns) => ({ ctrl, ns })));
+}

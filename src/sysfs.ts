@@ -1,0 +1,136 @@
+// Everything discovery and doctor read from /sys, /proc and /dev goes through
+// a SysReader, so tests can hand them a made-up machine.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface SysReader {
+  /** A file's text, trimmed; undefined when it cannot be read. */
+  read(file: string): string | undefined;
+  /** Entry names in a directory, sorted; [] when it is missing. */
+  list(dir: string): string[];
+  /** Where a symlink (or a path through symlinks) leads; undefined when it does not exist. */
+  resolve(file: string): string | undefined;
+  exists(file: string): boolean;
+  /** Permission bits and owner of a device node or file. */
+  stat(file: string): { mode: number; uid: number; gid: number } | undefined;
+  /** Can this process open the file for reading (and writing)? */
+  canAccess(file: string, write: boolean): boolean;
+}
+
+export const realSys: SysReader = {
+  read(file) {
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  },
+  list(dir) {
+    try {
+      return fs.readdirSync(dir).sort(naturalCompare);
+    } catch {
+      return [];
+    }
+  },
+  resolve(file) {
+    try {
+      return fs.realpathSync(file);
+    } catch {
+      return undefined;
+    }
+  },
+  exists(file) {
+    return fs.existsSync(file);
+  },
+  stat(file) {
+    try {
+      const s = fs.statSync(file);
+      return { mode: s.mode & 0o7777, uid: s.uid, gid: s.gid };
+    } catch {
+      return undefined;
+    }
+  },
+  canAccess(file, write) {
+    try {
+      fs.accessSync(file, write ? fs.constants.R_OK | fs.constants.W_OK : fs.constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** nvme2 before nvme10. */
+export function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+export interface MemoryMachine {
+  /** Path → file contents. Directories exist implicitly as parents of files. */
+  files: Record<string, string>;
+  /** Path → target of a symlink (absolute). */
+  links?: Record<string, string>;
+  /** Path → permission bits, for stat (default 0o600, owned by root). */
+  modes?: Record<string, number>;
+  /** Paths this process may open; everything else is denied unless root is set. */
+  accessible?: string[];
+  root?: boolean;
+}
+
+/** A SysReader over a made-up machine, for tests. */
+export function memorySys(machine: MemoryMachine): SysReader {
+  const links = machine.links ?? {};
+  // Follow links on any prefix of a path, like the kernel would.
+  const follow = (p: string): string => {
+    let cur = path.posix.normalize(p);
+    for (let hops = 0; hops < 32; hops++) {
+      const parts = cur.split('/');
+      let changed = false;
+      for (let i = parts.length; i > 1; i--) {
+        const prefix = parts.slice(0, i).join('/');
+        const to = links[prefix];
+        if (to !== undefined) {
+          const target = to.startsWith('/') ? to : path.posix.join(path.posix.dirname(prefix), to);
+          cur = path.posix.normalize([target, ...parts.slice(i)].join('/'));
+          changed = true;
+          break;
+        }
+      }
+      if (!changed) return cur;
+    }
+    return cur;
+  };
+  const keys = () => [...Object.keys(machine.files), ...Object.keys(links), ...Object.keys(machine.modes ?? {})];
+  const isDir = (p: string) => keys().some((k) => follow(k).startsWith(p + '/') || k.startsWith(p + '/'));
+  const exists = (p: string) => {
+    const real = follow(p);
+    return real in machine.files || (machine.modes ?? {})[real] !== undefined || isDir(real) || Object.keys(links).includes(p);
+  };
+  return {
+    read(file) {
+      const v = machine.files[follow(file)];
+      return v === undefined ? undefined : v.trim();
+    },
+    list(dir) {
+      const real = follow(dir);
+      const names = new Set<string>();
+      for (const k of keys()) {
+        for (const candidate of [k, follow(k)]) {
+          if (candidate.startsWith(real + '/')) names.add(candidate.slice(real.length + 1).split('/')[0]);
+        }
+      }
+      return [...names].sort(naturalCompare);
+    },
+    resolve(file) {
+      return exists(file) ? follow(file) : undefined;
+    },
+    exists,
+    stat(file) {
+      if (!exists(file)) return undefined;
+      return { mode: (machine.modes ?? {})[follow(file)] ?? 0o600, uid: 0, gid: 0 };
+    },
+    canAccess(file, _write) {
+      return !!machine.root || (machine.accessible ?? []).includes(file);
+    },
+  };
+}
