@@ -134,3 +134,13 @@ export function memorySys(machine: MemoryMachine): SysReader {
     },
   };
 }
+
+/** major:minor of a device node, as /sys/dev/{block,char}/ names it. */
+export function devNumbers(rdev: number): string {
+  // glibc's makedev layout, which node reports in rdev. BigInt: JS's >> works
+  // on 32 bits and takes shift counts mod 32, so `rdev >> 32` would be rdev.
+  const dev = BigInt(rdev);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
+  return `${major}:${minor}`;
+}

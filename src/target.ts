@@ -3,6 +3,7 @@
 // runs on its own node, and reads what sysfs and Identify say about it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { devNumbers } from './sysfs.js';
 import { describeErrno, usageError } from './errors.js';
 import { native, type NvmeIdentify } from './native.js';
 import { controllerNamespaceNames } from './discovery.js';
@@ -57,14 +58,6 @@ function readSys(file: string): string | undefined {
   }
 }
 
-export function devNumbers(rdev: number): string {
-  // glibc's makedev layout, which node reports in rdev. BigInt: JS's >> works
-  // on 32 bits and takes shift counts mod 32, so `rdev >> 32` would be rdev.
-  const dev = BigInt(rdev);
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
-  return `${major}:${minor}`;
-}
 
 /** nvme0n1 or ng0n1 → [controller index, namespace index]; also multipath nvme0c0n1. */
 function parseNvmeName(name: string): { ctrl: string; ns: string } | undefined {
@@ -271,3 +264,5 @@ export function checkNsid(nvme: NvmeNamespace | undefined, nsid: number | undefi
     `drop --nsid, or give /dev/ng${nvme.controller.replace(/^nvme/, '')}n${nsid}, or the controller: /dev/${nvme.controller} --nsid ${nsid}`,
   );
 }
+
+export { devNumbers };
