@@ -215,6 +215,10 @@ test('demo: compares the engines in the lab and writes results where asked', () 
       assert.match(csv, new RegExp(`(^|[^-\\w])${engine}([^-\\w]|$)`, 'm'), `${engine} in the CSV`);
       assert.match(r.stdout, new RegExp(`│ ${engine} +│`), `${engine} in the table`);
     }
+    // The chart goes next to the CSV, one line per engine.
+    const svg = fs.readFileSync(path.join(cwd, 'results', 'demo.svg'), 'utf8');
+    assert.match(svg, /^<svg/);
+    for (const engine of ['uring', 'pt-poll', 'vfio']) assert.ok(svg.includes(`>${engine}<`), `${engine} in the chart legend`);
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });
   }

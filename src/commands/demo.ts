@@ -23,7 +23,8 @@ export function demoArgv(o: { runtime: string; qd: string; csv?: string; json?: 
   // --vfio-auto-bind: the run hands the controller to vfio-pci for the vfio
   // engine and back to nvme after, so one controller shows all eight paths.
   const argv = ['randread', '--engine', 'all', '--vfio-auto-bind', '--qd', o.qd, '--runtime', o.runtime, DEMO_TARGET];
-  if (o.csv) argv.push('--csv', o.csv);
+  // A chart next to the CSV: the same name, .svg.
+  if (o.csv) argv.push('--csv', o.csv, '--plot', o.csv.replace(/\.csv$/i, '') + '.svg');
   if (o.json) argv.push('--json', o.json);
   if (o.md) argv.push('--md', o.md);
   return argv;
