@@ -481,7 +481,7 @@ static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
 	struct job *job;
 	struct io_unit io;
 	struct nvme_cmd_desc d;
-	static uint8_t data[4096] __attribute__((aligned(4096)));
+	static uint8_t data[65536] __attribute__((aligned(4096)));
 	static uint8_t cmdbuf[NVME_CMD_BUF_SIZE] __attribute__((aligned(4096)));
 	char op[16] = "cmd", msg[64];
 	const char *bad;
