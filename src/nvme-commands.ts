@@ -13,6 +13,7 @@ import { engineSpec, type Usability } from './engines.js';
 import type { CommandName, CommandRecord, EngineName, NativeJob } from './model.js';
 import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } from './native.js';
 import type { Target } from './target.js';
+import { readSys } from './sysfs.js';
 
 export interface RawCommand {
   opcode: number;
@@ -176,14 +177,6 @@ let engineCommandsCache: Record<string, string[]> | undefined;
 function engineCommands(): Record<string, string[]> {
   engineCommandsCache ??= native().engineCommands();
   return engineCommandsCache;
-}
-
-function readSys(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 /** [major, minor] of the running kernel. */

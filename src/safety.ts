@@ -5,14 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from './errors.js';
 import type { Target } from './target.js';
-
-function readSys(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
+import { readSys } from './sysfs.js';
 
 /** The block device and its partitions, as names in /sys/class/block. */
 export function blockFamily(blockName: string): string[] {

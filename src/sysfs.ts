@@ -17,14 +17,17 @@ export interface SysReader {
   canAccess(file: string, write: boolean): boolean;
 }
 
+/** A sysfs or procfs file's text, trimmed; undefined when it cannot be read. */
+export function readSys(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 export const realSys: SysReader = {
-  read(file) {
-    try {
-      return fs.readFileSync(file, 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  },
+  read: readSys,
   list(dir) {
     try {
       return fs.readdirSync(dir).sort(naturalCompare);

@@ -3,7 +3,7 @@
 // runs on its own node, and reads what sysfs and Identify say about it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { devNumbers } from './sysfs.js';
+import { devNumbers, readSys } from './sysfs.js';
 import { describeErrno, usageError } from './errors.js';
 import { native, type NvmeIdentify } from './native.js';
 import { controllerNamespaceNames } from './discovery.js';
@@ -48,14 +48,6 @@ export interface Target {
   serial: string;
   firmware: string;
   emulated: boolean;
-}
-
-function readSys(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 

@@ -3,7 +3,7 @@
 // lives in binding.ts. NVMEBENCH_SYSFS points everything at a fake tree for tests.
 import fs from 'node:fs';
 import path from 'node:path';
-import { devNumbers } from '../sysfs.js';
+import { devNumbers, readSys } from '../sysfs.js';
 
 /** PCI class of an NVMe controller: mass storage, non-volatile memory, NVM Express. */
 export const NVME_CLASS = 0x010802;
@@ -14,14 +14,6 @@ export function sysfsRoot(): string {
 
 function sys(...parts: string[]): string {
   return path.join(sysfsRoot(), ...parts);
-}
-
-function readSys(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 function linkName(link: string): string | undefined {
