@@ -5,7 +5,6 @@
 // Here: what each command is, which engine can issue it, what the device says
 // it supports (ONCS, Identify for the command sets, the Commands Supported
 // and Effects log) and the job fields the native side needs.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runError, usageError } from './errors.js';
