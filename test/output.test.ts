@@ -195,3 +195,16 @@ test('renderToStdout writes each format', () => {
   assert.equal(parseOutputFormat('md'), 'md');
   assert.throws(() => parseOutputFormat('xml'), (e: unknown) => e instanceof BenchError && e.kind === 'usage');
 });
+
+test('matrix: the baseline is the first engine with a figure in every row', () => {
+  const m = buildMatrix([
+    makeRecord({ engine: 'psync', ioDepth: 1, iops: 10_000 }),
+    makeRecord({ engine: 'uring', ioDepth: 1, iops: 20_000 }),
+    makeRecord({ engine: 'uring', ioDepth: 16, iops: 80_000 }),
+    makeRecord({ engine: 'pt', ioDepth: 1, iops: 30_000 }),
+    makeRecord({ engine: 'pt', ioDepth: 16, iops: 120_000 }),
+  ])!;
+  assert.match(m.title, /relative to uring/);
+  assert.deepEqual(m.rows[0], ['1', '10.0 (0.50×)', '20.0', '30.0 (1.50×)']);
+  assert.deepEqual(m.rows[1], ['16', '-', '80.0', '120 (1.50×)']);
+});
