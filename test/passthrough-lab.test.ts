@@ -67,6 +67,53 @@ function verifySteps(bs: string, size: string): Step[] {
   ];
 }
 
+/** The block engines on the namespace's block node, written then read back with --verify. */
+function blockVerifySteps(bs: string, size: string): Step[] {
+  const common = ['--engine', 'uring,uring-poll', '--verify', '--bs', bs, '--size', size, '--offset', '2m', '--format', 'json'];
+  return [
+    { name: 'block-write', args: run('randwrite', ...common, '/dev/nvme0n1') },
+    { name: 'block-read', args: run('randread', ...common, '/dev/nvme0n1') },
+  ];
+}
+
+function checkBlockVerify(results: Map<string, StepResult>, lbaSize: number): void {
+  for (const name of ['block-write', 'block-read']) {
+    const recs = records(get(results, name, 0));
+    assert.deepEqual(recs.map((r) => [r.engine, r.target.path]), [
+      ['uring', '/dev/nvme0n1'],
+      ['uring-poll', '/dev/nvme0n1'],
+    ]);
+    for (const r of recs) {
+      assert.equal(r.status, 'ok', `${name} ${r.engine}: ${r.errorMessage}`);
+      assert.equal(r.errors, 0);
+      assert.equal(r.target.logicalBlockSize, lbaSize);
+      // Writes read every block back after the run; reads check every block they read.
+      assert.ok(r.verifiedBlocks > 0, `${name} ${r.engine} verified nothing`);
+    }
+  }
+}
+
+/** A filesystem mounted on the namespace: writes through any node are refused and nothing changes. */
+const MOUNT_STEPS: Step[] = [
+  { name: 'mount', sh: 'mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/nvme0n1 && mkdir -p /tmp/m && mount /dev/nvme0n1 /tmp/m && echo keep > /tmp/m/precious && sync && dd if=/dev/nvme0n1 bs=1M count=8 iflag=direct status=none | sha256sum' },
+  { name: 'mounted-block', args: run('randwrite', '--engine', 'uring', '/dev/nvme0n1') },
+  { name: 'mounted-pt', args: run('randwrite', '--engine', 'pt,ioctl', '/dev/ng0n1') },
+  { name: 'mounted-read', args: run('randread', '--engine', 'pt', '--size', '64k', '--format', 'json', '/dev/ng0n1') },
+  { name: 'after-mount', sh: 'dd if=/dev/nvme0n1 bs=1M count=8 iflag=direct status=none | sha256sum && cat /tmp/m/precious && umount /tmp/m' },
+];
+
+function checkMounted(results: Map<string, StepResult>): void {
+  const before = get(results, 'mount', 0).stdout.trim();
+  for (const name of ['mounted-block', 'mounted-pt']) {
+    const r = get(results, name, 2);
+    assert.match(r.stderr, /refusing to write to \/dev\/n[gv][^:]*: mounted: \/dev\/nvme0n1 on \/tmp\/m.*--force-destroy/, `${name}: ${r.stderr}`);
+  }
+  assert.equal(records(get(results, 'mounted-read', 0))[0].status, 'ok', 'reads of a mounted namespace are fine');
+  const after = get(results, 'after-mount', 0).stdout.trim().split('\n');
+  assert.equal(after[0], before, 'the device is unchanged');
+  assert.equal(after[1], 'keep');
+}
+
 function checkVerify(results: Map<string, StepResult>, lbaSize: number): void {
   for (const name of ['write', 'read']) {
     const recs = records(get(results, name, 0));
@@ -147,6 +194,7 @@ const lab512 = once(
     { name: 'doctor', args: ['doctor', '--json', '--engine', 'pt,pt-poll,ioctl,uring,uring-poll'] },
     { name: 'doctor-table', args: ['doctor', '/dev/ng0n1'] },
     ...verifySteps('512', '64k'),
+    ...blockVerifySteps('512', '64k'),
     // Cross-path: what pt writes, uring reads back on the block node, and the reverse.
     { name: 'pt-write', args: run('write', '--engine', 'pt', '--verify-seed', '77', ...CROSS, '/dev/ng0n1') },
     { name: 'uring-read', args: run('randread', '--engine', 'uring', '--verify-seed', '77', ...CROSS, '/dev/nvme0n1') },
@@ -169,6 +217,8 @@ const lab512 = once(
     { name: 'nopoll-pt', args: run('randread', '--engine', 'pt', '--verify', '--bs', '512', '--size', '64k', '--format', 'json', '/dev/ng0n1') },
     { name: 'nopoll-doctor-polled', args: ['doctor', '--json', '--engine', 'pt-poll', '/dev/ng0n1'] },
     { name: 'nopoll-doctor-plain', args: ['doctor', '--json'] },
+    // Last but one, since mkfs overwrites what the steps above wrote.
+    ...MOUNT_STEPS,
     // Last: the rest runs as nobody, with the nodes at their default 0600.
     { name: 'nobody-pt', dropRoot: true, args: run('randread', '--engine', 'pt', '--size', '64k', '/dev/ng0n1') },
     { name: 'nobody-doctor', args: ['doctor', '--json', '/dev/ng0n1'] },
@@ -181,6 +231,7 @@ const lab4096 = once(
   [
     { name: 'devices', args: ['devices', '--json'] },
     ...verifySteps('4k', '256k'),
+    ...blockVerifySteps('4k', '256k'),
     { name: 'bs-512', args: run('randread', '--engine', 'pt', '--bs', '512', '/dev/ng0n1') },
     { name: 'cross-write', args: run('write', '--engine', 'ioctl', '--verify', '--verify-seed', '5', '--size', '256k', '--offset', '1m', '--format', 'json', '/dev/ng0n1') },
     { name: 'cross-read', args: run('randread', '--engine', 'uring', '--verify', '--verify-seed', '5', '--size', '256k', '--offset', '1m', '--format', 'json', '/dev/nvme0n1') },
@@ -210,6 +261,14 @@ test('lab 512: devices and doctor against the lab\'s configuration', opts, () =>
 
 test('lab 512: pt, pt-poll and ioctl write then read back with --verify', opts, () => {
   checkVerify(lab512(), 512);
+});
+
+test('lab 512: uring and uring-poll write then read back with --verify on the block node', opts, () => {
+  checkBlockVerify(lab512(), 512);
+});
+
+test('lab 512: writes to a namespace with a mounted filesystem are refused through every node, and its data is unchanged', opts, () => {
+  checkMounted(lab512());
 });
 
 test('lab 512: cross-path verify, pt to uring and uring to pt', opts, () => {
@@ -296,6 +355,7 @@ test('lab 4096: devices, pt, pt-poll and ioctl verify, and ioctl to uring', opts
   const results = lab4096();
   checkDevices(get(results, 'devices', 0), 4096, true);
   checkVerify(results, 4096);
+  checkBlockVerify(results, 4096);
   assert.match(get(results, 'bs-512', 2).stderr, /block size 512 is not a multiple of the 4096-byte logical block size/);
   const [read] = records(get(results, 'cross-read', 0));
   assert.equal(read.status, 'ok', read.errorMessage);
