@@ -2,4 +2,12 @@
 // Entry point: the compiled CLI lives in dist/ (npm install runs tsc).
 import { main } from '../dist/src/cli.js';
 
+// A reader that goes away (nvmebench ... | head) is not an error worth a trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 process.exitCode = await main(process.argv);

@@ -195,6 +195,11 @@ const lab512 = once(
     { name: 'doctor-table', args: ['doctor', '/dev/ng0n1'] },
     ...verifySteps('512', '64k'),
     ...blockVerifySteps('512', '64k'),
+    // pt with vectored commands (NVME_URING_CMD_IO_VEC) and with SQPOLL reads what was written.
+    { name: 'pt-vectored', args: run('randread', '--engine', 'pt', '--vectored', '--verify', '--bs', '512', '--size', '64k', '--format', 'json', '/dev/ng0n1') },
+    { name: 'pt-sqpoll', args: run('randread', '--engine', 'pt', '--sqpoll', '--verify', '--bs', '512', '--size', '64k', '--format', 'json', '/dev/ng0n1') },
+    // An NVMe error status is decoded, counted, and stops the run past --max-errors.
+    { name: 'lba-out-of-range', args: ['raw', '--quiet', '--opcode', '0x02', '--cdw10', '0x10000000', '--cdw12', '0', '--data-len', '512', '--read', '--qd', '1', '--ios', '50', '--max-errors', '3', '--format', 'json', '/dev/ng0n1'] },
     // Cross-path: what pt writes, uring reads back on the block node, and the reverse.
     { name: 'pt-write', args: run('write', '--engine', 'pt', '--verify-seed', '77', ...CROSS, '/dev/ng0n1') },
     { name: 'uring-read', args: run('randread', '--engine', 'uring', '--verify-seed', '77', ...CROSS, '/dev/nvme0n1') },
@@ -269,6 +274,25 @@ test('lab 512: uring and uring-poll write then read back with --verify on the bl
 
 test('lab 512: writes to a namespace with a mounted filesystem are refused through every node, and its data is unchanged', opts, () => {
   checkMounted(lab512());
+});
+
+test('lab 512: pt with vectored commands and with SQPOLL verifies what was written', opts, () => {
+  const results = lab512();
+  for (const name of ['pt-vectored', 'pt-sqpoll']) {
+    const [r] = records(get(results, name, 0));
+    assert.equal(r.status, 'ok', `${name}: ${r.errorMessage}`);
+    assert.ok(r.verifiedBlocks > 0, `${name} verified nothing`);
+  }
+  assert.equal(records(get(results, 'pt-vectored', 0))[0].options.fixedBufs, false, 'vectored passthrough runs without fixed buffers');
+  assert.equal(records(get(results, 'pt-sqpoll', 0))[0].options.sqpoll, true);
+});
+
+test('lab 512: an NVMe error status is named, counted, and stops the run past --max-errors', opts, () => {
+  const r = get(lab512(), 'lba-out-of-range', 1);
+  assert.match(r.stderr, /LBA Out of Range \(SCT 0x0, SC 0x80/);
+  const [rec] = records(r);
+  assert.equal(rec.status, 'failed');
+  assert.equal(rec.errors, 4, 'one past --max-errors 3, at QD 1');
 });
 
 test('lab 512: cross-path verify, pt to uring and uring to pt', opts, () => {
