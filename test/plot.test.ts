@@ -130,3 +130,17 @@ test('plot command reads CSV or JSON and writes the SVG', async () => {
   assert.equal(defaultPlotPath('a/b.csv', false), 'a/b.svg');
   await assert.rejects(run([join(dir, 'none.csv'), '-o', out]), (e: unknown) => e instanceof BenchError && e.kind === 'usage');
 });
+
+test('defaults that differ by engine and QD (batches, fixed buffers) do not split the chart into facets', async () => {
+  const records = [
+    makeRecord({ engine: 'psync', ioDepth: 1, options: { batchSubmit: 1, batchComplete: 1, fixedBufs: false } }),
+    makeRecord({ engine: 'uring', ioDepth: 1, options: { batchSubmit: 1, batchComplete: 1, fixedBufs: true } }),
+    makeRecord({ engine: 'uring', ioDepth: 16, options: { batchSubmit: 4, batchComplete: 4, fixedBufs: true } }),
+    makeRecord({ engine: 'aio', ioDepth: 1, options: { batchSubmit: 1, batchComplete: 1, fixedBufs: false } }),
+    makeRecord({ engine: 'aio', ioDepth: 16, options: { batchSubmit: 4, batchComplete: 4, fixedBufs: false } }),
+  ];
+  const svg = await renderSvg(plotSpec(records));
+  assert.equal((svg.match(/role-title-text/g) ?? []).length, 1, 'only the chart title: no facet titles');
+  const paths = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path [^>]*d="([^"]+)"/g)].map((m) => m[1]);
+  assert.equal(paths.filter((d) => d.includes('L')).length, 2, 'uring and aio each draw a line from QD 1 to 16');
+});

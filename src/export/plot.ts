@@ -18,6 +18,7 @@ import {
   METRICS,
   summarize,
   varyingFields,
+  engineDependentFields,
   type CellConfig,
   type CellStats,
 } from '../stats.js';
@@ -62,6 +63,13 @@ function emulatedNote(records: RunRecord[]): string | undefined {
   return models.length ? `emulated device (${models.join(', ')}): function, not hardware speed` : undefined;
 }
 
+/** Fields that vary and say something the engine and the axes do not (no facet per engine default). */
+function meaningfulVarying(cells: CellStats[]): Array<keyof CellConfig> {
+  const configs = cells.map((c) => c.config);
+  const intrinsic = engineDependentFields(configs);
+  return varyingFields(configs).filter((f) => !intrinsic.includes(f));
+}
+
 /** Facet labels in a natural order: by the facet fields' values, numbers as numbers. */
 function facetOrder(cells: CellStats[], fields: Array<keyof CellConfig>): string[] {
   const sorted = [...cells].sort((a, b) => {
@@ -101,7 +109,7 @@ export function metricPlotSpec(records: RunRecord[], opts: PlotOptions = {}): Sp
   const metric = findMetric(metricName);
   if (!metric) throw usageError(`unknown metric "${metricName}"`, `use one of ${METRICS.map((m) => m.name).join(', ')}`);
   const cells = usable(records);
-  const varying = varyingFields(cells.map((c) => c.config));
+  const varying = meaningfulVarying(cells);
   const x = X_CANDIDATES.find((c) => varying.includes(c.field)) ?? X_CANDIDATES[0];
   const facetFields = varying.filter((f) => f !== 'engine' && f !== x.field);
   const engines = [...new Set(cells.map((c) => c.config.engine))];
@@ -174,7 +182,7 @@ export function cellPercentiles(cell: CellStats): Array<{ label: string; value: 
 /** The Vega-Lite spec for latency percentiles, one line per engine. */
 export function latencyPlotSpec(records: RunRecord[], opts: PlotOptions = {}): Spec {
   const cells = usable(records);
-  const varying = varyingFields(cells.map((c) => c.config));
+  const varying = meaningfulVarying(cells);
   const facetFields = varying.filter((f) => f !== 'engine');
   const engines = [...new Set(cells.map((c) => c.config.engine))];
   const data: Spec[] = [];
