@@ -4,6 +4,7 @@
       "target_name": "nvmebench_native",
       "sources": [
         "native/addon.c",
+        "native/napi_util.c",
         "native/worker.c",
         "native/histogram.c",
         "native/verify.c",

@@ -13,10 +13,12 @@
 #include <node_api.h>
 
 #include "engine.h"
+#include "napi_util.h"
 #include "nvme.h"
 
 /* vfio_napi.c */
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
+napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info);
 
 /* cmd_napi.c: the NVMe command workloads */
 const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job);
@@ -31,17 +33,6 @@ void cmd_napi_register(napi_env env, napi_value exports);
 		}                                                     \
 	} while (0)
 
-static const char *const engine_names[ENGINE_COUNT] = {
-	[ENGINE_PSYNC] = "psync",
-	[ENGINE_AIO] = "aio",
-	[ENGINE_URING] = "uring",
-	[ENGINE_URING_POLL] = "uring-poll",
-	[ENGINE_PT] = "pt",
-	[ENGINE_PT_POLL] = "pt-poll",
-	[ENGINE_IOCTL] = "ioctl",
-	[ENGINE_VFIO] = "vfio",
-};
-
 struct run_handle {
 	struct run *run;
 	napi_async_work work;
@@ -49,65 +40,6 @@ struct run_handle {
 	bool waiting;
 	bool joined;
 };
-
-static napi_value __throw_errno(napi_env env, int err, const char *msg)
-{
-	const char *name = strerrorname_np(err);
-
-	napi_throw_error(env, name ? name : "EUNKNOWN", msg);
-	return NULL;
-}
-
-static bool __get_prop(napi_env env, napi_value obj, const char *key, napi_value *out)
-{
-	bool has = false;
-
-	if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
-		return false;
-	return napi_get_named_property(env, obj, key, out) == napi_ok;
-}
-
-static int __get_u64(napi_env env, napi_value obj, const char *key, uint64_t *out)
-{
-	napi_value v;
-	double d;
-
-	if (!__get_prop(env, obj, key, &v) || napi_get_value_double(env, v, &d) != napi_ok || d < 0)
-		return -1;
-	*out = (uint64_t)d;
-	return 0;
-}
-
-static int __get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out)
-{
-	uint64_t v;
-
-	if (__get_u64(env, obj, key, &v) < 0 || v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int __get_bool(napi_env env, napi_value obj, const char *key, bool *out)
-{
-	napi_value v;
-
-	if (!__get_prop(env, obj, key, &v))
-		return -1;
-	return napi_get_value_bool(env, v, out) == napi_ok ? 0 : -1;
-}
-
-static int __get_string(napi_env env, napi_value obj, const char *key, char *buf, size_t len)
-{
-	napi_value v;
-	size_t got;
-
-	if (!__get_prop(env, obj, key, &v))
-		return -1;
-	if (napi_get_value_string_utf8(env, v, buf, len, &got) != napi_ok || got >= len - 1)
-		return -1;
-	return 0;
-}
 
 /* Copy the job object field by field; any missing or mistyped field is a bug upstream. */
 static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
@@ -119,7 +51,7 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	int e;
 
 	memset(job, 0, sizeof(*job));
-	if (__get_string(env, obj, "engine", engine, sizeof(engine)) < 0)
+	if (napi_util_get_string(env, obj, "engine", engine, sizeof(engine)) <= 0)
 		return "engine";
 	job->engine = ENGINE_COUNT;
 	for (e = 0; e < ENGINE_COUNT; e++)
@@ -127,20 +59,20 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 			job->engine = (enum engine_id)e;
 	if (job->engine == ENGINE_COUNT)
 		return "engine";
-	if (__get_string(env, obj, "path", job->path, sizeof(job->path)) < 0)
+	if (napi_util_get_string(env, obj, "path", job->path, sizeof(job->path)) <= 0)
 		return "path";
-	if (__get_u32(env, obj, "readPercent", &read_percent) < 0 || read_percent > 100)
+	if (napi_util_get_u32(env, obj, "readPercent", &read_percent) <= 0 || read_percent > 100)
 		return "readPercent";
 	job->read_percent = read_percent;
-	if (__get_bool(env, obj, "random", &job->random) < 0)
+	if (napi_util_get_bool(env, obj, "random", &job->random) <= 0)
 		return "random";
-	if (__get_u32(env, obj, "blockSize", &job->block_size) < 0 || job->block_size < 512)
+	if (napi_util_get_u32(env, obj, "blockSize", &job->block_size) <= 0 || job->block_size < 512)
 		return "blockSize";
-	if (__get_u32(env, obj, "ioDepth", &job->io_depth) < 0 || !job->io_depth || job->io_depth > ENGINE_MAX_QD)
+	if (napi_util_get_u32(env, obj, "ioDepth", &job->io_depth) <= 0 || !job->io_depth || job->io_depth > ENGINE_MAX_QD)
 		return "ioDepth";
-	if (__get_u32(env, obj, "threads", &job->threads) < 0 || !job->threads || job->threads > ENGINE_MAX_THREADS)
+	if (napi_util_get_u32(env, obj, "threads", &job->threads) <= 0 || !job->threads || job->threads > ENGINE_MAX_THREADS)
 		return "threads";
-	if (!__get_prop(env, obj, "cpus", &cpus) || napi_get_array_length(env, cpus, &n) != napi_ok ||
+	if (napi_util_get(env, obj, "cpus", &cpus) <= 0 || napi_get_array_length(env, cpus, &n) != napi_ok ||
 	    n > ENGINE_MAX_THREADS)
 		return "cpus";
 	for (i = 0; i < n; i++) {
@@ -153,43 +85,43 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 		job->cpus[i] = cpu;
 	}
 	job->ncpus = n;
-	if (__get_u64(env, obj, "runtimeMs", &runtime_ms) < 0)
+	if (napi_util_get_u64(env, obj, "runtimeMs", &runtime_ms) <= 0)
 		return "runtimeMs";
-	if (__get_u64(env, obj, "rampMs", &ramp_ms) < 0)
+	if (napi_util_get_u64(env, obj, "rampMs", &ramp_ms) <= 0)
 		return "rampMs";
 	job->runtime_ns = runtime_ms * 1000000ULL;
 	job->ramp_ns = ramp_ms * 1000000ULL;
-	if (__get_u64(env, obj, "ioLimit", &job->io_limit) < 0)
+	if (napi_util_get_u64(env, obj, "ioLimit", &job->io_limit) <= 0)
 		return "ioLimit";
 	if (!job->runtime_ns && !job->io_limit)
 		return "runtimeMs/ioLimit";
-	if (__get_u64(env, obj, "offset", &job->offset) < 0)
+	if (napi_util_get_u64(env, obj, "offset", &job->offset) <= 0)
 		return "offset";
-	if (__get_u64(env, obj, "size", &job->size) < 0 || job->size < job->block_size)
+	if (napi_util_get_u64(env, obj, "size", &job->size) <= 0 || job->size < job->block_size)
 		return "size";
-	if (__get_u32(env, obj, "batchSubmit", &job->batch_submit) < 0 || !job->batch_submit)
+	if (napi_util_get_u32(env, obj, "batchSubmit", &job->batch_submit) <= 0 || !job->batch_submit)
 		return "batchSubmit";
-	if (__get_u32(env, obj, "batchComplete", &job->batch_complete) < 0 || !job->batch_complete)
+	if (napi_util_get_u32(env, obj, "batchComplete", &job->batch_complete) <= 0 || !job->batch_complete)
 		return "batchComplete";
-	if (__get_bool(env, obj, "fixedBufs", &job->fixed_bufs) < 0)
+	if (napi_util_get_bool(env, obj, "fixedBufs", &job->fixed_bufs) <= 0)
 		return "fixedBufs";
-	if (__get_bool(env, obj, "regFiles", &job->reg_files) < 0)
+	if (napi_util_get_bool(env, obj, "regFiles", &job->reg_files) <= 0)
 		return "regFiles";
-	if (__get_bool(env, obj, "sqpoll", &job->sqpoll) < 0)
+	if (napi_util_get_bool(env, obj, "sqpoll", &job->sqpoll) <= 0)
 		return "sqpoll";
-	if (__get_bool(env, obj, "direct", &job->direct) < 0)
+	if (napi_util_get_bool(env, obj, "direct", &job->direct) <= 0)
 		return "direct";
-	if (__get_bool(env, obj, "verify", &job->verify) < 0)
+	if (napi_util_get_bool(env, obj, "verify", &job->verify) <= 0)
 		return "verify";
-	if (__get_u32(env, obj, "verifySeed", &job->verify_seed) < 0)
+	if (napi_util_get_u32(env, obj, "verifySeed", &job->verify_seed) <= 0)
 		return "verifySeed";
-	if (__get_u32(env, obj, "nsid", &job->nsid) < 0)
+	if (napi_util_get_u32(env, obj, "nsid", &job->nsid) <= 0)
 		return "nsid";
-	if (__get_u32(env, obj, "lbaSize", &job->lba_size) < 0)
+	if (napi_util_get_u32(env, obj, "lbaSize", &job->lba_size) <= 0)
 		return "lbaSize";
-	if (__get_bool(env, obj, "vectored", &job->vectored) < 0)
+	if (napi_util_get_bool(env, obj, "vectored", &job->vectored) <= 0)
 		return "vectored";
-	if (__get_u64(env, obj, "maxErrors", &job->max_errors) < 0)
+	if (napi_util_get_u64(env, obj, "maxErrors", &job->max_errors) <= 0)
 		return "maxErrors";
 	{
 		const char *bad = cmd_napi_parse_job(env, obj, job);
@@ -247,7 +179,7 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 	h = calloc(1, sizeof(*h));
 	if (!h || !(h->run = calloc(1, sizeof(*h->run)))) {
 		free(h);
-		return __throw_errno(env, ENOMEM, "out of memory");
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	}
 	bad = __parse_job(env, argv[0], &h->run->job);
 	if (bad) {
@@ -263,7 +195,7 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 		snprintf(msg, sizeof(msg), "%s", h->run->errmsg[0] ? h->run->errmsg : strerror(err));
 		free(h->run);
 		free(h);
-		return __throw_errno(env, err, msg);
+		return napi_util_throw_errno(env, err, msg);
 	}
 	NAPI_CALL(env, napi_create_external(env, h, __handle_finalize, NULL, &ext));
 	return ext;
@@ -277,10 +209,6 @@ static napi_value __make_number(napi_env env, double v)
 	return out;
 }
 
-static void __set_number(napi_env env, napi_value obj, const char *key, double v)
-{
-	napi_set_named_property(env, obj, key, __make_number(env, v));
-}
 
 static napi_value addon_stats(napi_env env, napi_callback_info info)
 {
@@ -294,7 +222,7 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	h = argc ? __get_handle(env, argv[0]) : NULL;
 	if (!h)
-		return __throw_errno(env, EINVAL, "stats(handle) needs a run handle");
+		return napi_util_throw_errno(env, EINVAL, "stats(handle) needs a run handle");
 	for (i = 0; i < h->run->nr_workers; i++) {
 		struct worker *w = &h->run->workers[i];
 
@@ -308,14 +236,14 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 		any_ramping |= __atomic_load_n(&w->ramping, __ATOMIC_RELAXED);
 	}
 	NAPI_CALL(env, napi_create_object(env, &out));
-	__set_number(env, out, "ios", (double)ios);
-	__set_number(env, out, "bytes", (double)bytes);
-	__set_number(env, out, "submitCalls", (double)sc);
-	__set_number(env, out, "reapCalls", (double)rc);
-	__set_number(env, out, "submitted", (double)sub);
-	__set_number(env, out, "reaped", (double)rea);
-	__set_number(env, out, "errors", (double)errs);
-	__set_number(env, out, "elapsedMs", (double)(clock_now_ns() - h->run->start_ns) / 1e6);
+	napi_util_set_number(env, out, "ios", (double)ios);
+	napi_util_set_number(env, out, "bytes", (double)bytes);
+	napi_util_set_number(env, out, "submitCalls", (double)sc);
+	napi_util_set_number(env, out, "reapCalls", (double)rc);
+	napi_util_set_number(env, out, "submitted", (double)sub);
+	napi_util_set_number(env, out, "reaped", (double)rea);
+	napi_util_set_number(env, out, "errors", (double)errs);
+	napi_util_set_number(env, out, "elapsedMs", (double)(clock_now_ns() - h->run->start_ns) / 1e6);
 	napi_get_boolean(env, any_ramping, &ramping);
 	napi_set_named_property(env, out, "ramping", ramping);
 	return out;
@@ -330,7 +258,7 @@ static napi_value addon_stop(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	h = argc ? __get_handle(env, argv[0]) : NULL;
 	if (!h)
-		return __throw_errno(env, EINVAL, "stop(handle) needs a run handle");
+		return napi_util_throw_errno(env, EINVAL, "stop(handle) needs a run handle");
 	if (!h->run->stop) {
 		__atomic_store_n(&h->run->stop_reason, 1, __ATOMIC_RELAXED);
 		h->run->stop = 1;
@@ -357,7 +285,7 @@ static napi_value __build_result(napi_env env, struct run *run)
 
 	merged = malloc(sizeof(*merged));
 	if (!merged)
-		return __throw_errno(env, ENOMEM, "out of memory");
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	histogram_reset(merged);
 	NAPI_CALL(env, napi_create_object(env, &out));
 	NAPI_CALL(env, napi_create_array_with_length(env, run->nr_workers, &workers));
@@ -369,18 +297,18 @@ static napi_value __build_result(napi_env env, struct run *run)
 		verified += w->verified_blocks;
 		vfail += w->verify_failures;
 		napi_create_object(env, &wo);
-		__set_number(env, wo, "ios", (double)w->done);
-		__set_number(env, wo, "bytes", (double)w->bytes);
-		__set_number(env, wo, "readIos", (double)w->read_ios);
-		__set_number(env, wo, "writeIos", (double)w->write_ios);
-		__set_number(env, wo, "submitCalls", (double)w->submit_calls);
-		__set_number(env, wo, "reapCalls", (double)w->reap_calls);
-		__set_number(env, wo, "submitted", (double)w->submitted);
-		__set_number(env, wo, "reaped", (double)w->reaped);
-		__set_number(env, wo, "errors", (double)w->errors);
-		__set_number(env, wo, "userUs", (double)w->user_us);
-		__set_number(env, wo, "sysUs", (double)w->sys_us);
-		__set_number(env, wo, "elapsedUs", (double)w->elapsed_us);
+		napi_util_set_number(env, wo, "ios", (double)w->done);
+		napi_util_set_number(env, wo, "bytes", (double)w->bytes);
+		napi_util_set_number(env, wo, "readIos", (double)w->read_ios);
+		napi_util_set_number(env, wo, "writeIos", (double)w->write_ios);
+		napi_util_set_number(env, wo, "submitCalls", (double)w->submit_calls);
+		napi_util_set_number(env, wo, "reapCalls", (double)w->reap_calls);
+		napi_util_set_number(env, wo, "submitted", (double)w->submitted);
+		napi_util_set_number(env, wo, "reaped", (double)w->reaped);
+		napi_util_set_number(env, wo, "errors", (double)w->errors);
+		napi_util_set_number(env, wo, "userUs", (double)w->user_us);
+		napi_util_set_number(env, wo, "sysUs", (double)w->sys_us);
+		napi_util_set_number(env, wo, "elapsedUs", (double)w->elapsed_us);
 		napi_set_element(env, workers, i, wo);
 	}
 	napi_set_named_property(env, out, "workers", workers);
@@ -388,13 +316,13 @@ static napi_value __build_result(napi_env env, struct run *run)
 	for (i = 0; i < HIST_BUCKETS; i++)
 		napi_set_element(env, hist, i, __make_number(env, (double)merged->buckets[i]));
 	napi_set_named_property(env, out, "histogram", hist);
-	__set_number(env, out, "latencyCount", (double)merged->count);
-	__set_number(env, out, "latencySumNs", (double)merged->sum_ns);
-	__set_number(env, out, "latencyMinNs", merged->count ? (double)merged->min_ns : 0);
-	__set_number(env, out, "latencyMaxNs", (double)merged->max_ns);
-	__set_number(env, out, "verifiedBlocks", (double)verified);
-	__set_number(env, out, "verifyFailures", (double)vfail);
-	__set_number(env, out, "errors", (double)run->errors_total);
+	napi_util_set_number(env, out, "latencyCount", (double)merged->count);
+	napi_util_set_number(env, out, "latencySumNs", (double)merged->sum_ns);
+	napi_util_set_number(env, out, "latencyMinNs", merged->count ? (double)merged->min_ns : 0);
+	napi_util_set_number(env, out, "latencyMaxNs", (double)merged->max_ns);
+	napi_util_set_number(env, out, "verifiedBlocks", (double)verified);
+	napi_util_set_number(env, out, "verifyFailures", (double)vfail);
+	napi_util_set_number(env, out, "errors", (double)run->errors_total);
 	reason = run->stop_reason;
 	if (reason < 0 || reason > 2)
 		reason = 2;
@@ -436,9 +364,9 @@ static napi_value addon_wait(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	h = argc ? __get_handle(env, argv[0]) : NULL;
 	if (!h)
-		return __throw_errno(env, EINVAL, "wait(handle) needs a run handle");
+		return napi_util_throw_errno(env, EINVAL, "wait(handle) needs a run handle");
 	if (h->waiting)
-		return __throw_errno(env, EBUSY, "wait() already called for this run");
+		return napi_util_throw_errno(env, EBUSY, "wait() already called for this run");
 	h->waiting = true;
 	NAPI_CALL(env, napi_create_promise(env, &h->deferred, &promise));
 	NAPI_CALL(env, napi_create_string_utf8(env, "nvmebench-run", NAPI_AUTO_LENGTH, &name));
@@ -461,14 +389,14 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &got) != napi_ok)
-		return __throw_errno(env, EINVAL, "nvmeIdentify(path, nsid?) needs a path");
+		return napi_util_throw_errno(env, EINVAL, "nvmeIdentify(path, nsid?) needs a path");
 	if (argc > 1)
 		napi_get_value_int32(env, argv[1], &nsid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
 		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
-		return __throw_errno(env, err, msg);
+		return napi_util_throw_errno(env, err, msg);
 	}
 	if (nsid <= 0)
 		nsid = nvme_get_nsid(fd);
@@ -477,7 +405,7 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 		err = errno;
 		close(fd);
 		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", path, strerror(err));
-		return __throw_errno(env, err, msg);
+		return napi_util_throw_errno(env, err, msg);
 	}
 	napi_create_object(env, &ctrl);
 	napi_create_string_utf8(env, ci.model, NAPI_AUTO_LENGTH, &s);
@@ -486,33 +414,33 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, ctrl, "serial", s);
 	napi_create_string_utf8(env, ci.firmware, NAPI_AUTO_LENGTH, &s);
 	napi_set_named_property(env, ctrl, "firmware", s);
-	__set_number(env, ctrl, "vid", ci.vid);
-	__set_number(env, ctrl, "mdts", ci.mdts);
-	__set_number(env, ctrl, "cntlid", ci.cntlid);
-	__set_number(env, ctrl, "version", ci.version);
-	__set_number(env, ctrl, "oacs", ci.oacs);
-	__set_number(env, ctrl, "oncs", ci.oncs);
-	__set_number(env, ctrl, "vwc", ci.vwc);
-	__set_number(env, ctrl, "nn", ci.nn);
+	napi_util_set_number(env, ctrl, "vid", ci.vid);
+	napi_util_set_number(env, ctrl, "mdts", ci.mdts);
+	napi_util_set_number(env, ctrl, "cntlid", ci.cntlid);
+	napi_util_set_number(env, ctrl, "version", ci.version);
+	napi_util_set_number(env, ctrl, "oacs", ci.oacs);
+	napi_util_set_number(env, ctrl, "oncs", ci.oncs);
+	napi_util_set_number(env, ctrl, "vwc", ci.vwc);
+	napi_util_set_number(env, ctrl, "nn", ci.nn);
 	napi_set_named_property(env, out, "ctrl", ctrl);
 	if (nsid > 0) {
 		if (nvme_identify_ns(fd, (uint32_t)nsid, &nsi) < 0) {
 			err = errno;
 			close(fd);
 			snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, strerror(err));
-			return __throw_errno(env, err, msg);
+			return napi_util_throw_errno(env, err, msg);
 		}
 		napi_create_object(env, &ns);
-		__set_number(env, ns, "nsid", nsi.nsid);
-		__set_number(env, ns, "nsze", (double)nsi.nsze);
-		__set_number(env, ns, "ncap", (double)nsi.ncap);
-		__set_number(env, ns, "nuse", (double)nsi.nuse);
-		__set_number(env, ns, "lbaSize", nsi.lba_size);
-		__set_number(env, ns, "metaSize", nsi.meta_size);
-		__set_number(env, ns, "extendedMeta", nsi.extended_meta);
-		__set_number(env, ns, "lbaFormat", nsi.lba_format);
-		__set_number(env, ns, "nlbaf", nsi.nlbaf);
-		__set_number(env, ns, "dps", nsi.dps);
+		napi_util_set_number(env, ns, "nsid", nsi.nsid);
+		napi_util_set_number(env, ns, "nsze", (double)nsi.nsze);
+		napi_util_set_number(env, ns, "ncap", (double)nsi.ncap);
+		napi_util_set_number(env, ns, "nuse", (double)nsi.nuse);
+		napi_util_set_number(env, ns, "lbaSize", nsi.lba_size);
+		napi_util_set_number(env, ns, "metaSize", nsi.meta_size);
+		napi_util_set_number(env, ns, "extendedMeta", nsi.extended_meta);
+		napi_util_set_number(env, ns, "lbaFormat", nsi.lba_format);
+		napi_util_set_number(env, ns, "nlbaf", nsi.nlbaf);
+		napi_util_set_number(env, ns, "dps", nsi.dps);
 		napi_set_named_property(env, out, "ns", ns);
 	}
 	close(fd);
@@ -556,6 +484,7 @@ static napi_value addon_init(napi_env env, napi_value exports)
 		{ "nvmeStatusString", NULL, addon_nvme_status, NULL, NULL, NULL, napi_default, NULL },
 		{ "histogramLayout", NULL, addon_histogram_layout, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioProbe", NULL, vfio_napi_probe, NULL, NULL, NULL, napi_default, NULL },
+		{ "vfioReportZones", NULL, vfio_napi_report_zones, NULL, NULL, NULL, napi_default, NULL },
 	};
 
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

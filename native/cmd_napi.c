@@ -13,101 +13,11 @@
 #include <unistd.h>
 #include <node_api.h>
 
+#include "cmd_napi.h"
 #include "engine.h"
+#include "napi_util.h"
 #include "nvme.h"
 #include "nvme_cmd.h"
-
-static const char *const cmd_engine_names[ENGINE_COUNT] = {
-	[ENGINE_PSYNC] = "psync",
-	[ENGINE_AIO] = "aio",
-	[ENGINE_URING] = "uring",
-	[ENGINE_URING_POLL] = "uring-poll",
-	[ENGINE_PT] = "pt",
-	[ENGINE_PT_POLL] = "pt-poll",
-	[ENGINE_IOCTL] = "ioctl",
-	[ENGINE_VFIO] = "vfio",
-};
-
-static const char *const cmd_names[JOB_CMD_COUNT] = {
-	[JOB_CMD_RW] = "rw",
-	[JOB_CMD_WRITE_ZEROES] = "write-zeroes",
-	[JOB_CMD_TRIM] = "trim",
-	[JOB_CMD_VERIFY] = "verify",
-	[JOB_CMD_COMPARE] = "compare",
-	[JOB_CMD_FLUSH] = "flush",
-	[JOB_CMD_COPY] = "copy",
-	[JOB_CMD_ZONE_APPEND] = "zone-append",
-	[JOB_CMD_RAW] = "raw",
-};
-
-static napi_value __cmd_throw(napi_env env, int err, const char *msg)
-{
-	const char *name = strerrorname_np(err);
-
-	napi_throw_error(env, name ? name : "EUNKNOWN", msg);
-	return NULL;
-}
-
-static bool __has(napi_env env, napi_value obj, const char *key, napi_value *out)
-{
-	bool has = false;
-	napi_valuetype t;
-
-	if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
-		return false;
-	if (napi_get_named_property(env, obj, key, out) != napi_ok)
-		return false;
-	return napi_typeof(env, *out, &t) == napi_ok && t != napi_undefined && t != napi_null;
-}
-
-/* 1 found, 0 absent, -1 mistyped */
-static int __u64(napi_env env, napi_value obj, const char *key, uint64_t *out)
-{
-	napi_value v;
-	double d;
-
-	if (!__has(env, obj, key, &v))
-		return 0;
-	if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 18446744073709551615.0)
-		return -1;
-	*out = (uint64_t)d;
-	return 1;
-}
-
-static int __u32(napi_env env, napi_value obj, const char *key, uint32_t *out)
-{
-	uint64_t v = 0;
-	int r = __u64(env, obj, key, &v);
-
-	if (r <= 0)
-		return r;
-	if (v > UINT32_MAX)
-		return -1;
-	*out = (uint32_t)v;
-	return 1;
-}
-
-static int __str(napi_env env, napi_value obj, const char *key, char *buf, size_t len)
-{
-	napi_value v;
-	size_t got;
-
-	if (!__has(env, obj, key, &v))
-		return 0;
-	if (napi_get_value_string_utf8(env, v, buf, len, &got) != napi_ok || got >= len - 1)
-		return -1;
-	return 1;
-}
-
-static int __command_of(const char *name)
-{
-	int c;
-
-	for (c = 0; c < JOB_CMD_COUNT; c++)
-		if (!strcmp(name, cmd_names[c]))
-			return c;
-	return -1;
-}
 
 /* The command fields of a job; all optional (absent: plain reads and writes). Returns the bad field or NULL. */
 const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
@@ -118,20 +28,20 @@ const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 	int r;
 
 	job->command = JOB_CMD_RW;
-	r = __str(env, obj, "command", name, sizeof(name));
+	r = napi_util_get_string(env, obj, "command", name, sizeof(name));
 	if (r < 0)
 		return "command";
 	if (r > 0) {
-		int c = __command_of(name);
+		int c = job_command_parse(name);
 
 		if (c < 0)
 			return "command";
 		job->command = (enum job_command)c;
 	}
-	if (__u32(env, obj, "rawOpcode", &opcode) < 0 || opcode > 0xff)
+	if (napi_util_get_u32(env, obj, "rawOpcode", &opcode) < 0 || opcode > 0xff)
 		return "rawOpcode";
 	job->raw_opcode = (uint8_t)opcode;
-	if (__has(env, obj, "rawCdw", &arr)) {
+	if (napi_util_get(env, obj, "rawCdw", &arr) > 0) {
 		if (napi_get_array_length(env, arr, &n) != napi_ok || n > 6)
 			return "rawCdw";
 		for (i = 0; i < n; i++) {
@@ -144,9 +54,9 @@ const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 			job->raw_cdw[i] = (uint32_t)d;
 		}
 	}
-	if (__u32(env, obj, "rawDataLen", &job->raw_data_len) < 0)
+	if (napi_util_get_u32(env, obj, "rawDataLen", &job->raw_data_len) < 0)
 		return "rawDataLen";
-	r = __str(env, obj, "rawDir", dir, sizeof(dir));
+	r = napi_util_get_string(env, obj, "rawDir", dir, sizeof(dir));
 	if (r < 0)
 		return "rawDir";
 	job->raw_dir = NVME_DIR_NONE;
@@ -159,25 +69,17 @@ const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 			return "rawDir";
 	}
 	job->copy_ranges = 1;
-	if (__u32(env, obj, "copyRanges", &job->copy_ranges) < 0)
+	if (napi_util_get_u32(env, obj, "copyRanges", &job->copy_ranges) < 0)
 		return "copyRanges";
-	if (__u32(env, obj, "zones", &job->zones) < 0)
+	if (napi_util_get_u32(env, obj, "zones", &job->zones) < 0)
 		return "zones";
-	if (__u64(env, obj, "zoneBytes", &job->zone_bytes) < 0)
+	if (napi_util_get_u64(env, obj, "zoneBytes", &job->zone_bytes) < 0)
 		return "zoneBytes";
-	if (__u64(env, obj, "zoneCapBytes", &job->zone_cap_bytes) < 0)
+	if (napi_util_get_u64(env, obj, "zoneCapBytes", &job->zone_cap_bytes) < 0)
 		return "zoneCapBytes";
-	if (__str(env, obj, "dumpPath", job->dump_path, sizeof(job->dump_path)) < 0)
+	if (napi_util_get_string(env, obj, "dumpPath", job->dump_path, sizeof(job->dump_path)) < 0)
 		return "dumpPath";
 	return NULL;
-}
-
-static void __num(napi_env env, napi_value obj, const char *key, double v)
-{
-	napi_value out;
-
-	napi_create_double(env, v, &out);
-	napi_set_named_property(env, obj, key, out);
 }
 
 /* The zone-append counters, summed over the workers. */
@@ -193,9 +95,9 @@ void cmd_napi_result(napi_env env, napi_value out, const struct run *run)
 		checked += run->workers[i].zone_appends_checked;
 		outside += run->workers[i].zone_outside;
 	}
-	__num(env, out, "zonesUsed", (double)used);
-	__num(env, out, "zoneAppendsChecked", (double)checked);
-	__num(env, out, "zoneAppendsOutside", (double)outside);
+	napi_util_set_number(env, out, "zonesUsed", (double)used);
+	napi_util_set_number(env, out, "zoneAppendsChecked", (double)checked);
+	napi_util_set_number(env, out, "zoneAppendsOutside", (double)outside);
 }
 
 static inline uint16_t __le16(const uint8_t *p)
@@ -226,76 +128,67 @@ static void __status_prop(napi_env env, napi_value obj, const char *key, int ret
 	napi_set_named_property(env, obj, key, s);
 }
 
-/*
- * nvmeCommandInfo(path, nsid): what the support checks read. Identify
- * Controller (ONCS, LPA, OCFS), Identify Namespace (MSSRL, MCL, MSRC,
- * DLFEAT), the namespace's CSI, Identify for the NVM command set (VSL, WZSL,
- * DMRSL), for the Zoned command set (zone size, ZASL, MOR/MAR), and the
- * Commands Supported and Effects log for the namespace's command set.
- * Parts that fail come back null with an "...Error" string beside them.
- */
-static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
+static int __fd_identify(void *ctx, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf)
 {
-	size_t argc = 2;
-	napi_value argv[2], out, o, arr;
-	char path[4096], msg[4300];
-	size_t got;
-	int32_t nsid = 0;
+	return nvme_identify_cns(*(int *)ctx, nsid, cns, csi, buf);
+}
+
+static int __fd_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len)
+{
+	return nvme_get_log_page(*(int *)ctx, nsid, lid, csi, buf, len);
+}
+
+/*
+ * What the support checks read: Identify Controller (ONCS, LPA, OCFS),
+ * Identify Namespace (MSSRL, MCL, MSRC, DLFEAT), the namespace's CSI,
+ * Identify for the NVM command set (VSL, WZSL, DMRSL), for the Zoned command
+ * set (zone size, ZASL, MOR/MAR), and the Commands Supported and Effects log
+ * for the namespace's command set. Parts that fail come back null with an
+ * "...Error" string beside them; only Identify Controller failing throws.
+ */
+napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_t nsid)
+{
+	napi_value out, o, arr;
+	char msg[4300];
 	uint8_t *buf;
-	int fd, ret, csi, st = 0, err;
+	int ret, csi, err;
 	unsigned fmt, i;
 
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-	    napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &got) != napi_ok)
-		return __cmd_throw(env, EINVAL, "nvmeCommandInfo(path, nsid?) needs a path");
-	if (argc > 1)
-		napi_get_value_int32(env, argv[1], &nsid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
-		return __cmd_throw(env, err, msg);
-	}
-	if (nsid <= 0)
-		nsid = nvme_get_nsid(fd);
-	if (posix_memalign((void **)&buf, 4096, 4096)) {
-		close(fd);
-		return __cmd_throw(env, ENOMEM, "out of memory");
-	}
+	if (posix_memalign((void **)&buf, 4096, 4096))
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	napi_create_object(env, &out);
-	__num(env, out, "nsid", nsid);
+	napi_util_set_number(env, out, "nsid", nsid);
 
 	memset(buf, 0, 4096);
-	ret = nvme_identify_cns(fd, 0, 0x01, 0, buf);
+	ret = a->identify(a->ctx, 0, 0x01, 0, buf);
 	if (ret) {
 		err = errno;
 		free(buf);
-		close(fd);
-		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", path, ret > 0 ? "NVMe error" : strerror(err));
-		return __cmd_throw(env, ret > 0 ? EIO : err, msg);
+		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", a->where, ret > 0 ? "NVMe error" : strerror(err));
+		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
 	}
 	napi_create_object(env, &o);
-	__num(env, o, "oncs", __le16(buf + 520));
-	__num(env, o, "lpa", buf[261]);
-	__num(env, o, "ocfs", __le16(buf + 534));
-	__num(env, o, "mdts", buf[77]);
-	__num(env, o, "vwc", buf[525]);
+	napi_util_set_number(env, o, "oncs", __le16(buf + 520));
+	napi_util_set_number(env, o, "lpa", buf[261]);
+	napi_util_set_number(env, o, "ocfs", __le16(buf + 534));
+	napi_util_set_number(env, o, "mdts", buf[77]);
+	napi_util_set_number(env, o, "vwc", buf[525]);
 	napi_set_named_property(env, out, "ctrl", o);
 
 	memset(buf, 0, 4096);
-	ret = nvme_identify_cns(fd, (uint32_t)nsid, 0x00, 0, buf);
+	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
 	fmt = 0;
 	if (ret == 0) {
 		unsigned flbas = buf[26];
 
 		fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
 		napi_create_object(env, &o);
-		__num(env, o, "nsze", (double)__le64(buf));
-		__num(env, o, "lbaSize", (double)(1U << buf[128 + 4 * fmt + 2]));
-		__num(env, o, "dlfeat", buf[33]);
-		__num(env, o, "mssrl", __le16(buf + 74));
-		__num(env, o, "mcl", __le32(buf + 76));
-		__num(env, o, "msrc", buf[80]);
+		napi_util_set_number(env, o, "nsze", (double)__le64(buf));
+		napi_util_set_number(env, o, "lbaSize", (double)(1U << buf[128 + 4 * fmt + 2]));
+		napi_util_set_number(env, o, "dlfeat", buf[33]);
+		napi_util_set_number(env, o, "mssrl", __le16(buf + 74));
+		napi_util_set_number(env, o, "mcl", __le32(buf + 76));
+		napi_util_set_number(env, o, "msrc", buf[80]);
 		napi_set_named_property(env, out, "ns", o);
 	} else {
 		napi_get_null(env, &o);
@@ -303,20 +196,22 @@ static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 		__status_prop(env, out, "nsError", ret, errno);
 	}
 
-	csi = nvme_ns_csi(fd, (uint32_t)nsid, &st);
-	__num(env, out, "csi", csi);
-	if (st)
-		__status_prop(env, out, "csiError", st, errno);
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, nsid, 0x03, 0, buf);
+	csi = ret == 0 ? nvme_parse_ns_csi(buf) : -1;
+	napi_util_set_number(env, out, "csi", csi);
+	if (ret)
+		__status_prop(env, out, "csiError", ret, errno);
 
 	/* I/O Command Set specific Identify Controller for NVM: VSL, WZSL, WUSL, DMRL, DMRSL, DMSL */
 	memset(buf, 0, 4096);
-	ret = nvme_identify_cns(fd, 0, 0x06, 0x00, buf);
+	ret = a->identify(a->ctx, 0, 0x06, 0x00, buf);
 	if (ret == 0) {
 		napi_create_object(env, &o);
-		__num(env, o, "vsl", buf[0]);
-		__num(env, o, "wzsl", buf[1]);
-		__num(env, o, "dmrl", buf[3]);
-		__num(env, o, "dmrsl", __le32(buf + 4));
+		napi_util_set_number(env, o, "vsl", buf[0]);
+		napi_util_set_number(env, o, "wzsl", buf[1]);
+		napi_util_set_number(env, o, "dmrl", buf[3]);
+		napi_util_set_number(env, o, "dmrsl", __le32(buf + 4));
 		napi_set_named_property(env, out, "nvmCtrl", o);
 	} else {
 		napi_get_null(env, &o);
@@ -326,18 +221,18 @@ static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 	/* Zoned: Identify Namespace and Controller for CSI 02h */
 	if (csi == 0x02) {
 		memset(buf, 0, 4096);
-		ret = nvme_identify_cns(fd, (uint32_t)nsid, 0x05, 0x02, buf);
+		ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
 		if (ret == 0) {
 			napi_create_object(env, &o);
-			__num(env, o, "zoc", __le16(buf + 0));
-			__num(env, o, "ozcs", __le16(buf + 2));
-			__num(env, o, "mar", __le32(buf + 4));
-			__num(env, o, "mor", __le32(buf + 8));
-			__num(env, o, "zsze", (double)__le64(buf + 2816 + 16 * fmt));
-			__num(env, o, "zdes", buf[2816 + 16 * fmt + 8]);
+			napi_util_set_number(env, o, "zoc", __le16(buf + 0));
+			napi_util_set_number(env, o, "ozcs", __le16(buf + 2));
+			napi_util_set_number(env, o, "mar", __le32(buf + 4));
+			napi_util_set_number(env, o, "mor", __le32(buf + 8));
+			napi_util_set_number(env, o, "zsze", (double)__le64(buf + 2816 + 16 * fmt));
+			napi_util_set_number(env, o, "zdes", buf[2816 + 16 * fmt + 8]);
 			memset(buf, 0, 4096);
-			ret = nvme_identify_cns(fd, 0, 0x06, 0x02, buf);
-			__num(env, o, "zasl", ret == 0 ? buf[0] : 0);
+			ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
+			napi_util_set_number(env, o, "zasl", ret == 0 ? buf[0] : 0);
 			napi_set_named_property(env, out, "zns", o);
 		} else {
 			napi_get_null(env, &o);
@@ -351,7 +246,7 @@ static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 
 	/* Commands Supported and Effects (log 05h) for the namespace's command set: the I/O entries */
 	memset(buf, 0, 4096);
-	ret = nvme_get_log_page(fd, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
+	ret = a->get_log(a->ctx, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
 	if (ret == 0) {
 		napi_create_array_with_length(env, 256, &arr);
 		for (i = 0; i < 256; i++) {
@@ -367,7 +262,61 @@ static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 		__status_prop(env, out, "effectsError", ret, errno);
 	}
 	free(buf);
+	return out;
+}
+
+/* nvmeCommandInfo(path, nsid): cmd_napi_info_object through the kernel's admin ioctl on the node. */
+static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], out;
+	char path[4096], msg[4300];
+	size_t got;
+	int32_t nsid = 0;
+	int fd, err;
+	struct cmd_admin a = { .ctx = &fd, .where = path, .identify = __fd_identify, .get_log = __fd_get_log };
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+	    napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &got) != napi_ok)
+		return napi_util_throw_errno(env, EINVAL, "nvmeCommandInfo(path, nsid?) needs a path");
+	if (argc > 1)
+		napi_get_value_int32(env, argv[1], &nsid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
+		return napi_util_throw_errno(env, err, msg);
+	}
+	if (nsid <= 0)
+		nsid = nvme_get_nsid(fd);
+	out = cmd_napi_info_object(env, &a, (uint32_t)nsid);
 	close(fd);
+	return out;
+}
+
+napi_value cmd_napi_zones_object(napi_env env, const uint8_t *buf, uint32_t max)
+{
+	napi_value out, arr;
+	uint32_t n = (uint32_t)__le64(buf), i;
+
+	if (n > max)
+		n = max;
+	napi_create_object(env, &out);
+	napi_util_set_number(env, out, "reported", n);
+	napi_create_array_with_length(env, n, &arr);
+	for (i = 0; i < n; i++) {
+		const uint8_t *z = buf + 64 + (size_t)64 * i;
+		napi_value zo;
+
+		napi_create_object(env, &zo);
+		napi_util_set_number(env, zo, "type", z[0] & 0xf);
+		napi_util_set_number(env, zo, "state", z[1] >> 4);
+		napi_util_set_number(env, zo, "cap", (double)__le64(z + 8));
+		napi_util_set_number(env, zo, "slba", (double)__le64(z + 16));
+		napi_util_set_number(env, zo, "wp", (double)__le64(z + 24));
+		napi_set_element(env, arr, i, zo);
+	}
+	napi_set_named_property(env, out, "zones", arr);
 	return out;
 }
 
@@ -375,12 +324,12 @@ static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 static napi_value cmd_napi_report_zones(napi_env env, napi_callback_info info)
 {
 	size_t argc = 4;
-	napi_value argv[4], out, arr;
+	napi_value argv[4], out;
 	char path[4096], msg[4400];
 	size_t got, len;
 	int32_t nsid = 0;
 	double slba_d = 0;
-	uint32_t max = 0, n, i;
+	uint32_t max = 0;
 	uint8_t *buf;
 	int fd, ret, err;
 
@@ -388,7 +337,7 @@ static napi_value cmd_napi_report_zones(napi_env env, napi_callback_info info)
 	    napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &got) != napi_ok ||
 	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || napi_get_value_double(env, argv[2], &slba_d) != napi_ok ||
 	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
-		return __cmd_throw(env, EINVAL, "nvmeReportZones(path, nsid, slba, maxZones)");
+		return napi_util_throw_errno(env, EINVAL, "nvmeReportZones(path, nsid, slba, maxZones)");
 	if (max > 1023)
 		max = 1023;
 	len = 64 + (size_t)64 * max;
@@ -397,11 +346,11 @@ static napi_value cmd_napi_report_zones(napi_env env, napi_callback_info info)
 	if (fd < 0) {
 		err = errno;
 		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
-		return __cmd_throw(env, err, msg);
+		return napi_util_throw_errno(env, err, msg);
 	}
 	if (posix_memalign((void **)&buf, 4096, len)) {
 		close(fd);
-		return __cmd_throw(env, ENOMEM, "out of memory");
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	}
 	memset(buf, 0, len);
 	ret = nvme_report_zones(fd, (uint32_t)nsid, (uint64_t)slba_d, buf, (uint32_t)len);
@@ -416,27 +365,9 @@ static napi_value cmd_napi_report_zones(napi_env env, napi_callback_info info)
 			snprintf(st, sizeof(st), "%s", strerror(err));
 		snprintf(msg, sizeof(msg), "Report Zones through %s failed: %s", path, st);
 		free(buf);
-		return __cmd_throw(env, ret > 0 ? EIO : err, msg);
+		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
 	}
-	n = (uint32_t)__le64(buf);
-	if (n > max)
-		n = max;
-	napi_create_object(env, &out);
-	__num(env, out, "reported", n);
-	napi_create_array_with_length(env, n, &arr);
-	for (i = 0; i < n; i++) {
-		const uint8_t *z = buf + 64 + (size_t)64 * i;
-		napi_value zo;
-
-		napi_create_object(env, &zo);
-		__num(env, zo, "type", z[0] & 0xf);
-		__num(env, zo, "state", z[1] >> 4);
-		__num(env, zo, "cap", (double)__le64(z + 8));
-		__num(env, zo, "slba", (double)__le64(z + 16));
-		__num(env, zo, "wp", (double)__le64(z + 24));
-		napi_set_element(env, arr, i, zo);
-	}
-	napi_set_named_property(env, out, "zones", arr);
+	out = cmd_napi_zones_object(env, buf, max);
 	free(buf);
 	return out;
 }
@@ -459,11 +390,11 @@ static napi_value cmd_napi_engine_commands(napi_env env, napi_callback_info info
 			if (bits & JOB_CMD_BIT(c)) {
 				napi_value s;
 
-				napi_create_string_utf8(env, cmd_names[c], NAPI_AUTO_LENGTH, &s);
+				napi_create_string_utf8(env, job_command_id(c), NAPI_AUTO_LENGTH, &s);
 				napi_set_element(env, arr, n++, s);
 			}
 		}
-		napi_set_named_property(env, out, cmd_engine_names[e], arr);
+		napi_set_named_property(env, out, engine_names[e], arr);
 	}
 	return out;
 }
@@ -492,30 +423,30 @@ static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
 	void *copy;
 
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2)
-		return __cmd_throw(env, EINVAL, "nvmeCmdPrep(job, io)");
+		return napi_util_throw_errno(env, EINVAL, "nvmeCmdPrep(job, io)");
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return __cmd_throw(env, ENOMEM, "out of memory");
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	bad = cmd_napi_parse_job(env, argv[0], job);
-	if (!bad && (__u32(env, argv[0], "lbaSize", &job->lba_size) <= 0 || !job->lba_size))
+	if (!bad && (napi_util_get_u32(env, argv[0], "lbaSize", &job->lba_size) <= 0 || !job->lba_size))
 		bad = "lbaSize";
-	if (!bad && __u32(env, argv[0], "nsid", &job->nsid) < 0)
+	if (!bad && napi_util_get_u32(env, argv[0], "nsid", &job->nsid) < 0)
 		bad = "nsid";
-	if (!bad && (__u32(env, argv[0], "blockSize", &job->block_size) <= 0 || !job->block_size))
+	if (!bad && (napi_util_get_u32(env, argv[0], "blockSize", &job->block_size) <= 0 || !job->block_size))
 		bad = "blockSize";
-	if (!bad && __u64(env, argv[0], "offset", &job->offset) < 0)
+	if (!bad && napi_util_get_u64(env, argv[0], "offset", &job->offset) < 0)
 		bad = "offset";
-	if (!bad && __u64(env, argv[0], "size", &job->size) < 0)
+	if (!bad && napi_util_get_u64(env, argv[0], "size", &job->size) < 0)
 		bad = "size";
-	if (!bad && (__str(env, argv[1], "op", op, sizeof(op)) < 0 || __u64(env, argv[1], "offset", &off) < 0 ||
-		     __u32(env, argv[1], "len", &len) < 0 || len > sizeof(data)))
+	if (!bad && (napi_util_get_string(env, argv[1], "op", op, sizeof(op)) < 0 || napi_util_get_u64(env, argv[1], "offset", &off) < 0 ||
+		     napi_util_get_u32(env, argv[1], "len", &len) < 0 || len > sizeof(data)))
 		bad = "io";
 	if (bad) {
 		free(job);
 		snprintf(msg, sizeof(msg), "invalid field: %s", bad);
-		return __cmd_throw(env, EINVAL, msg);
+		return napi_util_throw_errno(env, EINVAL, msg);
 	}
-	if (__has(env, argv[1], "write", &v))
+	if (napi_util_get(env, argv[1], "write", &v) > 0)
 		napi_get_value_bool(env, v, &write);
 	job->copy_src_blocks = job->size / job->block_size / 2;
 	memset(&io, 0, sizeof(io));
@@ -530,10 +461,10 @@ static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
 	free(job);
 
 	napi_create_object(env, &out);
-	__num(env, out, "opcode", d.opcode);
-	__num(env, out, "nsid", d.nsid);
-	__num(env, out, "dataLen", d.data_len);
-	__num(env, out, "dir", d.dir);
+	napi_util_set_number(env, out, "opcode", d.opcode);
+	napi_util_set_number(env, out, "nsid", d.nsid);
+	napi_util_set_number(env, out, "dataLen", d.data_len);
+	napi_util_set_number(env, out, "dir", d.dir);
 	napi_create_string_utf8(env, d.addr == (uint64_t)(uintptr_t)data ? "buf" : d.addr == (uint64_t)(uintptr_t)cmdbuf ? "cmd" : "",
 				NAPI_AUTO_LENGTH, &v);
 	napi_set_named_property(env, out, "data", v);

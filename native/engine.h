@@ -254,6 +254,8 @@ struct run {
 	pthread_mutex_t errlock;
 };
 
+extern const char *const engine_names[ENGINE_COUNT];
+
 uint64_t clock_now_ns(void);
 
 /* worker.c */

@@ -13,8 +13,9 @@
 #include "nvme.h"
 #include "nvme_cmd.h"
 
+/* The names TypeScript uses for job.command. */
 static const char *const job_command_names[JOB_CMD_COUNT] = {
-	[JOB_CMD_RW] = "read/write",
+	[JOB_CMD_RW] = "rw",
 	[JOB_CMD_WRITE_ZEROES] = "write-zeroes",
 	[JOB_CMD_TRIM] = "trim",
 	[JOB_CMD_VERIFY] = "verify",
@@ -25,9 +26,25 @@ static const char *const job_command_names[JOB_CMD_COUNT] = {
 	[JOB_CMD_RAW] = "raw",
 };
 
-const char *job_command_name(enum job_command command)
+const char *job_command_id(enum job_command command)
 {
 	return (unsigned)command < JOB_CMD_COUNT ? job_command_names[command] : "?";
+}
+
+/* For messages: plain reads and writes read better in words. */
+const char *job_command_name(enum job_command command)
+{
+	return command == JOB_CMD_RW ? "read/write" : job_command_id(command);
+}
+
+int job_command_parse(const char *name)
+{
+	int c;
+
+	for (c = 0; c < JOB_CMD_COUNT; c++)
+		if (!strcmp(name, job_command_names[c]))
+			return c;
+	return -1;
 }
 
 int job_command_writes(const struct job *job)
@@ -222,29 +239,33 @@ int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf
 	return __nvme_admin(fd, &cmd);
 }
 
+int nvme_parse_ns_csi(const uint8_t *buf)
+{
+	unsigned off = 0;
+
+	/* Descriptors: NIDT, NIDL, 2 reserved, then NIDL bytes; a zero NIDT ends the list. */
+	while (off + 4 <= 4096 && buf[off]) {
+		unsigned len = buf[off + 1];
+
+		if (buf[off] == 0x04 && len >= 1 && off + 4 < 4096)
+			return buf[off + 4];
+		off += 4 + len;
+	}
+	return -1;
+}
+
 int nvme_ns_csi(int fd, uint32_t nsid, int *status)
 {
 	uint8_t *buf;
 	int ret, csi = -1;
-	unsigned off = 0;
 
 	if (posix_memalign((void **)&buf, 4096, 4096))
 		return -1;
 	memset(buf, 0, 4096);
 	ret = nvme_identify_cns(fd, nsid, 0x03, 0, buf);
 	*status = ret;
-	if (ret == 0) {
-		/* Descriptors: NIDT, NIDL, 2 reserved, then NIDL bytes; a zero NIDT ends the list. */
-		while (off + 4 <= 4096 && buf[off]) {
-			unsigned len = buf[off + 1];
-
-			if (buf[off] == 0x04 && len >= 1 && off + 4 < 4096) {
-				csi = buf[off + 4];
-				break;
-			}
-			off += 4 + len;
-		}
-	}
+	if (ret == 0)
+		csi = nvme_parse_ns_csi(buf);
 	free(buf);
 	return csi;
 }

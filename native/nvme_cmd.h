@@ -1,7 +1,8 @@
 /*
- * NVMe commands for the passthrough engines, built in one place. pt, pt-poll,
- * ioctl and vfio all call nvme_cmd_prep() for every I/O and copy the result
- * into their own command format (struct nvme_uring_cmd, struct
+ * NVMe commands for the passthrough engines, built in one place. pt, pt-poll
+ * and ioctl call nvme_cmd_prep() for every I/O, vfio for every I/O but plain
+ * reads and writes (which it builds inline, the same way), and each copies
+ * the result into its own command format (struct nvme_uring_cmd, struct
  * nvme_passthru_cmd64, an SQE). Also the admin and zone helpers behind the
  * support checks: Identify for the I/O command sets, the Commands Supported
  * and Effects log, Report Zones.
@@ -60,6 +61,8 @@ uint64_t nvme_copy_source(const struct job *job, uint64_t dest_offset, uint32_t 
 
 /* "write-zeroes", "zone-append", ... */
 const char *job_command_name(enum job_command command);
+const char *job_command_id(enum job_command command);
+int job_command_parse(const char *name);
 
 /* Whether the job's command changes what the media holds (or its pattern pass does). */
 int job_command_writes(const struct job *job);
@@ -69,6 +72,8 @@ int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf
 int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len);
 /* The namespace's Command Set Identifier from its Identification Descriptor list; -1 when none is given. */
 int nvme_ns_csi(int fd, uint32_t nsid, int *status);
+/* The same from a 4 KiB descriptor list (Identify CNS 03h) however it was read. */
+int nvme_parse_ns_csi(const uint8_t *buf);
 /* Zone Management Receive (Report Zones, partial) over NVME_IOCTL_IO64_CMD. */
 int nvme_report_zones(int fd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len);
 

@@ -40,6 +40,17 @@ const struct engine_ops *worker_engine_ops(enum engine_id engine)
 	return (unsigned)engine < ENGINE_COUNT ? engine_table[engine] : NULL;
 }
 
+const char *const engine_names[ENGINE_COUNT] = {
+	[ENGINE_PSYNC] = "psync",
+	[ENGINE_AIO] = "aio",
+	[ENGINE_URING] = "uring",
+	[ENGINE_URING_POLL] = "uring-poll",
+	[ENGINE_PT] = "pt",
+	[ENGINE_PT_POLL] = "pt-poll",
+	[ENGINE_IOCTL] = "ioctl",
+	[ENGINE_VFIO] = "vfio",
+};
+
 uint64_t clock_now_ns(void)
 {
 	struct timespec ts;

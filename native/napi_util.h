@@ -1,0 +1,26 @@
+/*
+ * Small Node-API helpers shared by the addon's files: reading typed fields
+ * of a JS object, setting fields, and throwing an errno as an exception
+ * whose code is the errno's name.
+ */
+#ifndef NVMEBENCH_NAPI_UTIL_H
+#define NVMEBENCH_NAPI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <node_api.h>
+
+napi_value napi_util_throw_errno(napi_env env, int err, const char *msg);
+
+/* Getters: 1 found, 0 absent (or undefined/null), -1 present but mistyped. */
+int napi_util_get(napi_env env, napi_value obj, const char *key, napi_value *out);
+int napi_util_get_u64(napi_env env, napi_value obj, const char *key, uint64_t *out);
+int napi_util_get_u32(napi_env env, napi_value obj, const char *key, uint32_t *out);
+int napi_util_get_bool(napi_env env, napi_value obj, const char *key, bool *out);
+int napi_util_get_string(napi_env env, napi_value obj, const char *key, char *buf, size_t len);
+
+void napi_util_set_number(napi_env env, napi_value obj, const char *key, double v);
+void napi_util_set_string(napi_env env, napi_value obj, const char *key, const char *v);
+
+#endif
