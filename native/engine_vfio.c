@@ -2,10 +2,15 @@
  * vfio: NVMe I/O through our own userspace driver over VFIO, no kernel in the
  * I/O path. The controller is brought up once per run (the first worker's
  * init) and shut down by the last worker's exit; each worker owns one polled
- * I/O queue pair (qid = worker index + 1), its data buffers mapped once for
- * DMA and a PRP list per slot built at init. queue() writes an SQE,
- * commit() rings the SQ tail doorbell once per batch, reap() polls the CQ by
- * phase tag and rings the CQ head doorbell. No system calls on that path.
+ * I/O queue pair (qid = worker index + 1), its data buffers (and the command
+ * buffers of trim and copy) mapped once for DMA and a PRP list per slot built
+ * at init. queue() writes an SQE: reads and writes inline, every other
+ * command (write-zeroes, trim, verify, compare, flush, copy, zone-append and
+ * its zone resets, raw) from nvme_cmd_prep(), its data address turned into
+ * the slot's precomputed PRPs. commit() rings the SQ tail doorbell once per
+ * batch, reap() polls the CQ by phase tag, keeps CQE dwords 0-1 in
+ * io->result (zone append's LBA) and rings the CQ head doorbell. No system
+ * calls on that path.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "engine.h"
+#include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 
 /* A command that has not completed after this long means the controller is stuck. */
@@ -41,9 +47,14 @@ struct vfio_engine_worker {
 	void *prp_mem;
 	size_t prp_size;
 	bool prp_mapped;
+	/* pages of the data transfer the PRPs were built for (block size, or raw's --data-len) */
+	uint32_t xfer_pages;
 	/* per slot: the two PRP fields of its command, fixed for the run */
 	uint64_t *prp1;
 	uint64_t *prp2;
+	/* the command buffers (DSM ranges, Copy descriptors): one page per slot, mapped once */
+	bool cmd_mapped;
+	uint64_t cmd_iova;
 };
 
 static pthread_mutex_t vfio_engine_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -190,13 +201,24 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 {
 	struct nvme_ctrl *c = &vw->ec->ctrl;
+	const struct job *job = &w->run->job;
 	size_t stride = ((size_t)w->block_size + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
-	uint32_t pages = (uint32_t)(stride / NVME_PAGE), entries = pages - 1, lists = 0, i;
+	/* Every transfer through a data buffer moves the block, but raw's moves --data-len (at most the block). */
+	uint32_t xfer = job->command == JOB_CMD_RAW && job->raw_dir != NVME_DIR_NONE && job->raw_data_len ? job->raw_data_len : w->block_size;
+	uint32_t pages = (xfer + NVME_PAGE - 1) / NVME_PAGE, entries = pages - 1, lists = 0, i;
 	uint64_t buf_iova, prp_iova = 0;
 
 	if (iommu_map(&c->vfio, w->buffers, stride * w->depth, &buf_iova, w->errmsg, sizeof(w->errmsg)) < 0)
 		return -1;
 	vw->buf_mapped = true;
+	vw->xfer_pages = pages;
+	if (w->cmd_bufs) {
+		/* NVME_CMD_BUF_SIZE is one page: a command buffer is always PRP1 alone. */
+		if (iommu_map(&c->vfio, w->cmd_bufs, (size_t)NVME_CMD_BUF_SIZE * w->depth, &vw->cmd_iova, w->errmsg,
+			      sizeof(w->errmsg)) < 0)
+			return -1;
+		vw->cmd_mapped = true;
+	}
 	vw->prp1 = calloc(w->depth, sizeof(*vw->prp1));
 	vw->prp2 = calloc(w->depth, sizeof(*vw->prp2));
 	if (!vw->prp1 || !vw->prp2)
@@ -268,6 +290,56 @@ static int vfio_engine_init(struct worker *w)
 	return 0;
 }
 
+/*
+ * Any command but a read or write: nvme_cmd_prep() builds it, and its data
+ * address, which lies in the slot's data buffer or command buffer, becomes
+ * that buffer's PRPs, computed at init.
+ */
+static int __vfio_engine_cmd(struct worker *w, struct vfio_engine_worker *vw, struct io_unit *io, struct nvme_sqe *sqe)
+{
+	struct nvme_cmd_desc d;
+
+	nvme_cmd_prep(&w->run->job, io, &d);
+	sqe->opcode = d.opcode;
+	sqe->flags = 0;
+	sqe->cid = io->index;
+	sqe->nsid = d.nsid;
+	sqe->cdw2 = 0;
+	sqe->cdw3 = 0;
+	sqe->mptr = 0;
+	sqe->prp1 = 0;
+	sqe->prp2 = 0;
+	if (d.data_len) {
+		uint32_t pages = (d.data_len + NVME_PAGE - 1) / NVME_PAGE;
+
+		if (d.addr == (uint64_t)(uintptr_t)io->buf && pages <= vw->xfer_pages) {
+			sqe->prp1 = vw->prp1[io->index];
+			/* PRP2: nothing for one page, the second page for two, the slot's list for more (built for xfer_pages). */
+			if (pages == 2)
+				sqe->prp2 = sqe->prp1 + NVME_PAGE;
+			else if (pages > 2 && pages == vw->xfer_pages)
+				sqe->prp2 = vw->prp2[io->index];
+			else if (pages > 2)
+				goto unmapped;
+		} else if (vw->cmd_mapped && d.addr == (uint64_t)(uintptr_t)io->cmd_buf && d.data_len <= NVME_CMD_BUF_SIZE) {
+			sqe->prp1 = vw->cmd_iova + (uint64_t)io->index * NVME_CMD_BUF_SIZE;
+		} else {
+			goto unmapped;
+		}
+	}
+	sqe->cdw10 = d.cdw10;
+	sqe->cdw11 = d.cdw11;
+	sqe->cdw12 = d.cdw12;
+	sqe->cdw13 = d.cdw13;
+	sqe->cdw14 = d.cdw14;
+	sqe->cdw15 = d.cdw15;
+	return 0;
+
+unmapped:
+	return __vfio_engine_fail(w, EINVAL, "%s: %u bytes of data at an address the vfio engine has no PRPs for",
+				  job_command_name(w->run->job.command), d.data_len);
+}
+
 static int vfio_engine_queue(struct worker *w, struct io_unit *io)
 {
 	struct vfio_engine_worker *vw = w->priv;
@@ -275,6 +347,11 @@ static int vfio_engine_queue(struct worker *w, struct io_unit *io)
 	struct nvme_sqe *sqe = &qp->sq[qp->sq_tail];
 	uint64_t slba = io->offset >> vw->lba_shift;
 
+	if (io->op != IO_OP_RW) {
+		if (__vfio_engine_cmd(w, vw, io, sqe) < 0)
+			return -1;
+		goto queued;
+	}
 	sqe->opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
 	sqe->flags = 0;
 	sqe->cid = io->index;
@@ -290,6 +367,7 @@ static int vfio_engine_queue(struct worker *w, struct io_unit *io)
 	sqe->cdw13 = 0;
 	sqe->cdw14 = 0;
 	sqe->cdw15 = 0;
+queued:
 	/* The SQ has depth + 1 entries and at most depth commands in flight: it cannot overflow. */
 	if (++qp->sq_tail == qp->size)
 		qp->sq_tail = 0;
@@ -393,6 +471,8 @@ static void vfio_engine_exit(struct worker *w)
 		nvme_qpair_free(c, &vw->qp);
 		if (vw->prp_mapped && c->vfio_open)
 			iommu_unmap(&c->vfio, vw->prp_mem);
+		if (vw->cmd_mapped && c->vfio_open)
+			iommu_unmap(&c->vfio, w->cmd_bufs);
 		if (vw->buf_mapped && c->vfio_open)
 			iommu_unmap(&c->vfio, w->buffers);
 		__vfio_engine_put(vw->ec);
@@ -407,6 +487,7 @@ static void vfio_engine_exit(struct worker *w)
 
 const struct engine_ops vfio_ops = {
 	.name = "vfio",
+	.commands = JOB_CMDS_ALL,
 	.init = vfio_engine_init,
 	.queue = vfio_engine_queue,
 	.commit = vfio_engine_commit,

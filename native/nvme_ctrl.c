@@ -169,19 +169,23 @@ static const char *__nvme_admin_name(uint8_t opcode)
 	case NVME_ADMIN_IDENTIFY: return "Identify";
 	case NVME_ADMIN_SET_FEATURES: return "Set Features";
 	case NVME_ADMIN_GET_FEATURES: return "Get Features";
+	case NVME_ADMIN_GET_LOG_PAGE: return "Get Log Page";
 	default: return "admin command";
 	}
 }
 
-int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0)
+/*
+ * One command on qp, waited for by polling its CQ: the admin queue, or an I/O
+ * queue pair with nothing else in flight (the support checks' Report Zones).
+ */
+static int __nvme_sync(struct nvme_ctrl *c, struct nvme_qpair *qp, struct nvme_sqe *cmd, uint32_t *dw0, uint16_t cid,
+		       const char *name)
 {
-	struct nvme_qpair *qp = &c->admin;
 	uint64_t deadline;
-	uint16_t status, cid;
+	uint16_t status;
 
 	if (c->broken || !c->enabled)
 		return __nvme_fail(c, EIO, "the controller is not running");
-	cid = c->admin_cid++;
 	cmd->cid = cid;
 	qp->sq[qp->sq_tail] = *cmd;
 	if (++qp->sq_tail == qp->size)
@@ -198,8 +202,7 @@ int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0)
 		if (__nvme_now_ms() > deadline) {
 			c->broken = true;
 			return __nvme_fail(c, ETIMEDOUT, "%s (opcode 0x%02x) got no completion within %u s (CSTS 0x%x)",
-					   __nvme_admin_name(cmd->opcode), cmd->opcode, NVME_ADMIN_TIMEOUT_MS / 1000,
-					   nvme_reg_read32(c, NVME_REG_CSTS));
+					   name, cmd->opcode, NVME_ADMIN_TIMEOUT_MS / 1000, nvme_reg_read32(c, NVME_REG_CSTS));
 		}
 		usleep(10);
 	}
@@ -207,7 +210,8 @@ int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0)
 	nvme_rmb();
 	if (qp->cq[qp->cq_head].cid != cid) {
 		c->broken = true;
-		return __nvme_fail(c, EIO, "admin completion for command id %u, expected %u", qp->cq[qp->cq_head].cid, cid);
+		return __nvme_fail(c, EIO, "%s completion for command id %u, expected %u", qp->qid ? "I/O" : "admin",
+				   qp->cq[qp->cq_head].cid, cid);
 	}
 	if (dw0)
 		*dw0 = qp->cq[qp->cq_head].dw0;
@@ -223,9 +227,19 @@ int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0)
 		char what[128];
 
 		nvme_status_str(status, what, sizeof(what));
-		__nvme_fail(c, EIO, "%s (opcode 0x%02x) failed: %s", __nvme_admin_name(cmd->opcode), cmd->opcode, what);
+		__nvme_fail(c, EIO, "%s (opcode 0x%02x) failed: %s", name, cmd->opcode, what);
 	}
 	return status;
+}
+
+int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0)
+{
+	return __nvme_sync(c, &c->admin, cmd, dw0, c->admin_cid++, __nvme_admin_name(cmd->opcode));
+}
+
+int nvme_io_sync(struct nvme_ctrl *c, struct nvme_qpair *qp, struct nvme_sqe *cmd, uint32_t *dw0)
+{
+	return __nvme_sync(c, qp, cmd, dw0, 0, "I/O command");
 }
 
 void nvme_ctrl_disable(struct nvme_ctrl *c)
@@ -296,10 +310,15 @@ static int __nvme_ctrl_read_cap(struct nvme_ctrl *c)
 	if (mpsmin_shift)
 		return __nvme_fail(c, ENOTSUP, "%s needs memory pages of at least %u bytes (CAP.MPSMIN); this driver uses 4 KiB",
 				   c->vfio.bdf, c->mpsmin);
-	if (c->css & 0x01)
-		c->cc_css = 0; /* NVM command set */
-	else if (c->css & 0x40)
+	/*
+	 * All supported I/O command sets when the controller offers that, as
+	 * Linux does: with CC.CSS = NVM only, a zoned namespace takes no Zone
+	 * Append or Zone Management commands.
+	 */
+	if (c->css & 0x40)
 		c->cc_css = 6; /* all supported I/O command sets */
+	else if (c->css & 0x01)
+		c->cc_css = 0; /* NVM command set */
 	else
 		return __nvme_fail(c, ENOTSUP, "%s supports no I/O command set this driver knows (CAP.CSS 0x%x)",
 				   c->vfio.bdf, c->css);
@@ -341,6 +360,46 @@ static int __nvme_identify(struct nvme_ctrl *c, uint32_t nsid, uint32_t cns)
 	cmd.prp1 = c->idbuf_iova;
 	cmd.cdw10 = cns;
 	return nvme_admin(c, &cmd, NULL) == 0 ? 0 : -1;
+}
+
+int nvme_ctrl_identify(struct nvme_ctrl *c, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf)
+{
+	struct nvme_sqe cmd;
+	int ret;
+
+	memset(&cmd, 0, sizeof(cmd));
+	memset(c->idbuf, 0, NVME_PAGE);
+	cmd.opcode = NVME_ADMIN_IDENTIFY;
+	cmd.nsid = nsid;
+	cmd.prp1 = c->idbuf_iova;
+	cmd.cdw10 = cns;
+	cmd.cdw11 = (uint32_t)csi << 24;
+	ret = nvme_admin(c, &cmd, NULL);
+	if (ret == 0)
+		memcpy(buf, c->idbuf, NVME_PAGE);
+	return ret;
+}
+
+int nvme_ctrl_get_log(struct nvme_ctrl *c, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len)
+{
+	struct nvme_sqe cmd;
+	uint32_t numd = len / 4 - 1; /* 0's based dwords */
+	int ret;
+
+	if (!len || len > NVME_PAGE || len % 4)
+		return __nvme_fail(c, EINVAL, "log page reads of 4 to %u bytes only", NVME_PAGE);
+	memset(&cmd, 0, sizeof(cmd));
+	memset(c->idbuf, 0, NVME_PAGE);
+	cmd.opcode = NVME_ADMIN_GET_LOG_PAGE;
+	cmd.nsid = nsid;
+	cmd.prp1 = c->idbuf_iova;
+	cmd.cdw10 = lid | ((numd & 0xffff) << 16);
+	cmd.cdw11 = numd >> 16;
+	cmd.cdw14 = (uint32_t)csi << 24;
+	ret = nvme_admin(c, &cmd, NULL);
+	if (ret == 0)
+		memcpy(buf, c->idbuf, len);
+	return ret;
 }
 
 static int __nvme_set_num_queues(struct nvme_ctrl *c, unsigned want)

@@ -155,6 +155,11 @@ void nvme_ctrl_disable(struct nvme_ctrl *c);
 
 /* One admin command: 0 on success, > 0 an NVMe status (CQE status >> 1), -1 on a timeout. */
 int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0);
+/* Identify (CNS, CSI) and Get Log Page (len <= 4096) into buf through the mapped Identify page; as nvme_admin. */
+int nvme_ctrl_identify(struct nvme_ctrl *c, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf);
+int nvme_ctrl_get_log(struct nvme_ctrl *c, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len);
+/* One I/O command on a created queue pair with nothing else in flight, polled; as nvme_admin. */
+int nvme_io_sync(struct nvme_ctrl *c, struct nvme_qpair *qp, struct nvme_sqe *cmd, uint32_t *dw0);
 
 /* Allocate and map the rings of an I/O queue pair of size entries. */
 int nvme_qpair_alloc(struct nvme_ctrl *c, struct nvme_qpair *qp, uint16_t qid, uint32_t size);

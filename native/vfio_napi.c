@@ -3,17 +3,38 @@
  * userspace driver, Identify it (and a namespace), shut it down again. What
  * the kernel's sysfs cannot say about a device it no longer drives: the
  * target's size, LBA size and model for the vfio engine. Same shape as
- * nvmeIdentify(), plus the CAP fields the driver uses.
+ * nvmeIdentify(), plus the CAP fields the driver uses and, with a namespace,
+ * `commands`: what nvmeCommandInfo() reads through a kernel node (ONCS, the
+ * namespace's copy limits and CSI, the NVM and Zoned Identify data, the
+ * Commands Supported and Effects log), for the NVMe command workloads'
+ * support checks.
+ *
+ * vfioReportZones(bdf, nsid, slba, maxZones): nvmeReportZones() for a
+ * controller on vfio-pci, over one I/O queue pair brought up for it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <node_api.h>
 
+#include "cmd_napi.h"
+#include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
+napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info);
+
+static int __vfio_napi_identify(void *ctx, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf)
+{
+	return nvme_ctrl_identify(ctx, nsid, cns, csi, buf);
+}
+
+static int __vfio_napi_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len)
+{
+	return nvme_ctrl_get_log(ctx, nsid, lid, csi, buf, len);
+}
 
 static napi_value __vfio_napi_throw(napi_env env, int err, const char *msg)
 {
@@ -42,7 +63,7 @@ static void __vfio_napi_str(napi_env env, napi_value obj, const char *key, const
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2, got;
-	napi_value argv[2], out, ctrl, ns, cap;
+	napi_value argv[2], out, ctrl, ns, cap, cmds = NULL;
 	char bdf[64];
 	int32_t nsid = 0;
 	struct nvme_ctrl *c;
@@ -77,6 +98,17 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 			return __vfio_napi_throw(env, err, msg);
 		}
 		have_ns = true;
+		/* The support checks' data, read now: nothing else can reach the controller while it is ours. */
+		{
+			struct cmd_admin a = { .ctx = c, .where = bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
+
+			cmds = cmd_napi_info_object(env, &a, (uint32_t)nsid);
+			if (!cmds) {
+				nvme_ctrl_close(c);
+				free(c);
+				return NULL; /* the exception is pending */
+			}
+		}
 	}
 	napi_create_object(env, &out);
 	napi_create_object(env, &ctrl);
@@ -105,6 +137,7 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 		__vfio_napi_num(env, ns, "nlbaf", nsi.nlbaf);
 		__vfio_napi_num(env, ns, "dps", nsi.dps);
 		napi_set_named_property(env, out, "ns", ns);
+		napi_set_named_property(env, out, "commands", cmds);
 	}
 	napi_create_object(env, &cap);
 	__vfio_napi_num(env, cap, "mqes", c->mqes);
@@ -117,5 +150,107 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, out, "cap", cap);
 	nvme_ctrl_close(c);
 	free(c);
+	return out;
+}
+
+/* Report Zones needs an I/O queue: one pair of two entries, the buffer mapped with a PRP list, one command. */
+static int __vfio_napi_zones(struct nvme_ctrl *c, uint32_t nsid, uint64_t slba, uint8_t *buf, size_t len)
+{
+	struct nvme_qpair qp;
+	struct nvme_sqe cmd;
+	uint64_t *list = NULL, iova, list_iova = 0;
+	uint32_t pages = (uint32_t)(len / NVME_PAGE), i;
+	int ret = -1;
+
+	memset(&qp, 0, sizeof(qp));
+	if (iommu_map(&c->vfio, buf, len, &iova, c->errmsg, sizeof(c->errmsg)) < 0)
+		return -1;
+	if (pages > 2) {
+		list = mmap(NULL, NVME_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (list == MAP_FAILED) {
+			list = NULL;
+			snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
+			errno = ENOMEM;
+			return -1;
+		}
+		for (i = 1; i < pages; i++)
+			list[i - 1] = iova + (uint64_t)i * NVME_PAGE;
+		if (iommu_map(&c->vfio, list, NVME_PAGE, &list_iova, c->errmsg, sizeof(c->errmsg)) < 0)
+			goto out;
+	}
+	if (nvme_qpair_alloc(c, &qp, 1, 2) < 0 || nvme_qpair_create(c, &qp) < 0)
+		goto out;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVME_CMD_ZONE_MGMT_RECV;
+	cmd.nsid = nsid;
+	cmd.prp1 = iova;
+	cmd.prp2 = pages == 2 ? iova + NVME_PAGE : pages > 2 ? list_iova : 0;
+	cmd.cdw10 = (uint32_t)slba;
+	cmd.cdw11 = (uint32_t)(slba >> 32);
+	cmd.cdw12 = (uint32_t)(len / 4 - 1);
+	cmd.cdw13 = 1U << 16; /* ZRA 0 (report zones), ZRASF 0 (all), partial report */
+	ret = nvme_io_sync(c, &qp, &cmd, NULL);
+out:
+	if (qp.created_sq || qp.created_cq) {
+		int saved = errno;
+
+		nvme_qpair_delete(c, &qp);
+		errno = saved;
+	}
+	nvme_qpair_free(c, &qp);
+	/* nvme_ctrl_close undoes the buffer's and the list's mappings with the container. */
+	if (list)
+		munmap(list, NVME_PAGE);
+	return ret;
+}
+
+napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4, got, len;
+	napi_value argv[4], out;
+	char bdf[64], msg[NVME_ERRLEN + 128];
+	int32_t nsid = 0;
+	double slba = 0;
+	uint32_t max = 0;
+	struct nvme_ctrl *c;
+	uint8_t *buf;
+	int ret, err;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+	    napi_get_value_string_utf8(env, argv[0], bdf, sizeof(bdf), &got) != napi_ok ||
+	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || nsid <= 0 ||
+	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
+	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
+		return __vfio_napi_throw(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones)");
+	if (max > 1023)
+		max = 1023;
+	len = ((64 + (size_t)64 * max) + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
+	c = calloc(1, sizeof(*c));
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!c || buf == MAP_FAILED) {
+		free(c);
+		if (buf != MAP_FAILED)
+			munmap(buf, len);
+		return __vfio_napi_throw(env, ENOMEM, "out of memory");
+	}
+	if (nvme_ctrl_open(c, bdf, 1) < 0) {
+		err = errno;
+		snprintf(msg, sizeof(msg), "%s", c->errmsg);
+		free(c);
+		munmap(buf, len);
+		return __vfio_napi_throw(env, err, msg);
+	}
+	ret = __vfio_napi_zones(c, (uint32_t)nsid, (uint64_t)slba, buf, len);
+	err = errno;
+	if (ret)
+		snprintf(msg, sizeof(msg), "Report Zones through %s failed: %s", bdf, c->errmsg);
+	nvme_ctrl_close(c);
+	free(c);
+	if (ret) {
+		munmap(buf, len);
+		return __vfio_napi_throw(env, ret > 0 ? EIO : err, msg);
+	}
+	out = cmd_napi_zones_object(env, buf, max);
+	munmap(buf, len);
 	return out;
 }

@@ -11,7 +11,8 @@ import { runError, usageError } from './errors.js';
 import { engineSpec, type Usability } from './engines.js';
 import type { CommandName, CommandRecord, EngineName, NativeJob } from './model.js';
 import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } from './native.js';
-import type { Target } from './target.js';
+import type { NvmeNamespace, Target } from './target.js';
+import { vfioReportZones } from './vfio/target.js';
 import { readSys } from './sysfs.js';
 
 export interface RawCommand {
@@ -222,13 +223,10 @@ export function commandUsable(cmd: CommandPlan, engine: EngineName, target: Targ
         severity: 'usage',
       };
     }
-    if (engine === 'vfio') {
-      return { usable: false, reason: `the vfio engine does not build ${spec.title} commands yet (reads and writes only)`, fix: 'use pt or pt-poll', severity: 'capability' };
-    }
     if (!spec.block) {
       return {
         usable: false,
-        reason: `${cmd.name} has no block-layer equivalent: only the passthrough engines (pt, pt-poll, ioctl) send ${spec.title}${spec.opcode >= 0 ? ` (opcode ${hex(spec.opcode)})` : ''}`,
+        reason: `${cmd.name} has no block-layer equivalent: only the passthrough engines (pt, pt-poll, ioctl, vfio) send ${spec.title}${spec.opcode >= 0 ? ` (opcode ${hex(spec.opcode)})` : ''}`,
         fix: `use --engine pt, pt-poll or ioctl on ${target.nvme?.charPath ?? '/dev/ngXnY'}`,
         severity: 'usage',
       };
@@ -254,8 +252,21 @@ export function commandUsable(cmd: CommandPlan, engine: EngineName, target: Targ
   return { usable: true, node };
 }
 
-/** What the device says it supports; throws a run error naming the node when it cannot be read. */
+/** The controller as messages name it: nvme0, or the PCI address of one on vfio-pci. */
+function controllerName(nvme: NvmeNamespace): string {
+  return nvme.controller || nvme.pciAddress;
+}
+
+/**
+ * What the device says it supports; throws a run error naming the node when
+ * it cannot be read. A controller on vfio-pci has no node: the vfio driver
+ * read the same data when it probed the target (vfioProbe).
+ */
 export function readCommandInfo(target: Target): NvmeCommandInfo | undefined {
+  if (target.kind === 'pci' && target.nvme) {
+    if (target.nvme.commandInfo) return target.nvme.commandInfo;
+    throw runError(`the vfio driver read no Identify data for namespace ${target.nvme.nsid} of ${target.nvme.pciAddress}`, 'check the controller: nvmebench devices, or NVMEBENCH_VFIO_DEBUG=1');
+  }
   const node = target.nvme?.charPath ?? target.nvme?.blockPath;
   if (!target.nvme || !node) return undefined;
   try {
@@ -286,18 +297,22 @@ function csiWords(csi: number): string {
  */
 function requireSupport(cmd: CommandName, opcode: number, title: string, info: NvmeCommandInfo, target: Target, ctx: CheckContext, oncsBit?: number): void {
   const nvme = target.nvme!;
-  const ns = `namespace ${nvme.nsid} of ${nvme.controller}`;
+  const ctrlName = controllerName(nvme);
+  const ns = `namespace ${nvme.nsid} of ${ctrlName}`;
   const oncsSays = oncsBit === undefined ? undefined : ((info.ctrl.oncs >> oncsBit) & 1) === 1;
   const entry = effectsOf(info, opcode);
   const logSays = entry === undefined ? undefined : (entry & 1) === 1;
   const oncsWords = oncsBit === undefined ? '' : `ONCS bit ${oncsBit} (${title}) is 0 in Identify Controller (ONCS ${hex(info.ctrl.oncs, 4)})`;
   const logWords = `the Commands Supported and Effects log (log page 05h, CSI ${csiWords(info.csi)}) lists opcode ${hex(opcode)} (${title}) as not supported (CSUPP is 0)`;
-  const fix =
-    cmd === 'trim' || cmd === 'write-zeroes' || cmd === 'flush' ? 'the block engines may still emulate it: try --engine psync,uring' : 'use a namespace that supports it (nvmebench lab emulates one that does)';
+  const blockFix =
+    target.kind === 'pci'
+      ? `the block engines may still emulate it: give the controller back to the kernel (nvmebench vfio unbind ${nvme.pciAddress}) and try --engine psync,uring`
+      : 'the block engines may still emulate it: try --engine psync,uring';
+  const fix = cmd === 'trim' || cmd === 'write-zeroes' || cmd === 'flush' ? blockFix : 'use a namespace that supports it (nvmebench lab emulates one that does)';
   if (logSays === false) {
     throw usageError(`${cmd} is not supported on ${ns}: ${oncsSays === false ? `${oncsWords}, and ` : ''}${logWords}`, fix);
   }
-  if (oncsSays === false && logSays === undefined) throw usageError(`${cmd} is not supported by ${nvme.controller}: ${oncsWords}`, fix);
+  if (oncsSays === false && logSays === undefined) throw usageError(`${cmd} is not supported by ${ctrlName}: ${oncsWords}`, fix);
   if (oncsSays === false) {
     (ctx.warn ?? defaultWarn)(`${oncsWords}, but the Commands Supported and Effects log lists opcode ${hex(opcode)} as supported: running ${cmd}`);
   }
@@ -320,14 +335,31 @@ export type ZoneReader = (node: string, nsid: number, zoneLbas: number, first: n
 
 /** Report Zones over [first, first + count) zones; throws when the device will not say. */
 function reportZones(node: string, nsid: number, zoneLbas: number, first: number, count: number): NvmeZone[] {
+  return reportZonesBy(node, nsid, zoneLbas, first, count, (slba, max) => native().nvmeReportZones(node, nsid, slba, max), 'zone-append needs Zone Management Receive through the char node (root)');
+}
+
+/** The same for a controller on vfio-pci (node is its PCI address), through the vfio driver. */
+function reportZonesVfio(address: string, nsid: number, zoneLbas: number, first: number, count: number): NvmeZone[] {
+  return reportZonesBy(address, nsid, zoneLbas, first, count, (slba, max) => vfioReportZones(address, nsid, slba, max), 'zone-append reads the zones through the vfio driver: run as root');
+}
+
+function reportZonesBy(
+  node: string,
+  nsid: number,
+  zoneLbas: number,
+  first: number,
+  count: number,
+  report: (slba: number, max: number) => { reported: number; zones: NvmeZone[] },
+  fix: string,
+): NvmeZone[] {
   const zones: NvmeZone[] = [];
   while (zones.length < count) {
     const slba = (first + zones.length) * zoneLbas;
     let got: { reported: number; zones: NvmeZone[] };
     try {
-      got = native().nvmeReportZones(node, nsid, slba, Math.min(1023, count - zones.length));
+      got = report(slba, Math.min(1023, count - zones.length));
     } catch (err) {
-      throw runError(`cannot read the zones of ${node}: ${(err as Error).message}`, 'zone-append needs Zone Management Receive through the char node (root)');
+      throw runError(`cannot read the zones of ${node}: ${(err as Error).message}`, fix);
     }
     if (!got.zones.length) break;
     zones.push(...got.zones);
@@ -361,7 +393,7 @@ export function checkCommand(cmd: CommandPlan, target: Target, ctx: CheckContext
   }
   if (!passthrough || !target.nvme) return;
   const info = readCommandInfo(target);
-  if (info) checkCommandSupport(cmd, target, ctx, info, reportZones);
+  if (info) checkCommandSupport(cmd, target, ctx, info, target.kind === 'pci' ? reportZonesVfio : reportZones);
 }
 
 /** checkCommand's device half, on Identify data and the effects log already read (tests feed made-up ones). */
@@ -369,7 +401,9 @@ export function checkCommandSupport(cmd: CommandPlan, target: Target, ctx: Check
   const spec = COMMANDS[cmd.name];
   const nvme = target.nvme!;
   const lba = nvme.lbaSize;
-  const node = nvme.charPath ?? nvme.blockPath!;
+  // The zones are read through the char (or block) node, or, on vfio-pci, the PCI address.
+  const node = nvme.charPath ?? nvme.blockPath ?? nvme.pciAddress;
+  const ctrlName = controllerName(nvme);
   const nsWords = `Identify Namespace ${nvme.nsid}`;
 
   switch (cmd.name) {
@@ -378,7 +412,7 @@ export function checkCommandSupport(cmd: CommandPlan, target: Target, ctx: Check
     case 'zone-append': {
       if (!isZoned(info, target)) {
         throw usageError(
-          `zone-append needs a zoned namespace: namespace ${nvme.nsid} of ${nvme.controller} has Command Set Identifier ${csiWords(info.csi)} in its Namespace Identification Descriptor list${
+          `zone-append needs a zoned namespace: namespace ${nvme.nsid} of ${ctrlName} has Command Set Identifier ${csiWords(info.csi)} in its Namespace Identification Descriptor list${
             effectsOf(info, 0x7d) === 0 ? `, and the Commands Supported and Effects log for that command set lists no Zone Append (opcode 0x7d)` : ''
           }`,
           'point it at a ZNS namespace (nvmebench lab --zoned adds one)',
@@ -443,7 +477,7 @@ export function checkCommandSupport(cmd: CommandPlan, target: Target, ctx: Check
       if (!info.ns) throw runError(`cannot read ${nsWords}: ${info.nsError ?? 'no data'}`, 'check the namespace');
       // Format 0h descriptors; OCFS bit 0 says the controller takes them (0 in OCFS: pre-2.0 controllers, which only have 0h).
       if (info.ctrl.ocfs && !(info.ctrl.ocfs & 1)) {
-        throw usageError(`copy: ${nvme.controller} does not take Copy descriptor format 0h: OCFS bit 0 is 0 in Identify Controller (OCFS ${hex(info.ctrl.ocfs, 4)})`, 'nvmebench builds format 0h descriptors');
+        throw usageError(`copy: ${ctrlName} does not take Copy descriptor format 0h: OCFS bit 0 is 0 in Identify Controller (OCFS ${hex(info.ctrl.ocfs, 4)})`, 'nvmebench builds format 0h descriptors');
       }
       if (info.ns.mssrl === 0) {
         throw usageError(`copy is not supported on namespace ${nvme.nsid}: MSSRL (Maximum Single Source Range Length) is 0 in ${nsWords}, so no source range may be copied`, 'use a namespace that allows copies');

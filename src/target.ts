@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devNumbers, readSys } from './sysfs.js';
 import { describeErrno, usageError } from './errors.js';
-import { native, type NvmeIdentify } from './native.js';
+import { native, type NvmeCommandInfo, type NvmeIdentify } from './native.js';
 import { controllerNamespaceNames } from './discovery.js';
 import { realSys, type SysReader } from './sysfs.js';
 import { normalizePciAddress } from './vfio/pci.js';
@@ -28,6 +28,11 @@ export interface NvmeNamespace {
   maxTransferBytes: number;
   pciAddress: string;
   identify?: NvmeIdentify;
+  /**
+   * A controller on vfio-pci has no node to read the command support checks'
+   * data through: the vfio driver reads it when it probes the controller.
+   */
+  commandInfo?: NvmeCommandInfo;
 }
 
 export interface Target {

@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BenchError } from '../src/errors.js';
 import { buildCpio, listCpio } from '../src/lab/cpio.js';
-import { defaultLabOptions, parseSize, parseIntIn, parseLbaSize, validateLabOptions, zoneSizeFor, type LabOptions } from '../src/lab/options.js';
-import { cmdScript, jobScript, planLab, qemuArgs, shq, kernelCmdline } from '../src/lab/plan.js';
+import { defaultLabOptions, parseNsProps, parseSize, parseIntIn, parseLbaSize, validateLabOptions, zoneSizeFor, type LabOptions } from '../src/lab/options.js';
+import { cmdScript, describeLab, jobScript, planLab, qemuArgs, shq, kernelCmdline } from '../src/lab/plan.js';
+import { labOptionsFrom } from '../src/commands/lab.js';
 import { moduleLoadOrder, parseModulesDep } from '../src/lab/kernel.js';
 import { INIT_SCRIPT } from '../src/lab/initramfs.js';
 import { chooseAccel, isStaticElf, which } from '../src/lab/host.js';
@@ -110,6 +111,56 @@ test('plan: QEMU arguments', () => {
   assert.ok(plain.includes('kvm'));
 });
 
+test('--ns-props: strict key=value, the lab\'s own properties refused, on the namespaces named, into QEMU\'s nvme-ns', () => {
+  const usageFix = (fn: () => unknown, message: RegExp, fix: RegExp) =>
+    assert.throws(fn, (e: unknown) => e instanceof BenchError && e.kind === 'usage' && message.test(e.message) && fix.test(e.fix));
+  assert.deepEqual(parseNsProps('2:mssrl=0,mcl=0,msrc=0'), { text: '2:mssrl=0,mcl=0,msrc=0', controller: undefined, nsid: 2, props: [['mssrl', '0'], ['mcl', '0'], ['msrc', '0']] });
+  assert.deepEqual(parseNsProps('c1n3:zoned.max_open=2,share-rw=on,uuid=8d2a1c3e-0000-4000-8000-000000000001').props, [
+    ['zoned.max_open', '2'],
+    ['share-rw', 'on'],
+    ['uuid', '8d2a1c3e-0000-4000-8000-000000000001'],
+  ]);
+  assert.equal(parseNsProps('c1n3:ms=8').controller, 1);
+  // Syntax: a namespace first, then key=value pairs, nothing empty or odd.
+  for (const bad of ['mssrl=0', '2', '2:', 'x:mssrl=0', '0:mssrl=0', '-1:mssrl=0', 'n2:mssrl=0']) usageFix(() => parseNsProps(bad), /--ns-props/, /--ns-props 2:mssrl=0/);
+  for (const bad of ['2:mssrl', '2:mssrl=', '2:=0', '2:mssrl=0,', '2:mssrl=0,,mcl=0', '2:MSSRL=0', '2:mssrl=0 ', '2:mssrl="0"', '2:a=b=c', '2:mssrl=0;reboot'])
+    usageFix(() => parseNsProps(bad), /is not key=value/, /key=value, comma-separated/);
+  // What the lab sets itself, with the option that sets it.
+  usageFix(() => parseNsProps('2:logical_block_size=4096'), /the lab sets logical_block_size itself/, /--lba-size/);
+  usageFix(() => parseNsProps('2:zoned=true'), /the lab sets zoned itself/, /--zoned/);
+  usageFix(() => parseNsProps('3:zoned.zone_size=4M'), /the lab sets zoned\.zone_size itself/, /--ns-size/);
+  usageFix(() => parseNsProps('1:nsid=5'), /the lab sets nsid itself/, /N:/);
+  usageFix(() => parseNsProps('1:bus=nvme1'), /the lab sets bus itself/, /cCnN:/);
+  usageFix(() => parseNsProps('1:drive=x'), /the lab sets drive itself/, /backing file/);
+  usageFix(() => parseNsProps('1:mssrl=0,mssrl=1'), /gives mssrl twice/, /once/);
+  // The namespace must exist: nsid 1..--namespaces on every controller, the zoned one after them on controller 0.
+  const withProps = (o: Partial<LabOptions>, ...specs: string[]) => opts({ ...o, nsProps: specs.map(parseNsProps) });
+  validateLabOptions(withProps({ namespaces: 2 }, '2:mssrl=0'));
+  validateLabOptions(withProps({ namespaces: 2, zoned: true }, '3:zoned.max_open=2'));
+  validateLabOptions(withProps({ controllers: 2, namespaces: 2, zoned: true }, 'c1n2:mssrl=0', 'c0n2:mcl=4', '3:zoned.max_open=2'));
+  usageFix(() => validateLabOptions(withProps({ namespaces: 2 }, '3:mssrl=0')), /there is no namespace 3 \(the lab numbers them 1, 2\)/, /--namespaces/);
+  usageFix(() => validateLabOptions(withProps({ controllers: 2, namespaces: 1, zoned: true }, 'c1n2:mssrl=0')), /there is no namespace 2 of controller 1/, /--namespaces/);
+  usageFix(() => validateLabOptions(withProps({ controllers: 2 }, 'c2n1:mssrl=0')), /there is no controller 2 \(the lab has 2, numbered from 0\)/, /c0n1:\.\.\. to c1n1:/);
+  usageFix(() => validateLabOptions(withProps({ namespaces: 2 }, '2:mssrl=0', 'c0n2:mssrl=1')), /gives mssrl twice for namespace 2 of controller 0/, /once/);
+  // Into QEMU: appended to the nvme-ns of the namespaces named, after what the lab sets; none elsewhere.
+  const o = withProps({ controllers: 2, namespaces: 2, zoned: true }, '2:mssrl=0,mcl=0,msrc=0', 'c1n1:ms=0', '3:zoned.max_open=2');
+  const plan = planLab(o, '/tmp/j');
+  const devices = qemuArgs(o, plan, { accel: 'tcg', kernelImage: '/k', initrd: '/i', jobDir: '/tmp/j', shell: false }).filter((a) => a.startsWith('nvme-ns,'));
+  const ns = (bus: string, nsid: number) => devices.find((d) => d.includes(`bus=${bus},nsid=${nsid},`)) ?? '';
+  assert.match(ns('nvme0', 2), /,physical_block_size=512,mssrl=0,mcl=0,msrc=0$/);
+  assert.match(ns('nvme1', 2), /,mssrl=0,mcl=0,msrc=0$/, 'N: is every controller\'s namespace N');
+  assert.match(ns('nvme1', 1), /,physical_block_size=512,ms=0$/);
+  assert.match(ns('nvme0', 3), /zoned=true,zoned\.zone_size=\d+,zoned\.max_open=2$/);
+  assert.doesNotMatch(ns('nvme0', 1), /mssrl|ms=/);
+  assert.match(describeLab(o, plan), /c0n2 mssrl=0,mcl=0,msrc=0/);
+  // From the CLI's strings, repeatable.
+  assert.deepEqual(labOptionsFrom({ nsProps: ['2:mssrl=0', 'c0n1:mcl=8'] }).nsProps.map((p) => [p.controller, p.nsid, p.props]), [
+    [undefined, 2, [['mssrl', '0']]],
+    [0, 1, [['mcl', '8']]],
+  ]);
+  assert.deepEqual(labOptionsFrom({}).nsProps, []);
+});
+
 test('plan: job script binds VFIO first and probes kernel controllers in order', () => {
   const o = opts({ controllers: 3, namespaces: 1, vfio: true, pollQueues: 0 });
   const job = jobScript(o, planLab(o, '/tmp/j'), { release: '6.1.0-1-amd64', modulesDir: '/c/lib/modules/6.1.0-1-amd64' }, 'run', '');
@@ -180,6 +231,9 @@ test('CLI: bad lab options are usage errors (exit 2) before anything boots', () 
     ['lab', '--shell', '--exec', 'true'],
     ['lab', '--exec', 'true', '--', 'devices'],
     ['demo', '--qd', 'deep'],
+    ['lab', '--ns-props', '2:mssrl'],
+    ['lab', '--ns-props', '2:logical_block_size=4096'],
+    ['lab', '--namespaces', '2', '--ns-props', '3:mssrl=0'],
   ]) {
     const r = runCli(args, { timeoutMs: 30_000 });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -189,4 +243,5 @@ test('CLI: bad lab options are usage errors (exit 2) before anything boots', () 
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--controllers/);
   assert.match(help.stdout, /--vfio/);
+  assert.match(help.stdout, /--ns-props/);
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { native, type NvmeCommandInfo, type NvmeZone } from '../src/native.js';
 import { BenchError } from '../src/errors.js';
-import { checkCommandSupport, checkRawDirection, commandUsable, kernelAtLeast, rawEffects, type CommandPlan } from '../src/nvme-commands.js';
+import { checkCommand, checkCommandSupport, checkRawDirection, commandUsable, kernelAtLeast, rawEffects, readCommandInfo, type CommandPlan } from '../src/nvme-commands.js';
 import { buildCommandPlan, parseDword } from '../src/commands/nvme-cmds.js';
 import type { Target } from '../src/target.js';
 import { csvRows, runCli } from './cli.js';
@@ -156,6 +156,30 @@ test('support checks: refusals name the field that says no', () => {
   refused(() => checkCommandSupport(plan('zone-append'), t, ctx(), qemuInfo(), noZones), /zone-append needs a zoned namespace: namespace 1 of nvme0 has Command Set Identifier 0x00 \(NVM\)/);
 });
 
+test('support checks on a controller on vfio-pci: the data vfioProbe read, the PCI address in the refusals', () => {
+  const pci = (info: NvmeCommandInfo | undefined): Target => ({
+    ...nvmeTarget(2),
+    given: '0000:00:11.0',
+    path: '0000:00:11.0',
+    kind: 'pci',
+    pci: { address: '0000:00:11.0', driver: 'vfio-pci' },
+    nvme: { name: '', controller: '', nsid: 2, lbaSize: LBA, metaSize: 0, extendedMeta: false, capacityBytes: 64 << 20, maxTransferBytes: 512 * 1024, pciAddress: '0000:00:11.0', commandInfo: info },
+  });
+  const vctx = ctx({});
+  const mk = () => ({ ...vctx, engines: ['vfio' as const] });
+  const probed = pci(qemuInfo());
+  assert.equal(readCommandInfo(probed), probed.nvme!.commandInfo, 'no node to read: the probe had it');
+  assert.throws(() => readCommandInfo(pci(undefined)), /the vfio driver read no Identify data for namespace 2 of 0000:00:11\.0/);
+  for (const name of ['write-zeroes', 'trim', 'verify', 'compare', 'flush', 'copy'] as const) checkCommand(plan(name), pci(qemuInfo()), mk());
+  refused(() => checkCommand(plan('copy'), pci(qemuInfo({ ns: { nsze: 1, lbaSize: LBA, dlfeat: 0, mssrl: 0, mcl: 0, msrc: 0 } })), mk()), /copy is not supported on namespace 2: MSSRL \(Maximum Single Source Range Length\) is 0 in Identify Namespace 2/);
+  const noWz = qemuInfo({ ctrl: { oncs: 0x155, lpa: 5, ocfs: 3, mdts: 7, vwc: 7 } });
+  assert.throws(
+    () => checkCommand(plan('write-zeroes'), pci(noWz), mk()),
+    (err: unknown) => err instanceof BenchError && /write-zeroes is not supported by 0000:00:11\.0: ONCS bit 3/.test(err.message) && /nvmebench vfio unbind 0000:00:11\.0/.test(err.fix),
+  );
+  refused(() => checkCommand(plan('zone-append'), pci(qemuInfo()), mk()), /zone-append needs a zoned namespace: namespace 2 of 0000:00:11\.0 has Command Set Identifier 0x00/);
+});
+
 test('support checks: zone-append geometry, limits and --zones', () => {
   const t = nvmeTarget(2);
   const effects = qemuInfo().effects!.slice();
@@ -197,7 +221,7 @@ test('which engine issues what', () => {
     assert.equal(verdict(name, 'ioctl').usable, true, name);
     assert.equal(verdict(name, 'pt-poll').usable, true, `${name} on a 6.8 kernel`);
     assert.equal(verdict(name, 'uring-poll').usable, false, name);
-    assert.equal(verdict(name, 'vfio').usable, false, `${name}: vfio builds reads and writes only, for now`);
+    assert.equal(verdict(name, 'vfio').usable, true, `${name}: vfio builds every command`);
   }
   for (const name of ['verify', 'compare', 'copy', 'zone-append', 'raw'] as const) {
     const v = verdict(name, 'uring');
@@ -245,6 +269,7 @@ test('options: --verify, raw and dwords', () => {
   const p = buildCommandPlan('write-zeroes', 'x', { verify: true, sequential: true });
   assert.deepEqual([p.readPercent, p.random, p.command?.name, p.workload], [0, false, 'write-zeroes', 'write-zeroes']);
   assert.deepEqual(buildCommandPlan('copy', 'x', {}).engines, ['pt'], 'passthrough-only commands default to pt');
+  assert.deepEqual(buildCommandPlan('copy', '0000:00:11.0', {}).engines, [], 'a PCI address keeps its own default (vfio on vfio-pci)');
   checkRawDirection({ opcode: 0x81, cdw: [], dataLen: 512, dir: 'write' });
   assert.deepEqual(rawEffects({ opcode: 0x02, cdw: [], dataLen: 512, dir: 'read' }, undefined), { writes: false });
   assert.deepEqual(rawEffects({ opcode: 0xc0, cdw: [], dataLen: 0, dir: 'none' }, undefined), { writes: true });
@@ -278,7 +303,7 @@ test('block paths on a file: write-zeroes reads back zeroes, trim and flush run,
     assert.ok(rows.every((x) => x.workload === 'flush' && x.status === 'ok' && x.ios === '20'));
     r = runCli(['verify', '--engine', 'uring', file]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /verify has no block-layer equivalent: only the passthrough engines \(pt, pt-poll, ioctl\) send Verify \(opcode 0x0c\)/);
+    assert.match(r.stderr, /verify has no block-layer equivalent: only the passthrough engines \(pt, pt-poll, ioctl, vfio\) send Verify \(opcode 0x0c\)/);
     r = runCli(['copy', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /pt needs an NVMe namespace/);

@@ -1,5 +1,5 @@
 // Runs inside the lab guest (nvmebench lab --controllers 2 --namespaces 2
-// --vfio): the vfio checks in one Node process, because every Node start costs
+// --zoned --vfio --ns-props c1n2:mssrl=0,mcl=0,msrc=0): the vfio checks in one Node process, because every Node start costs
 // tens of seconds under TCG. Each nvmebench command goes through the CLI's
 // main() exactly as bin/nvmebench.js calls it; the Ctrl-C check runs the real
 // binary in a child and signals it. One "@@step {json}" line per step on
@@ -124,9 +124,29 @@ async function run(): Promise<void> {
   await cli('vfio-prefill-rw', ['write', '--engine', 'vfio', '--bs', '128k', '--qd', '8', '--offset', '16M', '--size', '8M', '--ios', '64', '--verify', ...JSONQ, VFIO_BDF]);
   await cli('vfio-randrw', ['randrw', '--engine', 'vfio', '--threads', '2', '--qd', '16', '--offset', '16M', '--size', '8M', '--ios', '2000', '--verify', ...JSONQ, VFIO_BDF]);
 
+  // The NVMe commands through vfio. Write Zeroes over stamped data, every block once, read back as zeroes.
+  await cli('vfio-wz-stamp', ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--offset', '32M', '--size', '2M', '--ios', '32', '--verify', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-wz', ['write-zeroes', '--engine', 'vfio', '--sequential', '--bs', '64k', '--qd', '8', '--offset', '32M', '--size', '2M', '--ios', '32', '--verify', ...JSONQ, VFIO_BDF]);
+  // Copy with its descriptors in the command buffers: the pattern into the sources first, each destination checked against its 4 sources.
+  await cli('vfio-copy', ['copy', '--engine', 'vfio', '--qd', '4', '--offset', '36M', '--size', '2M', '--copy-ranges', '4', '--ios', '64', '--verify', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-flush', ['flush', '--engine', 'vfio', '--qd', '4', '--ios', '32', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-trim', ['trim', '--engine', 'vfio', '--qd', '4', '--offset', '40M', '--size', '2M', '--ios', '32', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-verify', ['verify', '--engine', 'vfio', '--qd', '4', '--size', '4M', '--ios', '32', ...JSONQ, VFIO_BDF]);
+  await cli('vfio-compare', ['compare', '--engine', 'vfio', '--qd', '4', '--offset', '44M', '--size', '1M', '--ios', '32', ...JSONQ, VFIO_BDF]);
+  // Raw Read (0x02) of LBAs 8-39 (16 KiB: PRP1 and a PRP list) of what vfio-write-77 stamped; compared with the kernel's read after unbind-1.
+  await cli('vfio-raw', ['raw', '--opcode', '0x02', '--cdw10', '8', '--cdw12', '31', '--data-len', '16384', '--read', '--dump', 'vfio-raw.bin', '--engine', 'vfio', '--ios', '8', ...JSONQ, VFIO_BDF], () => {
+    const raw = fs.existsSync('vfio-raw.bin') ? fs.readFileSync('vfio-raw.bin') : Buffer.alloc(0);
+    const sectors = [];
+    for (let at = 0; at + 512 <= raw.length; at += 512) sectors.push([raw.subarray(at, at + 8).toString('latin1'), Number(raw.readBigUInt64LE(at + 8)), raw.readUInt32LE(at + 16)]);
+    return { bytes: raw.length, sectors };
+  });
+  // Namespace 2 of the vfio controller has MSSRL 0 (--ns-props c1n2:...): the check reads it through the vfio driver and refuses.
+  await cli('vfio-copy-mssrl0', ['copy', '--engine', 'vfio', '--nsid', '2', '--ios', '8', ...JSONQ, VFIO_BDF]);
+
   // Back to the kernel: vfio's data read through pt; pt writes a second region.
   await cli('unbind-1', ['vfio', 'unbind', VFIO_BDF], nodes);
   await cli('pt-read-77', ['read', '--engine', 'pt', '--bs', '64k', '--qd', '16', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '77', ...JSONQ, '/dev/ng1n1']);
+  sh('vfio-raw-cmp', 'dd if=/dev/nvme1n1 iflag=direct bs=4096 skip=1 count=4 status=none | cmp - vfio-raw.bin && echo same');
   await cli('pt-write-88', ['write', '--engine', 'pt', '--bs', '64k', '--qd', '16', '--offset', '4M', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '88', ...JSONQ, '/dev/ng1n1']);
 
   // A mounted namespace keeps the controller from being bound.
@@ -150,6 +170,14 @@ async function run(): Promise<void> {
 
   // --vfio-auto-bind: pt and vfio on the same controller in one command, the kernel's driver back afterwards.
   await cli('auto-bind', ['randread', '--engine', 'pt,pt-poll,vfio', '--vfio-auto-bind', '--runtime', '1', '--qd', '16', ...JSONQ, '/dev/ng1n1'], () => ({ ...nodes(), status: fs.existsSync('/run/nvmebench/vfio.json') ? fs.readFileSync('/run/nvmebench/vfio.json', 'utf8') : '' }));
+
+  // Zone Append through vfio: the zoned namespace (--zoned: nsid 3 of the first controller), its zones read through the
+  // vfio driver (vfioReportZones), reset and appended to, each returned LBA checked and read back; then nvme takes it back.
+  const nodes0 = () => ({ driver: driverOf(KERNEL_BDF), ng0n1: fs.existsSync('/dev/ng0n1'), ng0n3: fs.existsSync('/dev/ng0n3') });
+  await cli('bind-0', ['vfio', 'bind', KERNEL_BDF], nodes0);
+  await cli('vfio-za', ['zone-append', '--engine', 'vfio', '--nsid', '3', '--zones', '3', '--qd', '4', '--ios', '256', '--verify', ...JSONQ, KERNEL_BDF]);
+  await cli('vfio-za-nvm', ['zone-append', '--engine', 'vfio', '--nsid', '1', '--ios', '8', ...JSONQ, KERNEL_BDF]);
+  await cli('unbind-0', ['vfio', 'unbind', KERNEL_BDF], nodes0);
 
   // The errors: not bound (with the bind command), not root.
   await cli('not-bound', ['randread', '--engine', 'vfio', '--ios', '100', '/dev/ng0n1']);

@@ -283,7 +283,7 @@ interface Rec {
   threads: number;
 }
 
-describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci)', () => {
+describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci, its namespace 2 with MSSRL 0; a zoned namespace 3 on 0000:00:10.0)', () => {
   const steps = new Map<string, Step>();
   let labOut = '';
   let labErr = '';
@@ -293,7 +293,8 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci)', () => {
   before(() => {
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmebench-vfio-lab-'));
     const guest = path.join(ROOT, 'dist', 'test', 'vfio-guest.js');
-    const r = spawnSync(process.execPath, [BIN, 'lab', '--controllers', '2', '--namespaces', '2', '--vfio', '--timeout', '420', '--exec', `node ${guest}`], {
+    const lab = ['lab', '--controllers', '2', '--namespaces', '2', '--zoned', '--vfio', '--ns-props', 'c1n2:mssrl=0,mcl=0,msrc=0', '--timeout', '420'];
+    const r = spawnSync(process.execPath, [BIN, ...lab, '--exec', `node ${guest}`], {
       cwd,
       encoding: 'utf8',
       timeout: 480_000,
@@ -397,6 +398,41 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci)', () => {
     assert.equal(rw.threads, 2);
   });
 
+  test('NVMe commands through vfio: write-zeroes over stamped data reads back zeroes; copy --verify; flush, trim, verify, compare', () => {
+    const stamped = okRun('vfio-wz-stamp', ['vfio']);
+    assert.equal(stamped[0].verifiedBlocks, 32);
+    const [wz] = okRun('vfio-wz', ['vfio']);
+    assert.equal(wz.ios, 32);
+    assert.equal(wz.verifiedBlocks, 32, 'every stamped block read back as zeroes');
+    const [copy] = okRun('vfio-copy', ['vfio']);
+    // 2 MiB of 4 KiB blocks: 256 sources with the pattern, then up to 64 destinations, each equal to its 4 sources.
+    assert.ok(copy.verifiedBlocks > 256 && copy.verifiedBlocks <= 256 + 64, `${copy.verifiedBlocks} blocks verified`);
+    assert.equal(okRun('vfio-flush', ['vfio'])[0].ios, 32);
+    for (const name of ['vfio-trim', 'vfio-verify', 'vfio-compare']) assert.equal(okRun(name, ['vfio'])[0].ios, 32, name);
+  });
+
+  test('raw Read through vfio returns what vfio wrote (16 KiB: a PRP list), byte for byte what the kernel reads there', () => {
+    const [rec] = okRun('vfio-raw', ['vfio']);
+    assert.equal(rec.ios, 8);
+    const s = step('vfio-raw');
+    const extra = s.extra as { bytes: number; sectors: Array<[string, number, number]> };
+    assert.equal(extra.bytes, 16384, explain(s));
+    assert.deepEqual(
+      extra.sectors,
+      Array.from({ length: 32 }, (_, i) => ['cnebemvn', 8 + i, 77]),
+      'the stamps of sectors 8-39 with seed 77',
+    );
+    const cmp = step('vfio-raw-cmp');
+    assert.equal(cmp.rc, 0, explain(cmp));
+    assert.equal(cmp.stdout.trim(), 'same');
+  });
+
+  test('copy on a vfio namespace whose MSSRL is 0 is refused, naming the field the vfio driver read', () => {
+    const s = step('vfio-copy-mssrl0');
+    assert.equal(s.rc, 2, explain(s));
+    assert.match(s.stderr, /copy is not supported on namespace 2: MSSRL \(Maximum Single Source Range Length\) is 0 in Identify Namespace 2/);
+  });
+
   test('unbind gives the controller back to nvme; vfio-written data verifies through pt', () => {
     const u = step('unbind-1');
     assert.equal(u.rc, 0, explain(u));
@@ -459,6 +495,24 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci)', () => {
     assert.match(s.stderr, /bound 0000:00:11\.0 to vfio-pci \(was nvme\)/);
     assert.match(s.stderr, /gave 0000:00:11\.0 back to nvme/);
     t.diagnostic(recs.map((r) => `${r.engine} ${Math.round(r.iops)} IOPS`).join(', '));
+  });
+
+  test('zone-append through vfio: zones read through the vfio driver, every append in its zone and read back; refused on an NVM namespace', () => {
+    const b = step('bind-0');
+    assert.equal(b.rc, 0, explain(b));
+    assert.equal(b.extra?.driver, 'vfio-pci');
+    const [rec] = okRun('vfio-za', ['vfio']);
+    assert.equal(rec.ios, 256);
+    assert.equal(rec.verifiedBlocks, 256, 'every append read back where the device put it');
+    const cmd = (JSON.parse(step('vfio-za').stdout) as { records: Array<{ command: Record<string, number> }> }).records[0].command;
+    assert.deepEqual([cmd.opcode, cmd.zones, cmd.appendsChecked, cmd.appendsOutsideZone], [0x7d, 3, 256, 0]);
+    assert.ok(cmd.zonesUsed >= 3);
+    const nvm = step('vfio-za-nvm');
+    assert.equal(nvm.rc, 2, explain(nvm));
+    assert.match(nvm.stderr, /zone-append needs a zoned namespace: namespace 1 of 0000:00:10\.0 has Command Set Identifier 0x00 \(NVM\)/);
+    const u = step('unbind-0');
+    assert.equal(u.rc, 0, explain(u));
+    assert.deepEqual([u.extra?.driver, u.extra?.ng0n1, u.extra?.ng0n3], ['nvme', true, true], explain(u));
   });
 
   test('errors: a controller not bound names the bind command; bind as non-root says root', () => {

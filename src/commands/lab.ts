@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors.js';
 import { defaultLabOptions, runLab, type LabOptions } from '../lab/index.js';
-import { parseAccel, parseIntIn, parseLbaSize, parseSeconds, parseSize, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
+import { parseAccel, parseIntIn, parseLbaSize, parseNsProps, parseSeconds, parseSize, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
 
 export interface LabCliOptions {
   controllers?: string;
@@ -22,6 +22,7 @@ export interface LabCliOptions {
   append?: string;
   share?: string[];
   quiet?: boolean;
+  nsProps?: string[];
 }
 
 /** The options every command that boots a lab shares (lab, demo). */
@@ -35,7 +36,12 @@ export function addLabOptions(cmd: Command, which: 'all' | 'machine'): Command {
       .option('--zoned', 'add a zoned (ZNS) namespace to the first controller, after the others')
       .option('--poll-queues <n>', 'nvme.poll_queues in the guest; 0 tests the "no poll queues" path', '2')
       .option('--vfio', 'bind the last controller to vfio-pci in the guest (adds an IOMMU)')
-      .option('--iommu', 'add an IOMMU and load vfio-pci but bind nothing (for runs with --vfio-auto-bind)');
+      .option('--iommu', 'add an IOMMU and load vfio-pci but bind nothing (for runs with --vfio-auto-bind)')
+      .option(
+        '--ns-props <N:key=value,...>',
+        'QEMU nvme-ns properties for namespace N (its nsid) of every controller, or cCnN: for controller C only, e.g. 2:mssrl=0,mcl=0,msrc=0 (repeatable)',
+        (v: string, prev: string[] = []) => [...prev, v],
+      );
   }
   cmd
     .addOption(new Option('--accel <mode>', 'auto, tcg or kvm; auto uses KVM only with kvm_intel/kvm_amd loaded').default('auto'))
@@ -69,6 +75,7 @@ export function labOptionsFrom(o: LabCliOptions): LabOptions {
     append: o.append ?? '',
     shares: o.share ?? [],
     quiet: !!o.quiet,
+    nsProps: (o.nsProps ?? []).map(parseNsProps),
   };
 }
 
@@ -92,6 +99,7 @@ export function register(program: Command): void {
 Examples:
   nvmebench lab -- randread --engine all --qd 1,16 /dev/ng0n1 --csv results/lab.csv
   nvmebench lab --controllers 2 --namespaces 2 --lba-size 4096 --vfio -- devices
+  nvmebench lab --namespaces 2 --ns-props 2:mssrl=0,mcl=0,msrc=0 -- copy /dev/ng0n2
   nvmebench lab --exec "cat /sys/module/nvme/parameters/poll_queues"
   nvmebench lab --shell
 

@@ -11,6 +11,7 @@ import { buildPlan, type RawRunOptions, type RunPlan } from '../options.js';
 import { prepareRun } from '../runner.js';
 import { probeTarget } from '../target.js';
 import { parseCount, parseSize } from '../units.js';
+import { normalizePciAddress } from '../vfio/pci.js';
 import { addRunOptions, executeRun } from './run.js';
 
 export interface CommandCliOptions extends RawRunOptions {
@@ -60,6 +61,10 @@ function rawCommand(o: CommandCliOptions): RawCommand {
   return raw;
 }
 
+function isPciTarget(targetPath: string | undefined): boolean {
+  return targetPath !== undefined && !targetPath.includes('/') && normalizePciAddress(targetPath) !== undefined;
+}
+
 /** Turn a command's options into a RunPlan: buildPlan for what every run shares, then the command. */
 export function buildCommandPlan(name: CommandName, targetPath: string | undefined, o: CommandCliOptions): RunPlan {
   const spec = COMMANDS[name];
@@ -69,8 +74,9 @@ export function buildCommandPlan(name: CommandName, targetPath: string | undefin
   }
   const raw = name === 'raw' ? rawCommand(o) : undefined;
   const opts: RawRunOptions = { ...o };
-  // Passthrough-only commands on a block node run on its char sibling by default.
-  if (!spec.block && opts.engine === undefined) opts.engine = 'pt';
+  // Passthrough-only commands on a block node run on its char sibling by default
+  // (a PCI address keeps its own default: vfio on vfio-pci, pt on a kernel-driven one).
+  if (!spec.block && opts.engine === undefined && !isPciTarget(targetPath)) opts.engine = 'pt';
   const plan = buildPlan(name as Workload, targetPath, opts);
   const cmd: CommandPlan = {
     name,
@@ -107,7 +113,11 @@ export function buildCommandPlan(name: CommandName, targetPath: string | undefin
 export function register(program: Command): void {
   for (const name of COMMAND_WORKLOADS) {
     const spec = COMMANDS[name];
-    const cmd = program.command(name).summary(spec.summary).description(spec.help).argument('[target]', spec.block ? 'file, /dev/nvmeXnY, /dev/ngXnY' : '/dev/ngXnY (or its /dev/nvmeXnY)');
+    const cmd = program
+      .command(name)
+      .summary(spec.summary)
+      .description(spec.help)
+      .argument('[target]', spec.block ? 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address on vfio-pci' : '/dev/ngXnY (or its /dev/nvmeXnY), or a PCI address on vfio-pci');
     addRunOptions(cmd);
     if (spec.ranged) cmd.option('--sequential', 'offsets in order through the region (default: at random)');
     if (name === 'copy') cmd.option('--copy-ranges <n>', 'source ranges per Copy command, 1 to 128 (default 1): each is bs/N bytes');
@@ -126,10 +136,10 @@ export function register(program: Command): void {
         .option('--read', 'the command reads --data-len bytes from the device')
         .option('--dump <file>', 'with --read: write the data of the last command to this file');
     }
-    const block = spec.block ? Object.entries(spec.block).map(([e, call]) => `  ${e}: ${call}`).join('\n') : '  none: passthrough engines only (pt, pt-poll, ioctl)';
+    const block = spec.block ? Object.entries(spec.block).map(([e, call]) => `  ${e}: ${call}`).join('\n') : '  none: passthrough engines only (pt, pt-poll, ioctl, vfio)';
     cmd.addHelpText(
       'after',
-      `\nNVMe: ${spec.title}${spec.opcode >= 0 ? ` (opcode ${hex(spec.opcode)})` : ''} through pt, pt-poll and ioctl.\nBlock layer:\n${block}\nSupport is checked first (ONCS, Identify, the Commands Supported and Effects log); an unsupported command is refused.`,
+      `\nNVMe: ${spec.title}${spec.opcode >= 0 ? ` (opcode ${hex(spec.opcode)})` : ''} through pt, pt-poll and ioctl, and vfio on a controller bound to vfio-pci.\nBlock layer:\n${block}\nSupport is checked first (ONCS, Identify, the Commands Supported and Effects log); an unsupported command is refused.`,
     );
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
       const plan = buildCommandPlan(name, target, o);

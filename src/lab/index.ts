@@ -262,7 +262,13 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
           return 1;
         }
         const qerr = qemuErrorLine(qemuErr);
-        if (qerr && !tail.some((l) => l.trim())) throw runError(`QEMU failed: ${qerr}`, 'check the lab options (NVMEBENCH_DEBUG=1 prints the QEMU command)');
+        if (qerr && !tail.some((l) => l.trim())) {
+          const nsProp = /Property '?nvme-ns\.([^' ]+)'? not found/.exec(qerr);
+          throw runError(
+            `QEMU failed: ${qerr}`,
+            nsProp ? `QEMU's nvme-ns has no property ${nsProp[1]}: fix --ns-props (qemu-system-x86_64 -device nvme-ns,help lists them)` : 'check the lab options (NVMEBENCH_DEBUG=1 prints the QEMU command)',
+          );
+        }
         const shown = showConsole(tail, qemuErr);
         const panic = tail.map((l) => /Kernel panic - not syncing: (.*)/.exec(l)?.[1]).find(Boolean);
         if (panic) throw runError(`the guest kernel panicked: ${panic.trim()}`, 'see the guest console above');

@@ -40,6 +40,18 @@ export interface LabOptions {
   shares: string[];
   /** No "lab:" progress lines on stderr. */
   quiet: boolean;
+  /** --ns-props: extra QEMU nvme-ns properties for some namespaces. */
+  nsProps: NsProps[];
+}
+
+/** One --ns-props: properties for namespace nsid, of one controller or of every controller that has it. */
+export interface NsProps {
+  /** As given, for messages. */
+  text: string;
+  /** cCnN: controller C only; undefined: nsid N on every controller that has it. */
+  controller?: number;
+  nsid: number;
+  props: Array<[string, string]>;
 }
 
 export const MAX_CONTROLLERS = 8;
@@ -65,6 +77,7 @@ export function defaultLabOptions(): LabOptions {
     cwd: process.cwd(),
     shares: [],
     quiet: false,
+    nsProps: [],
   };
 }
 
@@ -123,6 +136,88 @@ export function parseLbaSize(text: string): 512 | 4096 {
   throw usageError(`--lba-size ${text} is not supported`, 'use 512 or 4096');
 }
 
+/** The nvme-ns properties the lab sets itself, and what to use instead. */
+const LAB_NS_PROPS: Record<string, string> = {
+  drive: 'the lab gives every namespace its own backing file',
+  bus: 'pick the controller with cCnN: (e.g. --ns-props c1n2:mssrl=0)',
+  nsid: 'pick the namespace with N: (its nsid, as the lab numbers them)',
+  logical_block_size: 'use --lba-size',
+  physical_block_size: 'use --lba-size',
+  zoned: 'use --zoned, which adds a zoned namespace after the others',
+  'zoned.zone_size': 'the lab sizes the zones from --ns-size',
+};
+
+const NS_PROP_KEY = /^[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)*$/;
+const NS_PROP_VALUE = /^[A-Za-z0-9_.:+\/-]+$/;
+
+/**
+ * --ns-props "N:key=value[,key=value...]" or "cCnN:...": QEMU nvme-ns
+ * properties for namespace N (nsid, as the lab numbers them) of every
+ * controller, or of controller C only. Checks the syntax; validateLabOptions
+ * checks that the namespace exists.
+ */
+export function parseNsProps(text: string): NsProps {
+  const example = 'e.g. --ns-props 2:mssrl=0,mcl=0,msrc=0 (namespace 2), or c1n2:... for controller 1 only';
+  const m = /^(?:c(\d+)n)?(\d+):(.*)$/.exec(text);
+  if (!m) throw usageError(`--ns-props "${text}" does not start with a namespace: N: or cCnN:`, example);
+  const controller = m[1] !== undefined ? Number(m[1]) : undefined;
+  const nsid = Number(m[2]);
+  if (nsid < 1 || !Number.isSafeInteger(nsid)) throw usageError(`--ns-props "${text}": namespace ${m[2]} does not exist (the lab numbers them from 1)`, example);
+  if (!m[3]) throw usageError(`--ns-props "${text}" gives no properties`, example);
+  const props: Array<[string, string]> = [];
+  for (const item of m[3].split(',')) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? '' : item.slice(eq + 1);
+    if (eq < 0 || !NS_PROP_KEY.test(key) || !NS_PROP_VALUE.test(value)) {
+      throw usageError(
+        `--ns-props "${text}": "${item}" is not key=value`,
+        `give QEMU nvme-ns properties as key=value, comma-separated, the key in lower case and the value of letters, digits and _.:+/- (${example})`,
+      );
+    }
+    if (LAB_NS_PROPS[key]) throw usageError(`--ns-props "${text}": the lab sets ${key} itself`, LAB_NS_PROPS[key]);
+    if (props.some(([k]) => k === key)) throw usageError(`--ns-props "${text}" gives ${key} twice`, 'give each property once');
+    props.push([key, value]);
+  }
+  return { text, controller, nsid, props };
+}
+
+/** The nsids the lab gives controller index: 1..--namespaces, and the zoned one after them on the first. */
+export function labNsids(o: Pick<LabOptions, 'namespaces' | 'zoned'>, controller: number): number[] {
+  const ids = Array.from({ length: o.namespaces }, (_, i) => i + 1);
+  if (o.zoned && controller === 0) ids.push(o.namespaces + 1);
+  return ids;
+}
+
+/** The --ns-props properties of one namespace, in the order given. */
+export function nsPropsFor(o: Pick<LabOptions, 'nsProps'>, controller: number, nsid: number): Array<[string, string]> {
+  return o.nsProps.filter((p) => p.nsid === nsid && (p.controller === undefined || p.controller === controller)).flatMap((p) => p.props);
+}
+
+function validateNsProps(o: LabOptions): void {
+  const name = (c: number | undefined, n: number) => (c === undefined ? `namespace ${n}` : `namespace ${n} of controller ${c}`);
+  for (const p of o.nsProps) {
+    if (p.controller !== undefined && p.controller >= o.controllers) {
+      throw usageError(`--ns-props ${p.text}: there is no controller ${p.controller} (the lab has ${o.controllers}, numbered from 0)`, `give c0n${p.nsid}:...${o.controllers > 1 ? ` to c${o.controllers - 1}n${p.nsid}:...` : ''}, or add --controllers`);
+    }
+    const where = p.controller === undefined ? Array.from({ length: o.controllers }, (_, c) => c) : [p.controller];
+    if (!where.some((c) => labNsids(o, c).includes(p.nsid))) {
+      const ids = labNsids(o, p.controller ?? 0);
+      throw usageError(
+        `--ns-props ${p.text}: there is no ${name(p.controller, p.nsid)} (the lab numbers them ${ids.join(', ')}${o.zoned && (p.controller ?? 0) === 0 ? `, ${ids[ids.length - 1]} the zoned one` : ''})`,
+        `give a namespace the lab has, or raise --namespaces`,
+      );
+    }
+  }
+  for (let c = 0; c < o.controllers; c++) {
+    for (const n of labNsids(o, c)) {
+      const keys = nsPropsFor(o, c, n).map(([k]) => k);
+      const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+      if (twice) throw usageError(`--ns-props gives ${twice} twice for namespace ${n} of controller ${c}`, 'give each property of a namespace once');
+    }
+  }
+}
+
 /** Check the whole set; throws a usage error naming the bad option. */
 export function validateLabOptions(o: LabOptions): void {
   if (!Number.isInteger(o.controllers) || o.controllers < 1 || o.controllers > MAX_CONTROLLERS) {
@@ -152,6 +247,7 @@ export function validateLabOptions(o: LabOptions): void {
   }
   if (!(o.timeout >= 0)) throw usageError('--timeout must be 0 or more seconds');
   if (!(o.bootTimeout > 0)) throw usageError('--boot-timeout must be more than 0 seconds');
+  validateNsProps(o);
 }
 
 /** The zone size QEMU gets for --zoned: a power of two, about an eighth of the namespace. */

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { zoneSizeFor, type LabOptions } from './options.js';
+import { nsPropsFor, zoneSizeFor, type LabOptions } from './options.js';
 
 /** The package root (has bin/nvmebench.js); this file is dist/src/lab/plan.js. */
 export function packageRoot(): string {
@@ -34,7 +34,8 @@ export interface ControllerPlan {
   vfio: boolean;
   /** nvmeN in the guest for kernel-driven controllers; -1 for the VFIO one. */
   instance: number;
-  namespaces: { nsid: number; zoned: boolean; file: string }[];
+  /** props: --ns-props for this namespace, appended to its nvme-ns device. */
+  namespaces: { nsid: number; zoned: boolean; file: string; props: Array<[string, string]> }[];
 }
 
 export interface LabPlan {
@@ -72,8 +73,11 @@ export function planLab(opts: LabOptions, jobDir: string): LabPlan {
     const vfio = opts.vfio && i === opts.controllers - 1;
     const slot = FIRST_SLOT + i;
     const namespaces = [];
-    for (let n = 1; n <= opts.namespaces; n++) namespaces.push({ nsid: n, zoned: false, file: path.join(jobDir, `c${i}n${n}.img`) });
-    if (opts.zoned && i === 0) namespaces.push({ nsid: opts.namespaces + 1, zoned: true, file: path.join(jobDir, `c${i}n${opts.namespaces + 1}.img`) });
+    for (let n = 1; n <= opts.namespaces; n++) namespaces.push({ nsid: n, zoned: false, file: path.join(jobDir, `c${i}n${n}.img`), props: nsPropsFor(opts, i, n) });
+    if (opts.zoned && i === 0) {
+      const n = opts.namespaces + 1;
+      namespaces.push({ nsid: n, zoned: true, file: path.join(jobDir, `c${i}n${n}.img`), props: nsPropsFor(opts, i, n) });
+    }
     controllers.push({
       index: i,
       serial: `nvmebench-lab-${i}`,
@@ -280,6 +284,7 @@ export function qemuArgs(opts: LabOptions, plan: LabPlan, q: QemuInputs): string
       a.push('-drive', `file=${qv(ns.file)},if=none,id=${id},format=raw,file.locking=off`);
       let dev = `nvme-ns,drive=${id},bus=nvme${c.index},nsid=${ns.nsid},logical_block_size=${opts.lbaSize},physical_block_size=${opts.lbaSize}`;
       if (ns.zoned) dev += `,zoned=true,zoned.zone_size=${zone}`;
+      for (const [k, v] of ns.props) dev += `,${k}=${qv(v)}`;
       a.push('-device', dev);
     }
   }
@@ -304,6 +309,9 @@ export function describeLab(opts: LabOptions, plan: LabPlan): string {
   }
   const v = plan.controllers.find((c) => c.vfio);
   if (v) parts.push(`${v.serial} on vfio-pci at ${v.bdf}`);
+  for (const c of plan.controllers) {
+    for (const ns of c.namespaces) if (ns.props.length) parts.push(`c${c.index}n${ns.nsid} ${ns.props.map(([k, val]) => `${k}=${val}`).join(',')}`);
+  }
   return parts.join(', ');
 }
 

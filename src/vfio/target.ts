@@ -2,19 +2,33 @@
 // same target as its namespace node; one bound to vfio-pci has no node, so
 // the userspace driver brings it up once to Identify it (vfioProbe).
 import { BenchError, runError, usageError } from '../errors.js';
-import { native, type NvmeIdentify } from '../native.js';
+import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native.js';
 import type { NvmeNamespace, Target } from '../target.js';
 import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice } from './pci.js';
 
 export interface VfioProbeResult extends NvmeIdentify {
   cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
+  /** With a namespace: what nvmeCommandInfo() reads through a kernel node, read over the driver's admin queue. */
+  commands?: NvmeCommandInfo;
+}
+
+interface VfioAddon {
+  vfioProbe?: (bdf: string, nsid: number) => VfioProbeResult;
+  vfioReportZones?: (bdf: string, nsid: number, slba: number, maxZones: number) => { reported: number; zones: NvmeZone[] };
 }
 
 /** The addon's vfioProbe, which native.ts does not declare. */
 export function vfioProbe(address: string, nsid: number): VfioProbeResult {
-  const addon = native() as unknown as { vfioProbe?: (bdf: string, nsid: number) => VfioProbeResult };
+  const addon = native() as unknown as VfioAddon;
   if (!addon.vfioProbe) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
   return addon.vfioProbe(address, nsid);
+}
+
+/** nvmeReportZones for a controller on vfio-pci: the driver brings it up with one I/O queue pair for the command. */
+export function vfioReportZones(address: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] } {
+  const addon = native() as unknown as VfioAddon;
+  if (!addon.vfioReportZones) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
+  return addon.vfioReportZones(address, nsid, slba, maxZones);
 }
 
 /** A fix for what vfio_open or the bring-up said. */
@@ -91,6 +105,7 @@ export function probePciTarget(given: string, address: string, nsid: number | un
     maxTransferBytes: probe.cap.maxTransferBytes,
     pciAddress: address,
     identify: { ctrl: probe.ctrl, ns: probe.ns },
+    commandInfo: probe.commands,
   };
   Object.assign(target, {
     sizeBytes: nvme.capacityBytes,
