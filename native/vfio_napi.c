@@ -20,6 +20,7 @@
 #include <node_api.h>
 
 #include "cmd_napi.h"
+#include "napi_util.h"
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 
@@ -36,30 +37,6 @@ static int __vfio_napi_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t cs
 	return nvme_ctrl_get_log(ctx, nsid, lid, csi, buf, len);
 }
 
-static napi_value __vfio_napi_throw(napi_env env, int err, const char *msg)
-{
-	const char *name = strerrorname_np(err);
-
-	napi_throw_error(env, name ? name : "EUNKNOWN", msg);
-	return NULL;
-}
-
-static void __vfio_napi_num(napi_env env, napi_value obj, const char *key, double v)
-{
-	napi_value n;
-
-	napi_create_double(env, v, &n);
-	napi_set_named_property(env, obj, key, n);
-}
-
-static void __vfio_napi_str(napi_env env, napi_value obj, const char *key, const char *v)
-{
-	napi_value s;
-
-	napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &s);
-	napi_set_named_property(env, obj, key, s);
-}
-
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 {
 	size_t argc = 2, got;
@@ -73,19 +50,19 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 
 	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
 	    napi_get_value_string_utf8(env, argv[0], bdf, sizeof(bdf), &got) != napi_ok)
-		return __vfio_napi_throw(env, EINVAL, "vfioProbe(pciAddress, nsid?) needs a PCI address");
+		return napi_util_throw_errno(env, EINVAL, "vfioProbe(pciAddress, nsid?) needs a PCI address");
 	if (argc > 1)
 		napi_get_value_int32(env, argv[1], &nsid);
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return __vfio_napi_throw(env, ENOMEM, "out of memory");
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	if (nvme_ctrl_open(c, bdf, 0) < 0) {
 		char msg[NVME_ERRLEN];
 
 		err = errno;
 		snprintf(msg, sizeof(msg), "%s", c->errmsg);
 		free(c);
-		return __vfio_napi_throw(env, err, msg);
+		return napi_util_throw_errno(env, err, msg);
 	}
 	if (nsid > 0) {
 		if (nvme_ctrl_identify_ns(c, (uint32_t)nsid, &nsi) < 0) {
@@ -95,7 +72,7 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 			snprintf(msg, sizeof(msg), "%s", c->errmsg);
 			nvme_ctrl_close(c);
 			free(c);
-			return __vfio_napi_throw(env, err, msg);
+			return napi_util_throw_errno(env, err, msg);
 		}
 		have_ns = true;
 		/* The support checks' data, read now: nothing else can reach the controller while it is ours. */
@@ -112,41 +89,41 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 	}
 	napi_create_object(env, &out);
 	napi_create_object(env, &ctrl);
-	__vfio_napi_str(env, ctrl, "model", c->info.model);
-	__vfio_napi_str(env, ctrl, "serial", c->info.serial);
-	__vfio_napi_str(env, ctrl, "firmware", c->info.firmware);
-	__vfio_napi_num(env, ctrl, "vid", c->info.vid);
-	__vfio_napi_num(env, ctrl, "mdts", c->info.mdts);
-	__vfio_napi_num(env, ctrl, "cntlid", c->info.cntlid);
-	__vfio_napi_num(env, ctrl, "version", c->info.version);
-	__vfio_napi_num(env, ctrl, "oacs", c->info.oacs);
-	__vfio_napi_num(env, ctrl, "oncs", c->info.oncs);
-	__vfio_napi_num(env, ctrl, "vwc", c->info.vwc);
-	__vfio_napi_num(env, ctrl, "nn", c->info.nn);
+	napi_util_set_string(env, ctrl, "model", c->info.model);
+	napi_util_set_string(env, ctrl, "serial", c->info.serial);
+	napi_util_set_string(env, ctrl, "firmware", c->info.firmware);
+	napi_util_set_number(env, ctrl, "vid", c->info.vid);
+	napi_util_set_number(env, ctrl, "mdts", c->info.mdts);
+	napi_util_set_number(env, ctrl, "cntlid", c->info.cntlid);
+	napi_util_set_number(env, ctrl, "version", c->info.version);
+	napi_util_set_number(env, ctrl, "oacs", c->info.oacs);
+	napi_util_set_number(env, ctrl, "oncs", c->info.oncs);
+	napi_util_set_number(env, ctrl, "vwc", c->info.vwc);
+	napi_util_set_number(env, ctrl, "nn", c->info.nn);
 	napi_set_named_property(env, out, "ctrl", ctrl);
 	if (have_ns) {
 		napi_create_object(env, &ns);
-		__vfio_napi_num(env, ns, "nsid", nsi.nsid);
-		__vfio_napi_num(env, ns, "nsze", (double)nsi.nsze);
-		__vfio_napi_num(env, ns, "ncap", (double)nsi.ncap);
-		__vfio_napi_num(env, ns, "nuse", (double)nsi.nuse);
-		__vfio_napi_num(env, ns, "lbaSize", nsi.lba_size);
-		__vfio_napi_num(env, ns, "metaSize", nsi.meta_size);
-		__vfio_napi_num(env, ns, "extendedMeta", nsi.extended_meta);
-		__vfio_napi_num(env, ns, "lbaFormat", nsi.lba_format);
-		__vfio_napi_num(env, ns, "nlbaf", nsi.nlbaf);
-		__vfio_napi_num(env, ns, "dps", nsi.dps);
+		napi_util_set_number(env, ns, "nsid", nsi.nsid);
+		napi_util_set_number(env, ns, "nsze", (double)nsi.nsze);
+		napi_util_set_number(env, ns, "ncap", (double)nsi.ncap);
+		napi_util_set_number(env, ns, "nuse", (double)nsi.nuse);
+		napi_util_set_number(env, ns, "lbaSize", nsi.lba_size);
+		napi_util_set_number(env, ns, "metaSize", nsi.meta_size);
+		napi_util_set_number(env, ns, "extendedMeta", nsi.extended_meta);
+		napi_util_set_number(env, ns, "lbaFormat", nsi.lba_format);
+		napi_util_set_number(env, ns, "nlbaf", nsi.nlbaf);
+		napi_util_set_number(env, ns, "dps", nsi.dps);
 		napi_set_named_property(env, out, "ns", ns);
 		napi_set_named_property(env, out, "commands", cmds);
 	}
 	napi_create_object(env, &cap);
-	__vfio_napi_num(env, cap, "mqes", c->mqes);
-	__vfio_napi_num(env, cap, "dstrd", c->dstrd);
-	__vfio_napi_num(env, cap, "mpsmin", c->mpsmin);
-	__vfio_napi_num(env, cap, "timeoutMs", c->timeout_ms);
-	__vfio_napi_num(env, cap, "css", c->css);
-	__vfio_napi_num(env, cap, "maxTransferBytes", c->max_xfer);
-	__vfio_napi_num(env, cap, "iommuRanges", c->vfio.nr_ranges);
+	napi_util_set_number(env, cap, "mqes", c->mqes);
+	napi_util_set_number(env, cap, "dstrd", c->dstrd);
+	napi_util_set_number(env, cap, "mpsmin", c->mpsmin);
+	napi_util_set_number(env, cap, "timeoutMs", c->timeout_ms);
+	napi_util_set_number(env, cap, "css", c->css);
+	napi_util_set_number(env, cap, "maxTransferBytes", c->max_xfer);
+	napi_util_set_number(env, cap, "iommuRanges", c->vfio.nr_ranges);
 	napi_set_named_property(env, out, "cap", cap);
 	nvme_ctrl_close(c);
 	free(c);
@@ -221,7 +198,7 @@ napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
 	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || nsid <= 0 ||
 	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
 	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
-		return __vfio_napi_throw(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones)");
+		return napi_util_throw_errno(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones)");
 	if (max > 1023)
 		max = 1023;
 	len = ((64 + (size_t)64 * max) + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
@@ -231,14 +208,14 @@ napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
 		free(c);
 		if (buf != MAP_FAILED)
 			munmap(buf, len);
-		return __vfio_napi_throw(env, ENOMEM, "out of memory");
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	}
 	if (nvme_ctrl_open(c, bdf, 1) < 0) {
 		err = errno;
 		snprintf(msg, sizeof(msg), "%s", c->errmsg);
 		free(c);
 		munmap(buf, len);
-		return __vfio_napi_throw(env, err, msg);
+		return napi_util_throw_errno(env, err, msg);
 	}
 	ret = __vfio_napi_zones(c, (uint32_t)nsid, (uint64_t)slba, buf, len);
 	err = errno;
@@ -248,7 +225,7 @@ napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
 	free(c);
 	if (ret) {
 		munmap(buf, len);
-		return __vfio_napi_throw(env, ret > 0 ? EIO : err, msg);
+		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
 	}
 	out = cmd_napi_zones_object(env, buf, max);
 	munmap(buf, len);
