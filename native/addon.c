@@ -377,73 +377,34 @@ static napi_value addon_wait(napi_env env, napi_callback_info info)
 
 static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2], out, ns, ctrl, s;
+	napi_value out;
 	char path[4096];
-	size_t got;
 	struct nvme_ns_info nsi;
 	struct nvme_ctrl_info ci;
-	int32_t nsid = 0;
+	int32_t nsid;
 	int fd, err;
 	char msg[4200];
 
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &got) != napi_ok)
-		return napi_util_throw_errno(env, EINVAL, "nvmeIdentify(path, nsid?) needs a path");
-	if (argc > 1)
-		napi_get_value_int32(env, argv[1], &nsid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
-		return napi_util_throw_errno(env, err, msg);
-	}
-	if (nsid <= 0)
-		nsid = nvme_get_nsid(fd);
-	NAPI_CALL(env, napi_create_object(env, &out));
+	fd = napi_util_open_nvme_args(env, info, "nvmeIdentify(path, nsid?) needs a path", path, sizeof(path), &nsid);
+	if (fd < 0)
+		return NULL;
 	if (nvme_identify_ctrl(fd, &ci) < 0) {
 		err = errno;
 		close(fd);
 		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", path, strerror(err));
 		return napi_util_throw_errno(env, err, msg);
 	}
-	napi_create_object(env, &ctrl);
-	napi_create_string_utf8(env, ci.model, NAPI_AUTO_LENGTH, &s);
-	napi_set_named_property(env, ctrl, "model", s);
-	napi_create_string_utf8(env, ci.serial, NAPI_AUTO_LENGTH, &s);
-	napi_set_named_property(env, ctrl, "serial", s);
-	napi_create_string_utf8(env, ci.firmware, NAPI_AUTO_LENGTH, &s);
-	napi_set_named_property(env, ctrl, "firmware", s);
-	napi_util_set_number(env, ctrl, "vid", ci.vid);
-	napi_util_set_number(env, ctrl, "mdts", ci.mdts);
-	napi_util_set_number(env, ctrl, "cntlid", ci.cntlid);
-	napi_util_set_number(env, ctrl, "version", ci.version);
-	napi_util_set_number(env, ctrl, "oacs", ci.oacs);
-	napi_util_set_number(env, ctrl, "oncs", ci.oncs);
-	napi_util_set_number(env, ctrl, "vwc", ci.vwc);
-	napi_util_set_number(env, ctrl, "nn", ci.nn);
-	napi_set_named_property(env, out, "ctrl", ctrl);
-	if (nsid > 0) {
-		if (nvme_identify_ns(fd, (uint32_t)nsid, &nsi) < 0) {
-			err = errno;
-			close(fd);
-			snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, strerror(err));
-			return napi_util_throw_errno(env, err, msg);
-		}
-		napi_create_object(env, &ns);
-		napi_util_set_number(env, ns, "nsid", nsi.nsid);
-		napi_util_set_number(env, ns, "nsze", (double)nsi.nsze);
-		napi_util_set_number(env, ns, "ncap", (double)nsi.ncap);
-		napi_util_set_number(env, ns, "nuse", (double)nsi.nuse);
-		napi_util_set_number(env, ns, "lbaSize", nsi.lba_size);
-		napi_util_set_number(env, ns, "metaSize", nsi.meta_size);
-		napi_util_set_number(env, ns, "extendedMeta", nsi.extended_meta);
-		napi_util_set_number(env, ns, "lbaFormat", nsi.lba_format);
-		napi_util_set_number(env, ns, "nlbaf", nsi.nlbaf);
-		napi_util_set_number(env, ns, "dps", nsi.dps);
-		napi_set_named_property(env, out, "ns", ns);
+	if (nsid > 0 && nvme_identify_ns(fd, (uint32_t)nsid, &nsi) < 0) {
+		err = errno;
+		close(fd);
+		snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, strerror(err));
+		return napi_util_throw_errno(env, err, msg);
 	}
 	close(fd);
+	NAPI_CALL(env, napi_create_object(env, &out));
+	napi_set_named_property(env, out, "ctrl", napi_util_ctrl_object(env, &ci));
+	if (nsid > 0)
+		napi_set_named_property(env, out, "ns", napi_util_ns_object(env, &nsi));
 	return out;
 }
 

@@ -268,27 +268,15 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 /* nvmeCommandInfo(path, nsid): cmd_napi_info_object through the kernel's admin ioctl on the node. */
 static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2], out;
-	char path[4096], msg[4300];
-	size_t got;
-	int32_t nsid = 0;
-	int fd, err;
+	napi_value out;
+	char path[4096];
+	int32_t nsid;
+	int fd;
 	struct cmd_admin a = { .ctx = &fd, .where = path, .identify = __fd_identify, .get_log = __fd_get_log };
 
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-	    napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &got) != napi_ok)
-		return napi_util_throw_errno(env, EINVAL, "nvmeCommandInfo(path, nsid?) needs a path");
-	if (argc > 1)
-		napi_get_value_int32(env, argv[1], &nsid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
-		return napi_util_throw_errno(env, err, msg);
-	}
-	if (nsid <= 0)
-		nsid = nvme_get_nsid(fd);
+	fd = napi_util_open_nvme_args(env, info, "nvmeCommandInfo(path, nsid?) needs a path", path, sizeof(path), &nsid);
+	if (fd < 0)
+		return NULL;
 	out = cmd_napi_info_object(env, &a, (uint32_t)nsid);
 	close(fd);
 	return out;

@@ -1,6 +1,11 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "napi_util.h"
+#include "nvme.h"
 
 napi_value napi_util_throw_errno(napi_env env, int err, const char *msg)
 {
@@ -86,4 +91,71 @@ void napi_util_set_string(napi_env env, napi_value obj, const char *key, const c
 
 	if (napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &out) == napi_ok)
 		napi_set_named_property(env, obj, key, out);
+}
+
+napi_value napi_util_ctrl_object(napi_env env, const struct nvme_ctrl_info *ci)
+{
+	napi_value ctrl;
+
+	if (napi_create_object(env, &ctrl) != napi_ok)
+		return NULL;
+	napi_util_set_string(env, ctrl, "model", ci->model);
+	napi_util_set_string(env, ctrl, "serial", ci->serial);
+	napi_util_set_string(env, ctrl, "firmware", ci->firmware);
+	napi_util_set_number(env, ctrl, "vid", ci->vid);
+	napi_util_set_number(env, ctrl, "mdts", ci->mdts);
+	napi_util_set_number(env, ctrl, "cntlid", ci->cntlid);
+	napi_util_set_number(env, ctrl, "version", ci->version);
+	napi_util_set_number(env, ctrl, "oacs", ci->oacs);
+	napi_util_set_number(env, ctrl, "oncs", ci->oncs);
+	napi_util_set_number(env, ctrl, "vwc", ci->vwc);
+	napi_util_set_number(env, ctrl, "nn", ci->nn);
+	return ctrl;
+}
+
+napi_value napi_util_ns_object(napi_env env, const struct nvme_ns_info *nsi)
+{
+	napi_value ns;
+
+	if (napi_create_object(env, &ns) != napi_ok)
+		return NULL;
+	napi_util_set_number(env, ns, "nsid", nsi->nsid);
+	napi_util_set_number(env, ns, "nsze", (double)nsi->nsze);
+	napi_util_set_number(env, ns, "ncap", (double)nsi->ncap);
+	napi_util_set_number(env, ns, "nuse", (double)nsi->nuse);
+	napi_util_set_number(env, ns, "lbaSize", nsi->lba_size);
+	napi_util_set_number(env, ns, "metaSize", nsi->meta_size);
+	napi_util_set_number(env, ns, "extendedMeta", nsi->extended_meta);
+	napi_util_set_number(env, ns, "lbaFormat", nsi->lba_format);
+	napi_util_set_number(env, ns, "nlbaf", nsi->nlbaf);
+	napi_util_set_number(env, ns, "dps", nsi->dps);
+	return ns;
+}
+
+int napi_util_open_nvme_args(napi_env env, napi_callback_info info, const char *usage, char *path, size_t len,
+			     int32_t *nsid)
+{
+	size_t argc = 2, got;
+	napi_value argv[2];
+	char msg[4200];
+	int fd, err;
+
+	*nsid = 0;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+	    napi_get_value_string_utf8(env, argv[0], path, len, &got) != napi_ok) {
+		napi_util_throw_errno(env, EINVAL, usage);
+		return -1;
+	}
+	if (argc > 1)
+		napi_get_value_int32(env, argv[1], nsid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		snprintf(msg, sizeof(msg), "cannot open %s: %s", path, strerror(err));
+		napi_util_throw_errno(env, err, msg);
+		return -1;
+	}
+	if (*nsid <= 0)
+		*nsid = nvme_get_nsid(fd);
+	return fd;
 }

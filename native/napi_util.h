@@ -20,6 +20,20 @@ int napi_util_get_u32(napi_env env, napi_value obj, const char *key, uint32_t *o
 int napi_util_get_bool(napi_env env, napi_value obj, const char *key, bool *out);
 int napi_util_get_string(napi_env env, napi_value obj, const char *key, char *buf, size_t len);
 
+struct nvme_ctrl_info;
+struct nvme_ns_info;
+
+/* The JS objects for Identify Controller and Identify Namespace, one shape for every path. */
+napi_value napi_util_ctrl_object(napi_env env, const struct nvme_ctrl_info *ci);
+napi_value napi_util_ns_object(napi_env env, const struct nvme_ns_info *nsi);
+
+/*
+ * For fn(path, nsid?): open the path read-only and resolve the nsid (the
+ * node's own when not given). Returns the fd, or -1 with an exception pending.
+ */
+int napi_util_open_nvme_args(napi_env env, napi_callback_info info, const char *usage, char *path, size_t len,
+			     int32_t *nsid);
+
 void napi_util_set_number(napi_env env, napi_value obj, const char *key, double v);
 void napi_util_set_string(napi_env env, napi_value obj, const char *key, const char *v);
 

@@ -88,31 +88,10 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 		}
 	}
 	napi_create_object(env, &out);
-	napi_create_object(env, &ctrl);
-	napi_util_set_string(env, ctrl, "model", c->info.model);
-	napi_util_set_string(env, ctrl, "serial", c->info.serial);
-	napi_util_set_string(env, ctrl, "firmware", c->info.firmware);
-	napi_util_set_number(env, ctrl, "vid", c->info.vid);
-	napi_util_set_number(env, ctrl, "mdts", c->info.mdts);
-	napi_util_set_number(env, ctrl, "cntlid", c->info.cntlid);
-	napi_util_set_number(env, ctrl, "version", c->info.version);
-	napi_util_set_number(env, ctrl, "oacs", c->info.oacs);
-	napi_util_set_number(env, ctrl, "oncs", c->info.oncs);
-	napi_util_set_number(env, ctrl, "vwc", c->info.vwc);
-	napi_util_set_number(env, ctrl, "nn", c->info.nn);
+	ctrl = napi_util_ctrl_object(env, &c->info);
 	napi_set_named_property(env, out, "ctrl", ctrl);
 	if (have_ns) {
-		napi_create_object(env, &ns);
-		napi_util_set_number(env, ns, "nsid", nsi.nsid);
-		napi_util_set_number(env, ns, "nsze", (double)nsi.nsze);
-		napi_util_set_number(env, ns, "ncap", (double)nsi.ncap);
-		napi_util_set_number(env, ns, "nuse", (double)nsi.nuse);
-		napi_util_set_number(env, ns, "lbaSize", nsi.lba_size);
-		napi_util_set_number(env, ns, "metaSize", nsi.meta_size);
-		napi_util_set_number(env, ns, "extendedMeta", nsi.extended_meta);
-		napi_util_set_number(env, ns, "lbaFormat", nsi.lba_format);
-		napi_util_set_number(env, ns, "nlbaf", nsi.nlbaf);
-		napi_util_set_number(env, ns, "dps", nsi.dps);
+		ns = napi_util_ns_object(env, &nsi);
 		napi_set_named_property(env, out, "ns", ns);
 		napi_set_named_property(env, out, "commands", cmds);
 	}
