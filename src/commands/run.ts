@@ -42,7 +42,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--verify', 'stamp written blocks with their address and a seed, check them on read-back')
     .option('--verify-seed <n>', 'with --verify: the seed reads must carry (default: any)')
     .option('--rwmix-read <pct>', 'randrw/rw: percentage of reads (default 50)')
-    .option('--nsid <n>', 'NVMe namespace id for passthrough (default: the node\'s own)')
+    .option('--nsid <n>', 'NVMe namespace id (default: the node\'s own; 1 for a PCI address)')
     .option('--vectored', 'pt: NVME_URING_CMD_IO_VEC (turns fixed buffers off)')
     .option('--max-errors <n>', 'stop once more I/O errors than this occur (default 0)')
     .option('--repeat <n>', 'run every cell n times, interleaved (default 1)')
