@@ -8,7 +8,7 @@ import type { EngineName } from './model.js';
 import { native, type NvmeIdentify } from './native.js';
 import { blockFamily, holdersOf, mountsOf } from './safety.js';
 import { naturalCompare, realSys, type SysReader } from './sysfs.js';
-import { probeTarget, type Target } from './target.js';
+import { probeTarget, type NvmeNamespace, type Target } from './target.js';
 import { BenchError } from './errors.js';
 import { unbindCommand } from './vfio/pci.js';
 
@@ -24,16 +24,9 @@ export interface EngineVerdict {
   fix?: string;
 }
 
-export interface DiscoveredNamespace {
-  /** nvme0n1: the namespace's name, whether or not the block node exists. */
-  name: string;
-  controller: string;
-  nsid: number;
-  blockPath?: string;
-  charPath?: string;
-  lbaSize: number;
-  metaSize: number;
-  capacityBytes: number;
+/** What a run's target knows of a namespace (name: nvme0n1, whether or not the block node exists), and more. */
+export interface DiscoveredNamespace
+  extends Pick<NvmeNamespace, 'name' | 'controller' | 'nsid' | 'blockPath' | 'charPath' | 'lbaSize' | 'metaSize' | 'capacityBytes'> {
   /** /sys/block/X/queue/io_poll; undefined without a block node. */
   ioPoll?: boolean;
   /** Mount points and swap of the namespace or its partitions. */
