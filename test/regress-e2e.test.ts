@@ -34,9 +34,11 @@ test('two runs of the same configuration do not regress; a copy 20% slower does,
   assert.equal(recsA.length, 2, 'two repeats, one row each');
   assert.ok(recsA.every((r) => r.status === 'ok' && r.iops > 0 && r.engine === 'psync'));
 
-  // Same configuration twice. A VM's run-to-run noise can reach ±15%, so the
-  // threshold here is wide; the point is matching and the exit code.
-  const same = nvmebench(['regress', a, b, '--threshold', '25%']);
+  // Same configuration twice. On a shared VM, IOPS vary ±15% from run to run
+  // and tail latency and CPU per I/O by more (p99 moved +31% once in CI), so
+  // this compares IOPS with a wide threshold: the point is matching and the
+  // exit code. The 20% case below is what shows the gate can fail.
+  const same = nvmebench(['regress', a, b, '--metric', 'iops', '--threshold', '40%']);
   assert.equal(same.status, 0, `expected no regression:\n${same.stdout}\n${same.stderr}`);
   assert.match(same.stdout, /0 regressions/);
   assert.match(same.stdout, /psync 4k QD 1 1 thread/);
