@@ -7,7 +7,6 @@
 // nvme.poll_queues=0 inside the 512-byte boot rather than booting again
 // (the driver reads poll_queues when it probes, as at boot).
 //
-// Skipped where QEMU is missing, or with NVMEBENCH_SKIP_LAB=1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -23,14 +22,7 @@ const LAB_SERIAL = 'nvmebench-lab-0';
 const LAB_PCI = '0000:00:10.0';
 const LAB_NS_BYTES = 64 * 1024 * 1024;
 
-// Never skipped by itself: without QEMU the lab installs it (as root) or
-// fails with the command to run. Only an explicit NVMEBENCH_SKIP_LAB=1 skips.
-function skipReason(): string | undefined {
-  if (process.env.NVMEBENCH_SKIP_LAB === '1') return 'NVMEBENCH_SKIP_LAB=1';
-  return undefined;
-}
-
-const SKIP = skipReason();
+// Never skipped: CI installs QEMU (.ci/run), and without it the lab installs it (as root) or fails with the command to run.
 
 /** Boot one lab guest, run the steps, return their results by name. */
 function boot(labArgs: string[], steps: Step[]): Map<string, StepResult> {
@@ -243,7 +235,7 @@ const lab4096 = once(
   ],
 );
 
-const opts = { skip: SKIP, timeout: 480_000 };
+const opts = { timeout: 480_000 };
 
 test('lab 512: devices and doctor against the lab\'s configuration', opts, () => {
   const results = lab512();
