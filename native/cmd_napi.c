@@ -100,21 +100,6 @@ void cmd_napi_result(napi_env env, napi_value out, const struct run *run)
 	napi_util_set_number(env, out, "zoneAppendsOutside", (double)outside);
 }
 
-static inline uint16_t __le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t __le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static inline uint64_t __le64(const uint8_t *p)
-{
-	return (uint64_t)__le32(p) | ((uint64_t)__le32(p + 4) << 32);
-}
-
 static void __status_prop(napi_env env, napi_value obj, const char *key, int ret, int err)
 {
 	char buf[160];
@@ -168,9 +153,9 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
 	}
 	napi_create_object(env, &o);
-	napi_util_set_number(env, o, "oncs", __le16(buf + 520));
+	napi_util_set_number(env, o, "oncs", nvme_le16(buf + 520));
 	napi_util_set_number(env, o, "lpa", buf[261]);
-	napi_util_set_number(env, o, "ocfs", __le16(buf + 534));
+	napi_util_set_number(env, o, "ocfs", nvme_le16(buf + 534));
 	napi_util_set_number(env, o, "mdts", buf[77]);
 	napi_util_set_number(env, o, "vwc", buf[525]);
 	napi_set_named_property(env, out, "ctrl", o);
@@ -183,11 +168,11 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 
 		fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
 		napi_create_object(env, &o);
-		napi_util_set_number(env, o, "nsze", (double)__le64(buf));
+		napi_util_set_number(env, o, "nsze", (double)nvme_le64(buf));
 		napi_util_set_number(env, o, "lbaSize", (double)(1U << buf[128 + 4 * fmt + 2]));
 		napi_util_set_number(env, o, "dlfeat", buf[33]);
-		napi_util_set_number(env, o, "mssrl", __le16(buf + 74));
-		napi_util_set_number(env, o, "mcl", __le32(buf + 76));
+		napi_util_set_number(env, o, "mssrl", nvme_le16(buf + 74));
+		napi_util_set_number(env, o, "mcl", nvme_le32(buf + 76));
 		napi_util_set_number(env, o, "msrc", buf[80]);
 		napi_set_named_property(env, out, "ns", o);
 	} else {
@@ -211,7 +196,7 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 		napi_util_set_number(env, o, "vsl", buf[0]);
 		napi_util_set_number(env, o, "wzsl", buf[1]);
 		napi_util_set_number(env, o, "dmrl", buf[3]);
-		napi_util_set_number(env, o, "dmrsl", __le32(buf + 4));
+		napi_util_set_number(env, o, "dmrsl", nvme_le32(buf + 4));
 		napi_set_named_property(env, out, "nvmCtrl", o);
 	} else {
 		napi_get_null(env, &o);
@@ -224,11 +209,11 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 		ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
 		if (ret == 0) {
 			napi_create_object(env, &o);
-			napi_util_set_number(env, o, "zoc", __le16(buf + 0));
-			napi_util_set_number(env, o, "ozcs", __le16(buf + 2));
-			napi_util_set_number(env, o, "mar", __le32(buf + 4));
-			napi_util_set_number(env, o, "mor", __le32(buf + 8));
-			napi_util_set_number(env, o, "zsze", (double)__le64(buf + 2816 + 16 * fmt));
+			napi_util_set_number(env, o, "zoc", nvme_le16(buf + 0));
+			napi_util_set_number(env, o, "ozcs", nvme_le16(buf + 2));
+			napi_util_set_number(env, o, "mar", nvme_le32(buf + 4));
+			napi_util_set_number(env, o, "mor", nvme_le32(buf + 8));
+			napi_util_set_number(env, o, "zsze", (double)nvme_le64(buf + 2816 + 16 * fmt));
 			napi_util_set_number(env, o, "zdes", buf[2816 + 16 * fmt + 8]);
 			memset(buf, 0, 4096);
 			ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
@@ -252,7 +237,7 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 		for (i = 0; i < 256; i++) {
 			napi_value v;
 
-			napi_create_double(env, __le32(buf + 1024 + 4 * i), &v);
+			napi_create_double(env, nvme_le32(buf + 1024 + 4 * i), &v);
 			napi_set_element(env, arr, i, v);
 		}
 		napi_set_named_property(env, out, "effects", arr);
@@ -285,7 +270,7 @@ static napi_value cmd_napi_info(napi_env env, napi_callback_info info)
 napi_value cmd_napi_zones_object(napi_env env, const uint8_t *buf, uint32_t max)
 {
 	napi_value out, arr;
-	uint32_t n = (uint32_t)__le64(buf), i;
+	uint32_t n = (uint32_t)nvme_le64(buf), i;
 
 	if (n > max)
 		n = max;
@@ -299,9 +284,9 @@ napi_value cmd_napi_zones_object(napi_env env, const uint8_t *buf, uint32_t max)
 		napi_create_object(env, &zo);
 		napi_util_set_number(env, zo, "type", z[0] & 0xf);
 		napi_util_set_number(env, zo, "state", z[1] >> 4);
-		napi_util_set_number(env, zo, "cap", (double)__le64(z + 8));
-		napi_util_set_number(env, zo, "slba", (double)__le64(z + 16));
-		napi_util_set_number(env, zo, "wp", (double)__le64(z + 24));
+		napi_util_set_number(env, zo, "cap", (double)nvme_le64(z + 8));
+		napi_util_set_number(env, zo, "slba", (double)nvme_le64(z + 16));
+		napi_util_set_number(env, zo, "wp", (double)nvme_le64(z + 24));
 		napi_set_element(env, arr, i, zo);
 	}
 	napi_set_named_property(env, out, "zones", arr);

@@ -38,17 +38,7 @@ static int ioctl_commit(struct worker *w, unsigned nr, unsigned min_complete)
 		return 0;
 	*(struct io_unit **)w->priv = NULL;
 	nvme_cmd_prep(job, io, &d);
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = d.opcode;
-	cmd.nsid = d.nsid;
-	cmd.addr = d.addr;
-	cmd.data_len = d.data_len;
-	cmd.cdw10 = d.cdw10;
-	cmd.cdw11 = d.cdw11;
-	cmd.cdw12 = d.cdw12;
-	cmd.cdw13 = d.cdw13;
-	cmd.cdw14 = d.cdw14;
-	cmd.cdw15 = d.cdw15;
+	nvme_cmd_to_passthru(&d, &cmd);
 	ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
 	io->result = cmd.result;
 	counter_add(&w->submit_calls, 1);

@@ -130,10 +130,16 @@ int nvme_get_nsid(int fd)
 	return ret < 0 ? -1 : ret;
 }
 
-static int __nvme_identify(int fd, uint32_t nsid, uint32_t cns, void *buf)
+static int __nvme_admin(int fd, struct nvme_passthru_cmd *cmd)
+{
+	int ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, cmd);
+
+	return ret < 0 ? -1 : ret;
+}
+
+int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf)
 {
 	struct nvme_passthru_cmd cmd;
-	int ret;
 
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opcode = NVME_ADMIN_IDENTIFY;
@@ -141,28 +147,37 @@ static int __nvme_identify(int fd, uint32_t nsid, uint32_t cns, void *buf)
 	cmd.addr = (uint64_t)(uintptr_t)buf;
 	cmd.data_len = 4096;
 	cmd.cdw10 = cns;
-	ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, &cmd);
+	cmd.cdw11 = (uint32_t)csi << 24;
+	return __nvme_admin(fd, &cmd);
+}
+
+int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len)
+{
+	struct nvme_passthru_cmd cmd;
+	uint32_t numd = len / 4 - 1; /* 0's based dwords */
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVME_ADMIN_GET_LOG_PAGE;
+	cmd.nsid = nsid;
+	cmd.addr = (uint64_t)(uintptr_t)buf;
+	cmd.data_len = len;
+	cmd.cdw10 = lid | ((numd & 0xffff) << 16);
+	cmd.cdw11 = numd >> 16;
+	cmd.cdw14 = (uint32_t)csi << 24;
+	return __nvme_admin(fd, &cmd);
+}
+
+/* Identify for the NVM command set; an NVMe status becomes EIO. */
+static int __nvme_identify(int fd, uint32_t nsid, uint32_t cns, void *buf)
+{
+	int ret = nvme_identify_cns(fd, nsid, (uint8_t)cns, 0, buf);
+
 	if (ret > 0) {
 		/* An NVMe status, not an errno: the controller refused. */
 		errno = EIO;
 		return -1;
 	}
-	return ret < 0 ? -1 : 0;
-}
-
-static inline uint16_t __nvme_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t __nvme_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static inline uint64_t __nvme_le64(const uint8_t *p)
-{
-	return (uint64_t)__nvme_le32(p) | ((uint64_t)__nvme_le32(p + 4) << 32);
+	return ret;
 }
 
 void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info)
@@ -172,9 +187,9 @@ void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *inf
 
 	memset(info, 0, sizeof(*info));
 	info->nsid = nsid;
-	info->nsze = __nvme_le64(id + 0);
-	info->ncap = __nvme_le64(id + 8);
-	info->nuse = __nvme_le64(id + 16);
+	info->nsze = nvme_le64(id + 0);
+	info->ncap = nvme_le64(id + 8);
+	info->nuse = nvme_le64(id + 16);
 	info->nlbaf = (unsigned)id[25] + 1;
 	flbas = id[26];
 	/* FLBAS: format index in bits 0-3, its upper bits in 5-6; bit 4 extended LBA. */
@@ -183,7 +198,7 @@ void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *inf
 	info->extended_meta = (flbas >> 4) & 1;
 	info->dps = id[29];
 	lbaf = id + 128 + 4 * fmt;
-	info->meta_size = __nvme_le16(lbaf);
+	info->meta_size = nvme_le16(lbaf);
 	info->lba_size = 1U << lbaf[2];
 }
 
@@ -215,16 +230,16 @@ static void __nvme_copy_str(char *dst, const uint8_t *src, size_t len)
 void nvme_parse_id_ctrl(const uint8_t *id, struct nvme_ctrl_info *info)
 {
 	memset(info, 0, sizeof(*info));
-	info->vid = __nvme_le16(id + 0);
+	info->vid = nvme_le16(id + 0);
 	__nvme_copy_str(info->serial, id + 4, 20);
 	__nvme_copy_str(info->model, id + 24, 40);
 	__nvme_copy_str(info->firmware, id + 64, 8);
 	info->mdts = id[77];
-	info->cntlid = __nvme_le16(id + 78);
-	info->version = __nvme_le32(id + 80);
-	info->oacs = __nvme_le16(id + 256);
-	info->nn = __nvme_le32(id + 516);
-	info->oncs = __nvme_le16(id + 520);
+	info->cntlid = nvme_le16(id + 78);
+	info->version = nvme_le32(id + 80);
+	info->oacs = nvme_le16(id + 256);
+	info->nn = nvme_le32(id + 516);
+	info->oncs = nvme_le16(id + 520);
 	info->vwc = id[525];
 }
 

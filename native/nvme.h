@@ -59,9 +59,28 @@ struct nvme_ctrl_info {
 	uint32_t nn;
 };
 
+/* Identify and log pages are little-endian. */
+static inline uint16_t nvme_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t nvme_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline uint64_t nvme_le64(const uint8_t *p)
+{
+	return (uint64_t)nvme_le32(p) | ((uint64_t)nvme_le32(p + 4) << 32);
+}
+
 /* "LBA Out of Range (SCT 0x0, SC 0x80)" for a completion status word. */
 void nvme_status_str(uint16_t status, char *buf, size_t len);
 int nvme_get_nsid(int fd);
+/* Admin commands over the kernel's ioctl: 0, > 0 an NVMe status, -1 with errno set. */
+int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf);
+int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len);
 int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info);
 int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info);
 /* Parse the 4 KiB Identify data, however it was fetched (ioctl or the VFIO driver). */

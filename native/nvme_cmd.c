@@ -200,43 +200,19 @@ void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_de
 	}
 }
 
-/* Admin helpers, for the support checks before a run. */
-
-static int __nvme_admin(int fd, struct nvme_passthru_cmd *cmd)
+void nvme_cmd_to_passthru(const struct nvme_cmd_desc *d, struct nvme_passthru_cmd64 *cmd)
 {
-	int ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, cmd);
-
-	return ret < 0 ? -1 : ret;
-}
-
-int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf)
-{
-	struct nvme_passthru_cmd cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = NVME_ADMIN_IDENTIFY;
-	cmd.nsid = nsid;
-	cmd.addr = (uint64_t)(uintptr_t)buf;
-	cmd.data_len = 4096;
-	cmd.cdw10 = cns;
-	cmd.cdw11 = (uint32_t)csi << 24;
-	return __nvme_admin(fd, &cmd);
-}
-
-int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len)
-{
-	struct nvme_passthru_cmd cmd;
-	uint32_t numd = len / 4 - 1; /* 0's based dwords */
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = NVME_ADMIN_GET_LOG_PAGE;
-	cmd.nsid = nsid;
-	cmd.addr = (uint64_t)(uintptr_t)buf;
-	cmd.data_len = len;
-	cmd.cdw10 = lid | ((numd & 0xffff) << 16);
-	cmd.cdw11 = numd >> 16;
-	cmd.cdw14 = (uint32_t)csi << 24;
-	return __nvme_admin(fd, &cmd);
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = d->opcode;
+	cmd->nsid = d->nsid;
+	cmd->addr = d->addr;
+	cmd->data_len = d->data_len;
+	cmd->cdw10 = d->cdw10;
+	cmd->cdw11 = d->cdw11;
+	cmd->cdw12 = d->cdw12;
+	cmd->cdw13 = d->cdw13;
+	cmd->cdw14 = d->cdw14;
+	cmd->cdw15 = d->cdw15;
 }
 
 int nvme_parse_ns_csi(const uint8_t *buf)

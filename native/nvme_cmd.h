@@ -11,6 +11,7 @@
 #define NVMEBENCH_NVME_CMD_H
 
 #include <stdint.h>
+#include <linux/nvme_ioctl.h>
 #include <stddef.h>
 
 #include "engine.h"
@@ -54,6 +55,8 @@ struct nvme_cmd_desc {
  * aligned). Writes the DSM range or the Copy descriptors into io->cmd_buf.
  * No allocation, no system call.
  */
+/* The descriptor as NVME_IOCTL_IO64_CMD takes it. */
+void nvme_cmd_to_passthru(const struct nvme_cmd_desc *d, struct nvme_passthru_cmd64 *cmd);
 void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_desc *cmd);
 
 /* copy: byte offset of source range `range` for the destination block at dest_offset. */
@@ -68,8 +71,6 @@ int job_command_parse(const char *name);
 int job_command_writes(const struct job *job);
 
 /* Admin commands over NVME_IOCTL_ADMIN_CMD: 0, > 0 an NVMe status, -1 with errno. */
-int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf);
-int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len);
 /* The namespace's Command Set Identifier from its Identification Descriptor list; -1 when none is given. */
 int nvme_ns_csi(int fd, uint32_t nsid, int *status);
 /* The same from a 4 KiB descriptor list (Identify CNS 03h) however it was read. */

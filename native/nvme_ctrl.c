@@ -69,11 +69,6 @@ static void __nvme_reg_write64(struct nvme_ctrl *c, unsigned off, uint64_t v)
 	nvme_reg_write32(c, off + 4, (uint32_t)(v >> 32));
 }
 
-static inline uint32_t __nvme_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 /* Wait until (CSTS & mask) == want; 0, or -1 on timeout or a fatal status. */
 static int __nvme_wait_csts(struct nvme_ctrl *c, uint32_t mask, uint32_t want, uint32_t timeout_ms, uint32_t *last)
 {
@@ -445,7 +440,7 @@ int nvme_ctrl_open(struct nvme_ctrl *c, const char *bdf, unsigned want_queues)
 	if (__nvme_identify(c, 0, 0x01) < 0)
 		goto fail;
 	nvme_parse_id_ctrl(c->idbuf, &c->info);
-	c->rtd3e_us = __nvme_le32((const uint8_t *)c->idbuf + 88);
+	c->rtd3e_us = nvme_le32((const uint8_t *)c->idbuf + 88);
 	c->max_xfer = c->info.mdts ? (c->info.mdts >= 20 ? 0 : c->mpsmin << c->info.mdts) : 0;
 	if (want_queues && __nvme_set_num_queues(c, want_queues) < 0)
 		goto fail;

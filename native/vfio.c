@@ -38,6 +38,24 @@ static int __vfio_fail(char *err, size_t errlen, int errnum, const char *fmt, ..
 	return -1;
 }
 
+/*
+ * Walk the capability chain of a VFIO info struct (argsz bytes, the chain
+ * starting at off) for the capability with this id; NULL when absent.
+ */
+static void *__vfio_find_cap(void *info, uint32_t argsz, uint32_t off, uint16_t id)
+{
+	while (off && off + sizeof(struct vfio_info_cap_header) <= argsz) {
+		struct vfio_info_cap_header *hdr = (void *)((char *)info + off);
+
+		if (hdr->id == id)
+			return hdr;
+		if (hdr->next <= off)
+			break;
+		off = hdr->next;
+	}
+	return NULL;
+}
+
 /* The basename a sysfs link points at: the driver or the group number. */
 static int __vfio_link_name(const char *link, char *out, size_t len)
 {
@@ -138,24 +156,14 @@ static int __iommu_get_info(struct vfio_dev *d, char *err, size_t errlen)
 	d->iova_pgsizes = (info->flags & VFIO_IOMMU_INFO_PGSIZES) ? info->iova_pgsizes : VFIO_PAGE;
 	d->nr_ranges = 0;
 	if ((info->flags & VFIO_IOMMU_INFO_CAPS) && info->cap_offset) {
-		uint32_t off = info->cap_offset;
+		struct vfio_iommu_type1_info_cap_iova_range *cap =
+			__vfio_find_cap(info, argsz, info->cap_offset, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+		uint32_t i;
 
-		while (off && off + sizeof(struct vfio_info_cap_header) <= argsz) {
-			struct vfio_info_cap_header *hdr = (void *)((char *)info + off);
-
-			if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-				struct vfio_iommu_type1_info_cap_iova_range *cap = (void *)hdr;
-				uint32_t i;
-
-				for (i = 0; i < cap->nr_iovas && d->nr_ranges < IOMMU_MAX_RANGES; i++) {
-					d->ranges[d->nr_ranges].start = cap->iova_ranges[i].start;
-					d->ranges[d->nr_ranges].end = cap->iova_ranges[i].end;
-					d->nr_ranges++;
-				}
-			}
-			if (hdr->next <= off)
-				break;
-			off = hdr->next;
+		for (i = 0; cap && i < cap->nr_iovas && d->nr_ranges < IOMMU_MAX_RANGES; i++) {
+			d->ranges[d->nr_ranges].start = cap->iova_ranges[i].start;
+			d->ranges[d->nr_ranges].end = cap->iova_ranges[i].end;
+			d->nr_ranges++;
 		}
 	}
 	free(info);
@@ -292,24 +300,16 @@ static int __vfio_map_bar0(struct vfio_dev *d, char *err, size_t errlen)
 	}
 	map_size = info->size;
 	if ((info->flags & VFIO_REGION_INFO_FLAG_CAPS) && info->cap_offset) {
-		uint32_t off = info->cap_offset;
+		struct vfio_region_info_cap_sparse_mmap *sp =
+			__vfio_find_cap(info, argsz, info->cap_offset, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+		uint32_t i;
 
-		while (off && off + sizeof(struct vfio_info_cap_header) <= argsz) {
-			struct vfio_info_cap_header *hdr = (void *)((char *)info + off);
-
-			if (hdr->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
-				struct vfio_region_info_cap_sparse_mmap *sp = (void *)hdr;
-				uint32_t i;
-
-				/* Only part of the BAR may be mapped (the MSI-X table is carved out). */
-				map_size = 0;
-				for (i = 0; i < sp->nr_areas; i++)
-					if (sp->areas[i].offset == 0)
-						map_size = sp->areas[i].size;
-			}
-			if (hdr->next <= off)
-				break;
-			off = hdr->next;
+		/* Only part of the BAR may be mapped (the MSI-X table is carved out). */
+		if (sp) {
+			map_size = 0;
+			for (i = 0; i < sp->nr_areas; i++)
+				if (sp->areas[i].offset == 0)
+					map_size = sp->areas[i].size;
 		}
 	}
 	if (map_size < 0x2000) {

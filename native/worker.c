@@ -636,12 +636,7 @@ static void __worker_reset_zones_ioctl(struct worker *w)
 	for (; w->zone_reset_next < w->zone_end && !w->run->stop; w->zone_reset_next++) {
 		io.offset = job->offset + w->zone_reset_next * job->zone_bytes;
 		nvme_cmd_prep(job, &io, &d);
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.opcode = d.opcode;
-		cmd.nsid = d.nsid;
-		cmd.cdw10 = d.cdw10;
-		cmd.cdw11 = d.cdw11;
-		cmd.cdw13 = d.cdw13;
+		nvme_cmd_to_passthru(&d, &cmd);
 		ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
 		if (ret) {
 			if (ret > 0)
