@@ -153,6 +153,8 @@ struct worker {
 
 	/* the engine's private state (ring, iocbs, queue pair) */
 	void *priv;
+	/* synchronous engines: the one I/O queued for the next commit */
+	struct io_unit *sync_io;
 
 	/* counters: stored only by this worker, read by the main thread */
 	uint64_t done;
@@ -269,6 +271,9 @@ void worker_fail(struct worker *w, const char *fmt, ...) __attribute__((format(p
 void worker_pt_done(struct worker *w, struct io_unit *io, int res, uint64_t now_ns);
 const struct engine_ops *worker_engine_ops(enum engine_id engine);
 int worker_open_target(struct worker *w);
+int worker_sync_queue(struct worker *w, struct io_unit *io);
+struct io_unit *worker_sync_take(struct worker *w);
+int worker_sync_reap(struct worker *w, unsigned min_complete);
 void worker_close_target(struct worker *w);
 
 static inline uint64_t load_relaxed(const uint64_t *p)

@@ -348,6 +348,36 @@ int worker_open_target(struct worker *w)
 	return 0;
 }
 
+/*
+ * Synchronous engines (psync, ioctl) keep one I/O in flight: queue() holds
+ * it, commit() takes it and completes it in one call, reap() has nothing to do.
+ */
+int worker_sync_queue(struct worker *w, struct io_unit *io)
+{
+	w->sync_io = io;
+	return 0;
+}
+
+/* The queued I/O, counted as one submit and one reap call; NULL when none. */
+struct io_unit *worker_sync_take(struct worker *w)
+{
+	struct io_unit *io = w->sync_io;
+
+	if (!io)
+		return NULL;
+	w->sync_io = NULL;
+	counter_add(&w->submit_calls, 1);
+	counter_add(&w->submitted, 1);
+	counter_add(&w->reap_calls, 1);
+	counter_add(&w->reaped, 1);
+	return io;
+}
+
+int worker_sync_reap(struct worker *w, unsigned min_complete)
+{
+	return 0;
+}
+
 void worker_close_target(struct worker *w)
 {
 	if (w->fd >= 0)
