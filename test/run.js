@@ -10,9 +10,16 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, 'dist', 'test');
 const filter = process.env.NVMEBENCH_TEST_FILTER ? new RegExp(process.env.NVMEBENCH_TEST_FILTER) : null;
-const files = fs
-  .readdirSync(dir)
-  .filter((f) => f.endsWith('.test.js'))
+// test/*.test.ts and the hostile suite, test/hostile/*.test.ts.
+const files = ['', 'hostile']
+  .flatMap((sub) => {
+    const d = path.join(dir, sub);
+    if (!fs.existsSync(d)) return [];
+    return fs
+      .readdirSync(d)
+      .filter((f) => f.endsWith('.test.js'))
+      .map((f) => path.join(sub, f));
+  })
   .filter((f) => !filter || filter.test(f))
   .sort()
   .map((f) => path.join(dir, f));
