@@ -1,29 +1,15 @@
 // Real block-device I/O through a loop device (needs root, as CI runs):
 // every block engine, reads and writes with --verify, and the write safety.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { csvRows, runCli } from './cli.js';
+import { digestHead, isRoot, sh } from './loop.js';
 
 let dir = '';
 let loop = '';
-const isRoot = process.getuid?.() === 0;
-
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
-}
-
-function digestHead(dev: string, bytes = 4 * 1024 * 1024): string {
-  const fd = fs.openSync(dev, 'r');
-  const buf = Buffer.alloc(bytes);
-  fs.readSync(fd, buf, 0, bytes, 0);
-  fs.closeSync(fd);
-  return crypto.createHash('sha256').update(buf).digest('hex');
-}
 
 before(() => {
   if (!isRoot) return;
