@@ -1,6 +1,8 @@
 // Never lose data: a write workload to a device is refused when the device or
-// any partition of it is mounted, held (dm, md, LVM), used as swap, or
-// carries a filesystem or partition-table signature. --force-destroy overrides.
+// any partition of it is mounted, held (dm, md, LVM), used as swap, carries any
+// signature util-linux's probing knows (filesystem, partition table, RAID, LVM,
+// crypto, swap). --force-destroy overrides.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from './errors.js';
@@ -61,46 +63,127 @@ export function holdersOf(names: string[]): string[] {
   return found;
 }
 
-interface Signature {
-  name: string;
-  offset: number;
-  bytes: Buffer;
+
+/** One signature util-linux found on a device. */
+export interface Signature {
+  /** blkid's TYPE or PTTYPE, wipefs's type: ext4, crypto_LUKS, gpt, PMBR… */
+  type: string;
+  /** blkid's USAGE (filesystem, raid, crypto, other) or "partition table". */
+  usage?: string;
+  /** Byte offsets of the magic, as wipefs prints them (0x438). */
+  offsets: string[];
 }
 
-const SIGNATURES: Signature[] = [
-  { name: 'GPT partition table', offset: 512, bytes: Buffer.from('EFI PART') },
-  { name: 'GPT partition table', offset: 4096, bytes: Buffer.from('EFI PART') },
-  { name: 'ext2/3/4 filesystem', offset: 1080, bytes: Buffer.from([0x53, 0xef]) },
-  { name: 'XFS filesystem', offset: 0, bytes: Buffer.from('XFSB') },
-  { name: 'btrfs filesystem', offset: 65600, bytes: Buffer.from('_BHRfS_M') },
-  { name: 'swap space', offset: 4086, bytes: Buffer.from('SWAPSPACE2') },
-  { name: 'swap space', offset: 4086, bytes: Buffer.from('SWAP-SPACE') },
-  { name: 'LUKS encrypted volume', offset: 0, bytes: Buffer.from([0x4c, 0x55, 0x4b, 0x53, 0xba, 0xbe]) },
-  { name: 'LVM2 physical volume', offset: 512, bytes: Buffer.from('LABELONE') },
-  { name: 'LVM2 physical volume', offset: 0, bytes: Buffer.from('LABELONE') },
-  { name: 'NTFS filesystem', offset: 3, bytes: Buffer.from('NTFS    ') },
-  { name: 'FAT filesystem', offset: 82, bytes: Buffer.from('FAT32   ') },
-  { name: 'FAT filesystem', offset: 54, bytes: Buffer.from('FAT1') },
-  { name: 'ISO 9660 filesystem', offset: 32769, bytes: Buffer.from('CD001') },
-  { name: 'Linux RAID (md) member', offset: 4096, bytes: Buffer.from([0xfc, 0x4e, 0x2b, 0xa9]) },
-  { name: 'Linux RAID (md) member', offset: 0, bytes: Buffer.from([0xfc, 0x4e, 0x2b, 0xa9]) },
-  { name: 'bcache member', offset: 4120, bytes: Buffer.from([0xc6, 0x85, 0x73, 0xf6, 0x4e, 0x1a, 0x45, 0xca]) },
-  { name: 'ZFS member', offset: 135168, bytes: Buffer.from([0x0c, 0xb1, 0xba, 0x00]) },
-];
+/** Parse `wipefs --no-act --json`: one entry per magic, so a type may come several times. */
+export function parseWipefsJson(text: string): Signature[] {
+  const parsed = JSON.parse(text) as { signatures?: Array<{ type?: unknown; offset?: unknown }> };
+  if (!Array.isArray(parsed.signatures)) throw new Error('no "signatures" array');
+  const found: Signature[] = [];
+  for (const entry of parsed.signatures) {
+    if (typeof entry?.type !== 'string' || !entry.type) continue;
+    const offset = typeof entry.offset === 'string' ? entry.offset : typeof entry.offset === 'number' ? `0x${entry.offset.toString(16)}` : undefined;
+    mergeSignature(found, { type: entry.type, offsets: offset ? [offset] : [] });
+  }
+  return found;
+}
 
-/** Known filesystem and partition-table signatures in a buffer read from offset 0. */
-export function findSignatures(head: Buffer): string[] {
-  const found = new Set<string>();
-  for (const sig of SIGNATURES) {
-    const end = sig.offset + sig.bytes.length;
-    if (end <= head.length && head.subarray(sig.offset, end).equals(sig.bytes)) found.add(sig.name);
+/** Parse `blkid -p -o export`: KEY=value lines; TYPE with USAGE, and PTTYPE for a partition table. */
+export function parseBlkidExport(text: string): Signature[] {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) values.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
   }
-  // A DOS partition table: the boot signature and at least one partition entry with a type.
-  if (head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa) {
-    const types = [0, 1, 2, 3].map((i) => head[446 + i * 16 + 4]);
-    if (types.some((t) => t !== 0) && !found.has('FAT filesystem') && !found.has('NTFS filesystem')) found.add('DOS partition table');
+  const found: Signature[] = [];
+  const type = values.get('TYPE');
+  const usage = values.get('USAGE');
+  if (type) found.push({ type, ...(usage ? { usage } : {}), offsets: [] });
+  const ptType = values.get('PTTYPE');
+  if (ptType) found.push({ type: ptType, usage: 'partition table', offsets: [] });
+  return found;
+}
+
+function mergeSignature(into: Signature[], sig: Signature): void {
+  const same = into.find((s) => s.type === sig.type);
+  if (!same) {
+    into.push({ ...sig, offsets: [...sig.offsets] });
+    return;
   }
-  return [...found];
+  if (sig.usage && !same.usage) same.usage = sig.usage;
+  for (const offset of sig.offsets) if (!same.offsets.includes(offset)) same.offsets.push(offset);
+}
+
+/** A DOS partition table with at least one entry that has a type (a bare 55 AA boot signature has none). */
+export function mbrHasPartitions(sector0: Buffer): boolean {
+  if (sector0.length < 512) return false;
+  return [0, 1, 2, 3].some((i) => sector0[446 + i * 16 + 4] !== 0);
+}
+
+/** Where blkid and wipefs live: root's PATH has sbin, a user's may not. */
+const TOOL_PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+
+export interface ProbeResult {
+  signatures: Signature[];
+  /** Set when neither tool could say what is on the device: the caller must fail closed. */
+  unprobed?: string;
+}
+
+/**
+ * Every signature libblkid finds on a device (or an image file), through util-linux's
+ * own tools: wipefs lists every magic with its offset (secondary superblocks and
+ * partition tables too), blkid -p adds what each one is used for. A device with
+ * neither tool installed is reported as unprobed, never as blank.
+ */
+export function probeSignatures(devPath: string, opts: { searchPath?: string } = {}): ProbeResult {
+  const env = { ...process.env, PATH: opts.searchPath ?? TOOL_PATH, LC_ALL: 'C' };
+  const failures: string[] = [];
+  let answered = false;
+  const signatures: Signature[] = [];
+
+  const wipefs = spawnSync('wipefs', ['--no-act', '--json', devPath], { encoding: 'utf8', env, timeout: 30_000 });
+  if (wipefs.error) {
+    failures.push(`wipefs: ${(wipefs.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not installed' : wipefs.error.message}`);
+  } else if (wipefs.status === 0) {
+    try {
+      // An empty answer is no signature (older wipefs prints nothing then).
+      for (const sig of wipefs.stdout.trim() ? parseWipefsJson(wipefs.stdout) : []) mergeSignature(signatures, sig);
+      answered = true;
+    } catch (err) {
+      failures.push(`wipefs: unreadable output (${(err as Error).message})`);
+    }
+  } else {
+    failures.push(`wipefs: ${firstLine(wipefs.stderr) || `exit ${wipefs.status}`}`);
+  }
+
+  // blkid -p: 0 found, 2 nothing found, 8 ambivalent (more than one filesystem).
+  const blkid = spawnSync('blkid', ['-p', '-o', 'export', devPath], { encoding: 'utf8', env, timeout: 30_000 });
+  if (blkid.error) {
+    failures.push(`blkid: ${(blkid.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not installed' : blkid.error.message}`);
+  } else if (blkid.status === 0 || blkid.status === 2) {
+    for (const sig of parseBlkidExport(blkid.stdout)) mergeSignature(signatures, sig);
+    answered = true;
+  } else if (blkid.status === 8) {
+    if (!signatures.length) signatures.push({ type: 'more than one filesystem', usage: 'blkid: ambivalent result, wipefs -n lists them', offsets: [] });
+    answered = true;
+  } else {
+    failures.push(`blkid: ${firstLine(blkid.stderr) || `exit ${blkid.status}`}`);
+  }
+
+  // libblkid calls any sector ending in 55 AA a DOS table; one without entries is only a boot sector.
+  const dos = signatures.find((s) => s.type === 'dos');
+  if (dos) {
+    try {
+      if (!mbrHasPartitions(readHead(devPath, 512))) signatures.splice(signatures.indexOf(dos), 1);
+    } catch {
+      // unreadable sector 0: keep the table, refusing is the safe side
+    }
+  }
+  for (const sig of signatures) if (sig.type === 'gpt' || sig.type === 'PMBR' || sig.type === 'dos') sig.usage ??= 'partition table';
+  return answered ? { signatures } : { signatures, unprobed: failures.join('; ') };
+}
+
+function firstLine(text: string | undefined): string {
+  return (text ?? '').trim().split('\n')[0] ?? '';
 }
 
 function readHead(devPath: string, length: number): Buffer {
@@ -114,36 +197,73 @@ function readHead(devPath: string, length: number): Buffer {
   }
 }
 
+export function describeSignature(sig: Signature): string {
+  const details = [sig.usage, sig.offsets.length ? `${sig.offsets.length > 1 ? 'offsets' : 'offset'} ${sig.offsets.join(', ')}` : undefined].filter(Boolean);
+  return `${sig.type}${details.length ? ` (${details.join(', ')})` : ''}`;
+}
+
+type HazardKind = 'mounted' | 'swap' | 'held' | 'partitions' | 'signature' | 'unprobed';
+
+export interface Hazard {
+  kind: HazardKind;
+  text: string;
+}
+
+/** The block node a write to this target reaches: /dev/ngXnY writes land on /dev/nvmeXnY. */
+function blockNodeOf(target: Target): string | undefined {
+  if (target.kind === 'block') return target.path;
+  return target.nvme?.blockPath;
+}
+
 /** Every reason a write to this target would destroy someone's data. */
-export function writeHazards(target: Target): string[] {
+export function writeHazards(target: Target, probeOpts: { searchPath?: string } = {}): Hazard[] {
   if (target.kind === 'file') return [];
   const blockName = target.blockName ?? target.nvme?.name;
-  const hazards: string[] = [];
+  const hazards: Hazard[] = [];
   if (blockName && fs.existsSync(`/sys/class/block/${blockName}`)) {
     const family = blockFamily(blockName);
-    hazards.push(...mountsOf(family).map((m) => `mounted: ${m}`));
-    hazards.push(...holdersOf(family));
-    if (family.length > 1) hazards.push(`has partitions: ${family.slice(1).join(', ')}`);
+    hazards.push(...mountsOf(family).map((m): Hazard => ({ kind: m.endsWith(' as swap') ? 'swap' : 'mounted', text: `mounted: ${m}` })));
+    hazards.push(...holdersOf(family).map((h): Hazard => ({ kind: 'held', text: h })));
+    if (family.length > 1) hazards.push({ kind: 'partitions', text: `has partitions: ${family.slice(1).join(', ')}` });
   }
-  const readable = target.kind === 'block' ? target.path : target.nvme?.blockPath;
-  if (readable) {
-    try {
-      const sigs = findSignatures(readHead(readable, 136 * 1024));
-      hazards.push(...sigs.map((s) => `carries a ${s} signature`));
-    } catch {
-      // unreadable head: the open for the run will say why
-    }
+  const node = blockNodeOf(target);
+  if (node && readable(node)) {
+    const probe = probeSignatures(node, probeOpts);
+    hazards.push(...probe.signatures.map((s): Hazard => ({ kind: 'signature', text: `carries a signature: ${describeSignature(s)}` })));
+    if (probe.unprobed) hazards.push({ kind: 'unprobed', text: `cannot check it for signatures (${probe.unprobed})` });
   }
   return hazards;
 }
 
-export function assertWritable(target: Target, forceDestroy: boolean): void {
+/** An unreadable node is not probed: the open for the run says why (permission, absent). */
+function readable(node: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(node, fs.constants.O_RDONLY));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The fix for what was found: unmount a mount, stop a holder, wipe a signature. */
+function hazardFix(hazards: Hazard[], node: string): string {
+  const kinds = new Set(hazards.map((h) => h.kind));
+  const fixes: string[] = [];
+  if (kinds.has('mounted')) fixes.push('unmount it');
+  if (kinds.has('swap')) fixes.push('swapoff it');
+  if (kinds.has('held')) fixes.push('stop the holder named (dmsetup remove, vgchange -an, mdadm --stop)');
+  // Wiping comes after the device is free: wipefs refuses a mounted or held device anyway.
+  const inUse = kinds.has('mounted') || kinds.has('swap') || kinds.has('held');
+  if (!inUse && (kinds.has('signature') || kinds.has('partitions'))) fixes.push(`wipe it with wipefs -a ${node} if the data is not needed`);
+  if (kinds.has('unprobed')) fixes.push('install util-linux (blkid, wipefs) so the device can be checked');
+  fixes.push('pick another target, or pass --force-destroy to write anyway and destroy the data');
+  return fixes.join('; ');
+}
+
+export function assertWritable(target: Target, forceDestroy: boolean, probeOpts: { searchPath?: string } = {}): void {
   if (forceDestroy) return;
-  const hazards = writeHazards(target);
+  const hazards = writeHazards(target, probeOpts);
   if (hazards.length) {
-    throw usageError(
-      `refusing to write to ${target.given}: ${hazards.join('; ')}`,
-      'unmount it or pick another target; --force-destroy overrides this and destroys the data',
-    );
+    throw usageError(`refusing to write to ${target.given}: ${hazards.map((h) => h.text).join('; ')}`, hazardFix(hazards, blockNodeOf(target) ?? target.path));
   }
 }

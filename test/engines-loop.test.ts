@@ -96,7 +96,7 @@ test('an unmounted device with a filesystem signature is refused until --force-d
   const before = digestHead(loop);
   const r = runCli(['randwrite', '--engine', 'uring', '--runtime', '1', loop]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /carries a ext2\/3\/4 filesystem signature/);
+  assert.match(r.stderr, /carries a signature: ext4 \(filesystem, offset 0x438\)/);
   assert.equal(digestHead(loop), before);
   const forced = runCli(['write', '--engine', 'uring', '--bs', '64k', '--size', '1m', '--ios', '16', '--force-destroy', '--quiet', loop]);
   assert.equal(forced.code, 0, forced.stderr);
