@@ -19,7 +19,7 @@ import {
 import { native, type NativeError, type NativeRunResult, type RunHandle } from './native.js';
 import { defaultBatch, type RunPlan } from './options.js';
 import { LiveLine } from './output/live.js';
-import { assertWritable } from './safety.js';
+import { assertWritable, claimDevice, type DeviceClaim } from './safety.js';
 import { probeTarget, type Target } from './target.js';
 import { normalizePciAddress, pciDevice } from './vfio/pci.js';
 import { VERSION } from './version.js';
@@ -43,6 +43,8 @@ export interface PreparedRun {
   verifySeed: number;
   /** --vfio-auto-bind: binds the controller for vfio cells; executeRun restores it in a finally. */
   vfioAutoBind?: VfioAutoBind;
+  /** A write run's O_EXCL hold on the block device; executeRun releases it in a finally. */
+  claim?: DeviceClaim;
 }
 
 function defaultEngines(target: Target): EngineName[] {
@@ -158,7 +160,9 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   const vfioAutoBind = extra.vfioAutoBind && vfioCell && pciDriverOf(vfioCell.node) !== 'vfio-pci' ? new VfioAutoBind(vfioCell.node, plan.forceDestroy) : undefined;
   // Refuse now (not root, no IOMMU, a namespace mounted) rather than after the other engines ran.
   vfioAutoBind?.precheck();
-  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind };
+  // Last, so nothing above can throw while the device is held.
+  const claim = writes ? claimDevice(target, plan.forceDestroy) : undefined;
+  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind, claim };
 }
 
 /** A PCI address names a controller (vfio), never a file to lay out. */

@@ -1,7 +1,7 @@
 // Never lose data: a write workload to a device is refused when the device or
 // any partition of it is mounted, held (dm, md, LVM), used as swap, carries any
 // signature util-linux's probing knows (filesystem, partition table, RAID, LVM,
-// crypto, swap). --force-destroy overrides.
+// crypto, swap), or another process holds it exclusively. --force-destroy overrides.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -266,4 +266,44 @@ export function assertWritable(target: Target, forceDestroy: boolean, probeOpts:
   if (hazards.length) {
     throw usageError(`refusing to write to ${target.given}: ${hazards.map((h) => h.text).join('; ')}`, hazardFix(hazards, blockNodeOf(target) ?? target.path));
   }
+}
+
+/** An exclusive open held for a whole write run; release() ends it. */
+export interface DeviceClaim {
+  node: string;
+  release(): void;
+}
+
+/**
+ * Claim the target's block node with O_EXCL for the run, as mount, device-mapper, md and
+ * LVM do: the claim fails (EBUSY) while any of them, or another nvmebench write run,
+ * holds the device, and keeps them off it until release(). The workers open the node
+ * without O_EXCL, so they are not stopped by it. --force-destroy warns and writes anyway.
+ */
+export function claimDevice(target: Target, forceDestroy: boolean): DeviceClaim | undefined {
+  if (target.kind !== 'block' && target.kind !== 'nvme-char') return undefined;
+  const node = blockNodeOf(target);
+  if (!node) return undefined;
+  let fd: number;
+  try {
+    fd = fs.openSync(node, fs.constants.O_RDONLY | fs.constants.O_EXCL);
+  } catch (err) {
+    // Other errors (EACCES, ENOENT): the workers' own open reports them.
+    if ((err as NodeJS.ErrnoException).code !== 'EBUSY') return undefined;
+    const held = `${node} is held exclusively by another process (EBUSY): a mount, device-mapper, md, LVM or another nvmebench write run`;
+    if (!forceDestroy) {
+      throw usageError(`refusing to write to ${target.given}: ${held}`, 'stop that process or unmount it, or pick another target; --force-destroy writes anyway');
+    }
+    process.stderr.write(`nvmebench: warning: ${held}; writing anyway (--force-destroy)\n`);
+    return undefined;
+  }
+  let open = true;
+  return {
+    node,
+    release() {
+      if (!open) return;
+      open = false;
+      fs.closeSync(fd);
+    },
+  };
 }

@@ -87,6 +87,7 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
       },
     });
   } finally {
+    prep.claim?.release();
     // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
     await prep.vfioAutoBind?.restore();
     process.off('SIGINT', onSignal);

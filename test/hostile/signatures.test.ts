@@ -1,12 +1,13 @@
 // Every signature the Debian tools can put on a device is refused before a write
-// touches it (util-linux probing, not a table of our own). Loop devices only,
-// each one detached afterwards.
+// touches it (util-linux probing, not a table of our own), a device another
+// process holds exclusively is refused (O_EXCL), and two write runs on one
+// device never run at once. Loop devices only, each one detached afterwards.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../cli.js';
+import { BIN, runCli, type CliResult } from '../cli.js';
 import { attachedImages, attachLoop, digestHead, isRoot, requireTool, sh } from '../loop.js';
 
 const MiB = 1024 * 1024;
@@ -118,6 +119,75 @@ for (const c of CASES) {
     }
   });
 }
+
+/** A child process that opens the device with O_EXCL, as a mount or device-mapper would, until killed. */
+async function holdExclusively(dev: string): Promise<{ pid: number; release(): void }> {
+  requireTool('python3', 'python3');
+  const child = spawn('python3', ['-c', 'import os, sys, time\nfd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL)\nprint("held", flush=True)\ntime.sleep(120)', dev], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const release = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('held')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the holder exited (${code}) before claiming ${dev}`)));
+  });
+  return { pid: child.pid ?? 0, release };
+}
+
+test('a device another process holds exclusively is refused, naming EBUSY, until --force-destroy', async () => {
+  const dev = attachLoop(64 * MiB);
+  let holder: { release(): void } | undefined;
+  try {
+    holder = await holdExclusively(dev.loop);
+    const before = digestHead(dev.loop, MiB);
+    const refused = runCli(['randwrite', '--ios', '50', dev.loop]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`refusing to write to ${dev.loop}: ${dev.loop} is held exclusively by another process \\(EBUSY\\)`));
+    assert.match(refused.stderr, /--force-destroy/);
+    assert.equal(digestHead(dev.loop, MiB), before);
+    // Reads do not claim the device.
+    const read = runCli(['randread', '--ios', '50', '--quiet', dev.loop]);
+    assert.equal(read.code, 0, read.stderr);
+    const forced = runCli(['randwrite', '--ios', '50', '--quiet', '--force-destroy', dev.loop]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /held exclusively by another process.*writing anyway/);
+  } finally {
+    holder?.release();
+    dev.detach();
+  }
+});
+
+function runCliAsync(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+test('of two write runs started together on one device, one runs and the other is refused', async () => {
+  const dev = attachLoop(64 * MiB);
+  try {
+    const args = ['randwrite', '--runtime', '3', '--quiet', dev.loop];
+    const results = await Promise.all([runCliAsync(args), runCliAsync(args)]);
+    const codes = results.map((r) => r.code).sort();
+    assert.deepEqual(codes, [0, 2], results.map((r) => r.stderr).join('\n'));
+    const refused = results.find((r) => r.code === 2);
+    assert.match(refused?.stderr ?? '', /is held exclusively by another process \(EBUSY\)/);
+    // The claim ends with the run: a third run now gets the device.
+    const after = runCli(['randwrite', '--ios', '50', '--quiet', dev.loop]);
+    assert.equal(after.code, 0, after.stderr);
+  } finally {
+    dev.detach();
+  }
+});
 
 test('the loop devices these tests attached are all detached', () => {
   const attached = spawnSync('losetup', ['--list', '--noheadings', '--output', 'BACK-FILE'], { encoding: 'utf8' }).stdout;
