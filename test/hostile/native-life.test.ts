@@ -1,0 +1,115 @@
+// The native run handle's life, and native exports fed hostile input: a
+// handle dropped while wait() is pending, process.exit() in the middle of an
+// --ios run, nvmeCmdPrep with copyRanges it cannot hold. Each child script
+// runs in its own node so a crash or a hang fails the test instead of the suite.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ROOT } from '../cli.js';
+import { native } from '../../src/native.js';
+
+let dir = '';
+let file = '';
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmebench-life-'));
+  file = path.join(dir, 'target.dat');
+  fs.writeFileSync(file, Buffer.alloc(4 * 1024 * 1024));
+});
+
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A complete psync job on the temp file; the script gets it as JOB. */
+function jobSource(o: Record<string, unknown>): string {
+  const job = {
+    engine: 'psync', path: file, readPercent: 100, random: true, blockSize: 4096, ioDepth: 1, threads: 1, cpus: [],
+    runtimeMs: 0, rampMs: 0, ioLimit: 0, offset: 0, size: 4 * 1024 * 1024, batchSubmit: 1, batchComplete: 1,
+    fixedBufs: false, regFiles: false, sqpoll: false, direct: false, verify: false, verifySeed: 0, nsid: 0, lbaSize: 0,
+    vectored: false, maxErrors: 0, ...o,
+  };
+  return `const JOB = ${JSON.stringify(job)};`;
+}
+
+/** Run body in a fresh node (ESM, the addon as n) and return what it did, killed after timeoutMs. */
+function runScript(body: string, timeoutMs: number, nodeArgs: string[] = []) {
+  const script = path.join(dir, `script-${process.hrtime.bigint()}.mjs`);
+  const nativeJs = path.join(ROOT, 'dist', 'src', 'native.js');
+  fs.writeFileSync(script, `import { native } from ${JSON.stringify(nativeJs)};\nconst n = native();\n${body}\n`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [...nodeArgs, script], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+}
+
+test('a run handle dropped while wait() is pending survives gc: the wait holds it, nothing is joined twice', () => {
+  // Time-based runs of 300 ms: the handle is unreachable from the first tick, gc runs while the
+  // workers and the wait are still going, and every promise must still resolve with a result.
+  const r = runScript(
+    `${jobSource({ runtimeMs: 300 })}
+const pending = [];
+for (let i = 0; i < 4; i++) pending.push(n.wait(n.start(JOB)));
+const timer = setInterval(() => { globalThis.gc(); }, 5);
+const results = await Promise.all(pending);
+clearInterval(timer);
+for (let i = 0; i < 20; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 5)); }
+console.log(JSON.stringify(results.map((x) => [x.stopped, x.workers.length, x.latencyCount > 0])));`,
+    30_000,
+    ['--expose-gc'],
+  );
+  assert.equal(r.signal, null, `killed (${r.signal}) after ${r.ms} ms: the wait hung or crashed\n${r.stderr}`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), Array(4).fill(['done', 1, true]));
+});
+
+test('process.exit() in the middle of an --ios 1000000000 run exits at once', () => {
+  const r = runScript(
+    `${jobSource({ ioLimit: 1_000_000_000 })}
+const p = n.wait(n.start(JOB));
+setTimeout(() => process.exit(7), 200);
+await p;
+console.log('the run finished, which it should not have');`,
+    20_000,
+  );
+  assert.equal(r.signal, null, `still running after ${r.ms} ms: exit waited for the run\n${r.stderr}`);
+  assert.equal(r.code, 7, r.stderr);
+  assert.ok(r.ms < 10_000, `exit took ${r.ms} ms`);
+});
+
+test('process.exit() with a run that nobody waits for exits at once too', () => {
+  const r = runScript(
+    `${jobSource({ ioLimit: 1_000_000_000, readPercent: 0 })}
+globalThis.keep = n.start(JOB);
+setTimeout(() => process.exit(3), 200);`,
+    20_000,
+  );
+  assert.equal(r.signal, null, `still running after ${r.ms} ms\n${r.stderr}`);
+  assert.equal(r.code, 3, r.stderr);
+});
+
+test('nvmeCmdPrep refuses copyRanges it cannot hold (0, 129, 1e6) with EINVAL instead of crashing', () => {
+  // In a child: before the fix, 0 divides by zero (SIGFPE) and 129 and up write past the 4 KiB buffer.
+  const r = runScript(
+    `const out = [];
+for (const copyRanges of [0, 129, 1e6, 4294967295]) {
+  try {
+    n.nvmeCmdPrep({ command: 'copy', copyRanges, lbaSize: 512, nsid: 1, blockSize: 65536, offset: 0, size: 1 << 24 }, { op: 'cmd', offset: 1 << 23, len: 65536 });
+    out.push('accepted');
+  } catch (e) { out.push(e.code + ': ' + e.message); }
+}
+console.log(JSON.stringify(out));`,
+    30_000,
+  );
+  assert.equal(r.signal, null, `crashed: ${r.signal}\n${r.stderr}`);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as string[];
+  assert.equal(out.length, 4);
+  for (const line of out) assert.match(line, /^EINVAL: .*copyRanges/);
+  // And the edges that are fine still work, in this process.
+  const n = native();
+  for (const copyRanges of [1, 128]) {
+    const c = n.nvmeCmdPrep({ command: 'copy', copyRanges, lbaSize: 512, nsid: 1, blockSize: 65536, offset: 0, size: 1 << 24 }, { op: 'cmd', offset: 1 << 23, len: 65536 });
+    assert.equal(c.cmdBuf.length, copyRanges * 32);
+  }
+});
