@@ -414,6 +414,14 @@ static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
 	if (!bad && (napi_util_get_string(env, argv[1], "op", op, sizeof(op)) < 0 || napi_util_get_u64(env, argv[1], "offset", &off) < 0 ||
 		     napi_util_get_u32(env, argv[1], "len", &len) < 0 || len > sizeof(data)))
 		bad = "io";
+	/*
+	 * Copy writes 32 bytes of descriptor per range into the 4 KiB command
+	 * buffer and divides the block by the range count: 1 to 128, as the
+	 * workers' own check (worker.c) and --copy-ranges allow.
+	 */
+	if (!bad && job->command == JOB_CMD_COPY &&
+	    (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || (size_t)job->copy_ranges * 32 > sizeof(cmdbuf)))
+		bad = "copyRanges (1 to 128)";
 	if (bad) {
 		free(job);
 		snprintf(msg, sizeof(msg), "invalid field: %s", bad);
