@@ -512,7 +512,7 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 	struct nvme_ctrl_info ci;
 	int32_t nsid;
 	int fd, err;
-	char msg[4200];
+	char msg[4200], why[256];
 
 	fd = napi_util_open_nvme_args(env, info, "nvmeIdentify(path, nsid?) needs a path", path, sizeof(path), &nsid);
 	if (fd < 0)
@@ -523,10 +523,10 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", path, strerror(err));
 		return napi_util_throw_errno(env, err, msg);
 	}
-	if (nsid > 0 && nvme_identify_ns(fd, (uint32_t)nsid, &nsi) < 0) {
+	if (nsid > 0 && nvme_identify_ns(fd, (uint32_t)nsid, &nsi, why, sizeof(why)) < 0) {
 		err = errno;
 		close(fd);
-		snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, strerror(err));
+		snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, why[0] ? why : strerror(err));
 		return napi_util_throw_errno(env, err, msg);
 	}
 	close(fd);

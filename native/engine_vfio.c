@@ -163,7 +163,8 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 {
 	const struct job *job = &w->run->job;
 	const struct nvme_ctrl *c = &ec->ctrl;
-	uint64_t ns_bytes = ec->ns.nsze << ec->lba_shift;
+	/* nvme_parse_id_ns checked that NSZE blocks fit 64 bits of bytes. */
+	uint64_t ns_bytes = ec->ns.size_bytes, region_end;
 
 	if (job->lba_size && job->lba_size != ec->ns.lba_size)
 		return __vfio_engine_fail(w, EINVAL, "namespace %u of %s has %u-byte blocks, not %u", job->nsid, job->path,
@@ -174,7 +175,7 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 	if (job->offset % ec->ns.lba_size)
 		return __vfio_engine_fail(w, EINVAL, "offset %llu is not a multiple of the %u-byte LBA size",
 					  (unsigned long long)job->offset, ec->ns.lba_size);
-	if (job->offset + job->size > ns_bytes)
+	if (__builtin_add_overflow(job->offset, job->size, &region_end) || region_end > ns_bytes)
 		return __vfio_engine_fail(w, EINVAL, "the region (offset %llu + size %llu) is past the end of namespace %u (%llu bytes)",
 					  (unsigned long long)job->offset, (unsigned long long)job->size, job->nsid,
 					  (unsigned long long)ns_bytes);

@@ -463,7 +463,12 @@ int nvme_ctrl_identify_ns(struct nvme_ctrl *c, uint32_t nsid, struct nvme_ns_inf
 				   c->info.nn);
 	if (__nvme_identify(c, nsid, 0x00) < 0)
 		return -1;
-	nvme_parse_id_ns(c->idbuf, nsid, ns);
+	if (nvme_parse_id_ns(c->idbuf, nsid, ns, c->errmsg, sizeof(c->errmsg)) < 0) {
+		char why[NVME_ERRLEN];
+
+		snprintf(why, sizeof(why), "%s", c->errmsg);
+		return __nvme_fail(c, EINVAL, "Identify Namespace %u of %s: %s", nsid, c->vfio.bdf, why);
+	}
 	if (!ns->nsze)
 		return __nvme_fail(c, ENOENT, "namespace %u of %s is not active (Identify Namespace reports no blocks)",
 				   nsid, c->vfio.bdf);
