@@ -1,15 +1,18 @@
 // The native run handle's life, and native exports fed hostile input: a
 // handle dropped while wait() is pending, process.exit() in the middle of an
-// --ios run, nvmeCmdPrep with copyRanges it cannot hold. Each child script
-// runs in its own node so a crash or a hang fails the test instead of the suite.
+// --ios run, nvmeCmdPrep with copyRanges it cannot hold, a raw NLB longer
+// than its data. Each child script runs in its own node so a crash or a hang
+// fails the test instead of the suite.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT } from '../cli.js';
+import { ROOT, runCli } from '../cli.js';
 import { native } from '../../src/native.js';
+import { checkRawTransfer } from '../../src/nvme-commands.js';
+import type { BenchError } from '../../src/errors.js';
 
 let dir = '';
 let file = '';
@@ -112,4 +115,26 @@ console.log(JSON.stringify(out));`,
     const c = n.nvmeCmdPrep({ command: 'copy', copyRanges, lbaSize: 512, nsid: 1, blockSize: 65536, offset: 0, size: 1 << 24 }, { op: 'cmd', offset: 1 << 23, len: 65536 });
     assert.equal(c.cmdBuf.length, copyRanges * 32);
   }
+});
+
+test('raw: an opcode whose length is NLB must move exactly --data-len: (NLB + 1) blocks, else exit 2', () => {
+  const raw = (opcode: number, cdw12: number, dataLen: number, dir: 'read' | 'write' | 'none') => ({ opcode, cdw: [0, 0, cdw12, 0, 0, 0], dataLen, dir });
+  // Matches pass: read, write, compare, zone append; the upper bits of CDW12 (FUA, PRINFO...) do not count.
+  checkRawTransfer(raw(0x02, 7, 4096, 'read'), 512);
+  checkRawTransfer(raw(0x01, 0x4000_0000 | 0, 4096, 'write'), 4096);
+  checkRawTransfer(raw(0x05, 0xffff, 65536 * 512, 'write'), 512);
+  checkRawTransfer(raw(0x7d, 1, 1024, 'write'), 512);
+  // Opcodes whose length is not NLB of data go through as given.
+  checkRawTransfer(raw(0xc2, 7, 512, 'read'), 512);
+  checkRawTransfer(raw(0x08, 0xffff, 0, 'none'), 512);
+  // Two pages of buffer, NLB for 64: the controller would read the second data page as a PRP list on vfio.
+  assert.throws(() => checkRawTransfer(raw(0x02, 127, 8192, 'read'), 512), (e: BenchError) =>
+    e.exitCode === 2 && /opcode 0x02 \(Read\) moves NLB \+ 1 = 128 blocks of 512 bytes \(65536 bytes/.test(e.message) && /--cdw12 0x0000000f for 8192 bytes/.test(e.fix ?? ''));
+  assert.throws(() => checkRawTransfer(raw(0x01, 0, 4096, 'write'), 512), /moves NLB \+ 1 = 1 blocks of 512 bytes \(512 bytes/);
+  // A data opcode with no data at all: PRP1 would be 0.
+  assert.throws(() => checkRawTransfer(raw(0x02, 0, 0, 'none'), 512), /--data-len is not given/);
+  // Through the CLI, before anything opens the target.
+  const r = runCli(['raw', '--opcode', '0x02', '--cdw12', '63', '--data-len', '4096', '--read', file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /moves NLB \+ 1 = 64 blocks/);
 });
