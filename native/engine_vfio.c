@@ -198,6 +198,22 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
  * Map the worker's buffers once and fill each slot's PRP fields. A transfer
  * of one page uses PRP1, of two pages PRP1 and PRP2, of more a PRP list whose
  * last entry chains to the next list page when one page of entries is short.
+ *
+ * A controller moves what the command's length field says, which for raw is
+ * the user's (TypeScript checks NLB where the opcode is known to carry it).
+ * Should it move more than the PRPs were built for, this layout leaves it
+ * only zeros or unmapped addresses:
+ *  - one page: PRP2 is 0, which the spec wants (the field is reserved) and
+ *    which is safe: IOVA 0 lies below the allocator's floor and is never
+ *    mapped, so a second page or a "list" there faults in the IOMMU. A mapped
+ *    zero page would be no better: a device-to-host transfer could write it.
+ *  - more than two pages: PRP2 is the slot's list, whose entries past the
+ *    last data page are zeros (fresh anonymous memory), so again IOVA 0.
+ *  - exactly two pages, and a list page filled to its last entry: the spec
+ *    makes that entry (PRP2, or the list's final slot) a data page, which a
+ *    longer transfer would read as a PRP list. No layout avoids that, so raw
+ *    commands zero their data pages before each submission (__vfio_engine_cmd):
+ *    whatever is read there as a list is zeros, IOVA 0 again.
  */
 static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 {
@@ -314,6 +330,13 @@ static int __vfio_engine_cmd(struct worker *w, struct vfio_engine_worker *vw, st
 		uint32_t pages = (d.data_len + NVME_PAGE - 1) / NVME_PAGE;
 
 		if (d.addr == (uint64_t)(uintptr_t)io->buf && pages <= vw->xfer_pages) {
+			/*
+			 * raw: the length the controller uses is the user's. Zero the
+			 * data pages, so one it takes for a PRP list holds only zeros
+			 * (see __vfio_engine_prps); raw writes carry no data of meaning.
+			 */
+			if (w->run->job.command == JOB_CMD_RAW && pages >= 2)
+				memset(io->buf, 0, (size_t)pages * NVME_PAGE);
 			sqe->prp1 = vw->prp1[io->index];
 			/* PRP2: nothing for one page, the second page for two, the slot's list for more (built for xfer_pages). */
 			if (pages == 2)
