@@ -489,7 +489,13 @@ static void vfio_engine_exit(struct worker *w)
 		return;
 	if (vw->ec) {
 		c = &vw->ec->ctrl;
-		/* Deleting the SQ aborts anything still queued: no DMA into our buffers after this. */
+		/*
+		 * Deleting the SQ completes or aborts anything still queued (the
+		 * spec's promise for Delete I/O SQ); when it fails, the controller is
+		 * disabled (or reset) instead. Either way it is stopped before the
+		 * unmaps below, and a device that ignores both only faults on IOVAs
+		 * that are no longer mapped.
+		 */
 		if (nvme_qpair_delete(c, &vw->qp) < 0 && c->vfio_open)
 			nvme_ctrl_disable(c);
 		nvme_qpair_free(c, &vw->qp);
@@ -501,7 +507,8 @@ static void vfio_engine_exit(struct worker *w)
 			iommu_unmap(&c->vfio, w->buffers);
 		__vfio_engine_put(vw->ec);
 	}
-	if (vw->prp_mem)
+	/* Commands the drain gave up on may still read their PRP lists: leak them with the data buffers (worker.c). */
+	if (vw->prp_mem && !w->inflight)
 		munmap(vw->prp_mem, vw->prp_size);
 	free(vw->prp1);
 	free(vw->prp2);

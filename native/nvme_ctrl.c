@@ -144,10 +144,15 @@ int nvme_qpair_alloc(struct nvme_ctrl *c, struct nvme_qpair *qp, uint16_t qid, u
 
 void nvme_qpair_free(struct nvme_ctrl *c, struct nvme_qpair *qp)
 {
-	if (qp->mapped && c->vfio_open)
-		iommu_unmap(&c->vfio, qp->mem);
+	bool leak = false;
+
+	if (qp->mapped && c->vfio_open && iommu_unmap(&c->vfio, qp->mem) < 0) {
+		/* Still mapped for a controller that may write CQEs: leak the rings rather than free them. */
+		nvme_debug("%s: unmapping queue %u failed: %s; its memory is leaked", c->vfio.bdf, qp->qid, strerror(errno));
+		leak = true;
+	}
 	qp->mapped = false;
-	if (qp->mem)
+	if (qp->mem && !leak)
 		munmap(qp->mem, qp->mem_size);
 	qp->mem = NULL;
 	qp->sq = NULL;
