@@ -38,10 +38,11 @@ void cmd_napi_register(napi_env env, napi_value exports);
  * A run's handle, the external JavaScript holds. Three parties may join the
  * run's threads: the wait (on a libuv pool thread), the finalizer (when the
  * external is collected) and the environment cleanup hook (when the
- * environment goes away: a worker thread ending, process.exit()). Joining a
- * pthread twice is undefined, so each goes through __handle_join, which joins
- * once under join_lock. While a wait is pending, self holds the external: the
- * finalizer cannot free the handle under the async work that still uses it.
+ * environment is torn down). Joining a pthread twice is undefined, so each
+ * goes through __handle_join, which joins once under join_lock. While a wait
+ * is pending, self holds the external: the finalizer cannot free the handle
+ * under the async work that still uses it. process.exit() only stops runs
+ * (the 'exit' listener), it joins nothing.
  */
 struct run_handle {
 	struct run *run;
