@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +34,32 @@ void cmd_napi_register(napi_env env, napi_value exports);
 		}                                                     \
 	} while (0)
 
+/*
+ * A run's handle, the external JavaScript holds. Three parties may join the
+ * run's threads: the wait (on a libuv pool thread), the finalizer (when the
+ * external is collected) and the environment cleanup hook (when the
+ * environment is torn down). Joining a pthread twice is undefined, so each
+ * goes through __handle_join, which joins once under join_lock. While a wait
+ * is pending, self holds the external: the finalizer cannot free the handle
+ * under the async work that still uses it. process.exit() only stops runs
+ * (the 'exit' listener), it joins nothing.
+ */
 struct run_handle {
 	struct run *run;
+	napi_env env;
 	napi_async_work work;
 	napi_deferred deferred;
+	napi_ref self;               /* a strong reference while the wait is pending */
+	pthread_mutex_t join_lock;
 	bool waiting;
-	bool joined;
+	bool joined;                 /* under join_lock */
+	bool hooked;                 /* the env cleanup hook is registered */
+	struct run_handle *next;     /* on live_handles until finalized */
 };
+
+/* Every handle not yet finalized, for the process 'exit' listener. */
+static struct run_handle *live_handles;
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Copy the job object field by field; any missing or mistyped field is a bug upstream. */
 static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
@@ -141,15 +161,110 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	return NULL;
 }
 
+/* Join the run's threads exactly once, whoever asks first; later callers return at once. */
+static void __handle_join(struct run_handle *h)
+{
+	pthread_mutex_lock(&h->join_lock);
+	if (!h->joined) {
+		worker_run_join(h->run);
+		h->joined = true;
+	}
+	pthread_mutex_unlock(&h->join_lock);
+}
+
+/* Ask the workers to stop as stop() does: they drain what is in flight and end. */
+static void __handle_stop(struct run_handle *h)
+{
+	if (!h->run->stop) {
+		__atomic_store_n(&h->run->stop_reason, 1, __ATOMIC_RELAXED);
+		h->run->stop = 1;
+	}
+}
+
+/*
+ * The environment is going away with the run still live (a worker thread's
+ * environment, or the main one at its end): stop the run and wait for the
+ * workers, so no thread outlives it. Node finishes pending async work before
+ * these hooks run, so a waited-for run is already joined here; process.exit()
+ * runs no hooks at all, which is what the 'exit' listener below is for. The
+ * handle itself is freed by its finalizer.
+ */
+static void __handle_cleanup(void *arg)
+{
+	struct run_handle *h = arg;
+
+	h->hooked = false;
+	__handle_stop(h);
+	__handle_join(h);
+}
+
+static void __handle_link(struct run_handle *h)
+{
+	pthread_mutex_lock(&live_lock);
+	h->next = live_handles;
+	live_handles = h;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void __handle_unlink(struct run_handle *h)
+{
+	struct run_handle **pp;
+
+	pthread_mutex_lock(&live_lock);
+	for (pp = &live_handles; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&live_lock);
+}
+
+/*
+ * process.on('exit'): stop every live run of this environment. process.exit()
+ * runs no environment cleanup hooks before it shuts the libuv pool down, and
+ * that shutdown joins the pool thread a pending wait() blocks in: without
+ * this, exiting waits until the run ends by itself, which an --ios run may
+ * never do. Stopping is enough: the workers drain and the wait returns.
+ */
+static napi_value __addon_on_exit(napi_env env, napi_callback_info info)
+{
+	struct run_handle *h;
+
+	pthread_mutex_lock(&live_lock);
+	for (h = live_handles; h; h = h->next)
+		if (h->env == env)
+			__handle_stop(h);
+	pthread_mutex_unlock(&live_lock);
+	return NULL;
+}
+
+static void __addon_listen_exit(napi_env env)
+{
+	napi_value global, process, on, fn, argv[2];
+
+	/* Best effort: without the listener, exit only waits for the runs. */
+	if (napi_get_global(env, &global) != napi_ok || napi_get_named_property(env, global, "process", &process) != napi_ok ||
+	    napi_get_named_property(env, process, "on", &on) != napi_ok ||
+	    napi_create_function(env, "nvmebenchStopRuns", NAPI_AUTO_LENGTH, __addon_on_exit, NULL, &fn) != napi_ok ||
+	    napi_create_string_utf8(env, "exit", NAPI_AUTO_LENGTH, &argv[0]) != napi_ok)
+		return;
+	argv[1] = fn;
+	napi_call_function(env, process, on, 2, argv, NULL);
+}
+
 static void __handle_finalize(napi_env env, void *data, void *hint)
 {
 	struct run_handle *h = data;
 
-	if (!h->joined) {
-		h->run->stop = 1;
-		worker_run_join(h->run);
-	}
+	__handle_unlink(h);
+	/* A pending wait holds a reference, so none is running now: no one else uses h. */
+	__handle_stop(h);
+	__handle_join(h);
+	if (h->hooked)
+		napi_remove_env_cleanup_hook(env, __handle_cleanup, h);
 	worker_run_free(h->run);
+	pthread_mutex_destroy(&h->join_lock);
 	free(h->run);
 	free(h);
 }
@@ -197,7 +312,22 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 		free(h);
 		return napi_util_throw_errno(env, err, msg);
 	}
-	NAPI_CALL(env, napi_create_external(env, h, __handle_finalize, NULL, &ext));
+	h->env = env;
+	pthread_mutex_init(&h->join_lock, NULL);
+	if (napi_create_external(env, h, __handle_finalize, NULL, &ext) != napi_ok) {
+		/* No finalizer will come: stop and free here. */
+		__handle_stop(h);
+		__handle_join(h);
+		worker_run_free(h->run);
+		pthread_mutex_destroy(&h->join_lock);
+		free(h->run);
+		free(h);
+		napi_throw_error(env, "EINTERNAL", "napi_create_external");
+		return NULL;
+	}
+	if (napi_add_env_cleanup_hook(env, __handle_cleanup, h) == napi_ok)
+		h->hooked = true;
+	__handle_link(h);
 	return ext;
 }
 
@@ -259,10 +389,7 @@ static napi_value addon_stop(napi_env env, napi_callback_info info)
 	h = argc ? __get_handle(env, argv[0]) : NULL;
 	if (!h)
 		return napi_util_throw_errno(env, EINVAL, "stop(handle) needs a run handle");
-	if (!h->run->stop) {
-		__atomic_store_n(&h->run->stop_reason, 1, __ATOMIC_RELAXED);
-		h->run->stop = 1;
-	}
+	__handle_stop(h);
 	return NULL;
 }
 
@@ -270,8 +397,7 @@ static void __wait_execute(napi_env env, void *data)
 {
 	struct run_handle *h = data;
 
-	worker_run_join(h->run);
-	h->joined = true;
+	__handle_join(h);
 }
 
 static napi_value __build_result(napi_env env, struct run *run)
@@ -351,8 +477,10 @@ static void __wait_complete(napi_env env, napi_status status, void *data)
 	}
 	napi_delete_async_work(env, h->work);
 	h->work = NULL;
-	/* Close rings and fds now; the handle itself goes with the GC. */
+	/* Close rings and fds now; the handle itself goes with the GC, which it may from here on. */
 	worker_run_free(h->run);
+	napi_delete_reference(env, h->self);
+	h->self = NULL;
 }
 
 static napi_value addon_wait(napi_env env, napi_callback_info info)
@@ -367,8 +495,10 @@ static napi_value addon_wait(napi_env env, napi_callback_info info)
 		return napi_util_throw_errno(env, EINVAL, "wait(handle) needs a run handle");
 	if (h->waiting)
 		return napi_util_throw_errno(env, EBUSY, "wait() already called for this run");
-	h->waiting = true;
 	NAPI_CALL(env, napi_create_promise(env, &h->deferred, &promise));
+	/* Hold the external until __wait_complete: the caller may drop it the moment wait() returns. */
+	NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &h->self));
+	h->waiting = true;
 	NAPI_CALL(env, napi_create_string_utf8(env, "nvmebench-run", NAPI_AUTO_LENGTH, &name));
 	NAPI_CALL(env, napi_create_async_work(env, NULL, name, __wait_execute, __wait_complete, h, &h->work));
 	NAPI_CALL(env, napi_queue_async_work(env, h->work));
@@ -383,7 +513,7 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 	struct nvme_ctrl_info ci;
 	int32_t nsid;
 	int fd, err;
-	char msg[4200];
+	char msg[4200], why[256];
 
 	fd = napi_util_open_nvme_args(env, info, "nvmeIdentify(path, nsid?) needs a path", path, sizeof(path), &nsid);
 	if (fd < 0)
@@ -394,10 +524,10 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", path, strerror(err));
 		return napi_util_throw_errno(env, err, msg);
 	}
-	if (nsid > 0 && nvme_identify_ns(fd, (uint32_t)nsid, &nsi) < 0) {
+	if (nsid > 0 && nvme_identify_ns(fd, (uint32_t)nsid, &nsi, why, sizeof(why)) < 0) {
 		err = errno;
 		close(fd);
-		snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, strerror(err));
+		snprintf(msg, sizeof(msg), "Identify Namespace %d through %s failed: %s", nsid, path, why[0] ? why : strerror(err));
 		return napi_util_throw_errno(env, err, msg);
 	}
 	close(fd);
@@ -450,6 +580,7 @@ static napi_value addon_init(napi_env env, napi_value exports)
 
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	cmd_napi_register(env, exports);
+	__addon_listen_exit(env);
 	return exports;
 }
 

@@ -134,7 +134,8 @@ static int __fd_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void
 napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_t nsid)
 {
 	napi_value out, o, arr;
-	char msg[4300];
+	char msg[4300], why[256];
+	struct nvme_ns_info nsi;
 	uint8_t *buf;
 	int ret, csi, err;
 	unsigned fmt, i;
@@ -163,13 +164,19 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 	memset(buf, 0, 4096);
 	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
 	fmt = 0;
-	if (ret == 0) {
-		unsigned flbas = buf[26];
+	if (ret == 0 && nvme_parse_id_ns(buf, nsid, &nsi, why, sizeof(why)) < 0) {
+		/* LBADS or NSZE that make no sense: no namespace data, and why. */
+		napi_value s;
 
-		fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
+		napi_get_null(env, &o);
+		napi_set_named_property(env, out, "ns", o);
+		napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &s);
+		napi_set_named_property(env, out, "nsError", s);
+	} else if (ret == 0) {
+		fmt = nsi.lba_format;
 		napi_create_object(env, &o);
-		napi_util_set_number(env, o, "nsze", (double)nvme_le64(buf));
-		napi_util_set_number(env, o, "lbaSize", (double)(1U << buf[128 + 4 * fmt + 2]));
+		napi_util_set_number(env, o, "nsze", (double)nsi.nsze);
+		napi_util_set_number(env, o, "lbaSize", (double)nsi.lba_size);
 		napi_util_set_number(env, o, "dlfeat", buf[33]);
 		napi_util_set_number(env, o, "mssrl", nvme_le16(buf + 74));
 		napi_util_set_number(env, o, "mcl", nvme_le32(buf + 76));
@@ -414,6 +421,14 @@ static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
 	if (!bad && (napi_util_get_string(env, argv[1], "op", op, sizeof(op)) < 0 || napi_util_get_u64(env, argv[1], "offset", &off) < 0 ||
 		     napi_util_get_u32(env, argv[1], "len", &len) < 0 || len > sizeof(data)))
 		bad = "io";
+	/*
+	 * Copy writes 32 bytes of descriptor per range into the 4 KiB command
+	 * buffer and divides the block by the range count: 1 to 128, as the
+	 * workers' own check (worker.c) and --copy-ranges allow.
+	 */
+	if (!bad && job->command == JOB_CMD_COPY &&
+	    (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || (size_t)job->copy_ranges * 32 > sizeof(cmdbuf)))
+		bad = "copyRanges (1 to 128)";
 	if (bad) {
 		free(job);
 		snprintf(msg, sizeof(msg), "invalid field: %s", bad);

@@ -149,7 +149,8 @@ struct worker {
 	uint16_t *free_slots;
 	uint32_t nr_free;
 	void *buffers;
-	uint32_t inflight;
+	uint32_t inflight;       /* still > 0 after a failed drain: buffers and cmd_bufs are leaked, never freed */
+	bool drain_failed;
 
 	/* the engine's private state (ring, iocbs, queue pair) */
 	void *priv;

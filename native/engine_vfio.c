@@ -163,7 +163,8 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 {
 	const struct job *job = &w->run->job;
 	const struct nvme_ctrl *c = &ec->ctrl;
-	uint64_t ns_bytes = ec->ns.nsze << ec->lba_shift;
+	/* nvme_parse_id_ns checked that NSZE blocks fit 64 bits of bytes. */
+	uint64_t ns_bytes = ec->ns.size_bytes, region_end;
 
 	if (job->lba_size && job->lba_size != ec->ns.lba_size)
 		return __vfio_engine_fail(w, EINVAL, "namespace %u of %s has %u-byte blocks, not %u", job->nsid, job->path,
@@ -174,7 +175,7 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 	if (job->offset % ec->ns.lba_size)
 		return __vfio_engine_fail(w, EINVAL, "offset %llu is not a multiple of the %u-byte LBA size",
 					  (unsigned long long)job->offset, ec->ns.lba_size);
-	if (job->offset + job->size > ns_bytes)
+	if (__builtin_add_overflow(job->offset, job->size, &region_end) || region_end > ns_bytes)
 		return __vfio_engine_fail(w, EINVAL, "the region (offset %llu + size %llu) is past the end of namespace %u (%llu bytes)",
 					  (unsigned long long)job->offset, (unsigned long long)job->size, job->nsid,
 					  (unsigned long long)ns_bytes);
@@ -197,6 +198,22 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
  * Map the worker's buffers once and fill each slot's PRP fields. A transfer
  * of one page uses PRP1, of two pages PRP1 and PRP2, of more a PRP list whose
  * last entry chains to the next list page when one page of entries is short.
+ *
+ * A controller moves what the command's length field says, which for raw is
+ * the user's (TypeScript checks NLB where the opcode is known to carry it).
+ * Should it move more than the PRPs were built for, this layout leaves it
+ * only zeros or unmapped addresses:
+ *  - one page: PRP2 is 0, which the spec wants (the field is reserved) and
+ *    which is safe: IOVA 0 lies below the allocator's floor and is never
+ *    mapped, so a second page or a "list" there faults in the IOMMU. A mapped
+ *    zero page would be no better: a device-to-host transfer could write it.
+ *  - more than two pages: PRP2 is the slot's list, whose entries past the
+ *    last data page are zeros (fresh anonymous memory), so again IOVA 0.
+ *  - exactly two pages, and a list page filled to its last entry: the spec
+ *    makes that entry (PRP2, or the list's final slot) a data page, which a
+ *    longer transfer would read as a PRP list. No layout avoids that, so raw
+ *    commands zero their data pages before each submission (__vfio_engine_cmd):
+ *    whatever is read there as a list is zeros, IOVA 0 again.
  */
 static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 {
@@ -313,6 +330,13 @@ static int __vfio_engine_cmd(struct worker *w, struct vfio_engine_worker *vw, st
 		uint32_t pages = (d.data_len + NVME_PAGE - 1) / NVME_PAGE;
 
 		if (d.addr == (uint64_t)(uintptr_t)io->buf && pages <= vw->xfer_pages) {
+			/*
+			 * raw: the length the controller uses is the user's. Zero the
+			 * data pages, so one it takes for a PRP list holds only zeros
+			 * (see __vfio_engine_prps); raw writes carry no data of meaning.
+			 */
+			if (w->run->job.command == JOB_CMD_RAW && pages >= 2)
+				memset(io->buf, 0, (size_t)pages * NVME_PAGE);
 			sqe->prp1 = vw->prp1[io->index];
 			/* PRP2: nothing for one page, the second page for two, the slot's list for more (built for xfer_pages). */
 			if (pages == 2)
@@ -465,7 +489,13 @@ static void vfio_engine_exit(struct worker *w)
 		return;
 	if (vw->ec) {
 		c = &vw->ec->ctrl;
-		/* Deleting the SQ aborts anything still queued: no DMA into our buffers after this. */
+		/*
+		 * Deleting the SQ completes or aborts anything still queued (the
+		 * spec's promise for Delete I/O SQ); when it fails, the controller is
+		 * disabled (or reset) instead. Either way it is stopped before the
+		 * unmaps below, and a device that ignores both only faults on IOVAs
+		 * that are no longer mapped.
+		 */
 		if (nvme_qpair_delete(c, &vw->qp) < 0 && c->vfio_open)
 			nvme_ctrl_disable(c);
 		nvme_qpair_free(c, &vw->qp);
@@ -477,7 +507,8 @@ static void vfio_engine_exit(struct worker *w)
 			iommu_unmap(&c->vfio, w->buffers);
 		__vfio_engine_put(vw->ec);
 	}
-	if (vw->prp_mem)
+	/* Commands the drain gave up on may still read their PRP lists: leak them with the data buffers (worker.c). */
+	if (vw->prp_mem && !w->inflight)
 		munmap(vw->prp_mem, vw->prp_size);
 	free(vw->prp1);
 	free(vw->prp2);

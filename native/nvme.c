@@ -180,10 +180,37 @@ static int __nvme_identify(int fd, uint32_t nsid, uint32_t cns, void *buf)
 	return ret;
 }
 
-void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info)
+int nvme_id_ns_lba_format(const uint8_t *id, unsigned *fmt, uint32_t *lba_size, char *err, size_t errlen)
+{
+	unsigned flbas = id[26], nlbaf = (unsigned)id[25] + 1, lbads;
+
+	/* FLBAS: format index in bits 0-3, its upper bits in 5-6; bit 4 extended LBA. */
+	*fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
+	if (*fmt >= nlbaf) {
+		snprintf(err, errlen, "Identify Namespace selects LBA format %u (FLBAS 0x%02x), but NLBAF says there are %u",
+			 *fmt, flbas, nlbaf);
+		errno = EINVAL;
+		return -1;
+	}
+	/*
+	 * LBADS is a power of two the device reports: 1U << 32 and up is
+	 * undefined, and under 9 (512 bytes) the spec does not allow it.
+	 */
+	lbads = id[128 + 4 * *fmt + 2];
+	if (lbads < 9 || lbads > 31) {
+		snprintf(err, errlen, "LBA format %u has LBADS %u (2^%u-byte blocks), outside the 9 to 31 that is valid", *fmt,
+			 lbads, lbads);
+		errno = EINVAL;
+		return -1;
+	}
+	*lba_size = 1U << lbads;
+	return 0;
+}
+
+int nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info, char *err, size_t errlen)
 {
 	const uint8_t *lbaf;
-	unsigned flbas, fmt;
+	unsigned fmt;
 
 	memset(info, 0, sizeof(*info));
 	info->nsid = nsid;
@@ -191,28 +218,39 @@ void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *inf
 	info->ncap = nvme_le64(id + 8);
 	info->nuse = nvme_le64(id + 16);
 	info->nlbaf = (unsigned)id[25] + 1;
-	flbas = id[26];
-	/* FLBAS: format index in bits 0-3, its upper bits in 5-6; bit 4 extended LBA. */
-	fmt = (flbas & 0xf) | (((flbas >> 5) & 0x3) << 4);
-	info->lba_format = fmt;
-	info->extended_meta = (flbas >> 4) & 1;
+	info->extended_meta = (id[26] >> 4) & 1;
 	info->dps = id[29];
+	/* An inactive namespace reads as zeros: no blocks, no format to check; the caller says so. */
+	if (!info->nsze)
+		return 0;
+	if (nvme_id_ns_lba_format(id, &fmt, &info->lba_size, err, errlen) < 0)
+		return -1;
+	info->lba_format = fmt;
 	lbaf = id + 128 + 4 * fmt;
 	info->meta_size = nvme_le16(lbaf);
-	info->lba_size = 1U << lbaf[2];
+	/* The namespace's size in bytes must fit: offsets and region checks are 64-bit byte counts. */
+	if (__builtin_mul_overflow(info->nsze, (uint64_t)info->lba_size, &info->size_bytes)) {
+		snprintf(err, errlen, "namespace %u reports NSZE %llu blocks of %u bytes, more than 2^64 bytes", nsid,
+			 (unsigned long long)info->nsze, info->lba_size);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
-int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info)
+int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info, char *err, size_t errlen)
 {
 	uint8_t *id;
 	int ret;
 
 	if (posix_memalign((void **)&id, 4096, 4096))
 		return -1;
+	if (errlen)
+		err[0] = '\0';
 	memset(id, 0, 4096);
 	ret = __nvme_identify(fd, nsid, 0x00, id);
-	if (ret == 0)
-		nvme_parse_id_ns(id, nsid, info);
+	if (ret == 0 && nvme_parse_id_ns(id, nsid, info, err, errlen) < 0)
+		ret = -1;
 	free(id);
 	return ret;
 }

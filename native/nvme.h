@@ -35,6 +35,7 @@ enum nvme_feature_id {
 struct nvme_ns_info {
 	uint32_t nsid;
 	uint64_t nsze;
+	uint64_t size_bytes; /* nsze * lba_size, checked not to overflow */
 	uint64_t ncap;
 	uint64_t nuse;
 	uint32_t lba_size;
@@ -81,10 +82,18 @@ int nvme_get_nsid(int fd);
 /* Admin commands over the kernel's ioctl: 0, > 0 an NVMe status, -1 with errno set. */
 int nvme_identify_cns(int fd, uint32_t nsid, uint8_t cns, uint8_t csi, void *buf);
 int nvme_get_log_page(int fd, uint32_t nsid, uint8_t lid, uint8_t csi, void *buf, uint32_t len);
-int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info);
+/* Identify Namespace; on data that does not make sense (see nvme_parse_id_ns) -1, EINVAL and a sentence in err. */
+int nvme_identify_ns(int fd, uint32_t nsid, struct nvme_ns_info *info, char *err, size_t errlen);
 int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info);
 /* Parse the 4 KiB Identify data, however it was fetched (ioctl or the VFIO driver). */
-void nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info);
+/*
+ * Parse Identify Namespace. Device data is not trusted as a size: a format
+ * index past NLBAF, LBADS outside 9..31 or NSZE blocks over 2^64 bytes give
+ * -1, errno EINVAL and a sentence in err naming the field.
+ */
+int nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info, char *err, size_t errlen);
+/* The formatted LBA format (FLBAS) and its LBA size, checked as above. */
+int nvme_id_ns_lba_format(const uint8_t *id, unsigned *fmt, uint32_t *lba_size, char *err, size_t errlen);
 void nvme_parse_id_ctrl(const uint8_t *id, struct nvme_ctrl_info *info);
 
 #endif

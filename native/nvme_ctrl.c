@@ -144,10 +144,15 @@ int nvme_qpair_alloc(struct nvme_ctrl *c, struct nvme_qpair *qp, uint16_t qid, u
 
 void nvme_qpair_free(struct nvme_ctrl *c, struct nvme_qpair *qp)
 {
-	if (qp->mapped && c->vfio_open)
-		iommu_unmap(&c->vfio, qp->mem);
+	bool leak = false;
+
+	if (qp->mapped && c->vfio_open && iommu_unmap(&c->vfio, qp->mem) < 0) {
+		/* Still mapped for a controller that may write CQEs: leak the rings rather than free them. */
+		nvme_debug("%s: unmapping queue %u failed: %s; its memory is leaked", c->vfio.bdf, qp->qid, strerror(errno));
+		leak = true;
+	}
 	qp->mapped = false;
-	if (qp->mem)
+	if (qp->mem && !leak)
 		munmap(qp->mem, qp->mem_size);
 	qp->mem = NULL;
 	qp->sq = NULL;
@@ -463,7 +468,12 @@ int nvme_ctrl_identify_ns(struct nvme_ctrl *c, uint32_t nsid, struct nvme_ns_inf
 				   c->info.nn);
 	if (__nvme_identify(c, nsid, 0x00) < 0)
 		return -1;
-	nvme_parse_id_ns(c->idbuf, nsid, ns);
+	if (nvme_parse_id_ns(c->idbuf, nsid, ns, c->errmsg, sizeof(c->errmsg)) < 0) {
+		char why[NVME_ERRLEN];
+
+		snprintf(why, sizeof(why), "%s", c->errmsg);
+		return __nvme_fail(c, EINVAL, "Identify Namespace %u of %s: %s", nsid, c->vfio.bdf, why);
+	}
 	if (!ns->nsze)
 		return __nvme_fail(c, ENOENT, "namespace %u of %s is not active (Identify Namespace reports no blocks)",
 				   nsid, c->vfio.bdf);

@@ -22,6 +22,8 @@
 #define VFIO_PAGE 4096ULL
 /* Never hand out IOVA 0 or the legacy low megabyte: a zero PRP must stay obviously wrong. */
 #define IOMMU_IOVA_FLOOR 0x100000ULL
+/* engine_vfio.c counts on IOVA 0 never being mapped: an unused PRP is 0 and must fault. */
+_Static_assert(IOMMU_IOVA_FLOOR > 0, "IOVA 0 must stay unmapped");
 
 static int __vfio_fail(char *err, size_t errlen, int errnum, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -628,18 +628,48 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 	return 0;
 }
 
-/* Wait for every I/O still in flight: buffers must not be freed under the device. */
+/*
+ * Wait for every I/O still in flight: buffers must not be freed under the
+ * device. When that fails (30 s without completions, or the engine cannot
+ * reap), the I/Os stay in flight and worker_run_free leaks the buffers they
+ * point at rather than free them: closing a ring or an aio context does not
+ * wait for the device, which may still write there. The run says so.
+ */
 static void __worker_drain(struct worker *w)
 {
 	uint64_t deadline = clock_now_ns() + 30ULL * 1000000000ULL;
+	bool timed_out = false;
+	char msg[ENGINE_ERRMSG_LEN];
+	size_t len;
 
 	__atomic_store_n(&w->ramping, true, __ATOMIC_RELAXED); /* stop counting */
-	while (w->inflight && clock_now_ns() < deadline) {
+	if (w->drain_failed)
+		return; /* already given up on: do not wait another 30 s */
+	while (w->inflight) {
+		if (clock_now_ns() >= deadline) {
+			timed_out = true;
+			break;
+		}
 		if (w->ops->commit(w, 0, 1) < 0 && errno != EINTR && errno != EAGAIN)
 			break;
 		if (w->ops->reap(w, 1) < 0 && errno != EINTR && errno != EAGAIN)
 			break;
 	}
+	if (!w->inflight)
+		return;
+	w->drain_failed = true;
+	snprintf(msg, sizeof(msg), "%u I/Os of worker %u still in flight %s: their buffers are left allocated (leaked), not freed under the device",
+		 w->inflight, w->id, timed_out ? "after waiting 30 s" : "when reaping them failed");
+	/* Appended, not first-error-wins: the error that stalled the I/Os is usually already there. */
+	pthread_mutex_lock(&w->run->errlock);
+	len = strlen(w->run->errmsg);
+	snprintf(w->run->errmsg + len, sizeof(w->run->errmsg) - len, "%s%s", len ? "; " : "", msg);
+	pthread_mutex_unlock(&w->run->errlock);
+	if (!w->errmsg[0])
+		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
+	w->exit_status = -1;
+	__atomic_store_n(&w->run->stop_reason, 2, __ATOMIC_RELAXED);
+	w->run->stop = 1;
 }
 
 /*
@@ -1022,8 +1052,13 @@ void worker_run_free(struct run *run)
 			w->ops->exit(w);
 		free(w->ios);
 		free(w->free_slots);
-		free(w->buffers);
-		free(w->cmd_bufs);
+		/* I/Os the drain gave up on may still land: leak what the device may write or read. */
+		if (!w->inflight) {
+			free(w->buffers);
+			free(w->cmd_bufs);
+		}
+		w->buffers = NULL;
+		w->cmd_bufs = NULL;
 		free(w->zones_open);
 	}
 	free(run->workers);

@@ -532,6 +532,35 @@ export function checkRawDirection(raw: RawCommand): void {
   }
 }
 
+/** Opcodes that move data and take NLB (0's based) in CDW12 bits 15:0: they transfer NLB + 1 blocks. */
+const NLB_DATA_OPCODES = new Map<number, string>([
+  [0x01, 'Write'],
+  [0x02, 'Read'],
+  [0x05, 'Compare'],
+  [0x7d, 'Zone Append'],
+]);
+
+/**
+ * raw: for an opcode whose length is NLB, the data must be exactly NLB + 1
+ * blocks. The buffer (and on vfio the PRPs) cover --data-len, but the
+ * controller moves what NLB says: more than the buffer reads or writes past
+ * it, and on vfio a longer transfer turns PRP2 into a list pointer into data.
+ * blockBytes: the LBA size, plus the metadata with an extended-LBA format.
+ */
+export function checkRawTransfer(raw: RawCommand, blockBytes: number): void {
+  const name = NLB_DATA_OPCODES.get(raw.opcode);
+  if (!name || !blockBytes) return;
+  const nlb = raw.cdw[2] & 0xffff;
+  const want = (nlb + 1) * blockBytes;
+  if (raw.dataLen === want) return;
+  const whole = raw.dataLen > 0 && raw.dataLen % blockBytes === 0 && raw.dataLen / blockBytes <= 0x10000;
+  const cdw12 = whole ? ((raw.cdw[2] & 0xffff0000) >>> 0) + raw.dataLen / blockBytes - 1 : undefined;
+  throw usageError(
+    `opcode ${hex(raw.opcode)} (${name}) moves NLB + 1 = ${nlb + 1} blocks of ${blockBytes} bytes (${want} bytes; NLB is --cdw12 bits 15:0, 0's based), but --data-len is ${raw.dataLen || 'not given'}`,
+    cdw12 !== undefined ? `give --data-len ${want}, or --cdw12 ${hex(cdw12, 8)} for ${raw.dataLen} bytes` : `give --data-len ${want} with --${raw.opcode & 1 ? 'write' : 'read'}`,
+  );
+}
+
 /** The command's fields of a native job. */
 export function commandJobFields(cmd: CommandPlan): Partial<NativeJob> {
   const out: Partial<NativeJob> = { command: cmd.name };

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { COMMAND_WORKLOADS, type CommandName, type Workload } from '../model.js';
-import { COMMANDS, checkRawDirection, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../nvme-commands.js';
+import { COMMANDS, checkRawDirection, checkRawTransfer, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../nvme-commands.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../options.js';
 import { prepareRun } from '../runner.js';
 import { probeTarget } from '../target.js';
@@ -98,6 +98,7 @@ export function buildCommandPlan(name: CommandName, targetPath: string | undefin
     plan.readPercent = raw.dir === 'write' || (raw.dir === 'none' && effects.writes) ? 0 : 100;
     plan.workload = `raw:0x${raw.opcode.toString(16).padStart(2, '0')}`;
     const lba = target.nvme?.lbaSize ?? target.logicalBlockSize;
+    checkRawTransfer(raw, lba + (target.nvme?.extendedMeta ? target.nvme.metaSize : 0));
     plan.blockSizes = [Math.max(lba, Math.ceil(raw.dataLen / lba) * lba)];
   }
   if ((name === 'compare' || (name === 'copy' && plan.verify)) && plan.size === undefined && target) {
