@@ -2,7 +2,7 @@
 // symlinks, directories, read-only and full filesystems) and runs sharing one
 // CSV. Device nodes are made with mknod in a temp directory (the same majors as
 // /dev/null and /dev/full), so a regression cannot replace the real ones.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import {
@@ -26,9 +26,20 @@ import { toJson } from '../../src/export/json.js';
 
 const RUN = ['randread', '--engine', 'psync', '--ios', '200', '--quiet'];
 
+// Every temp directory goes at the end (mounts are undone by withTmpfs first).
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = tmpDir('nvmebench-exports-');
+  dirs.push(dir);
+  return dir;
+}
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A 1 MiB file to benchmark, and the directory it lives in. */
 function targetFile(): { dir: string; target: string; bytes: Buffer } {
-  const dir = tmpDir('nvmebench-exports-');
+  const dir = scratch();
   const target = join(dir, 'victim.dat');
   const bytes = Buffer.alloc(1 << 20, 0xa5);
   writeFileSync(target, bytes);
@@ -291,7 +302,7 @@ test('a CSV row that does not fit (ENOSPC) is not written at all: the file stays
 });
 
 test('plot -o and regress --md to a directory or under a file: one line, exit 2', () => {
-  const dir = tmpDir('nvmebench-exports-');
+  const dir = scratch();
   const results = join(dir, 'r.json');
   writeFileSync(results, toJson([makeRecord()]));
   const plain = join(dir, 'plain.txt');
@@ -324,5 +335,4 @@ test('CSV to an ordinary file: the bytes are the header and rows, appended under
   assertOneLine(r, /different CSV header/);
   assert.equal(readFileSync(other, 'utf8'), 'a,b\n1,2\n');
   assert.ok(statSync(csv).isFile());
-  rmSync(dir, { recursive: true, force: true });
 });
