@@ -20,7 +20,8 @@
         "native/vfio.c",
         "native/nvme_ctrl.c",
         "native/engine_vfio.c",
-        "native/vfio_napi.c"
+        "native/vfio_napi.c",
+        "native/flock_napi.c"
       ],
       "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],

@@ -25,6 +25,7 @@ napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info);
 const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job);
 void cmd_napi_result(napi_env env, napi_value out, const struct run *run);
 void cmd_napi_register(napi_env env, napi_value exports);
+void flock_napi_register(napi_env env, napi_value exports);
 
 #define NAPI_CALL(env, call)                                          \
 	do {                                                          \
@@ -580,6 +581,7 @@ static napi_value addon_init(napi_env env, napi_value exports)
 
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	cmd_napi_register(env, exports);
+	flock_napi_register(env, exports);
 	__addon_listen_exit(env);
 	return exports;
 }

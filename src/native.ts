@@ -119,6 +119,8 @@ interface NativeAddon {
   nvmeReportZones(devicePath: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] };
   /** The commands each engine issues besides read and write. */
   engineCommands(): Record<string, string[]>;
+  /** flock(2) on an open fd: 'ex' and 'sh' block until granted. For appends shared between runs. */
+  flock(fd: number, op: 'ex' | 'sh' | 'un'): void;
   /** The NVMe command nvme_cmd_prep builds, for tests. */
   nvmeCmdPrep(
     job: Partial<NativeJob> & { lbaSize: number; blockSize: number },

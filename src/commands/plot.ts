@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { readResultsFile } from '../export/read.js';
 import { writePlot } from '../export/plot.js';
+import { checkOutputPath } from '../export/fsutil.js';
 import { METRICS } from '../stats.js';
 import { usageError } from '../errors.js';
 
@@ -20,10 +21,12 @@ export function register(program: Command): void {
     .option('--latency', 'plot latency percentiles p50..p99.99 per engine (full range needs the JSON histograms)')
     .option('--title <text>', 'chart title')
     .action(async (resultsFile: string, opts: { output?: string; metric: string; latency?: boolean; title?: string }) => {
+      const out = opts.output ?? defaultPlotPath(resultsFile, !!opts.latency);
+      // Checked before rendering; never over the results file itself.
+      const svgOut = checkOutputPath(out, { flag: opts.output ? '-o' : undefined, target: { paths: [resultsFile], what: 'the results file' } });
       const { records } = readResultsFile(resultsFile);
       if (records.length === 0) throw usageError(`${resultsFile} holds no results`, 'give a results file with at least one row');
-      const out = opts.output ?? defaultPlotPath(resultsFile, !!opts.latency);
-      await writePlot(records, out, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
+      await writePlot(records, svgOut, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
       if (out !== '-') process.stderr.write(`nvmebench: wrote ${out}\n`);
     });
 }

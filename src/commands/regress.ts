@@ -10,7 +10,7 @@ import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import { peekSchemaVersion, readResultsFile } from '../export/read.js';
 import { markdownTable } from '../export/markdown.js';
-import { writeFileAtomic } from '../export/fsutil.js';
+import { checkOutputPath, writeExport } from '../export/fsutil.js';
 import { drawTable } from '../output/render.js';
 import { formatCountPm, formatDeltaPct, formatNs, formatP, formatPct, formatUsPm, formatPerCall } from '../output/format.js';
 import { AXIS_FIELDS, describeConfig, fieldLabel } from '../output/labels.js';
@@ -238,6 +238,8 @@ regression, 0 otherwise.`,
     )
     .action((baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string }) => {
       const thresholdPct = parseThreshold(opts.threshold);
+      // Checked before the comparison; never over one of the files compared.
+      const mdOut = opts.md ? checkOutputPath(opts.md, { flag: '--md', target: { paths: [baselineFile, currentFile], what: 'a results file being compared' } }) : undefined;
       const metrics = parseMetrics(opts.metric);
       const vb = peekSchemaVersion(baselineFile);
       const vc = peekSchemaVersion(currentFile);
@@ -256,7 +258,7 @@ regression, 0 otherwise.`,
       const out = [drawTable(t), summaryLine(report)];
       if (report.hint) out.push(report.hint);
       process.stdout.write(out.join('\n') + '\n');
-      if (opts.md) writeFileAtomic(opts.md, reportMarkdown(report, baselineFile, currentFile));
+      if (mdOut) writeExport(mdOut, reportMarkdown(report, baselineFile, currentFile));
       if (report.regressions > 0) process.exitCode = 1;
     });
 }

@@ -9,6 +9,7 @@ import { renderToStdout } from '../output/render.js';
 import { prepareRun, runAll, type PreparedRun } from '../runner.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
+import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -61,11 +62,21 @@ function exportTargets(plan: RunPlan, name: string): ExportTargets {
   return { csv: pick(plan.csv, 'csv'), json: pick(plan.json, 'json'), md: pick(plan.md, 'md') };
 }
 
+/** The target and its nodes: no export may write over them. */
+function targetNodes(prep: PreparedRun): TargetNodes {
+  const { target, plan } = prep;
+  const paths = [plan.targetPath, target.given, target.path, target.nvme?.blockPath, target.nvme?.charPath, ...prep.cells.map((c) => c.node)];
+  return { paths: [...new Set(paths.filter((p): p is string => !!p))] };
+}
+
 /** Run a prepared plan with live output, Ctrl-C handling and exports; returns the records. */
 export async function executeRun(prep: PreparedRun, name: string): Promise<RunRecord[]> {
   const { plan } = prep;
+  // Every export path is checked here, before anything runs (usage error, exit 2).
+  const target = targetNodes(prep);
+  const session = createExportSession(exportTargets(plan, name), { target });
+  const plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
-  const session = createExportSession(exportTargets(plan, name));
   let interrupted = false;
   let stopCurrent: (() => void) | undefined;
   const onSignal = () => {
@@ -94,17 +105,25 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
     process.off('SIGTERM', onSignal);
     session.close();
   }
+  // The table comes whatever happened to the exports.
   if (records.length) renderToStdout(records, plan.format);
-  if (plan.plot && records.length) {
-    const { writePlot } = await import('../export/plot.js');
-    await writePlot(records, plan.plot, {});
+  let lostExports = session.lost.length;
+  if (plotOut && records.length) {
+    try {
+      const { writePlot } = await import('../export/plot.js');
+      await writePlot(records, plotOut, {});
+    } catch (err) {
+      const why = describeExportError(err, plotOut.given);
+      process.stderr.write(`nvmebench: ${why.message}; the plot is lost: ${why.fix}\n`);
+      lostExports++;
+    }
   }
   for (const file of session.files) process.stderr.write(`nvmebench: results written to ${file}\n`);
   const failed = records.filter((r) => r.status === 'failed');
   if (failed.length) {
     throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
   }
-  if (interrupted) process.exitCode = 1;
+  if (interrupted || lostExports > 0) process.exitCode = 1;
   return records;
 }
 

@@ -1,10 +1,10 @@
 // CSV: one row per RunRecord (one cell, one repeat). The column set is part of
 // the schema (SCHEMA_VERSION, documented in results/README.md): change it only
 // together with the version. RFC 4180 quoting; rows end with "\n".
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import { SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
-import { ensureParentDir } from './fsutil.js';
+import { appendLocked, classifyOutput, describeExportError, isStream, writeExport, type OutputPath } from './fsutil.js';
 import type { Exporter } from './types.js';
 
 type Cell = string | number | boolean;
@@ -317,11 +317,34 @@ export function parseCsvRecords(text: string, source = 'CSV'): RunRecord[] {
 /**
  * Check that `file` can take our rows: absent, empty, or with exactly our header
  * (and, when it holds rows, our schema_version). Returns true when the header
- * must still be written. Throws usageError naming the mismatch otherwise.
+ * must still be written. Throws usageError naming the mismatch otherwise. Only
+ * a regular file is read: a FIFO, a device or stdout gets a header of its own.
  */
 export function checkCsvAppendable(file: string): boolean {
-  if (!existsSync(file)) return true;
-  const text = readFileSync(file, 'utf8');
+  const out = classifyOutput(file);
+  if (out.kind !== 'regular') return true;
+  let fd: number;
+  try {
+    fd = openSync(out.path, 'r');
+  } catch (err) {
+    throw describeExportError(err, file, 'usage');
+  }
+  try {
+    return csvPrefixNeedsHeader(readPrefix(fd), file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The start of a CSV: enough for the header and the first row. */
+function readPrefix(fd: number): string {
+  const buf = Buffer.alloc(64 * 1024);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  return buf.subarray(0, n).toString('utf8');
+}
+
+/** checkCsvAppendable on the text at the start of the file. */
+export function csvPrefixNeedsHeader(text: string, file: string): boolean {
   if (text.trim() === '') return true;
   const firstEnd = text.indexOf('\n');
   const headerText = (firstEnd < 0 ? text : text.slice(0, firstEnd)).replace(/\r$/, '').replace(/^\uFEFF/, '');
@@ -360,22 +383,30 @@ function suggestNewName(file: string): string {
   return `${m?.[1] ?? file}-v${SCHEMA_VERSION}.csv`;
 }
 
-/** Append rows to `file` (header first when new or empty). '-' writes header+rows to stdout. */
-export function appendCsv(records: RunRecord[], file: string): void {
-  if (file === '-') {
-    process.stdout.write(toCsv(records));
+/**
+ * Append rows to `file` (header first when new or empty), whole or not at all,
+ * under a lock shared with other runs appending to it. '-', a FIFO or a
+ * character device gets the header and the rows written through.
+ */
+export function appendCsv(records: RunRecord[], file: string | OutputPath): void {
+  const out = typeof file === 'string' ? classifyOutput(file) : file;
+  const rows = records.map(recordToCsvLine).join('');
+  if (isStream(out)) {
+    writeExport(out, csvHeaderLine() + rows);
     return;
   }
-  const needHeader = checkCsvAppendable(file);
-  ensureParentDir(file);
-  let prefix = needHeader ? csvHeaderLine() : '';
-  if (!needHeader) {
-    // Make sure we start on a new line even if the file was cut after a row.
-    const text = readFileSync(file, 'utf8');
-    if (text.length > 0 && !text.endsWith('\n')) prefix = '\n';
-  }
-  if (needHeader && existsSync(file)) writeFileSync(file, prefix + records.map(recordToCsvLine).join(''));
-  else appendFileSync(file, prefix + records.map(recordToCsvLine).join(''));
+  appendLocked(out, ({ fd, size }) => {
+    if (size === 0) return csvHeaderLine() + rows;
+    if (csvPrefixNeedsHeader(readPrefix(fd), out.given)) {
+      // Only blank lines so far: start the file over with our header.
+      ftruncateSync(fd, 0);
+      return csvHeaderLine() + rows;
+    }
+    // Start on a new line even if the file was cut after a row.
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return (last[0] === 0x0a ? '' : '\n') + rows;
+  });
 }
 
 export const csvExporter: Exporter = {

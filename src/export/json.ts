@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import { SCHEMA_VERSION, type RunRecord } from '../model.js';
 import { VERSION } from '../version.js';
-import { writeFileAtomic } from './fsutil.js';
-import type { Exporter } from './types.js';
+import { writeExport } from './fsutil.js';
+import type { ExportDest, Exporter } from './types.js';
 
 export interface JsonDocument {
   schemaVersion: number;
@@ -21,8 +21,8 @@ export function toJson(records: RunRecord[]): string {
   return JSON.stringify(toJsonDocument(records), null, 2) + '\n';
 }
 
-export function writeJson(records: RunRecord[], dest: string): void {
-  writeFileAtomic(dest, toJson(records));
+export function writeJson(records: RunRecord[], dest: ExportDest): void {
+  writeExport(dest, toJson(records));
 }
 
 export const jsonExporter: Exporter = {

@@ -4,8 +4,8 @@ import type { RunRecord } from '../model.js';
 import { buildMatrix } from '../output/matrix.js';
 import { buildSummary } from '../output/summary.js';
 import { buildResultsTable, contextLines, type Align } from '../output/table.js';
-import { writeFileAtomic } from './fsutil.js';
-import type { Exporter } from './types.js';
+import { writeExport } from './fsutil.js';
+import type { ExportDest, Exporter } from './types.js';
 
 function mdCell(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -32,8 +32,8 @@ export function renderMarkdown(records: RunRecord[]): string {
   return parts.join('\n');
 }
 
-export function writeMarkdown(records: RunRecord[], dest: string): void {
-  writeFileAtomic(dest, renderMarkdown(records));
+export function writeMarkdown(records: RunRecord[], dest: ExportDest): void {
+  writeExport(dest, renderMarkdown(records));
 }
 
 export const markdownExporter: Exporter = {

@@ -24,7 +24,7 @@ import {
 } from '../stats.js';
 import { describeConfig } from '../output/labels.js';
 import { formatBlockSize } from '../output/format.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeExport, type OutputPath } from './fsutil.js';
 
 export interface PlotOptions {
   /** CSV column name of the metric (default iops). Ignored with latency. */
@@ -238,8 +238,8 @@ export async function renderSvg(spec: Spec): Promise<string> {
 }
 
 /** Render these records to an SVG file ('-' for stdout). Used by `plot` and by `--plot` on runs. */
-export async function writePlot(records: RunRecord[], file: string, opts: PlotOptions = {}): Promise<void> {
+export async function writePlot(records: RunRecord[], file: string | OutputPath, opts: PlotOptions = {}): Promise<void> {
   const svg = await renderSvg(plotSpec(records, opts));
-  writeFileAtomic(file, svg.endsWith('\n') ? svg : svg + '\n');
+  writeExport(file, svg.endsWith('\n') ? svg : svg + '\n');
 }
 

@@ -1,12 +1,18 @@
 // Export as the run goes: after each completed cell, add() appends its CSV row
 // at once and rewrites the JSON and Markdown files with everything so far, so a
-// later failure (or ^C) loses nothing already measured.
+// later failure (or ^C) loses nothing already measured. A FIFO, a character
+// device or stdout cannot be rewritten: it gets the CSV rows as they come and
+// one JSON or Markdown document at close().
+//
+// Every path is checked when the session is created, before anything runs. A
+// write that fails later is reported in one line and that export stops; the
+// run goes on, and lost says what was lost (exit code 1).
 import type { RunRecord } from '../model.js';
+import { BenchError } from '../errors.js';
 import { checkCsvAppendable, csvHeaderLine, recordToCsvLine } from './csv.js';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { ensureParentDir } from './fsutil.js';
-import { writeJson } from './json.js';
-import { writeMarkdown } from './markdown.js';
+import { checkOutputPath, describeExportError, isStream, openOutputStream, type OutputPath, type OutputStream, type TargetNodes } from './fsutil.js';
+import { EXPORTERS } from './registry.js';
+import type { ExportFormat } from './types.js';
 
 export interface ExportTargets {
   /** CSV file to append to ('-' for stdout). */
@@ -18,67 +24,86 @@ export interface ExportTargets {
 }
 
 export interface ExportSession {
-  /** Export one finished record now. */
+  /** Export one finished record now. Never throws: a failed export is reported and dropped. */
   add(record: RunRecord): void;
-  /** Finish: writes what goes to stdout. Safe to call twice. */
+  /** Finish: writes what goes to streams. Safe to call twice. */
   close(): void;
   /** Records added so far. */
   readonly records: readonly RunRecord[];
-  /** The files being written (not '-'). */
+  /** The files written so far and still intact (not '-', not lost). */
   readonly files: string[];
+  /** Exports that failed, each with its one-line reason. */
+  readonly lost: BenchError[];
+}
+
+interface Export {
+  format: ExportFormat;
+  out: OutputPath;
+  stream?: OutputStream;
+  started: boolean;
+  failed: boolean;
 }
 
 /**
- * Check the targets now (a CSV with another header fails here, before any
- * benchmark runs: usageError), then export record by record.
+ * Check the targets now (a directory, a block device, the benchmark target, an
+ * unwritable place, a CSV with another header: usageError before any benchmark
+ * runs), then export record by record.
  */
-export function createExportSession(targets: ExportTargets): ExportSession {
+export function createExportSession(targets: ExportTargets, opts: { target?: TargetNodes; report?: (err: BenchError) => void } = {}): ExportSession {
   const records: RunRecord[] = [];
-  const { csv, json, md } = targets;
-  let csvNeedsHeader = false;
-  if (csv && csv !== '-') csvNeedsHeader = checkCsvAppendable(csv);
-  let csvStarted = false;
+  const lost: BenchError[] = [];
+  const report = opts.report ?? ((err: BenchError) => process.stderr.write(`nvmebench: ${err.toLine()}\n`));
+  const exports: Export[] = [];
+  for (const format of ['csv', 'json', 'md'] as const) {
+    const given = targets[format];
+    if (!given) continue;
+    const out = checkOutputPath(given, { flag: `--${format}`, append: format === 'csv', target: opts.target });
+    if (format === 'csv' && out.kind === 'regular') checkCsvAppendable(given);
+    exports.push({ format, out, started: false, failed: false });
+  }
   let closed = false;
 
-  const files = [csv, json, md].filter((f): f is string => !!f && f !== '-');
-
-  const appendCsvRow = (r: RunRecord): void => {
-    if (!csv) return;
-    if (csv === '-') {
-      process.stdout.write((csvStarted ? '' : csvHeaderLine()) + recordToCsvLine(r));
-      csvStarted = true;
-      return;
+  const attempt = (e: Export, write: () => void): void => {
+    if (e.failed) return;
+    try {
+      write();
+      e.started = true;
+    } catch (err) {
+      e.failed = true;
+      const why = describeExportError(err, e.out.given);
+      const lostErr = new BenchError('run', `${why.message}; the ${e.format.toUpperCase()} export is lost`, why.fix);
+      lost.push(lostErr);
+      report(lostErr);
     }
-    let text = recordToCsvLine(r);
-    if (!csvStarted) {
-      ensureParentDir(csv);
-      if (csvNeedsHeader) {
-        // New or empty file: start it with our header.
-        writeFileSync(csv, csvHeaderLine() + text);
-        csvStarted = true;
-        return;
-      }
-      const old = existsSync(csv) ? readFileSync(csv, 'utf8') : '';
-      if (old.length > 0 && !old.endsWith('\n')) text = '\n' + text;
-      csvStarted = true;
-    }
-    appendFileSync(csv, text);
   };
 
   return {
     records,
-    files,
+    lost,
+    get files(): string[] {
+      return exports.filter((e) => e.started && !e.failed && e.out.kind !== 'stdio').map((e) => e.out.given);
+    },
     add(record: RunRecord): void {
       records.push(record);
-      appendCsvRow(record);
-      if (json && json !== '-') writeJson(records, json);
-      if (md && md !== '-') writeMarkdown(records, md);
+      for (const e of exports) {
+        if (e.format === 'csv') {
+          attempt(e, () => {
+            if (!isStream(e.out)) return EXPORTERS.csv.write([record], e.out);
+            e.stream ??= openOutputStream(e.out);
+            e.stream.write((e.started ? '' : csvHeaderLine()) + recordToCsvLine(record));
+          });
+        } else if (!isStream(e.out)) {
+          attempt(e, () => EXPORTERS[e.format].write(records, e.out));
+        }
+      }
     },
     close(): void {
       if (closed) return;
       closed = true;
-      if (json === '-') writeJson(records, '-');
-      if (md === '-') writeMarkdown(records, '-');
+      for (const e of exports) {
+        if (e.format !== 'csv' && isStream(e.out)) attempt(e, () => EXPORTERS[e.format].write(records, e.out));
+        e.stream?.close();
+      }
     },
   };
 }

@@ -1,7 +1,11 @@
 // The one interface every exporter implements. dest '-' means stdout.
 import type { RunRecord } from '../model.js';
+import type { OutputPath } from './fsutil.js';
 
 export type ExportFormat = 'csv' | 'json' | 'md';
+
+/** A path as given, or one checkOutputPath already classified. */
+export type ExportDest = string | OutputPath;
 
 export interface Exporter {
   readonly format: ExportFormat;
@@ -9,5 +13,5 @@ export interface Exporter {
    * Write these records to dest ('-' for stdout). CSV appends (checking the
    * header); JSON and Markdown overwrite with exactly these records.
    */
-  write(records: RunRecord[], dest: string): void;
+  write(records: RunRecord[], dest: ExportDest): void;
 }
