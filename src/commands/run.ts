@@ -74,8 +74,15 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   const { plan } = prep;
   // Every export path is checked here, before anything runs (usage error, exit 2).
   const target = targetNodes(prep);
-  const session = createExportSession(exportTargets(plan, name), { target });
-  const plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
+  let session: ReturnType<typeof createExportSession>;
+  let plotOut: ReturnType<typeof checkOutputPath> | undefined;
+  try {
+    session = createExportSession(exportTargets(plan, name), { target });
+    plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
+  } catch (err) {
+    prep.claim?.release(); // nothing ran: the device goes back at once
+    throw err;
+  }
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
   let interrupted = false;
   let stopCurrent: (() => void) | undefined;
