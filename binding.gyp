@@ -16,6 +16,7 @@
         "native/engine_ioctl.c",
         "native/nvme.c",
         "native/nvme_cmd.c",
+        "native/nvme_prp.c",
         "native/cmd_napi.c",
         "native/vfio.c",
         "native/nvme_ctrl.c",

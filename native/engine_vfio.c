@@ -23,10 +23,10 @@
 #include "engine.h"
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
+#include "nvme_prp.h"
 
 /* A command that has not completed after this long means the controller is stuck. */
 #define VFIO_ENGINE_IO_TIMEOUT_NS (30ULL * 1000000000ULL)
-#define VFIO_ENGINE_PRP_PER_PAGE (NVME_PAGE / sizeof(uint64_t))
 
 /* One brought-up controller per run, shared by that run's workers. */
 struct vfio_engine_ctrl {
@@ -195,9 +195,10 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 }
 
 /*
- * Map the worker's buffers once and fill each slot's PRP fields. A transfer
- * of one page uses PRP1, of two pages PRP1 and PRP2, of more a PRP list whose
- * last entry chains to the next list page when one page of entries is short.
+ * Map the worker's buffers once and fill each slot's PRP fields with
+ * nvme_prp_build(): a transfer of one page uses PRP1, of two pages PRP1 and
+ * PRP2, of more a PRP list whose last entry chains to the next list page when
+ * one page of entries is short.
  *
  * A controller moves what the command's length field says, which for raw is
  * the user's (TypeScript checks NLB where the opcode is known to carry it).
@@ -208,7 +209,7 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
  *    mapped, so a second page or a "list" there faults in the IOMMU. A mapped
  *    zero page would be no better: a device-to-host transfer could write it.
  *  - more than two pages: PRP2 is the slot's list, whose entries past the
- *    last data page are zeros (fresh anonymous memory), so again IOVA 0.
+ *    last data page are zeros (nvme_prp_build clears them), so again IOVA 0.
  *  - exactly two pages, and a list page filled to its last entry: the spec
  *    makes that entry (PRP2, or the list's final slot) a data page, which a
  *    longer transfer would read as a PRP list. No layout avoids that, so raw
@@ -222,13 +223,17 @@ static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 	size_t stride = ((size_t)w->block_size + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
 	/* Every transfer through a data buffer moves the block, but raw's moves --data-len (at most the block). */
 	uint32_t xfer = job->command == JOB_CMD_RAW && job->raw_dir != NVME_DIR_NONE && job->raw_data_len ? job->raw_data_len : w->block_size;
-	uint32_t pages = (xfer + NVME_PAGE - 1) / NVME_PAGE, entries = pages - 1, lists = 0, i;
+	/* The slots' buffers start on page boundaries: each needs the list pages of a transfer at offset 0. */
+	int64_t lists = nvme_prp_list_pages(0, xfer, NVME_PAGE);
 	uint64_t buf_iova, prp_iova = 0;
+	uint32_t i;
 
+	if (lists < 0)
+		return __vfio_engine_fail(w, errno, "no PRPs for a transfer of %u bytes", xfer);
 	if (iommu_map(&c->vfio, w->buffers, stride * w->depth, &buf_iova, w->errmsg, sizeof(w->errmsg)) < 0)
 		return -1;
 	vw->buf_mapped = true;
-	vw->xfer_pages = pages;
+	vw->xfer_pages = (uint32_t)nvme_prp_pages(0, xfer, NVME_PAGE);
 	if (w->cmd_bufs) {
 		/* NVME_CMD_BUF_SIZE is one page: a command buffer is always PRP1 alone. */
 		if (iommu_map(&c->vfio, w->cmd_bufs, (size_t)NVME_CMD_BUF_SIZE * w->depth, &vw->cmd_iova, w->errmsg,
@@ -240,12 +245,8 @@ static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 	vw->prp2 = calloc(w->depth, sizeof(*vw->prp2));
 	if (!vw->prp1 || !vw->prp2)
 		return __vfio_engine_fail(w, ENOMEM, "out of memory");
-	if (pages > 2) {
-		uint32_t left = entries;
-
-		/* Every list page but the last gives its final entry to the chain pointer. */
-		for (lists = 1; left > VFIO_ENGINE_PRP_PER_PAGE; lists++)
-			left -= VFIO_ENGINE_PRP_PER_PAGE - 1;
+	if (lists) {
+		/* Each slot's list pages, chain included (nvme_prp_list_pages counted them). */
 		vw->prp_size = (size_t)lists * NVME_PAGE * w->depth;
 		vw->prp_mem = mmap(NULL, vw->prp_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (vw->prp_mem == MAP_FAILED) {
@@ -257,28 +258,11 @@ static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 		vw->prp_mapped = true;
 	}
 	for (i = 0; i < w->depth; i++) {
-		uint64_t data = buf_iova + (uint64_t)stride * i;
+		size_t list_off = (size_t)i * (size_t)lists * NVME_PAGE;
 
-		vw->prp1[i] = data;
-		if (pages == 2) {
-			vw->prp2[i] = data + NVME_PAGE;
-		} else if (pages > 2) {
-			uint64_t *list = (uint64_t *)((char *)vw->prp_mem + (size_t)i * lists * NVME_PAGE);
-			uint64_t list_iova = prp_iova + (uint64_t)i * lists * NVME_PAGE;
-			uint32_t page, slot = 0;
-
-			vw->prp2[i] = list_iova;
-			for (page = 1; page < pages; page++) {
-				if (slot == VFIO_ENGINE_PRP_PER_PAGE - 1 && pages - page > 1) {
-					/* More than one entry left: chain to the next list page. */
-					list[slot] = list_iova + NVME_PAGE;
-					list += VFIO_ENGINE_PRP_PER_PAGE;
-					list_iova += NVME_PAGE;
-					slot = 0;
-				}
-				list[slot++] = data + (uint64_t)page * NVME_PAGE;
-			}
-		}
+		if (nvme_prp_build(buf_iova + (uint64_t)stride * i, xfer, NVME_PAGE, lists ? (char *)vw->prp_mem + list_off : NULL,
+				   prp_iova + list_off, (uint64_t)lists, &vw->prp1[i], &vw->prp2[i]) < 0)
+			return __vfio_engine_fail(w, errno, "no PRPs for slot %u's %u bytes", i, xfer);
 	}
 	return 0;
 }

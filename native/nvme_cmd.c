@@ -5,7 +5,6 @@
  * are little endian, as the host is.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/nvme_ioctl.h>
@@ -228,22 +227,6 @@ int nvme_parse_ns_csi(const uint8_t *buf)
 		off += 4 + len;
 	}
 	return -1;
-}
-
-int nvme_ns_csi(int fd, uint32_t nsid, int *status)
-{
-	uint8_t *buf;
-	int ret, csi = -1;
-
-	if (posix_memalign((void **)&buf, 4096, 4096))
-		return -1;
-	memset(buf, 0, 4096);
-	ret = nvme_identify_cns(fd, nsid, 0x03, 0, buf);
-	*status = ret;
-	if (ret == 0)
-		csi = nvme_parse_ns_csi(buf);
-	free(buf);
-	return csi;
 }
 
 int nvme_report_zones(int fd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len)

@@ -70,12 +70,9 @@ int job_command_parse(const char *name);
 /* Whether the job's command changes what the media holds (or its pattern pass does). */
 int job_command_writes(const struct job *job);
 
-/* Admin commands over NVME_IOCTL_ADMIN_CMD: 0, > 0 an NVMe status, -1 with errno. */
-/* The namespace's Command Set Identifier from its Identification Descriptor list; -1 when none is given. */
-int nvme_ns_csi(int fd, uint32_t nsid, int *status);
-/* The same from a 4 KiB descriptor list (Identify CNS 03h) however it was read. */
+/* The namespace's Command Set Identifier from its Identification Descriptor list (Identify CNS 03h, 4 KiB); -1 when none is given. */
 int nvme_parse_ns_csi(const uint8_t *buf);
-/* Zone Management Receive (Report Zones, partial) over NVME_IOCTL_IO64_CMD. */
+/* Zone Management Receive (Report Zones, partial) over NVME_IOCTL_IO64_CMD: 0, > 0 an NVMe status, -1 with errno. */
 int nvme_report_zones(int fd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len);
 
 #endif

@@ -23,6 +23,7 @@
 #include "napi_util.h"
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
+#include "nvme_prp.h"
 
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
 napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info);
@@ -114,33 +115,41 @@ static int __vfio_napi_zones(struct nvme_ctrl *c, uint32_t nsid, uint64_t slba, 
 {
 	struct nvme_qpair qp;
 	struct nvme_sqe cmd;
-	uint64_t *list = NULL, iova, list_iova = 0;
-	uint32_t pages = (uint32_t)(len / NVME_PAGE), i;
+	uint64_t *list = NULL, iova, list_iova = 0, prp1, prp2;
+	/* buf is page aligned (mmap): its list pages are those of a transfer at offset 0. */
+	int64_t lists = nvme_prp_list_pages(0, len, NVME_PAGE);
+	size_t list_size = lists > 0 ? (size_t)lists * NVME_PAGE : 0;
 	int ret = -1;
 
 	memset(&qp, 0, sizeof(qp));
+	if (lists < 0) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "no PRPs for a report of %zu bytes", len);
+		return -1;
+	}
 	if (iommu_map(&c->vfio, buf, len, &iova, c->errmsg, sizeof(c->errmsg)) < 0)
 		return -1;
-	if (pages > 2) {
-		list = mmap(NULL, NVME_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (list_size) {
+		list = mmap(NULL, list_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (list == MAP_FAILED) {
 			list = NULL;
 			snprintf(c->errmsg, sizeof(c->errmsg), "out of memory");
 			errno = ENOMEM;
 			return -1;
 		}
-		for (i = 1; i < pages; i++)
-			list[i - 1] = iova + (uint64_t)i * NVME_PAGE;
-		if (iommu_map(&c->vfio, list, NVME_PAGE, &list_iova, c->errmsg, sizeof(c->errmsg)) < 0)
+		if (iommu_map(&c->vfio, list, list_size, &list_iova, c->errmsg, sizeof(c->errmsg)) < 0)
 			goto out;
+	}
+	if (nvme_prp_build(iova, len, NVME_PAGE, list, list_iova, (uint64_t)lists, &prp1, &prp2) < 0) {
+		snprintf(c->errmsg, sizeof(c->errmsg), "no PRPs for a report of %zu bytes", len);
+		goto out;
 	}
 	if (nvme_qpair_alloc(c, &qp, 1, 2) < 0 || nvme_qpair_create(c, &qp) < 0)
 		goto out;
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opcode = NVME_CMD_ZONE_MGMT_RECV;
 	cmd.nsid = nsid;
-	cmd.prp1 = iova;
-	cmd.prp2 = pages == 2 ? iova + NVME_PAGE : pages > 2 ? list_iova : 0;
+	cmd.prp1 = prp1;
+	cmd.prp2 = prp2;
 	cmd.cdw10 = (uint32_t)slba;
 	cmd.cdw11 = (uint32_t)(slba >> 32);
 	cmd.cdw12 = (uint32_t)(len / 4 - 1);
@@ -156,7 +165,7 @@ out:
 	nvme_qpair_free(c, &qp);
 	/* nvme_ctrl_close undoes the buffer's and the list's mappings with the container. */
 	if (list)
-		munmap(list, NVME_PAGE);
+		munmap(list, list_size);
 	return ret;
 }
 
