@@ -4,6 +4,12 @@
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
+/**
+ * A bug in nvmebench (an exception that is not a BenchError), as sysexits'
+ * EX_SOFTWARE: never 1, which a CI gate reads as "the run failed" or "regress
+ * found a regression".
+ */
+export const EXIT_INTERNAL = 70;
 
 export type ErrorKind = 'usage' | 'run';
 
