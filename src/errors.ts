@@ -28,9 +28,10 @@ export class BenchError extends Error {
     return this.kind === 'usage' ? EXIT_BAD_INPUT : EXIT_RUN_FAILED;
   }
 
-  /** One line: the problem, then the fix. */
+  /** One line: the problem, then the fix (a line break quoted from the input shows as \n). */
   toLine(): string {
-    return this.fix ? `${this.message}: ${this.fix}` : this.message;
+    const line = this.fix ? `${this.message}: ${this.fix}` : this.message;
+    return line.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
   }
 }
 
