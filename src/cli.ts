@@ -1,7 +1,7 @@
 // Parse → options → scheduler → results → exporters. This file only wires the
 // commands together and maps errors to exit codes, in one place.
 import { Command, CommanderError } from 'commander';
-import { BenchError, EXIT_BAD_INPUT, EXIT_OK, EXIT_RUN_FAILED } from './errors.js';
+import { BenchError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK } from './errors.js';
 import { VERSION } from './version.js';
 import { registerCommands } from './commands/index.js';
 
@@ -41,5 +41,5 @@ export function reportError(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`nvmebench: internal error: ${message} (please report it, with NVMEBENCH_DEBUG=1 for the trace)\n`);
   if (process.env.NVMEBENCH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  return EXIT_RUN_FAILED;
+  return EXIT_INTERNAL;
 }

@@ -442,8 +442,11 @@ export interface DoctorScope {
   /** Only this controller (nvme0 or its PCI address) and its namespaces. */
   controller?: string;
   /** A target that is not an NVMe namespace (a file, another block device), and its block queue if it has one. */
-  other?: { subject: string; blockName?: string; kind: 'file' | 'block' };
+  other?: { subject: string; blockName?: string; kind: 'file' | 'block'; engines: TargetVerdict[] };
 }
+
+/** What the run's own check (engines.ts usableOn) says of one engine on the target. */
+export type TargetVerdict = { engine: EngineName; usable: true } | { engine: EngineName; usable: false; reason: string; fix: string };
 
 export function runDoctor(env: DoctorEnv, d: Discovery, opts: DoctorOptions, scope: DoctorScope = {}): DoctorReport {
   const drafts: Draft[] = [...kernelChecks(env), ...ioUringChecks(env), ...governorChecks(env, opts), ...pollParamChecks(d)];
@@ -459,8 +462,12 @@ export function runDoctor(env: DoctorEnv, d: Discovery, opts: DoctorOptions, sco
     for (const ns of namespaces) drafts.push(...namespaceChecks(env, d, ns));
   }
   if (scope.other) {
+    const { subject, engines } = scope.other;
     const what = scope.other.kind === 'file' ? 'a regular file' : 'a block device that is not an NVMe namespace';
-    drafts.push({ id: 'target', subject: scope.other.subject, message: `${what}: psync, aio and uring run on it${scope.other.kind === 'block' ? ' (uring-poll too, with poll queues)' : ''}; the passthrough engines need an NVMe namespace` });
+    const usable = engines.filter((v) => v.usable).map((v) => v.engine);
+    drafts.push({ id: 'target', subject, message: `${what}: engines that can run on it: ${usable.join(', ') || 'none'}` });
+    // The run refuses an engine for exactly these reasons, with these fixes.
+    for (const v of engines) if (!v.usable) drafts.push({ id: `engine.${v.engine}`, subject, message: v.reason, fix: v.fix, blocks: [v.engine] });
     if (scope.other.blockName) drafts.push(...blockQueueChecks(env.sys, scope.other.blockName, scope.other.subject));
   }
   if (!d.controllers.length && everything) {

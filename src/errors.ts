@@ -4,6 +4,12 @@
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
+/**
+ * A bug in nvmebench (an exception that is not a BenchError), as sysexits'
+ * EX_SOFTWARE: never 1, which a CI gate reads as "the run failed" or "regress
+ * found a regression".
+ */
+export const EXIT_INTERNAL = 70;
 
 export type ErrorKind = 'usage' | 'run';
 
@@ -22,9 +28,10 @@ export class BenchError extends Error {
     return this.kind === 'usage' ? EXIT_BAD_INPUT : EXIT_RUN_FAILED;
   }
 
-  /** One line: the problem, then the fix. */
+  /** One line: the problem, then the fix (a line break quoted from the input shows as \n). */
   toLine(): string {
-    return this.fix ? `${this.message}: ${this.fix}` : this.message;
+    const line = this.fix ? `${this.message}: ${this.fix}` : this.message;
+    return line.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
   }
 }
 

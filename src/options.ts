@@ -128,7 +128,11 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   }
   const runtimeMs = raw.runtime !== undefined ? parseDuration(raw.runtime, '--runtime') : undefined;
   const ioLimit = raw.ios !== undefined ? parseCount(raw.ios, '--ios', 1) : 0;
-  if (runtimeMs === 0) throw usageError('--runtime 0 would measure nothing', 'give a duration such as 10s, or use --ios');
+  if (runtimeMs === 0) {
+    throw ioLimit
+      ? usageError(`--runtime 0 would stop before --ios ${ioLimit} is reached`, 'leave out --runtime: with --ios alone the run ends after that many I/Os')
+      : usageError('--runtime 0 would measure nothing', 'give a duration such as 10s, or a count of I/Os such as --ios 100000');
+  }
   const rwmix = raw.rwmixRead !== undefined ? parseCount(raw.rwmixRead, '--rwmix-read', 0, 100) : DEFAULTS.rwmixRead;
   const readPercent = workload === 'randread' || workload === 'read' ? 100 : workload === 'randwrite' || workload === 'write' ? 0 : rwmix;
   if (raw.rwmixRead !== undefined && workload !== 'randrw' && workload !== 'rw') {

@@ -67,6 +67,9 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
       created = true;
     }
   }
+  if (!writes && plan.size !== undefined && !plan.targetPath.startsWith('/dev/') && !isPciAddress(plan.targetPath) && !fs.existsSync(plan.targetPath)) {
+    throw usageError(`${plan.targetPath} does not exist, and a read has nothing to read`, layOutFix(plan.targetPath, plan.offset + plan.size, false));
+  }
   let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
 
   const candidates: EngineName[] = plan.engines === 'all' ? ENGINES.map((e) => e.name) : plan.engines.length ? plan.engines : defaultEngines(target);
@@ -80,11 +83,14 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
     } else if (plan.engines === 'all') {
       skipped.push({ engine, reason: verdict.reason, fix: verdict.fix });
     } else {
-      throw new BenchError(verdict.severity === 'usage' ? 'usage' : 'run', verdict.reason, verdict.fix);
+      // An engine that cannot run on this target is a choice to change before
+      // anything ran, whether the target is a file or a device: exit 2 for both
+      // (doctor --engine fails on the same verdict).
+      throw new BenchError('usage', verdict.reason, verdict.fix);
     }
   }
   if (!chosen.length) {
-    throw runError(`no engine can run on ${plan.targetPath}`, skipped.map((s) => `${s.engine}: ${s.reason}`).join('; '));
+    throw usageError(`no engine can run on ${plan.targetPath}`, skipped.map((s) => `${s.engine}: ${s.reason}`).join('; '));
   }
   const uringDisabled = ioUringDisabled();
   if (uringDisabled && chosen.some((c) => engineSpec(c.engine).ioUring)) {
@@ -108,11 +114,11 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   if (plan.offset + size > target.sizeBytes) {
     throw usageError(
       `the region (offset ${plan.offset} + size ${size}) goes past the end of ${plan.targetPath} (${target.sizeBytes} bytes)`,
-      target.kind === 'file' && !writes ? 'write the file first, or give a smaller --size' : 'give a smaller --size or --offset',
+      target.kind === 'file' && !writes ? layOutFix(plan.targetPath, plan.offset + size) : 'give a smaller --size or --offset',
     );
   }
   if (size < maxBs) {
-    throw usageError(`the region (${size} bytes) is smaller than one block of ${maxBs}`, target.kind === 'file' && target.sizeBytes === 0 ? `the file is empty: give --size, e.g. --size 1g` : 'give a larger --size or a smaller --bs');
+    throw usageError(`the region (${size} bytes) is smaller than one block of ${maxBs}`, target.kind === 'file' && target.sizeBytes === 0 ? (writes ? 'the file is empty: give --size, e.g. --size 1g, and the write lays it out' : `the file is empty: ${layOutFix(plan.targetPath, plan.size ?? 1 << 30, false)}`) : 'give a larger --size or a smaller --bs');
   }
   const align = Math.max(512, target.logicalBlockSize);
   if (plan.offset % align !== 0) {
@@ -348,6 +354,15 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
     histogram: sparseBuckets(result.histogram),
   };
+}
+
+/**
+ * How to give a read workload a file to read: a read never lays a file out
+ * (it would read back what it wrote), so say how to, as fio's users do.
+ */
+function layOutFix(file: string, bytes: number, smaller = true): string {
+  const size = bytes % (1 << 30) === 0 ? `${bytes / (1 << 30)}G` : bytes % (1 << 20) === 0 ? `${bytes / (1 << 20)}M` : String(bytes);
+  return `lay it out first with a write (nvmebench write --size ${size.toLowerCase()} ${file}) or as a sparse file (truncate -s ${size} ${file})${smaller ? ', or give a smaller --size' : ''}`;
 }
 
 export interface RunHooks {

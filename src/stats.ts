@@ -225,12 +225,15 @@ export interface CellStats {
   iopsOutliers: Outlier[];
 }
 
-export function metricSummary(cell: CellStats, metric: MetricDef): Summary {
+export function metricSummary(cell: Pick<CellStats, 'ok'>, metric: MetricDef): Summary {
   return summarize(cell.ok.map((r) => metric.get(r)));
 }
 
-/** Group records into cells, in order of first appearance. */
-export function aggregateCells(records: RunRecord[]): CellStats[] {
+/** One configuration's records, before any figures are summarised. */
+export type CellGroup = Pick<CellStats, 'key' | 'config' | 'all' | 'ok' | 'n'>;
+
+/** Group records into cells by key (one pass, a Map), in order of first appearance. */
+export function groupCells(records: RunRecord[]): CellGroup[] {
   const groups = new Map<string, RunRecord[]>();
   for (const r of records) {
     const k = cellKey(r);
@@ -238,14 +241,23 @@ export function aggregateCells(records: RunRecord[]): CellStats[] {
     if (!g) groups.set(k, (g = []));
     g.push(r);
   }
-  const cells: CellStats[] = [];
+  const cells: CellGroup[] = [];
   for (const [key, all] of groups) {
     const ok = all.filter((r) => r.status === 'ok');
+    cells.push({ key, config: cellConfig(all[0]), all, ok, n: ok.length });
+  }
+  return cells;
+}
+
+/** Group records into cells, in order of first appearance, with every figure summarised. */
+export function aggregateCells(records: RunRecord[]): CellStats[] {
+  const cells: CellStats[] = [];
+  for (const { key, config, all, ok } of groupCells(records)) {
     const s = (f: (r: RunRecord) => number): Summary => summarize(ok.map(f));
     const iopsValues = ok.map((r) => r.iops);
     cells.push({
       key,
-      config: cellConfig(all[0]),
+      config,
       all,
       ok,
       n: ok.length,

@@ -51,7 +51,9 @@ export function parseDuration(text: string, what: string): number {
     throw usageError(`${what} '${text}' is not a duration`, 'use seconds, or a suffix: 500ms, 10s, 2m');
   }
   const scale: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  return Math.round(Number(match[1]) * scale[(match[2] ?? 's').toLowerCase()]);
+  const ms = Math.round(Number(match[1]) * scale[(match[2] ?? 's').toLowerCase()]);
+  if (!Number.isSafeInteger(ms)) throw usageError(`${what} '${text}' is too long a duration`, 'use seconds, or a suffix: 500ms, 10s, 2m');
+  return ms;
 }
 
 /** Split a comma list, dropping empty items; every item parsed by fn. */
@@ -63,6 +65,8 @@ export function parseList<T>(text: string, fn: (item: string) => T): T[] {
   return items.map(fn);
 }
 
+const MAX_CPU = 8191;
+
 /** 0-3,8,10-11 → [0,1,2,3,8,10,11] */
 export function parseCpuList(text: string): number[] {
   const cpus: number[] = [];
@@ -71,6 +75,8 @@ export function parseCpuList(text: string): number[] {
     if (!range) throw usageError(`--cpus item '${item}' is not a CPU number or range`, 'use a list such as 0,2 or 0-3');
     const lo = Number(range[1]);
     const hi = range[2] === undefined ? lo : Number(range[2]);
+    // Linux numbers at most 8192 CPUs (NR_CPUS); a bigger number is a typo, and expanding it would exhaust memory.
+    if (hi > MAX_CPU) throw usageError(`--cpus '${item}' names CPU ${range[2] ?? range[1]}, past the largest CPU number Linux has (${MAX_CPU})`, 'use a list such as 0,2 or 0-3');
     if (hi < lo) throw usageError(`--cpus range '${item}' runs backwards`, `write it as ${hi}-${lo}`);
     for (let cpu = lo; cpu <= hi; cpu++) cpus.push(cpu);
   }

@@ -55,9 +55,9 @@ test('every block engine writes and reads a loop device with --verify', () => {
   for (const r of csvRows(read.stdout)) assert.equal(Number(r.verified_blocks), 64, r.engine);
 });
 
-test('uring-poll on a device without poll queues names the fix and exits 1', () => {
+test('uring-poll on a device without poll queues names the fix and exits 2, as on a file', () => {
   const r = runCli(['randread', '--engine', 'uring-poll', '--runtime', '1', loop]);
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /needs poll queues.*nvme\.poll_queues=N/);
 });
 

@@ -335,8 +335,8 @@ test('lab 512, no poll queues: polled engines refuse with the fix, doctor fails 
   const results = lab512();
   assert.equal(get(results, 'rebind', 0).stdout.trim(), '0', 'queue/io_poll after the rebind');
   checkDevices(get(results, 'nopoll-devices', 0), 512, false);
-  assert.match(get(results, 'nopoll-pt-poll', 1).stderr, /^nvmebench: pt-poll needs poll queues, and the nvme driver has none for nvme0: boot with nvme\.poll_queues=N/m);
-  assert.match(get(results, 'nopoll-uring-poll', 1).stderr, /uring-poll needs poll queues, and \/dev\/nvme0n1 has none \(queue\/io_poll is 0\)/);
+  assert.match(get(results, 'nopoll-pt-poll', 2).stderr, /^nvmebench: pt-poll needs poll queues, and the nvme driver has none for nvme0: boot with nvme\.poll_queues=N/m);
+  assert.match(get(results, 'nopoll-uring-poll', 2).stderr, /uring-poll needs poll queues, and \/dev\/nvme0n1 has none \(queue\/io_poll is 0\)/);
   const [pt] = records(get(results, 'nopoll-pt', 0));
   assert.equal(pt.status, 'ok', 'pt needs no poll queues');
   assert.ok(pt.verifiedBlocks > 0, 'the data written before the rebind reads back');

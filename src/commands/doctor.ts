@@ -4,7 +4,8 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { discover, type Discovery } from '../discovery.js';
-import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope } from '../doctor.js';
+import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope, type TargetVerdict } from '../doctor.js';
+import { usableOn } from '../engines.js';
 import { ENGINE_NAMES, type EngineName } from '../model.js';
 import { realSys } from '../sysfs.js';
 import { probeTarget } from '../target.js';
@@ -50,7 +51,12 @@ function scopeFor(given: string, nsid: number | undefined, d: Discovery): { scop
   if (target.nvme && d.controllers.some((c) => c.namespaces.some((ns) => ns.name === target.nvme!.name))) {
     return { scope: { namespace: target.nvme.name }, fileLike: false };
   }
-  return { scope: { other: { subject: given, blockName: target.blockName, kind: target.kind === 'file' ? 'file' : 'block' } }, fileLike: true };
+  // The run's own check, engine by engine, so doctor fails where the run would refuse.
+  const engines: TargetVerdict[] = ENGINE_NAMES.map((engine) => {
+    const v = usableOn(engine, target, { buffered: false });
+    return v.usable ? { engine, usable: true } : { engine, usable: false, reason: v.reason, fix: v.fix };
+  });
+  return { scope: { other: { subject: given, blockName: target.blockName, kind: target.kind === 'file' ? 'file' : 'block', engines } }, fileLike: true };
 }
 
 export function register(program: Command): void {

@@ -1,10 +1,12 @@
 // nvmebench plot <results.csv|json> -o chart.svg: a metric against QD, one line
 // per engine, or (--latency) latency percentiles per engine. SVG, headless.
 import type { Command } from 'commander';
-import { readResultsFile } from '../export/read.js';
+import { checkMetrics, readResultsFile } from '../export/read.js';
 import { writePlot } from '../export/plot.js';
 import { checkOutputPath } from '../export/fsutil.js';
-import { METRICS } from '../stats.js';
+import { findMetric, METRICS } from '../stats.js';
+
+const LATENCY_METRICS = ['lat_p50_us', 'lat_p90_us', 'lat_p99_us', 'lat_p999_us'];
 import { usageError } from '../errors.js';
 
 export function defaultPlotPath(resultsFile: string, latency: boolean): string {
@@ -24,8 +26,12 @@ export function register(program: Command): void {
       const out = opts.output ?? defaultPlotPath(resultsFile, !!opts.latency);
       // Checked before rendering; never over the results file itself.
       const svgOut = checkOutputPath(out, { flag: opts.output ? '-o' : undefined, target: { paths: [resultsFile], what: 'the results file' } });
-      const { records } = readResultsFile(resultsFile);
+      const results = readResultsFile(resultsFile);
+      const { records } = results;
       if (records.length === 0) throw usageError(`${resultsFile} holds no results`, 'give a results file with at least one row');
+      // What the chart draws must be a number in every completed row (an unknown --metric is writePlot's to refuse).
+      const drawn = opts.latency ? LATENCY_METRICS : [opts.metric];
+      checkMetrics(results, drawn.map((name) => findMetric(name)).filter((m) => m !== undefined));
       await writePlot(records, svgOut, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
       if (out !== '-') process.stderr.write(`nvmebench: wrote ${out}\n`);
     });

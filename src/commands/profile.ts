@@ -2,7 +2,7 @@
 // command line's options on top, and print the profile's reference numbers
 // next to ours. nvmebench profile --list shows the built-in ones.
 import type { Command } from 'commander';
-import { usageError } from '../errors.js';
+import { BenchError, usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import { buildPlan, type RawRunOptions } from '../options.js';
 import { formatKiops } from '../output/format.js';
@@ -55,7 +55,7 @@ function renderList(): string {
       const p = loadProfileFile(path.join(builtinProfileDir(), `${name}.json`));
       out.push(p.name, `  ${p.description}`, `  = nvmebench ${profileCommandLine(p)} <target>`, '');
     } catch (err) {
-      out.push(name, `  invalid: ${(err as Error).message}`, '');
+      out.push(`${name}: invalid: ${err instanceof BenchError ? err.toLine() : (err as Error).message}`, '');
     }
   }
   out.push(`Run one: nvmebench profile <name> <target>; run options after it override the profile's (e.g. --runtime 2).`);

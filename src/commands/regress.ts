@@ -8,21 +8,21 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
-import { peekSchemaVersion, readResultsFile } from '../export/read.js';
+import { checkMetrics, peekSchemaVersion, readResultsFile } from '../export/read.js';
 import { markdownTable } from '../export/markdown.js';
 import { checkOutputPath, writeExport } from '../export/fsutil.js';
 import { drawTable } from '../output/render.js';
 import { formatCountPm, formatDeltaPct, formatNs, formatP, formatPct, formatUsPm, formatPerCall } from '../output/format.js';
 import { AXIS_FIELDS, describeConfig, fieldLabel } from '../output/labels.js';
 import {
-  aggregateCells,
   CONFIG_FIELDS,
+  groupCells,
   findMetric,
   metricSummary,
   METRICS,
   varyingFields,
   welchTTest,
-  type CellStats,
+  type CellGroup,
   type MetricDef,
   type Summary,
 } from '../stats.js';
@@ -80,7 +80,8 @@ export function parseThreshold(s: string): number {
 export function parseMetrics(s: string): MetricDef[] {
   const names = s.split(',').map((x) => x.trim()).filter(Boolean);
   if (names.length === 0) throw usageError('--metric is empty', `give one or more of ${METRICS.map((m) => m.name).join(', ')}`);
-  return names.map((n) => {
+  // A metric named twice is compared once: counting it twice would double its regressions.
+  return [...new Set(names)].map((n) => {
     const m = findMetric(n);
     if (!m) throw usageError(`unknown metric "${n}"`, `use one or more of ${METRICS.map((x) => x.name).join(', ')}`);
     return m;
@@ -90,13 +91,13 @@ export function parseMetrics(s: string): MetricDef[] {
 /** Compare two sets of records. Pure: no I/O. */
 export function compareResults(baseline: RunRecord[], current: RunRecord[], opts: RegressOptions = {}): RegressReport {
   const thresholdPct = opts.thresholdPct ?? 5;
-  const metrics = (opts.metrics ?? DEFAULT_METRICS).map((n) => {
+  const metrics = [...new Set(opts.metrics ?? DEFAULT_METRICS)].map((n) => {
     const m = findMetric(n);
     if (!m) throw usageError(`unknown metric "${n}"`, `use one or more of ${METRICS.map((x) => x.name).join(', ')}`);
     return m;
   });
-  const baseCells = aggregateCells(baseline);
-  const curCells = aggregateCells(current);
+  const baseCells = groupCells(baseline);
+  const curCells = groupCells(current);
   const baseBy = new Map(baseCells.map((c) => [c.key, c]));
   const curBy = new Map(curCells.map((c) => [c.key, c]));
   const keys = [...new Set([...baseCells.map((c) => c.key), ...curCells.map((c) => c.key)])];
@@ -124,7 +125,7 @@ export function compareResults(baseline: RunRecord[], current: RunRecord[], opts
   return { rows, regressions, improvements, thresholdPct, metrics: metrics.map((m) => m.name), hint };
 }
 
-function compareCell(key: string, label: string, metric: MetricDef, b: CellStats | undefined, c: CellStats | undefined, thresholdPct: number): RegressRow {
+function compareCell(key: string, label: string, metric: MetricDef, b: CellGroup | undefined, c: CellGroup | undefined, thresholdPct: number): RegressRow {
   const base = b ? metricSummary(b, metric) : undefined;
   const cur = c ? metricSummary(c, metric) : undefined;
   const row: RegressRow = { key, label, metric: metric.name, baseline: base, current: cur, deltaPct: NaN, verdict: 'no data' };
@@ -148,7 +149,7 @@ function compareCell(key: string, label: string, metric: MetricDef, b: CellStats
   return { ...row, deltaPct: delta, p, verdict };
 }
 
-function mismatchHint(base: CellStats[], cur: CellStats[]): string {
+function mismatchHint(base: CellGroup[], cur: CellGroup[]): string {
   const diffs: string[] = [];
   for (const f of CONFIG_FIELDS) {
     const bv = new Set(base.map((c) => String(c.config[f])));
@@ -189,8 +190,51 @@ export function reportTable(report: RegressReport): { headers: string[]; rows: s
   return { headers, rows, align };
 }
 
+/** Rows a terminal shows by default; --all shows every row. */
+export const DEFAULT_SHOWN_ROWS = 50;
+
+/** How far up a verdict goes when not every row is shown: regressions first, unchanged last. */
+const VERDICT_RANK: Record<Verdict, number> = {
+  regression: 0,
+  'now fails': 0,
+  improvement: 1,
+  'not significant': 2,
+  'baseline failed': 3,
+  'both failed': 3,
+  'only in baseline': 3,
+  'only in current': 3,
+  'no data': 3,
+  unchanged: 4,
+};
+
+function countVerdicts(rows: RegressRow[]): Map<Verdict, number> {
+  const counts = new Map<Verdict, number>();
+  for (const r of rows) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * The rows to print: all of them in file order when they fit in `limit`,
+ * otherwise the first `limit` with regressions first, then improvements,
+ * then the rest, and a line that counts what was left out.
+ */
+export function shownRows(report: RegressReport, limit = DEFAULT_SHOWN_ROWS): { report: RegressReport; omitted?: string } {
+  if (report.rows.length <= limit) return { report };
+  const ranked = report.rows.map((row, i) => ({ row, i }));
+  ranked.sort((a, b) => VERDICT_RANK[a.row.verdict] - VERDICT_RANK[b.row.verdict] || a.i - b.i);
+  const shown = ranked.slice(0, limit).map((x) => x.row);
+  const hidden = countVerdicts(ranked.slice(limit).map((x) => x.row));
+  const words = [...hidden.entries()].sort((a, b) => VERDICT_RANK[a[0]] - VERDICT_RANK[b[0]]).map(([v, n]) => `${n} ${v}`);
+  const left = report.rows.length - limit;
+  return {
+    report: { ...report, rows: shown },
+    omitted: `${left} more row${left === 1 ? '' : 's'} not shown (${words.join(', ')}); --all shows every row`,
+  };
+}
+
 export function summaryLine(report: RegressReport): string {
-  const count = (v: Verdict): number => report.rows.filter((r) => r.verdict === v).length;
+  const counts = countVerdicts(report.rows);
+  const count = (v: Verdict): number => counts.get(v) ?? 0;
   const parts = [
     `${report.regressions} regression${report.regressions === 1 ? '' : 's'}`,
     `${report.improvements} improvement${report.improvements === 1 ? '' : 's'}`,
@@ -225,7 +269,8 @@ export function register(program: Command): void {
     .argument('<current>', 'results file to check')
     .option('--threshold <pct>', 'a change worse than this (in percent) is a regression', '5%')
     .option('--metric <list>', `comma-separated metrics: ${METRICS.map((m) => m.name).join(', ')}`, DEFAULT_METRICS.join(','))
-    .option('--md <file>', 'also write the comparison table as Markdown')
+    .option('--md <file>', 'also write the comparison table as Markdown (every row)')
+    .option('--all', `print every row (by default at most ${DEFAULT_SHOWN_ROWS}, regressions first)`)
     .addHelpText(
       'after',
       `
@@ -234,9 +279,10 @@ device model and firmware. IOPS, bandwidth and I/Os per call: higher is better;
 latencies and CPU figures: lower is better. A regression is a change worse than
 the threshold that is also significant (Welch's t-test, p < ${ALPHA}) where both
 files hold at least 2 repeats of the cell (use --repeat). Exit code 1 on any
-regression, 0 otherwise.`,
+regression, 0 otherwise, 2 when a file cannot be read: a row with status ok
+must hold a finite, non-negative number in every compared metric.`,
     )
-    .action((baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string }) => {
+    .action((baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string; all?: boolean }) => {
       const thresholdPct = parseThreshold(opts.threshold);
       // Checked before the comparison; never over one of the files compared.
       const mdOut = opts.md ? checkOutputPath(opts.md, { flag: '--md', target: { paths: [baselineFile, currentFile], what: 'a results file being compared' } }) : undefined;
@@ -253,9 +299,13 @@ regression, 0 otherwise.`,
       const cur = readResultsFile(currentFile);
       if (base.records.length === 0) throw usageError(`${baselineFile} holds no results`, 'give a results file with at least one row');
       if (cur.records.length === 0) throw usageError(`${currentFile} holds no results`, 'give a results file with at least one row');
+      checkMetrics(base, metrics);
+      checkMetrics(cur, metrics);
       const report = compareResults(base.records, cur.records, { thresholdPct, metrics: metrics.map((m) => m.name) });
-      const t = reportTable(report);
-      const out = [drawTable(t), summaryLine(report)];
+      const shown = opts.all ? { report } : shownRows(report);
+      const out = [drawTable(reportTable(shown.report))];
+      if (shown.omitted) out.push(shown.omitted);
+      out.push(summaryLine(report));
       if (report.hint) out.push(report.hint);
       process.stdout.write(out.join('\n') + '\n');
       if (mdOut) writeExport(mdOut, reportMarkdown(report, baselineFile, currentFile));

@@ -182,15 +182,17 @@ export function parseCsvTable(text: string, source = 'CSV'): CsvTable {
   const parsed = parseCsv(text, source);
   if (parsed.length === 0) throw usageError(`${source} is empty`, 'give a CSV written by nvmebench --csv');
   const header = parsed[0].fields;
-  const rows = parsed.slice(1).map(({ line, fields }) => {
-    if (fields.length !== header.length) {
-      throw usageError(`${source} line ${line} has ${fields.length} fields, the header has ${header.length}`, 'the file was edited or cut short; fix or drop that line');
-    }
-    const values: Record<string, string> = {};
-    header.forEach((h, j) => (values[h] = fields[j]));
-    return { line, values };
-  });
+  const rows = parsed.slice(1).map((row) => ({ line: row.line, values: rowValues(header, row, source) }));
   return { header, rows };
+}
+
+function rowValues(header: string[], { line, fields }: { line: number; fields: string[] }, source: string): Record<string, string> {
+  if (fields.length !== header.length) {
+    throw usageError(`${source} line ${line} has ${fields.length} fields, the header has ${header.length}`, 'the file was edited or cut short; fix or drop that line');
+  }
+  const values: Record<string, string> = {};
+  header.forEach((h, j) => (values[h] = fields[j]));
+  return values;
 }
 
 /** The schema_version of a CSV's rows (the first data row), or undefined when it has none. */
@@ -293,7 +295,22 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
  * ours and a header that lacks our columns.
  */
 export function parseCsvRecords(text: string, source = 'CSV'): RunRecord[] {
-  const table = parseCsvTable(text, source);
+  return parseCsvRows(text, source).map((r) => r.record);
+}
+
+/** parseCsvRecords, each record with the line it came from (for error messages). */
+export function parseCsvRows(text: string, source = 'CSV'): Array<{ line: number; record: RunRecord }> {
+  // Row by row, letting each parsed row go once it is a record: a 100K-row file
+  // would otherwise sit in memory three times over (fields, values, records).
+  const parsed: Array<{ line: number; fields: string[] } | undefined> = parseCsv(text, source);
+  if (parsed.length === 0) throw usageError(`${source} is empty`, 'give a CSV written by nvmebench --csv');
+  const header = parsed[0]!.fields;
+  const table: CsvTable = { header, rows: parsed.length > 1 ? [{ line: parsed[1]!.line, values: rowValues(header, parsed[1]!, source) }] : [] };
+  const seen = new Set<string>();
+  for (const [i, h] of table.header.entries()) {
+    if (seen.has(h)) throw usageError(`${source} line 1: column ${i + 1} repeats the column name "${h}"`, 'keep one column of each name; re-export the file');
+    seen.add(h);
+  }
   const version = csvSchemaVersion(table);
   if (version !== undefined && version !== SCHEMA_VERSION) {
     throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${SCHEMA_VERSION}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
@@ -302,13 +319,18 @@ export function parseCsvRecords(text: string, source = 'CSV'): RunRecord[] {
   if (missing.length > 0) {
     throw usageError(`${source} is not an nvmebench v${SCHEMA_VERSION} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
   }
-  return table.rows.map(({ line, values }) => {
+  const out: Array<{ line: number; record: RunRecord }> = [];
+  for (let i = 1; i < parsed.length; i++) {
+    const row = parsed[i]!;
+    parsed[i] = undefined;
+    const values = rowValues(header, row, source);
     const v = Number(values.schema_version);
     if (v !== SCHEMA_VERSION) {
-      throw usageError(`${source} line ${line} has schema_version ${values.schema_version}, expected ${SCHEMA_VERSION}`, 'keep one schema version per file');
+      throw usageError(`${source} line ${row.line} has schema_version ${values.schema_version}, expected ${SCHEMA_VERSION}`, 'keep one schema version per file');
     }
-    return csvRowToRecord(values, `${source} line ${line}`);
-  });
+    out.push({ line: row.line, record: csvRowToRecord(values, `${source} line ${row.line}`) });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------

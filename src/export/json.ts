@@ -39,7 +39,7 @@ export function jsonSchemaVersion(doc: unknown): number | undefined {
 }
 
 const NUMERIC_LATENCY = ['minUs', 'meanUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'] as const;
-const NUMERIC_TOP = ['iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', 'iosPerSubmitCall', 'iosPerReapCall', 'ios', 'errors', 'verifiedBlocks'] as const;
+const NUMERIC_TOP = ['runtimeS', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', 'iosPerSubmitCall', 'iosPerReapCall', 'ios', 'errors', 'verifiedBlocks'] as const;
 
 /** Parse a JSON document written by writeJson; null metrics (from NaN) come back as NaN. */
 export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
@@ -50,7 +50,7 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
     throw usageError(`${source} is not valid JSON (${(err as Error).message})`, 'give a file written by nvmebench --json');
   }
   const version = jsonSchemaVersion(doc);
-  const records = (doc as { records?: unknown }).records;
+  const records = doc && typeof doc === 'object' ? (doc as { records?: unknown }).records : undefined;
   if (version === undefined || !Array.isArray(records)) {
     throw usageError(`${source} is not an nvmebench results file (no schemaVersion and records)`, 'give a file written by nvmebench --json');
   }
@@ -60,7 +60,7 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
   return records.map((raw, i) => {
     const r = raw as RunRecord;
     if (!r || typeof r !== 'object' || typeof r.engine !== 'string' || !r.latency || !r.options || !r.target || !r.env) {
-      throw usageError(`${source}: record ${i} is incomplete`, 'give a file written by nvmebench --json');
+      throw usageError(`${source} record ${i + 1}: incomplete (it lacks engine, latency, options, target or env)`, 'give a file written by nvmebench --json');
     }
     for (const k of NUMERIC_TOP) if (r[k] === null) (r as unknown as Record<string, number>)[k] = NaN;
     for (const k of NUMERIC_LATENCY) if (r.latency[k] === null) r.latency[k] = NaN;

@@ -1,9 +1,21 @@
 // Read results back (for regress and plot): CSV or JSON, told apart by the
 // extension, or by the first character when the extension says neither.
+//
+// What a reader accepts (anything else is bad input, exit 2, naming the file,
+// the row and the column):
+//  - every record has its configuration (workload, engine, bs, QD, threads,
+//    read %, options, target kind/model/firmware) as values of the right type,
+//    a status of ok, interrupted or failed (an empty CSV status reads as ok),
+//    and numbers (or nothing) in its result columns;
+//  - checkMetrics: a record with status ok holds a finite, non-negative number
+//    in every metric that is compared or plotted. A failed or interrupted
+//    record may leave them empty: it measured nothing, and its figures are
+//    never compared.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
-import { csvSchemaVersion, parseCsvRecords, parseCsvTable } from './csv.js';
+import type { MetricDef } from '../stats.js';
+import { csvSchemaVersion, parseCsvRows, parseCsvTable } from './csv.js';
 import { jsonSchemaVersion, parseJsonRecords } from './json.js';
 
 export type ResultsFormat = 'csv' | 'json';
@@ -11,13 +23,16 @@ export type ResultsFormat = 'csv' | 'json';
 function readText(file: string): string {
   if (!existsSync(file)) throw usageError(`${file} does not exist`, 'give a results file written with --csv or --json');
   if (statSync(file).isDirectory()) throw usageError(`${file} is a directory`, 'give a results file written with --csv or --json');
-  return readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  if (bytes.length === 0) throw usageError(`${file} is empty (0 bytes)`, 'give a results file written with --csv or --json');
+  if (bytes.includes(0)) throw usageError(`${file} is a binary file, not CSV or JSON`, 'give a results file written with --csv or --json');
+  return bytes.toString('utf8');
 }
 
 export function detectFormat(file: string, text: string): ResultsFormat {
   if (/\.json$/i.test(file)) return 'json';
   if (/\.csv$/i.test(file)) return 'csv';
-  return text.trimStart().startsWith('{') ? 'json' : 'csv';
+  return /^\s*[{[]|^\s*null\s*$/.test(text.replace(/^\uFEFF/, '')) ? 'json' : 'csv';
 }
 
 /** The schema version a results file declares, read without checking the rest. */
@@ -31,7 +46,9 @@ export function peekSchemaVersion(file: string): number | undefined {
     }
   }
   try {
-    return csvSchemaVersion(parseCsvTable(text, file));
+    // The header and the first row say it; parsing the whole file twice would not.
+    const head = text.split('\n', 3).join('\n');
+    return csvSchemaVersion(parseCsvTable(head, file));
   } catch {
     return undefined;
   }
@@ -41,12 +58,125 @@ export interface ResultsFile {
   file: string;
   format: ResultsFormat;
   records: RunRecord[];
+  /** Where each record came from, for messages: "line 3" (CSV) or "record 2" (JSON). */
+  where: string[];
 }
 
-/** Read a CSV or JSON results file; usageError when missing, empty or not ours. */
+/** Read a CSV or JSON results file; usageError when missing, empty, malformed or not ours. */
 export function readResultsFile(file: string): ResultsFile {
   const text = readText(file);
   const format = detectFormat(file, text);
-  const records = format === 'json' ? parseJsonRecords(text, file) : parseCsvRecords(text, file);
-  return { file, format, records };
+  let records: RunRecord[];
+  let where: string[];
+  if (format === 'json') {
+    records = parseJsonRecords(text, file);
+    where = records.map((_, i) => `record ${i + 1}`);
+  } else {
+    const rows = parseCsvRows(text, file);
+    records = rows.map((r) => r.record);
+    where = rows.map((r) => `line ${r.line}`);
+  }
+  records.forEach((r, i) => checkRecord(r, format, `${file} ${where[i]}`));
+  return { file, format, records, where };
+}
+
+const STATUSES: ReadonlyArray<RunRecord['status']> = ['ok', 'interrupted', 'failed'];
+
+/** [record path, CSV column] of each number a record must hold (NaN allowed: "not measured"). */
+const NUMBERS: ReadonlyArray<[string, string]> = [
+  ['repeat', 'repeat'], ['blockSize', 'bs'], ['ioDepth', 'qd'], ['threads', 'threads'], ['readPercent', 'read_pct'],
+  ['runtimeS', 'runtime_s'], ['options.batchSubmit', 'batch_submit'], ['options.batchComplete', 'batch_complete'],
+  ['options.offset', 'offset'], ['options.size', 'size'], ['ios', 'ios'], ['iops', 'iops'], ['bandwidthBps', 'bw_bytes_s'],
+  ['latency.minUs', 'lat_min_us'], ['latency.meanUs', 'lat_mean_us'], ['latency.p50Us', 'lat_p50_us'],
+  ['latency.p90Us', 'lat_p90_us'], ['latency.p99Us', 'lat_p99_us'], ['latency.p999Us', 'lat_p999_us'],
+  ['latency.maxUs', 'lat_max_us'], ['cpuUserPct', 'cpu_usr_pct'], ['cpuSysPct', 'cpu_sys_pct'],
+  ['cpuNsPerIo', 'cpu_ns_per_io'], ['iosPerSubmitCall', 'ios_per_submit_call'], ['iosPerReapCall', 'ios_per_reap_call'],
+  ['errors', 'errors'], ['verifiedBlocks', 'verified_blocks'],
+];
+/** The configuration numbers: a cell cannot be matched without them. */
+const CONFIG_NUMBERS = new Set(['bs', 'qd', 'threads', 'read_pct', 'batch_submit', 'batch_complete', 'offset', 'size']);
+const BOOLEANS: ReadonlyArray<[string, string]> = [
+  ['options.fixedBufs', 'fixedbufs'], ['options.regFiles', 'regfiles'], ['options.sqpoll', 'sqpoll'],
+  ['options.direct', 'direct'], ['options.verify', 'verify'], ['target.emulated', 'emulated'],
+];
+const STRINGS: ReadonlyArray<[string, string]> = [
+  ['workload', 'workload'], ['engine', 'engine'], ['runId', 'run_id'], ['errorMessage', 'error_message'],
+  ['target.path', 'target'], ['target.kind', 'target_kind'], ['target.model', 'device_model'],
+  ['target.firmware', 'device_firmware'], ['env.hostname', 'hostname'], ['env.kernel', 'kernel'],
+  ['env.cpuModel', 'cpu_model'], ['env.timestamp', 'timestamp'],
+];
+
+const PATHS = new Map<string, string[]>();
+
+function get(r: RunRecord, path: string): unknown {
+  let keys = PATHS.get(path);
+  if (!keys) PATHS.set(path, (keys = path.split('.')));
+  let v: unknown = r;
+  for (const k of keys) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function shown(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  return v === undefined ? 'nothing' : JSON.stringify(v) ?? typeof v;
+}
+
+const FIX = 'fix that field, or re-export the file with nvmebench';
+
+/** The shape every reader relies on; `where` names the file and row. */
+function checkRecord(r: RunRecord, format: ResultsFormat, where: string): void {
+  const column = (path: string, csv: string): string => (format === 'csv' ? `column ${csv}` : path);
+  for (const [path, csv] of STRINGS) {
+    const v = get(r, path);
+    if (typeof v !== 'string') throw usageError(`${where}, ${column(path, csv)}: ${shown(v)} is not text`, FIX);
+    if ((csv === 'workload' || csv === 'engine') && v.trim() === '') throw usageError(`${where}, ${column(path, csv)}: empty`, FIX);
+  }
+  for (const [path, csv] of NUMBERS) {
+    const v = get(r, path);
+    if (typeof v !== 'number') throw usageError(`${where}, ${column(path, csv)}: ${shown(v)} is not a number`, FIX);
+    if (CONFIG_NUMBERS.has(csv) && !(Number.isFinite(v) && v >= 0)) {
+      throw usageError(`${where}, ${column(path, csv)}: ${Number.isNaN(v) ? 'empty' : shown(v)}, not a finite number of at least 0`, FIX);
+    }
+  }
+  for (const [path, csv] of BOOLEANS) {
+    const v = get(r, path);
+    if (typeof v !== 'boolean') throw usageError(`${where}, ${column(path, csv)}: ${shown(v)} is not true/false`, FIX);
+  }
+  const cpus = r.options.cpus;
+  if (!Array.isArray(cpus) || cpus.some((c) => typeof c !== 'number' || !Number.isInteger(c) || c < 0)) {
+    throw usageError(`${where}, ${column('options.cpus', 'cpus')}: ${shown(cpus)} is not a list of CPU numbers`, FIX);
+  }
+  if (!STATUSES.includes(r.status)) {
+    throw usageError(`${where}, ${column('status', 'status')}: ${shown(r.status)} is not one of ${STATUSES.join(', ')}`, FIX);
+  }
+  const h = r.histogram;
+  if (!Array.isArray(h) || h.some((p) => !Array.isArray(p) || p.length !== 2 || !p.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0))) {
+    throw usageError(`${where}, histogram: not a list of [bucket ns, count] pairs`, FIX);
+  }
+}
+
+/**
+ * Every record with status ok holds a finite, non-negative number in each of
+ * these metrics; failed and interrupted records are not compared and may hold
+ * nothing. Throws usageError naming the file, row and column otherwise.
+ */
+export function checkMetrics(results: ResultsFile, metrics: readonly MetricDef[]): void {
+  results.records.forEach((r, i) => {
+    if (r.status !== 'ok') return;
+    for (const m of metrics) {
+      const v = m.get(r) as unknown;
+      let what: string | undefined;
+      if (typeof v !== 'number') what = `${shown(v)} is not a number`;
+      else if (Number.isNaN(v)) what = results.format === 'csv' ? 'empty' : 'null';
+      else if (!Number.isFinite(v)) what = `${v} is not finite`;
+      else if (v < 0) what = `${v} is negative`;
+      if (what) {
+        throw usageError(
+          `${results.file} ${results.where[i]}, ${results.format === 'csv' ? 'column ' : ''}${m.name}: ${what} in a row with status ok`,
+          'a run that completed has a finite, non-negative figure in every compared column; fix the file or re-export it',
+        );
+      }
+    }
+  });
 }

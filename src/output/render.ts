@@ -1,7 +1,6 @@
 // Terminal rendering of results: context lines, the results table, notes, the
 // engine matrix and the repeat summary. Apart from export: nothing here writes
 // files.
-import Table from 'cli-table3';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import { toCsv } from '../export/csv.js';
@@ -14,16 +13,47 @@ import { buildResultsTable, contextLines, type TableModel } from './table.js';
 export const OUTPUT_FORMATS = ['table', 'csv', 'json', 'md'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** Draw a table model with cli-table3, no colours (safe for pipes and logs). */
+/** Columns a string takes on a terminal: one per code point, none for combining marks. */
+export function textWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) if (!/\p{M}/u.test(ch)) w++;
+  return w;
+}
+
+/**
+ * Draw a table model in box characters, no colours (safe for pipes and logs):
+ * a rule under the header, none between body rows, one space of padding. The
+ * same drawing as cli-table3's compact style, in time linear in the cells
+ * (cli-table3's layout is quadratic in the rows: 10K rows took 30 s).
+ */
 export function drawTable(model: Pick<TableModel, 'headers' | 'rows' | 'align'>): string {
-  const t = new Table({
-    head: model.headers,
-    colAligns: model.align.map((a) => (a === 'right' ? 'right' : 'left')),
-    // compact: a rule under the header, none between body rows.
-    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true },
-  });
-  for (const r of model.rows) t.push(r);
-  return t.toString();
+  const ncol = Math.max(model.headers.length, ...model.rows.slice(0, 1).map((r) => r.length));
+  const lines = (cell: string | undefined): string[] => String(cell ?? '').split('\n');
+  const widths = new Array<number>(ncol).fill(0);
+  const measure = (row: string[]): void => {
+    for (let i = 0; i < ncol; i++) for (const l of lines(row[i])) widths[i] = Math.max(widths[i], textWidth(l));
+  };
+  measure(model.headers);
+  for (const r of model.rows) measure(r);
+  const rule = (l: string, m: string, r: string): string => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
+  const out: string[] = [rule('┌', '┬', '┐')];
+  const draw = (row: string[]): void => {
+    const cells = widths.map((_, i) => lines(row[i]));
+    const height = Math.max(...cells.map((c) => c.length));
+    for (let k = 0; k < height; k++) {
+      const parts = cells.map((c, i) => {
+        const text = c[k] ?? '';
+        const pad = ' '.repeat(widths[i] - textWidth(text));
+        return model.align[i] === 'right' ? pad + text : text + pad;
+      });
+      out.push(`│ ${parts.join(' │ ')} │`);
+    }
+  };
+  draw(model.headers);
+  if (model.rows.length) out.push(rule('├', '┼', '┤'));
+  for (const r of model.rows) draw(r);
+  out.push(rule('└', '┴', '┘'));
+  return out.join('\n');
 }
 
 /** Everything the terminal shows after a run, as one string ending in "\n". */
