@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HIST_BUCKETS, bucketIndex, bucketLow, percentile, summarize } from '../src/histogram.js';
-import { native } from '../src/native.js';
+import { HIST_BUCKETS, bucketIndex, bucketLow, percentile, summarize } from '../src/analysis/histogram.js';
+import { native } from '../src/native/addon.js';
 
 test('the TypeScript bucket layout matches the native one', () => {
   const layout = native().histogramLayout();

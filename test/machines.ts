@@ -1,7 +1,7 @@
 // Made-up machines for the discovery, doctor and target-resolution tests:
 // the sysfs, procfs and /dev entries a real one would have.
-import type { DiscoveryDeps } from '../src/discovery.js';
-import { memorySys, type MemoryMachine } from '../src/sysfs.js';
+import type { DiscoveryDeps } from '../src/inventory/discovery.js';
+import { memorySys, type MemoryMachine } from '../src/system/sysfs.js';
 
 export interface MachineSpec {
   /** Namespaces per controller (nsids 1..n). */

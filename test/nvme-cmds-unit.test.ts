@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { native, type NvmeCommandInfo, type NvmeZone } from '../src/native.js';
+import { native, type NvmeCommandInfo, type NvmeZone } from '../src/native/addon.js';
 import { BenchError } from '../src/errors.js';
-import { checkCommand, checkCommandSupport, checkRawDirection, commandUsable, kernelAtLeast, rawEffects, readCommandInfo, type CommandPlan } from '../src/nvme-commands.js';
+import { checkCommand, checkCommandSupport, checkRawDirection, commandUsable, kernelAtLeast, rawEffects, readCommandInfo, type CommandPlan } from '../src/engines/commands.js';
 import { buildCommandPlan, parseDword } from '../src/commands/nvme-cmds.js';
-import type { Target } from '../src/target.js';
+import type { Target } from '../src/target/probe.js';
 import { csvRows, runCli } from './cli.js';
 
 const LBA = 512;

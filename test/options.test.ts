@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BenchError } from '../src/errors.js';
-import { buildPlan, defaultBatch } from '../src/options.js';
+import { buildPlan, defaultBatch } from '../src/plan/options.js';
 
 test('defaults fill every field', () => {
   const plan = buildPlan('randread', '/dev/ng0n1', {});

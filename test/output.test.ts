@@ -16,7 +16,7 @@ import { buildMatrix } from '../src/output/matrix.js';
 import { buildSummary, compareEngines } from '../src/output/summary.js';
 import { buildResultsTable, contextLines } from '../src/output/table.js';
 import { parseOutputFormat, renderAs, renderResults, renderToStdout } from '../src/output/render.js';
-import { aggregateCells } from '../src/stats.js';
+import { aggregateCells } from '../src/analysis/stats.js';
 import { parseCsvRecords } from '../src/export/csv.js';
 import { BenchError } from '../src/errors.js';
 import { makeRecord, makeRepeats, SEED_001, seed001Records } from './fixtures.js';

@@ -10,8 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { DoctorReport } from '../src/doctor.js';
-import type { Discovery } from '../src/discovery.js';
+import type { DoctorReport } from '../src/inventory/doctor.js';
+import type { Discovery } from '../src/inventory/discovery.js';
 import type { RunRecord } from '../src/model.js';
 import { ROOT, runCli } from './cli.js';
 import { encodeSteps, parseResults, type Step, type StepResult } from './lab-driver.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchError } from '../src/errors.js';
-import { builtinProfileNames, firstPresentCpu, loadProfileFile, mergeOptions, parseProfile, profileCommandLine, resolveProfile } from '../src/profiles.js';
+import { builtinProfileNames, firstPresentCpu, loadProfileFile, mergeOptions, parseProfile, profileCommandLine, resolveProfile } from '../src/plan/profiles.js';
 import { renderReference } from '../src/commands/profile.js';
 import { runCli } from './cli.js';
 import { makeRecord, tmpDir } from './fixtures.js';

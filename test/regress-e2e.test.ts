@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomFillSync } from 'node:crypto';
 import { parseCsvRecords, toCsv } from '../src/export/csv.js';
-import { summarize } from '../src/stats.js';
+import { summarize } from '../src/analysis/stats.js';
 import { tmpDir } from './fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

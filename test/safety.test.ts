@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { BenchError } from '../src/errors.js';
-import { assertWritable, mbrHasPartitions, parseBlkidExport, parseWipefsJson, probeSignatures } from '../src/safety.js';
-import type { Target } from '../src/target.js';
+import { assertWritable, mbrHasPartitions, parseBlkidExport, parseWipefsJson, probeSignatures } from '../src/target/safety.js';
+import type { Target } from '../src/target/probe.js';
 import { requireTool, sh } from './loop.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmebench-safety-'));

@@ -13,8 +13,8 @@ import {
   tTwoSidedP,
   tukeyOutliers,
   welchTTest,
-} from '../src/stats.js';
-import { bucketLow } from '../src/histogram.js';
+} from '../src/analysis/stats.js';
+import { bucketLow } from '../src/analysis/histogram.js';
 import { makeRecord, makeRepeats } from './fixtures.js';
 
 function close(actual: number, expected: number, tol: number, what = ''): void {

@@ -2,10 +2,10 @@
 // --nsid, multipath namespaces, and --nsid against a namespace node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerNamespaceNames } from '../src/discovery.js';
+import { controllerNamespaceNames } from '../src/inventory/discovery.js';
 import { BenchError } from '../src/errors.js';
-import { memorySys } from '../src/sysfs.js';
-import { checkNsid, devNumbers, namespaceOfController, pickNamespace, type NvmeNamespace } from '../src/target.js';
+import { memorySys } from '../src/system/sysfs.js';
+import { checkNsid, devNumbers, namespaceOfController, pickNamespace, type NvmeNamespace } from '../src/target/probe.js';
 import { pciAddressArg } from '../src/commands/doctor.js';
 import { runCli } from './cli.js';
 import { machine } from './machines.js';

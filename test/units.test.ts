@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BenchError } from '../src/errors.js';
-import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from '../src/units.js';
+import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from '../src/plan/units.js';
 
 test('sizes use powers of 1024 like fio', () => {
   assert.equal(parseSize('512', '--bs'), 512);

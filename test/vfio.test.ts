@@ -10,13 +10,13 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN, ROOT, runCli } from './cli.js';
 import { BenchError } from '../src/errors.js';
-import { usableOn } from '../src/engines.js';
-import { buildPlan } from '../src/options.js';
-import { buildJob, type PreparedRun } from '../src/runner.js';
-import type { Target } from '../src/target.js';
+import { usableOn } from '../src/engines/registry.js';
+import { buildPlan } from '../src/plan/options.js';
+import { buildJob, type PreparedRun } from '../src/run/runner.js';
+import type { Target } from '../src/target/probe.js';
 import { checkBindable, dropRecord, readRecords, restoreDriverFor, saveRecord, vfioStatus } from '../src/vfio/binding.js';
-import { controllerNamespaces, groupBlockers, normalizePciAddress, pciDevice } from '../src/vfio/pci.js';
-import { vfioFix } from '../src/vfio/target.js';
+import { controllerNamespaces, groupBlockers, normalizePciAddress, pciDevice } from '../src/system/pci.js';
+import { vfioFix } from '../src/target/pci.js';
 
 // ---- a fake machine in sysfs form ----
 

@@ -1,7 +1,7 @@
 // nvmebench devices [--json]: every NVMe controller and namespace, and which
 // engines can run on each (and why not).
 import type { Command } from 'commander';
-import { allNamespaces, discover, type Discovery, type DiscoveredController, type DiscoveredNamespace, type EngineVerdict } from '../discovery.js';
+import { allNamespaces, discover, type Discovery, type DiscoveredController, type DiscoveredNamespace, type EngineVerdict } from '../inventory/discovery.js';
 import { drawTable } from '../output/render.js';
 
 export function formatCapacity(bytes: number): string {

@@ -3,13 +3,13 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { discover, type Discovery } from '../discovery.js';
-import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope, type TargetVerdict } from '../doctor.js';
-import { usableOn } from '../engines.js';
+import { discover, type Discovery } from '../inventory/discovery.js';
+import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope, type TargetVerdict } from '../inventory/doctor.js';
+import { usableOn } from '../engines/registry.js';
 import { ENGINE_NAMES, type EngineName } from '../model.js';
-import { realSys } from '../sysfs.js';
-import { probeTarget } from '../target.js';
-import { parseCount, parseCpuList, parseList } from '../units.js';
+import { realSys } from '../system/sysfs.js';
+import { probeTarget } from '../target/probe.js';
+import { parseCount, parseCpuList, parseList } from '../plan/units.js';
 import { formatCapacity } from './devices.js';
 
 interface DoctorCliOptions {

@@ -6,12 +6,12 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { COMMAND_WORKLOADS, type CommandName, type Workload } from '../model.js';
-import { COMMANDS, checkRawDirection, checkRawTransfer, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../nvme-commands.js';
-import { buildPlan, type RawRunOptions, type RunPlan } from '../options.js';
-import { prepareRun } from '../runner.js';
-import { probeTarget } from '../target.js';
-import { parseCount, parseSize } from '../units.js';
-import { normalizePciAddress } from '../vfio/pci.js';
+import { COMMANDS, checkRawDirection, checkRawTransfer, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../engines/commands.js';
+import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
+import { prepareRun } from '../run/runner.js';
+import { probeTarget } from '../target/probe.js';
+import { parseCount, parseSize } from '../plan/units.js';
+import { normalizePciAddress } from '../system/pci.js';
 import { addRunOptions, executeRun } from './run.js';
 
 export interface CommandCliOptions extends RawRunOptions {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { checkMetrics, readResultsFile } from '../export/read.js';
 import { writePlot } from '../export/plot.js';
 import { checkOutputPath } from '../export/fsutil.js';
-import { findMetric, METRICS } from '../stats.js';
+import { findMetric, METRICS } from '../analysis/stats.js';
 
 const LATENCY_METRICS = ['lat_p50_us', 'lat_p90_us', 'lat_p99_us', 'lat_p999_us'];
 import { usageError } from '../errors.js';

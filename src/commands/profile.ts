@@ -4,11 +4,11 @@
 import type { Command } from 'commander';
 import { BenchError, usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
-import { buildPlan, type RawRunOptions } from '../options.js';
+import { buildPlan, type RawRunOptions } from '../plan/options.js';
 import { formatKiops } from '../output/format.js';
 import { drawTable } from '../output/render.js';
-import { builtinProfileDir, builtinProfileNames, loadProfileFile, mergeOptions, profileCommandLine, resolveProfile, type Profile } from '../profiles.js';
-import { prepareRun } from '../runner.js';
+import { builtinProfileDir, builtinProfileNames, loadProfileFile, mergeOptions, profileCommandLine, resolveProfile, type Profile } from '../plan/profiles.js';
+import { prepareRun } from '../run/runner.js';
 import { addRunOptions, executeRun } from './run.js';
 import path from 'node:path';
 

@@ -25,7 +25,7 @@ import {
   type CellGroup,
   type MetricDef,
   type Summary,
-} from '../stats.js';
+} from '../analysis/stats.js';
 
 export const ALPHA = 0.05;
 export const DEFAULT_METRICS = ['iops', 'lat_p99_us', 'cpu_ns_per_io'];

@@ -3,10 +3,10 @@
 import { Command, Option } from 'commander';
 import { runError } from '../errors.js';
 import type { RunRecord, RwWorkload } from '../model.js';
-import { buildPlan, type RawRunOptions, type RunPlan } from '../options.js';
+import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
 import { renderToStdout } from '../output/render.js';
-import { prepareRun, runAll, type PreparedRun } from '../runner.js';
+import { prepareRun, runAll, type PreparedRun } from '../run/runner.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';

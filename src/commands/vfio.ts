@@ -5,7 +5,7 @@
 //   nvmebench vfio status
 import type { Command } from 'commander';
 import { bindVfio, recordPath, unbindVfio, vfioStatus } from '../vfio/binding.js';
-import { bindCommand } from '../vfio/pci.js';
+import { bindCommand } from '../system/pci.js';
 
 const log = (line: string) => process.stderr.write(`nvmebench: ${line}\n`);
 

@@ -33,7 +33,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BenchError, runError, usageError } from '../errors.js';
-import { native } from '../native.js';
+import { native } from '../native/addon.js';
 
 export type OutputKind = 'stdio' | 'missing' | 'regular' | 'directory' | 'char' | 'fifo' | 'block' | 'socket';
 

@@ -21,7 +21,7 @@ import {
   engineDependentFields,
   type CellConfig,
   type CellStats,
-} from '../stats.js';
+} from '../analysis/stats.js';
 import { describeConfig } from '../output/labels.js';
 import { formatBlockSize } from '../output/format.js';
 import { writeExport, type OutputPath } from './fsutil.js';

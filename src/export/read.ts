@@ -14,7 +14,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
-import type { MetricDef } from '../stats.js';
+import type { MetricDef } from '../analysis/stats.js';
 import { csvSchemaVersion, parseCsvRows, parseCsvTable } from './csv.js';
 import { jsonSchemaVersion, parseJsonRecords } from './json.js';
 

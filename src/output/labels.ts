@@ -1,5 +1,5 @@
 // Words for configurations: how a cell, or the fields that set it apart, read.
-import type { CellConfig } from '../stats.js';
+import type { CellConfig } from '../analysis/stats.js';
 import { formatBlockSize } from './format.js';
 
 /** One config field in words, e.g. ioDepth 64 → "QD 64", fixedBufs true → "fixedbufs". */

@@ -6,7 +6,7 @@
 // Rows are QD (or bs, or whatever else varies apart from the engine), columns
 // the engines in the order they ran, cells KIOPS (mean over repeats), each with
 // its speed relative to the first engine of the row.
-import { aggregateCells, configKey, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../stats.js';
+import { aggregateCells, configKey, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../analysis/stats.js';
 import type { RunRecord } from '../model.js';
 import { formatBlockSize, formatKiops, formatRatio } from './format.js';
 import { describeConfig, fieldLabel } from './labels.js';

@@ -8,7 +8,7 @@
 // Ratio σ by first-order error propagation (relative errors in quadrature);
 // significance by Welch's two-sided t-test on the per-repeat IOPS.
 import type { RunRecord } from '../model.js';
-import { aggregateCells, configKey, ratioWithError, varyingFields, welchTTest, type CellStats } from '../stats.js';
+import { aggregateCells, configKey, ratioWithError, varyingFields, welchTTest, type CellStats } from '../analysis/stats.js';
 import { formatP } from './format.js';
 import { describeConfig } from './labels.js';
 

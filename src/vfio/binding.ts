@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BenchError, runError, usageError } from '../errors.js';
-import { blockFamily, holdersOf, mountsOf } from '../safety.js';
+import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
 import {
   IOMMU_FIX,
   NVME_CLASS,
@@ -21,7 +21,7 @@ import {
   unbindCommand,
   vfioBoundDevices,
   type PciDevice,
-} from './pci.js';
+} from '../system/pci.js';
 
 export interface BindRecord {
   address: string;

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT, runCli } from '../cli.js';
-import { native } from '../../src/native.js';
-import { checkRawTransfer } from '../../src/nvme-commands.js';
+import { native } from '../../src/native/addon.js';
+import { checkRawTransfer } from '../../src/engines/commands.js';
 import type { BenchError } from '../../src/errors.js';
 
 let dir = '';

@@ -5,14 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BenchError } from '../../src/errors.js';
-import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from '../../src/units.js';
+import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from '../../src/plan/units.js';
 import { csvLine, parseCsv, parseCsvRecords, toCsv } from '../../src/export/csv.js';
 import { parseJsonRecords, toJson } from '../../src/export/json.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkMetrics, readResultsFile } from '../../src/export/read.js';
 import { compareResults } from '../../src/commands/regress.js';
-import { METRICS } from '../../src/stats.js';
+import { METRICS } from '../../src/analysis/stats.js';
 import { makeRecord, tmpDir } from '../fixtures.js';
 
 /** Runs fn; a BenchError is an answer, anything else is a crash. */

@@ -1,10 +1,10 @@
 // The engine registry: what each I/O path is, what it needs, and on which
 // node of a target it runs. `--engine all` asks every entry here.
 import fs from 'node:fs';
-import type { EngineName } from './model.js';
-import type { Target } from './target.js';
-import { bindCommand, pciDevice, unbindCommand } from './vfio/pci.js';
-import { vfioFix } from './vfio/target.js';
+import type { EngineName } from '../model.js';
+import type { Target } from '../target/probe.js';
+import { bindCommand, pciDevice, unbindCommand } from '../system/pci.js';
+import { vfioFix } from '../target/pci.js';
 
 export interface EngineSpec {
   name: EngineName;

@@ -1,5 +1,5 @@
 // fio-style sizes and durations, and comma lists. Pure functions, unit-tested.
-import { usageError } from './errors.js';
+import { usageError } from '../errors.js';
 
 const SIZE_SUFFIX: Record<string, number> = {
   '': 1,

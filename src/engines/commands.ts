@@ -7,13 +7,13 @@
 // and Effects log) and the job fields the native side needs.
 import os from 'node:os';
 import path from 'node:path';
-import { runError, usageError } from './errors.js';
-import { engineSpec, type Usability } from './engines.js';
-import type { CommandName, CommandRecord, EngineName, NativeJob } from './model.js';
-import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } from './native.js';
-import type { NvmeNamespace, Target } from './target.js';
-import { vfioReportZones } from './vfio/target.js';
-import { readSys } from './sysfs.js';
+import { runError, usageError } from '../errors.js';
+import { engineSpec, type Usability } from './registry.js';
+import type { CommandName, CommandRecord, EngineName, NativeJob } from '../model.js';
+import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } from '../native/addon.js';
+import type { NvmeNamespace, Target } from '../target/probe.js';
+import { vfioReportZones } from '../target/pci.js';
+import { readSys } from '../system/sysfs.js';
 
 export interface RawCommand {
   opcode: number;

@@ -3,7 +3,7 @@
 // lives in binding.ts. NVMEBENCH_SYSFS points everything at a fake tree for tests.
 import fs from 'node:fs';
 import path from 'node:path';
-import { devNumbers, readSys } from '../sysfs.js';
+import { devNumbers, readSys } from './sysfs.js';
 
 /** PCI class of an NVMe controller: mass storage, non-volatile memory, NVM Express. */
 export const NVME_CLASS = 0x010802;

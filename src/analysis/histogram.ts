@@ -1,6 +1,6 @@
 // The latency histogram's bucket layout, mirrored from native/histogram.h:
 // log-linear, 2^6 linear buckets per power of two, about 1.6% error.
-import type { LatencySummary } from './model.js';
+import type { LatencySummary } from '../model.js';
 
 export const HIST_BITS = 6;
 export const HIST_VAL = 1 << HIST_BITS;

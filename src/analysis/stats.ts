@@ -10,7 +10,7 @@
 // no repeat is flagged. (|z| > 2 cannot fire below 6 samples, since max |z| is
 // (n-1)/sqrt(n), so it was not used.)
 import { mean as ssMean, median as ssMedian, quantile, sampleVariance } from 'simple-statistics';
-import type { RunRecord } from './model.js';
+import type { RunRecord } from '../model.js';
 import { bucketIndex, bucketLow, HIST_BUCKETS } from './histogram.js';
 
 // ---------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 // runs on its own node, and reads what sysfs and Identify say about it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { devNumbers, readSys } from './sysfs.js';
-import { describeErrno, usageError } from './errors.js';
-import { native, type NvmeCommandInfo, type NvmeIdentify } from './native.js';
-import { controllerNamespaceNames } from './discovery.js';
-import { realSys, type SysReader } from './sysfs.js';
-import { normalizePciAddress } from './vfio/pci.js';
-import { probePciTarget, type PciTargetInfo } from './vfio/target.js';
+import { devNumbers, readSys } from '../system/sysfs.js';
+import { describeErrno, usageError } from '../errors.js';
+import { native, type NvmeCommandInfo, type NvmeIdentify } from '../native/addon.js';
+import { controllerNamespaceNames } from '../inventory/discovery.js';
+import { realSys, type SysReader } from '../system/sysfs.js';
+import { normalizePciAddress } from '../system/pci.js';
+import { probePciTarget, type PciTargetInfo } from './pci.js';
 
 export type TargetKind = 'file' | 'block' | 'nvme-char' | 'pci';
 

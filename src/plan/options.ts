@@ -1,9 +1,9 @@
 // Validate every option and fill in every default. What leaves this file is a
 // RunPlan whose cells become fully specified native jobs.
 import os from 'node:os';
-import { usageError } from './errors.js';
-import { ENGINE_NAMES, type EngineName, type Workload } from './model.js';
-import type { CommandPlan } from './nvme-commands.js';
+import { usageError } from '../errors.js';
+import { ENGINE_NAMES, type EngineName, type Workload } from '../model.js';
+import type { CommandPlan } from '../engines/commands.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */

@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchError, usageError } from './errors.js';
-import { ENGINE_NAMES, WORKLOADS, type EngineName, type Workload } from './model.js';
+import { BenchError, usageError } from '../errors.js';
+import { ENGINE_NAMES, WORKLOADS, type EngineName, type Workload } from '../model.js';
 import { buildPlan, type RawRunOptions } from './options.js';
-import { naturalCompare } from './sysfs.js';
+import { naturalCompare } from '../system/sysfs.js';
 import { parseCpuList } from './units.js';
 
 export interface ProfileReference {
@@ -81,7 +81,7 @@ const COMMAND_LINE_ONLY: Record<string, string> = {
 
 /** The profiles that ship with nvmebench: <package>/profiles. */
 export function builtinProfileDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'profiles');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'profiles');
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

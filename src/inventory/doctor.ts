@@ -5,11 +5,11 @@
 // A check that stops an engine fails when that engine is one the user asked
 // about (--engine; by default the interrupt-driven ones) and warns otherwise.
 // Checks that only change results warn.
-import { ENGINES, POLL_QUEUES_FIX } from './engines.js';
-import type { EngineName } from './model.js';
+import { ENGINES, POLL_QUEUES_FIX } from '../engines/registry.js';
+import type { EngineName } from '../model.js';
 import { rebindToNvme, type DiscoveredController, type DiscoveredNamespace, type Discovery } from './discovery.js';
-import { parseCpuList } from './units.js';
-import type { SysReader } from './sysfs.js';
+import { parseCpuList } from '../plan/units.js';
+import type { SysReader } from '../system/sysfs.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

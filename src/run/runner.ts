@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BenchError, runError, usageError } from './errors.js';
-import { ENGINES, ioUringDisabled, usableOn, engineSpec } from './engines.js';
-import { summarize, sparseBuckets } from './histogram.js';
+import { BenchError, runError, usageError } from '../errors.js';
+import { ENGINES, ioUringDisabled, usableOn, engineSpec } from '../engines/registry.js';
+import { summarize, sparseBuckets } from '../analysis/histogram.js';
 import {
   SCHEMA_VERSION,
   type EngineName,
@@ -15,17 +15,17 @@ import {
   type NativeJob,
   type RunRecord,
   type TargetInfo,
-} from './model.js';
-import { native, type NativeError, type NativeRunResult, type RunHandle } from './native.js';
-import { defaultBatch, type RunPlan } from './options.js';
-import { LiveLine } from './output/live.js';
-import { assertWritable, claimDevice, type DeviceClaim } from './safety.js';
-import { probeTarget, type Target } from './target.js';
-import { normalizePciAddress, pciDevice } from './vfio/pci.js';
-import { VERSION } from './version.js';
-import { checkCommand, commandJobFields, commandRecord, commandUsable } from './nvme-commands.js';
-import { VfioAutoBind } from './vfio/binding.js';
-import { vfioFix } from './vfio/target.js';
+} from '../model.js';
+import { native, type NativeError, type NativeRunResult, type RunHandle } from '../native/addon.js';
+import { defaultBatch, type RunPlan } from '../plan/options.js';
+import { LiveLine } from '../output/live.js';
+import { assertWritable, claimDevice, type DeviceClaim } from '../target/safety.js';
+import { probeTarget, type Target } from '../target/probe.js';
+import { normalizePciAddress, pciDevice } from '../system/pci.js';
+import { VERSION } from '../version.js';
+import { checkCommand, commandJobFields, commandRecord, commandUsable } from '../engines/commands.js';
+import { VfioAutoBind } from '../vfio/binding.js';
+import { vfioFix } from '../target/pci.js';
 
 export interface Cell {
   engine: EngineName;

@@ -2,9 +2,9 @@
 // same target as its namespace node; one bound to vfio-pci has no node, so
 // the userspace driver brings it up once to Identify it (vfioProbe).
 import { BenchError, runError, usageError } from '../errors.js';
-import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native.js';
-import type { NvmeNamespace, Target } from '../target.js';
-import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice } from './pci.js';
+import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native/addon.js';
+import type { NvmeNamespace, Target } from './probe.js';
+import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice } from '../system/pci.js';
 
 export interface VfioProbeResult extends NvmeIdentify {
   cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };

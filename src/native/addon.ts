@@ -3,8 +3,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { LiveStats, NativeJob } from './model.js';
-import { runError } from './errors.js';
+import type { LiveStats, NativeJob } from '../model.js';
+import { runError } from '../errors.js';
 
 export interface NativeWorkerResult {
   ios: number;
@@ -138,7 +138,7 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
   if (addon) return addon;
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const root = path.resolve(here, '..', '..');
+  const root = path.resolve(here, '..', '..', '..');
   const require = createRequire(import.meta.url);
   const candidates = [path.join(root, 'build', 'Release', 'nvmebench_native.node'), path.join(root, 'build', 'Debug', 'nvmebench_native.node')];
   for (const file of candidates) {

@@ -3,14 +3,14 @@
 // them, and which engines can run on each. `devices` prints it; `doctor`
 // checks it. All reads go through a SysReader so tests can fake a machine.
 import path from 'node:path';
-import { ENGINES, usableOn } from './engines.js';
-import type { EngineName } from './model.js';
-import { native, type NvmeIdentify } from './native.js';
-import { blockFamily, holdersOf, mountsOf } from './safety.js';
-import { naturalCompare, realSys, type SysReader } from './sysfs.js';
-import { probeTarget, type NvmeNamespace, type Target } from './target.js';
-import { BenchError } from './errors.js';
-import { unbindCommand } from './vfio/pci.js';
+import { ENGINES, usableOn } from '../engines/registry.js';
+import type { EngineName } from '../model.js';
+import { native, type NvmeIdentify } from '../native/addon.js';
+import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
+import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
+import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
+import { BenchError } from '../errors.js';
+import { unbindCommand } from '../system/pci.js';
 
 export const NVME_PCI_CLASS = '0x010802';
 const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
