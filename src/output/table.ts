@@ -1,5 +1,5 @@
 // The results table, as a model (headers + string rows + notes) that both the
-// terminal renderer (cli-table3) and the Markdown exporter draw.
+// terminal renderer (drawTable) and the Markdown exporter draw.
 import type { RunRecord } from '../model.js';
 import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../analysis/stats.js';
 import {
