@@ -89,8 +89,8 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 		return "runtimeMs";
 	if (napi_util_get_u64(env, obj, "rampMs", &ramp_ms) <= 0)
 		return "rampMs";
-	job->runtime_ns = runtime_ms * 1000000ULL;
-	job->ramp_ns = ramp_ms * 1000000ULL;
+	job->runtime_ns = clock_mul_sat(runtime_ms, 1000000ULL);
+	job->ramp_ns = clock_mul_sat(ramp_ms, 1000000ULL);
 	if (napi_util_get_u64(env, obj, "ioLimit", &job->io_limit) <= 0)
 		return "ioLimit";
 	if (!job->runtime_ns && !job->io_limit)

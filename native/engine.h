@@ -260,6 +260,21 @@ extern const char *const engine_names[ENGINE_COUNT];
 
 uint64_t clock_now_ns(void);
 
+/* Clock arithmetic saturates: a deadline past the end of time is never, not a moment ago. */
+static inline uint64_t clock_add_sat(uint64_t a, uint64_t b)
+{
+	uint64_t sum;
+
+	return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+}
+
+static inline uint64_t clock_mul_sat(uint64_t a, uint64_t b)
+{
+	uint64_t prod;
+
+	return __builtin_mul_overflow(a, b, &prod) ? UINT64_MAX : prod;
+}
+
 /* worker.c */
 int worker_run_start(struct run *run);
 int worker_run_join(struct run *run);

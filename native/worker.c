@@ -565,7 +565,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 {
 	const struct engine_ops *ops = w->ops;
 	struct run *run = w->run;
-	uint64_t ramp_end = run->start_ns + run->job.ramp_ns;
+	uint64_t ramp_end = clock_add_sat(run->start_ns, run->job.ramp_ns);
 	bool budget_left = true;
 
 	for (;;) {
@@ -679,6 +679,11 @@ static void __worker_reset_zones_ioctl(struct worker *w)
 	}
 }
 
+static uint64_t __run_end_ns(const struct job *job, uint64_t start_ns)
+{
+	return job->runtime_ns ? clock_add_sat(clock_add_sat(start_ns, job->ramp_ns), job->runtime_ns) : UINT64_MAX;
+}
+
 static bool __job_has_setup(const struct job *job)
 {
 	return job->command == JOB_CMD_ZONE_APPEND || job->command == JOB_CMD_COMPARE ||
@@ -712,7 +717,7 @@ static void __worker_setup(struct worker *w)
 		uint64_t now = clock_now_ns();
 
 		run->start_ns = now;
-		run->end_ns = run->job.runtime_ns ? now + run->job.ramp_ns + run->job.runtime_ns : UINT64_MAX;
+		run->end_ns = __run_end_ns(&run->job, now);
 		__atomic_store_n(&run->go, 1, __ATOMIC_RELEASE);
 	} else {
 		while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
@@ -975,7 +980,7 @@ int worker_run_start(struct run *run)
 		}
 	}
 	run->start_ns = clock_now_ns();
-	run->end_ns = job->runtime_ns ? run->start_ns + job->ramp_ns + job->runtime_ns : UINT64_MAX;
+	run->end_ns = __run_end_ns(job, run->start_ns);
 	for (i = 0; i < run->nr_workers; i++) {
 		struct worker *w = &run->workers[i];
 

@@ -89,6 +89,14 @@ export const DEFAULTS = {
   rwmixRead: 50,
 };
 
+/** The longest --runtime or --ramp: a week. Beyond it the nanosecond clock arithmetic of a run has no meaning. */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
+function checkDurationBound(ms: number, text: string, what: string): number {
+  if (!(ms <= MAX_DURATION_MS)) throw usageError(`${what} ${text.trim()} is longer than a week`, `give ${what} 168h or less`);
+  return ms;
+}
+
 function parseEngines(text: string): EngineName[] | 'all' {
   if (text.trim() === 'all') return 'all';
   const names = parseList(text, (name) => {
@@ -129,6 +137,8 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   const runtimeMs = raw.runtime !== undefined ? parseDuration(raw.runtime, '--runtime') : undefined;
   const ioLimit = raw.ios !== undefined ? parseCount(raw.ios, '--ios', 1) : 0;
   if (runtimeMs === 0) throw usageError('--runtime 0 would measure nothing', 'give a duration such as 10s, or use --ios');
+  if (runtimeMs !== undefined) checkDurationBound(runtimeMs, raw.runtime!, '--runtime');
+  const rampMs = raw.ramp !== undefined ? checkDurationBound(parseDuration(raw.ramp, '--ramp'), raw.ramp, '--ramp') : 0;
   const rwmix = raw.rwmixRead !== undefined ? parseCount(raw.rwmixRead, '--rwmix-read', 0, 100) : DEFAULTS.rwmixRead;
   const readPercent = workload === 'randread' || workload === 'read' ? 100 : workload === 'randwrite' || workload === 'write' ? 0 : rwmix;
   if (raw.rwmixRead !== undefined && workload !== 'randrw' && workload !== 'rw') {
@@ -153,7 +163,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     threads,
     cpus,
     runtimeMs: runtimeMs ?? (ioLimit ? 0 : DEFAULTS.runtimeMs),
-    rampMs: raw.ramp !== undefined ? parseDuration(raw.ramp, '--ramp') : 0,
+    rampMs,
     ioLimit,
     size: raw.size !== undefined ? parseSize(raw.size, '--size') : undefined,
     offset: raw.offset !== undefined ? parseSize(raw.offset, '--offset') : 0,
