@@ -97,6 +97,14 @@ function checkDurationBound(ms: number, text: string, what: string): number {
   return ms;
 }
 
+/** --vectored is a passthrough option: the other engines would run with fixed buffers silently off. */
+export function checkVectored(engines: EngineName[] | 'all'): void {
+  const others = engines === 'all' ? ['all'] : engines.filter((e) => e !== 'pt' && e !== 'pt-poll');
+  if (others.length) {
+    throw usageError(`--vectored applies only to the pt and pt-poll engines, not ${others.join(', ')}`, 'use --engine pt,pt-poll with --vectored, or drop --vectored');
+  }
+}
+
 function parseEngines(text: string): EngineName[] | 'all' {
   if (text.trim() === 'all') return 'all';
   const names = parseList(text, (name) => {
@@ -153,6 +161,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   const verifySeed = raw.verifySeed !== undefined ? parseCount(raw.verifySeed, '--verify-seed', 1, 0xffffffff) : undefined;
   if (verifySeed !== undefined && !raw.verify) throw usageError('--verify-seed needs --verify', 'add --verify');
   const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
+  if (raw.vectored) checkVectored(engines);
   return {
     workload,
     targetPath,

@@ -17,7 +17,7 @@ import {
   type TargetInfo,
 } from './model.js';
 import { native, type NativeError, type NativeRunResult, type RunHandle } from './native.js';
-import { defaultBatch, type RunPlan } from './options.js';
+import { checkVectored, defaultBatch, type RunPlan } from './options.js';
 import { LiveLine } from './output/live.js';
 import { assertWritable } from './safety.js';
 import { probeTarget, type Target } from './target.js';
@@ -68,6 +68,7 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
 
   const candidates: EngineName[] = plan.engines === 'all' ? ENGINES.map((e) => e.name) : plan.engines.length ? plan.engines : defaultEngines(target);
+  if (plan.vectored) checkVectored(candidates);
   const skipped: PreparedRun['skipped'] = [];
   const chosen: Array<{ engine: EngineName; node: string }> = [];
   for (const engine of candidates) {

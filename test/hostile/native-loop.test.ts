@@ -55,3 +55,11 @@ test('native: a deadline past the end of the clock saturates instead of wrapping
   assert.ok(ios > 0, `the run ended before doing any I/O (${ios} I/Os)`);
   assert.equal(result.stopped, 'interrupted');
 });
+
+test('--vectored with an engine other than pt and pt-poll is refused, naming the fix', () => {
+  for (const engines of [['--engine', 'uring'], ['--engine', 'pt,uring'], ['--engine', 'all'], []]) {
+    const r = runCli(['randread', ...engines, '--vectored', '--buffered', '--runtime', '1', '--quiet', file]);
+    assert.equal(r.code, 2, `${engines.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(oneLine(r.stderr), /--vectored applies only to the pt and pt-poll engines.*--engine pt,pt-poll/);
+  }
+});
