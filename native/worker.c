@@ -566,6 +566,8 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 	const struct engine_ops *ops = w->ops;
 	struct run *run = w->run;
 	uint64_t ramp_end = clock_add_sat(run->start_ns, run->job.ramp_ns);
+	/* Stamping a batch's buffers takes microseconds per block: the loop's work, not the device's. */
+	bool stamps = run->written || run->job.command == JOB_CMD_COMPARE;
 	bool budget_left = true;
 
 	for (;;) {
@@ -608,6 +610,13 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			w->inflight++;
 		}
 		to_prep = i;
+		if (stamps && to_prep) {
+			/* Time the batch from its hand-over; its slots are the ones just taken off the free list. */
+			uint64_t handed = clock_now_ns();
+
+			for (i = 0; i < to_prep; i++)
+				w->ios[w->free_slots[w->nr_free + i]].start_ns = handed;
+		}
 		if (!to_prep && !w->inflight) {
 			if (!budget_left)
 				break;
