@@ -150,6 +150,10 @@ struct worker {
 	uint32_t nr_free;
 	void *buffers;
 	uint32_t inflight;
+	/* --verify with writes: the offsets in flight, so that no two I/Os overlap (fio's serialize_overlap) */
+	uint16_t *overlap_head;  /* hash buckets: the first slot in each, or UINT16_MAX */
+	uint16_t *overlap_next;  /* per slot: the next slot in its bucket */
+	uint32_t overlap_shift;
 
 	/* the engine's private state (ring, iocbs, queue pair) */
 	void *priv;
