@@ -883,7 +883,7 @@ static bool __job_serialises(const struct job *job)
 static int __worker_alloc(struct worker *w)
 {
 	const struct job *job = &w->run->job;
-	size_t stride = (job->block_size + 4095) & ~(size_t)4095;
+	size_t stride = (job->block_size + 4095) & ~(size_t)4095, words;
 	uint32_t i;
 
 	w->ios = calloc(w->depth, sizeof(*w->ios));
@@ -893,8 +893,8 @@ static int __worker_alloc(struct worker *w)
 	if (posix_memalign(&w->buffers, 4096, stride * w->depth))
 		return -1;
 	/* Incompressible data for writes when not verifying. */
-	for (i = 0; i < stride * w->depth / 8; i++)
-		((uint64_t *)w->buffers)[i] = __worker_rand(w);
+	for (words = 0; words < stride * w->depth / 8; words++)
+		((uint64_t *)w->buffers)[words] = __worker_rand(w);
 	for (i = 0; i < w->depth; i++) {
 		w->ios[i].index = (uint16_t)i;
 		w->ios[i].buf = (char *)w->buffers + stride * i;

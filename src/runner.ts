@@ -19,6 +19,7 @@ import {
 import { native, type NativeError, type NativeRunResult, type RunHandle } from './native.js';
 import { checkVectored, defaultBatch, type RunPlan } from './options.js';
 import { LiveLine } from './output/live.js';
+import { checkRunResources } from './preflight.js';
 import { assertWritable } from './safety.js';
 import { probeTarget, type Target } from './target.js';
 import { normalizePciAddress, pciDevice } from './vfio/pci.js';
@@ -153,6 +154,12 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
     for (const blockSize of plan.blockSizes) {
       for (const ioDepth of depths) cells.push({ engine, node, blockSize, ioDepth });
     }
+  }
+  try {
+    checkRunResources(plan, cells, size);
+  } catch (err) {
+    if (created) fs.rmSync(plan.targetPath, { force: true });
+    throw err;
   }
   const verifySeed = plan.verifySeed ?? (writes ? crypto.randomInt(1, 0xffffffff) : 0);
   const vfioCell = cells.find((c) => c.engine === 'vfio');

@@ -2,13 +2,15 @@
 // latency that counted the verify stamping, verify races on the page cache,
 // runs that ask for more memory than the machine has, the live line in ramp.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { csvRows, runCli } from '../cli.js';
+import { BIN, csvRows, runCli } from '../cli.js';
 import { native } from '../../src/native.js';
 import { buildPlan } from '../../src/options.js';
+import { cellMemory } from '../../src/preflight.js';
 import { buildJob, prepareRun } from '../../src/runner.js';
 
 let dir = '';
@@ -110,16 +112,72 @@ for (const extra of [[], ['--threads', '2'], ['--bs', '64k'], ['--threads', '2',
   });
 }
 
+test('--verify with writes on more threads than the region has blocks is refused: each thread needs blocks of its own', () => {
+  const r = runCli(['randrw', '--verify', '--threads', '8', '--bs', '64k', '--size', '256k', '--buffered', '--runtime', '1', '--quiet', file]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(oneLine(r.stderr), /each of the 8 threads its own blocks, but the region holds only 4 .*fewer --threads/);
+});
+
 test('--verify with O_DIRECT randrw on two threads still verifies clean', () => {
-  const r = runCli(['randrw', '--engine', 'aio', '--verify', '--size', '1m', '--qd', '32', '--threads', '2', '--runtime', '2', '--format', 'csv', '--quiet', file]);
+  const r = runCli(['randrw', '--engine', 'aio', '--verify', '--size', '1m', '--qd', '32', '--threads', '2', '--runtime', '2', '--format', 'csv', '--quiet', path.join(dir, 'direct.dat')]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(Number(csvRows(r.stdout)[0].errors), 0);
 });
 
 test('--verify --ios on a region smaller than the queue: blocks wait for their turn, and every I/O asked for is done', () => {
-  const r = runCli(['randrw', '--engine', 'uring', '--buffered', '--verify', '--size', '64k', '--qd', '32', '--threads', '2', '--ios', '5000', '--format', 'csv', '--quiet', file]);
+  const r = runCli(['randrw', '--engine', 'uring', '--buffered', '--verify', '--size', '64k', '--qd', '32', '--threads', '2', '--ios', '5000', '--format', 'csv', '--quiet', path.join(dir, 'small.dat')]);
   assert.equal(r.code, 0, r.stderr);
   const [row] = csvRows(r.stdout);
   assert.equal(Number(row.ios), 5000);
   assert.equal(Number(row.errors), 0, row.error_message);
+});
+
+test('a run whose buffers exceed the available memory is refused up front with the figure, not killed by the kernel', () => {
+  const big = path.join(dir, 'big.dat');
+  fs.writeFileSync(big, '');
+  fs.truncateSync(big, 128 * 1024 * 1024);
+  // 64 MiB × 1024 × 64 threads: 4 TiB, more than any machine here. Before the fix such a run allocated and filled until the
+  // OOM killer struck (exit 137, no message). The address-space limit keeps a regression from doing that to the machine:
+  // the allocation fails instead.
+  const r = runShell('ulimit -v 3000000', ['randread', '--bs', '64m', '--qd', '1024', '--threads', '64', '--buffered', '--runtime', '1', '--quiet', big]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(oneLine(r.stderr), /needs 4096\.\d GiB of buffers \(--bs 64 MiB × --qd 1024 × --threads 64\), but only .* of memory is available: use a smaller --bs, --qd or --threads/);
+});
+
+/** The binary, exec'd by sh after setup (ulimit), so the limits apply to it alone; wrapper goes before node. */
+function runShell(setup: string, args: string[], wrapper: string[] = []): { code: number; stderr: string } {
+  const r = spawnSync('sh', ['-c', `${setup} && exec "$@"`, 'sh', ...wrapper, process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stderr: r.stderr ?? '' };
+}
+
+function runWithMemlock(limitKiB: number, args: string[]): { code: number; stderr: string } {
+  // Without CAP_IPC_LOCK (root has it), the kernel charges fixed buffers and, on this kernel, the rings to RLIMIT_MEMLOCK.
+  return runShell(`ulimit -l ${limitKiB}`, args, ['setpriv', '--bounding-set', '-ipc_lock', '--inh-caps', '-ipc_lock']);
+}
+
+test('fixed buffers over the memlock limit are refused with the figure and the fix, before io_uring fails to register them', () => {
+  const args = ['randread', '--engine', 'uring', '--bs', '1m', '--qd', '4', '--runtime', '1', '--buffered', '--format', 'csv', '--quiet', file];
+  const refused = runWithMemlock(1024, args);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(oneLine(refused.stderr), /pins 4\.0 MiB for io_uring fixed buffers .* over the locked-memory limit of 1\.0 MiB: .*--no-fixedbufs.*ulimit -l/);
+  // Without fixed buffers only the rings are charged: well under the limit.
+  assert.equal(runWithMemlock(1024, [...args, '--no-fixedbufs']).code, 0);
+  // The figure is the kernel's: 4 MiB of buffers and the rings' two pages fit in 4 MiB + 8 KiB.
+  const fits = runWithMemlock(4096 + 8, args);
+  assert.equal(fits.code, 0, fits.stderr);
+});
+
+test('the memory figure follows what the native side allocates and pins', () => {
+  const plan = buildPlan('randwrite', file, { bs: '64m', qd: '64', threads: '8', verify: true });
+  const uring = cellMemory(plan, { engine: 'uring', blockSize: 64 << 20, ioDepth: 64 }, 1 << 30, [6, 18]);
+  assert.equal(uring.bufferBytes, 32 * 1024 ** 3);
+  assert.ok(uring.totalBytes > uring.bufferBytes && uring.totalBytes < uring.bufferBytes * 1.001, `${uring.totalBytes}`);
+  assert.equal(uring.lockedWhat, 'io_uring fixed buffers and rings');
+  // 5.12 to 6.13 charged the rings to the memory cgroup: only the fixed buffers count against the limit.
+  assert.equal(cellMemory(plan, { engine: 'uring', blockSize: 64 << 20, ioDepth: 64 }, 1 << 30, [6, 1]).lockedBytes, 32 * 1024 ** 3);
+  // Synchronous engines keep one buffer whatever --qd says.
+  assert.equal(cellMemory(plan, { engine: 'psync', blockSize: 64 << 20, ioDepth: 64 }, 1 << 30).bufferBytes, 8 * (64 << 20));
+  // vfio pins buffers, PRP lists (64 MiB is 16384 pages: 33 list pages per slot) and the queue pair (65 SQEs, 65 CQEs).
+  const vfio = cellMemory(plan, { engine: 'vfio', blockSize: 64 << 20, ioDepth: 64 }, 1 << 30);
+  assert.equal(vfio.lockedBytes, 8 * ((64 << 20) * 64 + 33 * 4096 * 64 + 2 * 4096 + 4096));
 });
