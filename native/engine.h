@@ -171,6 +171,9 @@ struct worker {
 	uint64_t reaped;
 	uint64_t errors;
 	bool ramping;
+	/* I/Os outside the measured interval (ramp, setup, drain, read-back): for the live line only */
+	uint64_t unmeasured_ios;
+	uint64_t unmeasured_bytes;
 
 	/* verify state */
 	uint64_t verified_blocks;

@@ -336,8 +336,11 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 			__bitmap_set(run->written, block);
 		}
 	}
-	if (w->ramping)
+	if (w->ramping) {
+		counter_add(&w->unmeasured_ios, 1);
+		counter_add(&w->unmeasured_bytes, io->len);
 		return;
+	}
 	counter_add(&w->done, 1);
 	counter_add(&w->bytes, io->len);
 	if (io->is_write)
@@ -862,7 +865,7 @@ static void *__worker_main(void *arg)
 	if (verify_writes) {
 		__worker_barrier(run, &run->barrier_arrived);
 		if (!run->stop) {
-			w->verify_pass = true;
+			__atomic_store_n(&w->verify_pass, true, __ATOMIC_RELAXED); /* the live line reads it */
 			__worker_loop(w, PHASE_VERIFY);
 			__worker_drain(w);
 		}

@@ -375,7 +375,7 @@ export async function runCell(job: NativeJob, hooks: RunHooks, label: string): P
     throw explainStartError(err as NativeError, job);
   }
   hooks.setCurrent(() => engine.stop(handle));
-  hooks.live?.begin(label);
+  hooks.live?.begin(label, job.rampMs);
   const timer = setInterval(() => hooks.live?.tick(engine.stats(handle)), 1000);
   try {
     return await engine.wait(handle);

@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, csvRows, runCli } from '../cli.js';
+import type { LiveStats } from '../../src/model.js';
 import { native } from '../../src/native.js';
 import { buildPlan } from '../../src/options.js';
+import { LiveLine } from '../../src/output/live.js';
 import { cellMemory } from '../../src/preflight.js';
 import { buildJob, prepareRun } from '../../src/runner.js';
 
@@ -180,4 +182,40 @@ test('the memory figure follows what the native side allocates and pins', () => 
   // vfio pins buffers, PRP lists (64 MiB is 16384 pages: 33 list pages per slot) and the queue pair (65 SQEs, 65 CQEs).
   const vfio = cellMemory(plan, { engine: 'vfio', blockSize: 64 << 20, ioDepth: 64 }, 1 << 30);
   assert.equal(vfio.lockedBytes, 8 * ((64 << 20) * 64 + 33 * 4096 * 64 + 2 * 4096 + 4096));
+});
+
+test('the live line shows the ramp at its real rate, marked as ramp, and the first measured second after it', () => {
+  // The live line is written only to a terminal: script(1) gives the run one.
+  const cmd = [process.execPath, BIN, 'randread', '--engine', 'uring', '--buffered', '--ramp', '2.5', '--runtime', '2', file].join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const lines = r.stdout.split(/\r?\n/).filter((l) => l.startsWith('IOPS='));
+  const ramp = lines.filter((l) => l.endsWith('(ramp)'));
+  const measured = lines.filter((l) => !l.includes('('));
+  assert.ok(ramp.length >= 1 && measured.length >= 1, lines.join('\n'));
+  for (const line of lines) {
+    assert.doesNotMatch(line, /^IOPS=0,/, `a second with I/O running shows none:\n${lines.join('\n')}`);
+    assert.doesNotMatch(line, /IOS\/call=0\/0/, `a second with I/O running shows no calls:\n${lines.join('\n')}`);
+  }
+});
+
+test('the live line counts the first measured second from the ramp end and marks the read-back', () => {
+  const out: string[] = [];
+  const live = new LiveLine((t) => out.push(t.trim()));
+  const at = (elapsedMs: number, s: Partial<LiveStats>): LiveStats => ({
+    ios: 0, bytes: 0, submitCalls: 0, reapCalls: 0, submitted: 0, reaped: 0, errors: 0, elapsedMs,
+    ramping: false, unmeasuredIos: 0, unmeasuredBytes: 0, verifying: false, ...s,
+  });
+  live.begin('uring', 1500);
+  live.tick(at(1000, { ramping: true, unmeasuredIos: 800_000, unmeasuredBytes: 800_000 * 4096, submitCalls: 100_000, submitted: 800_000, reapCalls: 100_000, reaped: 800_000 }));
+  // Ramp ended at 1.5 s: the counters restarted then, so 400K I/Os in 0.5 s.
+  live.tick(at(2000, { ios: 400_000, bytes: 400_000 * 4096, submitCalls: 50_000, submitted: 400_000, reapCalls: 50_000, reaped: 400_000, unmeasuredIos: 1_200_000, unmeasuredBytes: 1_200_000 * 4096 }));
+  live.tick(at(3000, { ios: 1_200_000, bytes: 1_200_000 * 4096, submitCalls: 150_000, submitted: 1_200_000, reapCalls: 150_000, reaped: 1_200_000, unmeasuredIos: 1_200_000, unmeasuredBytes: 1_200_000 * 4096 }));
+  live.tick(at(4000, { ramping: true, verifying: true, ios: 1_200_000, submitCalls: 160_000, submitted: 1_280_000, reapCalls: 160_000, reaped: 1_280_000, unmeasuredIos: 1_280_000, unmeasuredBytes: 1_280_000 * 4096 }));
+  assert.deepEqual(out.slice(1), [
+    'IOPS=800.00K, BW=3125MiB/s, IOS/call=8/8 (ramp)',
+    'IOPS=800.00K, BW=3125MiB/s, IOS/call=8/8',
+    'IOPS=800.00K, BW=3125MiB/s, IOS/call=8/8',
+    'IOPS=80.00K, BW=313MiB/s, IOS/call=8/8 (read-back)',
+  ]);
 });
