@@ -110,8 +110,8 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 		return "runtimeMs";
 	if (napi_util_get_u64(env, obj, "rampMs", &ramp_ms) <= 0)
 		return "rampMs";
-	job->runtime_ns = runtime_ms * 1000000ULL;
-	job->ramp_ns = ramp_ms * 1000000ULL;
+	job->runtime_ns = clock_mul_sat(runtime_ms, 1000000ULL);
+	job->ramp_ns = clock_mul_sat(ramp_ms, 1000000ULL);
 	if (napi_util_get_u64(env, obj, "ioLimit", &job->io_limit) <= 0)
 		return "ioLimit";
 	if (!job->runtime_ns && !job->io_limit)
@@ -344,10 +344,10 @@ static napi_value __make_number(napi_env env, double v)
 static napi_value addon_stats(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1], out, ramping;
+	napi_value argv[1], out, ramping, verifying;
 	struct run_handle *h;
-	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0;
-	bool any_ramping = false;
+	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0, un_ios = 0, un_bytes = 0;
+	bool any_ramping = false, any_verifying = false;
 	uint32_t i;
 
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -364,7 +364,10 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 		sub += load_relaxed(&w->submitted);
 		rea += load_relaxed(&w->reaped);
 		errs += load_relaxed(&w->errors);
+		un_ios += load_relaxed(&w->unmeasured_ios);
+		un_bytes += load_relaxed(&w->unmeasured_bytes);
 		any_ramping |= __atomic_load_n(&w->ramping, __ATOMIC_RELAXED);
+		any_verifying |= __atomic_load_n(&w->verify_pass, __ATOMIC_RELAXED);
 	}
 	NAPI_CALL(env, napi_create_object(env, &out));
 	napi_util_set_number(env, out, "ios", (double)ios);
@@ -375,8 +378,12 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	napi_util_set_number(env, out, "reaped", (double)rea);
 	napi_util_set_number(env, out, "errors", (double)errs);
 	napi_util_set_number(env, out, "elapsedMs", (double)(clock_now_ns() - h->run->start_ns) / 1e6);
+	napi_util_set_number(env, out, "unmeasuredIos", (double)un_ios);
+	napi_util_set_number(env, out, "unmeasuredBytes", (double)un_bytes);
 	napi_get_boolean(env, any_ramping, &ramping);
 	napi_set_named_property(env, out, "ramping", ramping);
+	napi_get_boolean(env, any_verifying, &verifying);
+	napi_set_named_property(env, out, "verifying", verifying);
 	return out;
 }
 

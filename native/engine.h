@@ -151,6 +151,10 @@ struct worker {
 	void *buffers;
 	uint32_t inflight;       /* still > 0 after a failed drain: buffers and cmd_bufs are leaked, never freed */
 	bool drain_failed;
+	/* --verify with writes: the offsets in flight, so that no two I/Os overlap (fio's serialize_overlap) */
+	uint16_t *overlap_head;  /* hash buckets: the first slot in each, or UINT16_MAX */
+	uint16_t *overlap_next;  /* per slot: the next slot in its bucket */
+	uint32_t overlap_shift;
 
 	/* the engine's private state (ring, iocbs, queue pair) */
 	void *priv;
@@ -168,6 +172,9 @@ struct worker {
 	uint64_t reaped;
 	uint64_t errors;
 	bool ramping;
+	/* I/Os outside the measured interval (ramp, setup, drain, read-back): for the live line only */
+	uint64_t unmeasured_ios;
+	uint64_t unmeasured_bytes;
 
 	/* verify state */
 	uint64_t verified_blocks;
@@ -260,6 +267,21 @@ struct run {
 extern const char *const engine_names[ENGINE_COUNT];
 
 uint64_t clock_now_ns(void);
+
+/* Clock arithmetic saturates: a deadline past the end of time is never, not a moment ago. */
+static inline uint64_t clock_add_sat(uint64_t a, uint64_t b)
+{
+	uint64_t sum;
+
+	return __builtin_add_overflow(a, b, &sum) ? UINT64_MAX : sum;
+}
+
+static inline uint64_t clock_mul_sat(uint64_t a, uint64_t b)
+{
+	uint64_t prod;
+
+	return __builtin_mul_overflow(a, b, &prod) ? UINT64_MAX : prod;
+}
 
 /* worker.c */
 int worker_run_start(struct run *run);

@@ -35,7 +35,7 @@ int napi_util_get_u64(napi_env env, napi_value obj, const char *key, uint64_t *o
 
 	if (r <= 0)
 		return r;
-	if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d > 18446744073709551615.0)
+	if (napi_get_value_double(env, v, &d) != napi_ok || d < 0 || d >= 18446744073709551616.0)
 		return -1;
 	*out = (uint64_t)d;
 	return 1;

@@ -143,6 +143,42 @@ static inline void __bitmap_set(uint8_t *map, uint64_t bit)
 	__atomic_fetch_or(&map[bit >> 3], (uint8_t)(1U << (bit & 7)), __ATOMIC_RELAXED);
 }
 
+#define OVERLAP_NONE UINT16_MAX
+#define OVERLAP_TRIES 8
+
+static inline uint32_t __overlap_bucket(const struct worker *w, uint64_t offset)
+{
+	return (uint32_t)((offset * 0x9e3779b97f4a7c15ULL) >> w->overlap_shift);
+}
+
+/* Every I/O of a run is one whole block at a block boundary: overlapping means the same offset. */
+static bool __overlap_busy(const struct worker *w, uint64_t offset)
+{
+	uint16_t slot;
+
+	for (slot = w->overlap_head[__overlap_bucket(w, offset)]; slot != OVERLAP_NONE; slot = w->overlap_next[slot])
+		if (w->ios[slot].offset == offset)
+			return true;
+	return false;
+}
+
+static void __overlap_insert(struct worker *w, struct io_unit *io)
+{
+	uint16_t *head = &w->overlap_head[__overlap_bucket(w, io->offset)];
+
+	w->overlap_next[io->index] = *head;
+	*head = io->index;
+}
+
+static void __overlap_remove(struct worker *w, struct io_unit *io)
+{
+	uint16_t *link = &w->overlap_head[__overlap_bucket(w, io->offset)];
+
+	while (*link != io->index)
+		link = &w->overlap_next[*link];
+	*link = w->overlap_next[io->index];
+}
+
 /* Read back after an NVMe command workload: what the command should have left there. */
 static unsigned __worker_check_command(struct worker *w, struct io_unit *io, char *msg, size_t len)
 {
@@ -221,10 +257,10 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 	}
 	if (!strict) {
 		/*
-		 * Mixed workloads: a read may race a write to the same block, and
-		 * the block may still hold an earlier run's data, so any seed is
-		 * accepted; address and payload must still match. Blocks that were
-		 * never stamped are skipped unless this run wrote them.
+		 * Mixed workloads: the block may still hold an earlier run's data,
+		 * so any seed is accepted; address and payload must still match.
+		 * Blocks that were never stamped are skipped unless this run wrote
+		 * them. (No write races the read: overlapping I/O is serialised.)
 		 */
 		want_seed = 0;
 		if (!io->was_written && *(const uint64_t *)io->buf != VERIFY_MAGIC)
@@ -266,6 +302,8 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 	bool ok = res == (int64_t)io->len || (io->op != IO_OP_RW && res == 0);
 
 	io->in_flight = false;
+	if (w->overlap_head)
+		__overlap_remove(w, io);
 	w->free_slots[w->nr_free++] = io->index;
 	w->inflight--;
 
@@ -298,8 +336,11 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 			__bitmap_set(run->written, block);
 		}
 	}
-	if (w->ramping)
+	if (w->ramping) {
+		counter_add(&w->unmeasured_ios, 1);
+		counter_add(&w->unmeasured_bytes, io->len);
 		return;
+	}
 	counter_add(&w->done, 1);
 	counter_add(&w->bytes, io->len);
 	if (io->is_write)
@@ -458,8 +499,36 @@ static int __worker_prep_append(struct worker *w, struct io_unit *io)
 	return 0;
 }
 
-/* Pick the next offset and direction; 0 when there is nothing left to do. */
-static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, enum worker_phase phase)
+/* The main phase's next block; false when each candidate overlaps an I/O in flight (--verify with writes). */
+static inline bool __worker_next_block(struct worker *w, uint64_t *block)
+{
+	uint64_t base = w->run->job.offset;
+	unsigned tries;
+
+	if (!w->random) {
+		*block = w->region_start + w->seq_next;
+		if (w->overlap_head && __overlap_busy(w, base + *block * w->block_size))
+			return false;
+		if (++w->seq_next >= w->region_blocks)
+			w->seq_next = 0;
+		return true;
+	}
+	for (tries = 0; tries < OVERLAP_TRIES; tries++) {
+		*block = w->region_start + __worker_rand_below(w, w->region_blocks);
+		if (!w->overlap_head || !__overlap_busy(w, base + *block * w->block_size))
+			return true;
+	}
+	return false;
+}
+
+enum prep_result {
+	PREP_DONE, /* nothing left to do */
+	PREP_OK,
+	PREP_BUSY, /* the next block is in flight: wait for completions */
+};
+
+/* Pick the next offset and direction. */
+static enum prep_result __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, enum worker_phase phase)
 {
 	struct run *run = w->run;
 	const struct job *job = &run->job;
@@ -472,14 +541,14 @@ static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, 
 		while (w->verify_next < w->verify_blocks && !__bitmap_test(run->written, w->verify_start + w->verify_next))
 			w->verify_next++;
 		if (w->verify_next >= w->verify_blocks)
-			return 0;
+			return PREP_DONE;
 		block = w->verify_start + w->verify_next++;
 		io->is_write = false;
 		io->offset = job->offset + block * w->block_size;
 		break;
 	case PHASE_PREFILL:
 		if (w->prefill_next >= w->prefill_blocks)
-			return 0;
+			return PREP_DONE;
 		block = w->prefill_start + w->prefill_next++;
 		io->is_write = true;
 		io->offset = job->offset + block * w->block_size;
@@ -487,7 +556,7 @@ static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, 
 		break;
 	case PHASE_ZONE_RESET:
 		if (w->zone_reset_next >= w->zone_end)
-			return 0;
+			return PREP_DONE;
 		io->op = IO_OP_ZONE_RESET;
 		io->is_write = true;
 		io->offset = job->offset + w->zone_reset_next++ * job->zone_bytes;
@@ -496,7 +565,7 @@ static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, 
 	case PHASE_MAIN:
 		if (job->command == JOB_CMD_ZONE_APPEND) {
 			if (!__worker_prep_append(w, io))
-				return 0;
+				return PREP_DONE;
 			if (job->verify) {
 				io->tag = ++w->stamp_gen;
 				verify_stamp(io->buf, io->len, io->offset, job->verify_seed, io->tag);
@@ -511,13 +580,8 @@ static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, 
 			io->len = job->command == JOB_CMD_RAW ? job->raw_data_len : 0;
 			break;
 		}
-		if (w->random) {
-			block = __worker_rand_below(w, w->region_blocks);
-		} else {
-			block = w->region_start + w->seq_next;
-			if (++w->seq_next >= w->region_blocks)
-				w->seq_next = 0;
-		}
+		if (!__worker_next_block(w, &block))
+			return PREP_BUSY;
 		if (job->command != JOB_CMD_RW) {
 			io->op = IO_OP_CMD;
 			io->is_write = job->read_percent < 100;
@@ -542,34 +606,49 @@ static int __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, 
 	}
 	io->start_ns = now;
 	io->in_flight = true;
-	return 1;
+	if (w->overlap_head)
+		__overlap_insert(w, io);
+	return PREP_OK;
 }
 
 /* Claim up to want I/Os from the shared --ios budget. */
 static uint32_t __worker_claim(struct worker *w, uint32_t want)
 {
 	struct run *run = w->run;
-	uint64_t before;
+	uint64_t before, take;
 
 	if (!run->job.io_limit || !want)
 		return want;
-	before = __atomic_fetch_add(&run->ios_issued, want, __ATOMIC_RELAXED);
-	if (before >= run->job.io_limit)
-		return 0;
-	if (before + want > run->job.io_limit)
-		return (uint32_t)(run->job.io_limit - before);
-	return want;
+	/* Never past the limit, so that __worker_unclaim can give back exactly. */
+	before = __atomic_load_n(&run->ios_issued, __ATOMIC_RELAXED);
+	do {
+		if (before >= run->job.io_limit)
+			return 0;
+		take = run->job.io_limit - before < want ? run->job.io_limit - before : want;
+	} while (!__atomic_compare_exchange_n(&run->ios_issued, &before, before + take, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return (uint32_t)take;
+}
+
+/* Return claimed I/Os this batch did not issue (their blocks were in flight). */
+static void __worker_unclaim(struct worker *w, uint32_t n)
+{
+	if (w->run->job.io_limit && n)
+		__atomic_fetch_sub(&w->run->ios_issued, n, __ATOMIC_RELAXED);
 }
 
 static int __worker_loop(struct worker *w, enum worker_phase phase)
 {
 	const struct engine_ops *ops = w->ops;
 	struct run *run = w->run;
-	uint64_t ramp_end = run->start_ns + run->job.ramp_ns;
+	uint64_t ramp_end = clock_add_sat(run->start_ns, run->job.ramp_ns);
+	/* Stamping a batch's buffers takes microseconds per block: the loop's work, not the device's. */
+	bool stamps = run->written || run->job.command == JOB_CMD_COMPARE;
 	bool budget_left = true;
 
 	for (;;) {
 		uint32_t to_prep = 0, wait = 0, i;
+		bool claimed_batch = false;
 		uint64_t now;
 
 		if (run->stop)
@@ -591,14 +670,19 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 				if (claimed < to_prep)
 					budget_left = false;
 				to_prep = claimed;
+				claimed_batch = true;
 			}
 		}
 		for (i = 0; i < to_prep; i++) {
 			struct io_unit *io = &w->ios[w->free_slots[--w->nr_free]];
+			enum prep_result prepped = __worker_prep_io(w, io, now, phase);
 
-			if (!__worker_prep_io(w, io, now, phase)) {
+			if (prepped != PREP_OK) {
 				w->nr_free++;
-				budget_left = false;
+				if (prepped == PREP_DONE)
+					budget_left = false;
+				else if (claimed_batch)
+					__worker_unclaim(w, to_prep - i);
 				break;
 			}
 			if (ops->queue(w, io) < 0) {
@@ -608,6 +692,13 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			w->inflight++;
 		}
 		to_prep = i;
+		if (stamps && to_prep) {
+			/* Time the batch from its hand-over; its slots are the ones just taken off the free list. */
+			uint64_t handed = clock_now_ns();
+
+			for (i = 0; i < to_prep; i++)
+				w->ios[w->free_slots[w->nr_free + i]].start_ns = handed;
+		}
 		if (!to_prep && !w->inflight) {
 			if (!budget_left)
 				break;
@@ -709,6 +800,11 @@ static void __worker_reset_zones_ioctl(struct worker *w)
 	}
 }
 
+static uint64_t __run_end_ns(const struct job *job, uint64_t start_ns)
+{
+	return job->runtime_ns ? clock_add_sat(clock_add_sat(start_ns, job->ramp_ns), job->runtime_ns) : UINT64_MAX;
+}
+
 static bool __job_has_setup(const struct job *job)
 {
 	return job->command == JOB_CMD_ZONE_APPEND || job->command == JOB_CMD_COMPARE ||
@@ -742,7 +838,7 @@ static void __worker_setup(struct worker *w)
 		uint64_t now = clock_now_ns();
 
 		run->start_ns = now;
-		run->end_ns = run->job.runtime_ns ? now + run->job.ramp_ns + run->job.runtime_ns : UINT64_MAX;
+		run->end_ns = __run_end_ns(&run->job, now);
 		__atomic_store_n(&run->go, 1, __ATOMIC_RELEASE);
 	} else {
 		while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
@@ -799,7 +895,7 @@ static void *__worker_main(void *arg)
 	if (verify_writes) {
 		__worker_barrier(run, &run->barrier_arrived);
 		if (!run->stop) {
-			w->verify_pass = true;
+			__atomic_store_n(&w->verify_pass, true, __ATOMIC_RELAXED); /* the live line reads it */
 			__worker_loop(w, PHASE_VERIFY);
 			__worker_drain(w);
 		}
@@ -807,10 +903,20 @@ static void *__worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * --verify with writes: a read racing a write to the same block can see a
+ * torn block (the page cache does not order them), so no I/O is issued over
+ * one in flight, and with --threads each worker keeps to its own slice.
+ */
+static bool __job_serialises(const struct job *job)
+{
+	return job->verify && job->command == JOB_CMD_RW && job->read_percent < 100;
+}
+
 static int __worker_alloc(struct worker *w)
 {
 	const struct job *job = &w->run->job;
-	size_t stride = (job->block_size + 4095) & ~(size_t)4095;
+	size_t stride = (job->block_size + 4095) & ~(size_t)4095, words;
 	uint32_t i;
 
 	w->ios = calloc(w->depth, sizeof(*w->ios));
@@ -820,8 +926,8 @@ static int __worker_alloc(struct worker *w)
 	if (posix_memalign(&w->buffers, 4096, stride * w->depth))
 		return -1;
 	/* Incompressible data for writes when not verifying. */
-	for (i = 0; i < stride * w->depth / 8; i++)
-		((uint64_t *)w->buffers)[i] = __worker_rand(w);
+	for (words = 0; words < stride * w->depth / 8; words++)
+		((uint64_t *)w->buffers)[words] = __worker_rand(w);
 	for (i = 0; i < w->depth; i++) {
 		w->ios[i].index = (uint16_t)i;
 		w->ios[i].buf = (char *)w->buffers + stride * i;
@@ -829,6 +935,18 @@ static int __worker_alloc(struct worker *w)
 	}
 	w->nr_free = w->depth;
 	w->dump_slot = -1;
+	if (__job_serialises(job)) {
+		uint32_t bits = 1;
+
+		while ((1U << bits) < 2 * w->depth)
+			bits++;
+		w->overlap_shift = 64 - bits;
+		w->overlap_head = malloc(sizeof(*w->overlap_head) << bits);
+		w->overlap_next = malloc(sizeof(*w->overlap_next) * w->depth);
+		if (!w->overlap_head || !w->overlap_next)
+			return -1;
+		memset(w->overlap_head, 0xff, sizeof(*w->overlap_head) << bits);
+	}
 	/* DSM ranges and Copy descriptors: a buffer per slot, filled by nvme_cmd_prep. */
 	if (job->command == JOB_CMD_TRIM || job->command == JOB_CMD_COPY) {
 		if (posix_memalign(&w->cmd_bufs, 4096, (size_t)NVME_CMD_BUF_SIZE * w->depth))
@@ -957,11 +1075,11 @@ int worker_run_start(struct run *run)
 		w->random = job->random;
 		w->read_percent = job->read_percent;
 		w->rand_state = 0x853c49e6748fea9bULL ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL) ^ job->verify_seed;
-		if (job->random) {
+		if (job->random && !__job_serialises(job)) {
 			w->region_start = 0;
 			w->region_blocks = main_blocks;
 		} else {
-			/* Sequential workers each stream through their own slice. */
+			/* Sequential workers each stream through their own slice; verifying writers keep to theirs. */
 			w->region_start = mslice * i;
 			w->region_blocks = last ? main_blocks - mslice * i : mslice;
 			if (!w->region_blocks)
@@ -1005,7 +1123,7 @@ int worker_run_start(struct run *run)
 		}
 	}
 	run->start_ns = clock_now_ns();
-	run->end_ns = job->runtime_ns ? run->start_ns + job->ramp_ns + job->runtime_ns : UINT64_MAX;
+	run->end_ns = __run_end_ns(job, run->start_ns);
 	for (i = 0; i < run->nr_workers; i++) {
 		struct worker *w = &run->workers[i];
 
@@ -1060,6 +1178,8 @@ void worker_run_free(struct run *run)
 		w->buffers = NULL;
 		w->cmd_bufs = NULL;
 		free(w->zones_open);
+		free(w->overlap_head);
+		free(w->overlap_next);
 	}
 	free(run->workers);
 	run->workers = NULL;

@@ -72,7 +72,13 @@ export interface LiveStats {
   reaped: number;
   errors: number;
   elapsedMs: number;
+  /** Some worker is outside the measured interval: ramping, or draining and reading back. */
   ramping: boolean;
+  /** I/Os and bytes outside the measured interval, which ios and bytes leave out. */
+  unmeasuredIos: number;
+  unmeasuredBytes: number;
+  /** Some worker is reading back what the run wrote (--verify). */
+  verifying: boolean;
 }
 
 export interface WorkerResult {

@@ -89,6 +89,22 @@ export const DEFAULTS = {
   rwmixRead: 50,
 };
 
+/** The longest --runtime or --ramp: a week. Beyond it the nanosecond clock arithmetic of a run has no meaning. */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
+
+function checkDurationBound(ms: number, text: string, what: string): number {
+  if (!(ms <= MAX_DURATION_MS)) throw usageError(`${what} ${text.trim()} is longer than a week`, `give ${what} 168h or less`);
+  return ms;
+}
+
+/** --vectored is a passthrough option: the other engines would run with fixed buffers silently off. */
+export function checkVectored(engines: EngineName[] | 'all'): void {
+  const others = engines === 'all' ? ['all'] : engines.filter((e) => e !== 'pt' && e !== 'pt-poll');
+  if (others.length) {
+    throw usageError(`--vectored applies only to the pt and pt-poll engines, not ${others.join(', ')}`, 'use --engine pt,pt-poll with --vectored, or drop --vectored');
+  }
+}
+
 function parseEngines(text: string): EngineName[] | 'all' {
   if (text.trim() === 'all') return 'all';
   const names = parseList(text, (name) => {
@@ -133,6 +149,8 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
       ? usageError(`--runtime 0 would stop before --ios ${ioLimit} is reached`, 'leave out --runtime: with --ios alone the run ends after that many I/Os')
       : usageError('--runtime 0 would measure nothing', 'give a duration such as 10s, or a count of I/Os such as --ios 100000');
   }
+  if (runtimeMs !== undefined) checkDurationBound(runtimeMs, raw.runtime!, '--runtime');
+  const rampMs = raw.ramp !== undefined ? checkDurationBound(parseDuration(raw.ramp, '--ramp'), raw.ramp, '--ramp') : 0;
   const rwmix = raw.rwmixRead !== undefined ? parseCount(raw.rwmixRead, '--rwmix-read', 0, 100) : DEFAULTS.rwmixRead;
   const readPercent = workload === 'randread' || workload === 'read' ? 100 : workload === 'randwrite' || workload === 'write' ? 0 : rwmix;
   if (raw.rwmixRead !== undefined && workload !== 'randrw' && workload !== 'rw') {
@@ -147,6 +165,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   const verifySeed = raw.verifySeed !== undefined ? parseCount(raw.verifySeed, '--verify-seed', 1, 0xffffffff) : undefined;
   if (verifySeed !== undefined && !raw.verify) throw usageError('--verify-seed needs --verify', 'add --verify');
   const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
+  if (raw.vectored) checkVectored(engines);
   return {
     workload,
     targetPath,
@@ -157,7 +176,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     threads,
     cpus,
     runtimeMs: runtimeMs ?? (ioLimit ? 0 : DEFAULTS.runtimeMs),
-    rampMs: raw.ramp !== undefined ? parseDuration(raw.ramp, '--ramp') : 0,
+    rampMs,
     ioLimit,
     size: raw.size !== undefined ? parseSize(raw.size, '--size') : undefined,
     offset: raw.offset !== undefined ? parseSize(raw.offset, '--offset') : 0,

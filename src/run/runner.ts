@@ -17,8 +17,9 @@ import {
   type TargetInfo,
 } from '../model.js';
 import { native, type NativeError, type NativeRunResult, type RunHandle } from '../native/addon.js';
-import { defaultBatch, type RunPlan } from '../plan/options.js';
+import { checkVectored, defaultBatch, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
+import { checkRunResources } from './preflight.js';
 import { assertWritable, claimDevice, type DeviceClaim } from '../target/safety.js';
 import { probeTarget, type Target } from '../target/probe.js';
 import { normalizePciAddress, pciDevice } from '../system/pci.js';
@@ -73,6 +74,7 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
 
   const candidates: EngineName[] = plan.engines === 'all' ? ENGINES.map((e) => e.name) : plan.engines.length ? plan.engines : defaultEngines(target);
+  if (plan.vectored) checkVectored(candidates);
   const skipped: PreparedRun['skipped'] = [];
   const chosen: Array<{ engine: EngineName; node: string }> = [];
   for (const engine of candidates) {
@@ -160,6 +162,12 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
     for (const blockSize of plan.blockSizes) {
       for (const ioDepth of depths) cells.push({ engine, node, blockSize, ioDepth });
     }
+  }
+  try {
+    checkRunResources(plan, cells, size);
+  } catch (err) {
+    if (created) fs.rmSync(plan.targetPath, { force: true });
+    throw err;
   }
   const verifySeed = plan.verifySeed ?? (writes ? crypto.randomInt(1, 0xffffffff) : 0);
   const vfioCell = cells.find((c) => c.engine === 'vfio');
@@ -386,7 +394,7 @@ export async function runCell(job: NativeJob, hooks: RunHooks, label: string): P
     throw explainStartError(err as NativeError, job);
   }
   hooks.setCurrent(() => engine.stop(handle));
-  hooks.live?.begin(label);
+  hooks.live?.begin(label, job.rampMs);
   const timer = setInterval(() => hooks.live?.tick(engine.stats(handle)), 1000);
   try {
     return await engine.wait(handle);
