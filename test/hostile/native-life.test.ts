@@ -39,7 +39,7 @@ function jobSource(o: Record<string, unknown>): string {
 /** Run body in a fresh node (ESM, the addon as n) and return what it did, killed after timeoutMs. */
 function runScript(body: string, timeoutMs: number, nodeArgs: string[] = []) {
   const script = path.join(dir, `script-${process.hrtime.bigint()}.mjs`);
-  const nativeJs = path.join(ROOT, 'dist', 'src', 'native.js');
+  const nativeJs = path.join(ROOT, 'dist', 'src', 'native', 'addon.js');
   fs.writeFileSync(script, `import { native } from ${JSON.stringify(nativeJs)};\nconst n = native();\n${body}\n`);
   const started = Date.now();
   const r = spawnSync(process.execPath, [...nodeArgs, script], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
