@@ -145,7 +145,7 @@ export function register(program: Command): void {
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
       const plan = buildCommandPlan(name, target, o);
       const prep = prepareRun(plan);
-      await executeRun(prep, name);
+      return (await executeRun(prep, name)).outcome;
     });
   }
 }

@@ -85,7 +85,8 @@ export function register(program: Command): void {
     const plan = buildPlan(profile.workload, target, raw);
     const prep = prepareRun(plan);
     if (plan.format === 'table') process.stdout.write(`profile ${profile.name}: ${profile.description}\n`);
-    const records = await executeRun(prep, `profile-${profile.name}`);
+    const { records, outcome } = await executeRun(prep, `profile-${profile.name}`);
     if (plan.format === 'table' && profile.reference && records.length) process.stdout.write(renderReference(profile, records));
+    return outcome;
   });
 }

@@ -309,6 +309,6 @@ must hold a finite, non-negative number in every compared metric.`,
       if (report.hint) out.push(report.hint);
       process.stdout.write(out.join('\n') + '\n');
       if (mdOut) writeExport(mdOut, reportMarkdown(report, baselineFile, currentFile));
-      if (report.regressions > 0) process.exitCode = 1;
+      return report.regressions > 0 ? 'failed' : 'ok';
     });
 }

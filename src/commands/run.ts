@@ -10,6 +10,7 @@ import { prepareRun, runAll, type PreparedRun } from '../run/runner.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
+import type { Outcome } from './outcome.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -69,8 +70,14 @@ function targetNodes(prep: PreparedRun): TargetNodes {
   return { paths: [...new Set(paths.filter((p): p is string => !!p))] };
 }
 
-/** Run a prepared plan with live output, Ctrl-C handling and exports; returns the records. */
-export async function executeRun(prep: PreparedRun, name: string): Promise<RunRecord[]> {
+/** What a run leaves: its records, and 'failed' when it was interrupted or lost an export. */
+export interface RunResult {
+  records: RunRecord[];
+  outcome: Outcome;
+}
+
+/** Run a prepared plan with live output, Ctrl-C handling and exports. */
+export async function executeRun(prep: PreparedRun, name: string): Promise<RunResult> {
   const { plan } = prep;
   // Every export path is checked here, before anything runs (usage error, exit 2).
   const target = targetNodes(prep);
@@ -130,8 +137,7 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   if (failed.length) {
     throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
   }
-  if (interrupted || lostExports > 0) process.exitCode = 1;
-  return records;
+  return { records, outcome: interrupted || lostExports > 0 ? 'failed' : 'ok' };
 }
 
 export function register(program: Command): void {
@@ -140,7 +146,7 @@ export function register(program: Command): void {
     addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
       const plan = buildPlan(workload, target, raw);
       const prep = prepareRun(plan, { vfioAutoBind: raw.vfioAutoBind });
-      await executeRun(prep, workload);
+      return (await executeRun(prep, workload)).outcome;
     });
   }
 }
