@@ -3,9 +3,7 @@ import assert from 'node:assert/strict';
 import {
   aggregateCells,
   cellKey,
-  histogramPercentile,
   lnGamma,
-  mergeHistograms,
   ratioWithError,
   regularizedIncompleteBeta,
   studentTCdf,
@@ -14,7 +12,7 @@ import {
   tukeyOutliers,
   welchTTest,
 } from '../src/analysis/stats.js';
-import { bucketLow } from '../src/analysis/histogram.js';
+import { bucketLow, histogramPercentile, mergeHistograms } from '../src/analysis/histogram.js';
 import { makeRecord, makeRepeats } from './fixtures.js';
 
 function close(actual: number, expected: number, tol: number, what = ''): void {

@@ -1,6 +1,6 @@
 // Statistics over RunRecords: cells (one configuration, N repeats), summaries,
-// Welch's t-test with a real p-value, ratios with propagated error, outliers,
-// and percentiles from the stored latency histograms.
+// Welch's t-test with a real p-value, ratios with propagated error, outliers.
+// Percentiles from the stored latency histograms are in histogram.ts.
 //
 // Outlier rule (documented in results/README.md): a repeat is an outlier when its
 // value lies beyond Tukey's fences, below Q1 - 1.5*IQR or above Q3 + 1.5*IQR of
@@ -11,7 +11,6 @@
 // (n-1)/sqrt(n), so it was not used.)
 import { mean as ssMean, median as ssMedian, quantile, sampleVariance } from 'simple-statistics';
 import type { RunRecord } from '../model.js';
-import { bucketIndex, bucketLow, HIST_BUCKETS } from './histogram.js';
 
 // ---------------------------------------------------------------------------
 // Metrics: the names are the CSV column names, so --metric takes the same words.
@@ -102,11 +101,6 @@ export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
   'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size',
   'targetKind', 'deviceModel', 'deviceFirmware',
-];
-
-/** The option fields, i.e. the config fields that are neither the matrix axes nor the device. */
-export const OPTION_FIELDS: ReadonlyArray<keyof CellConfig> = [
-  'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size',
 ];
 
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
@@ -419,42 +413,4 @@ export function welchTTest(a: number[], b: number[]): WelchResult | null {
   const t = (ma - mb) / Math.sqrt(se2);
   const df = (se2 * se2) / ((va * va) / (x.length - 1) + (vb * vb) / (y.length - 1));
   return { t, df, p: tTwoSidedP(t, df), meanA: ma, meanB: mb };
-}
-
-// ---------------------------------------------------------------------------
-// Histograms.
-
-/**
- * Latency percentile (0..100) in µs from [bucketLowNs, count] pairs: the
- * midpoint of the bucket that holds the percentile's rank, clamped to the
- * observed min and max when given — the same rule the engine uses for the
- * summary percentiles (src/histogram.ts), so p50..p99.9 agree with the CSV.
- * NaN for an empty histogram.
- */
-export function histogramPercentile(hist: Array<[number, number]>, pct: number, minUs = 0, maxUs = Infinity): number {
-  const sorted = [...hist].filter(([, c]) => c > 0).sort((p, q) => p[0] - q[0]);
-  const total = sorted.reduce((s, [, c]) => s + c, 0);
-  if (total === 0) return NaN;
-  // The small slack keeps 99.9% of 10000 at rank 9990 despite binary rounding.
-  const rank = Math.max(1, Math.ceil((pct / 100) * total - 1e-9 * total));
-  let cum = 0;
-  let low = sorted[sorted.length - 1][0];
-  for (const [l, count] of sorted) {
-    cum += count;
-    if (cum >= rank) {
-      low = l;
-      break;
-    }
-  }
-  const i = bucketIndex(low);
-  const width = i + 1 < HIST_BUCKETS ? bucketLow(i + 1) - bucketLow(i) : 1;
-  const midUs = (bucketLow(i) + (width - 1) / 2) / 1000;
-  return Math.min(Math.max(midUs, minUs), maxUs);
-}
-
-/** Sum histograms bucket by bucket (for pooling the repeats of a cell). */
-export function mergeHistograms(hists: Array<Array<[number, number]>>): Array<[number, number]> {
-  const m = new Map<number, number>();
-  for (const h of hists) for (const [low, c] of h) m.set(low, (m.get(low) ?? 0) + c);
-  return [...m.entries()].sort((a, b) => a[0] - b[0]);
 }

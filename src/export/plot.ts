@@ -13,8 +13,6 @@ import type { RunRecord } from '../model.js';
 import {
   aggregateCells,
   findMetric,
-  histogramPercentile,
-  mergeHistograms,
   METRICS,
   summarize,
   varyingFields,
@@ -22,6 +20,7 @@ import {
   type CellConfig,
   type CellStats,
 } from '../analysis/stats.js';
+import { histogramPercentile, mergeHistograms } from '../analysis/histogram.js';
 import { describeConfig } from '../output/labels.js';
 import { formatBlockSize } from '../output/format.js';
 import { writeExport, type OutputPath } from './fsutil.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BenchError, runError, usageError } from '../errors.js';
 import { ENGINES, ioUringDisabled, usableOn, engineSpec } from '../engines/registry.js';
-import { summarize, sparseBuckets } from '../analysis/histogram.js';
+import { latencySummary, sparseBuckets } from '../analysis/histogram.js';
 import {
   SCHEMA_VERSION,
   type EngineName,
@@ -337,7 +337,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     ios,
     iops: (ios / elapsedUs) * 1e6,
     bandwidthBps: (bytes / elapsedUs) * 1e6,
-    latency: summarize({
+    latency: latencySummary({
       counts: result.histogram,
       count: result.latencyCount,
       sumNs: result.latencySumNs,
