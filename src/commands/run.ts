@@ -5,7 +5,8 @@ import { runError } from '../errors.js';
 import type { RunRecord, RwWorkload } from '../model.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
-import { renderToStdout } from '../output/render.js';
+import { buildResults } from '../analysis/results.js';
+import { printResults } from '../export/stdout.js';
 import { prepareRun, runAll, type PreparedRun } from '../run/runner.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
@@ -120,12 +121,13 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
     session.close();
   }
   // The table comes whatever happened to the exports.
-  if (records.length) renderToStdout(records, plan.format);
+  const results = buildResults(records);
+  if (records.length) printResults(results, plan.format);
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
     try {
       const { writePlot } = await import('../export/plot.js');
-      await writePlot(records, plotOut, {});
+      await writePlot(results, plotOut, {});
     } catch (err) {
       const why = describeExportError(err, plotOut.given);
       process.stderr.write(`nvmebench: ${why.message}; the plot is lost: ${why.fix}\n`);

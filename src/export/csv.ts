@@ -433,5 +433,6 @@ export function appendCsv(records: RunRecord[], file: string | OutputPath): void
 
 export const csvExporter: Exporter = {
   format: 'csv',
-  write: appendCsv,
+  render: (results) => toCsv(results.records),
+  write: (results, dest) => appendCsv(results.records, dest),
 };

@@ -2,10 +2,7 @@
 // engine matrix and the repeat summary. Apart from export: nothing here writes
 // files.
 import { usageError } from '../errors.js';
-import type { RunRecord } from '../model.js';
-import { toCsv } from '../export/csv.js';
-import { toJson } from '../export/json.js';
-import { renderMarkdown } from '../export/markdown.js';
+import type { Results } from '../analysis/results.js';
 import { buildMatrix } from './matrix.js';
 import { buildSummary } from './summary.js';
 import { buildResultsTable, contextLines, type TableModel } from './table.js';
@@ -57,18 +54,18 @@ export function drawTable(model: Pick<TableModel, 'headers' | 'rows' | 'align'>)
 }
 
 /** Everything the terminal shows after a run, as one string ending in "\n". */
-export function renderResults(records: RunRecord[]): string {
-  if (records.length === 0) return 'no results\n';
+export function renderResults(results: Results): string {
+  if (results.records.length === 0) return 'no results\n';
   const out: string[] = [];
-  out.push(...contextLines(records));
-  const table = buildResultsTable(records);
+  out.push(...contextLines(results.records));
+  const table = buildResultsTable(results);
   out.push(drawTable(table));
   out.push(...table.notes);
-  const matrix = buildMatrix(records);
+  const matrix = buildMatrix(results);
   if (matrix) {
     out.push('', matrix.title, drawTable(matrix));
   }
-  const summary = buildSummary(records);
+  const summary = buildSummary(results);
   if (summary.length) out.push('', ...summary);
   return out.join('\n') + '\n';
 }
@@ -76,23 +73,4 @@ export function renderResults(records: RunRecord[]): string {
 export function parseOutputFormat(s: string): OutputFormat {
   if ((OUTPUT_FORMATS as readonly string[]).includes(s)) return s as OutputFormat;
   throw usageError(`unknown output format "${s}"`, `use one of ${OUTPUT_FORMATS.join(', ')}`);
-}
-
-/** The results in the given format, as text. */
-export function renderAs(records: RunRecord[], format: OutputFormat): string {
-  switch (format) {
-    case 'table':
-      return renderResults(records);
-    case 'csv':
-      return toCsv(records);
-    case 'json':
-      return toJson(records);
-    case 'md':
-      return renderMarkdown(records);
-  }
-}
-
-/** Write the results to stdout (or `out`) in the --format the user chose. */
-export function renderToStdout(records: RunRecord[], format: OutputFormat = 'table', out: NodeJS.WritableStream = process.stdout): void {
-  out.write(renderAs(records, format));
 }
