@@ -8,7 +8,7 @@ import { usageError } from '../errors.js';
 import { COMMAND_WORKLOADS, type CommandName, type Workload } from '../model.js';
 import { COMMANDS, checkRawDirection, checkRawTransfer, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../engines/commands.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
-import { prepareRun } from '../run/runner.js';
+import { prepareRun } from '../run/prepare.js';
 import { probeTarget } from '../target/probe.js';
 import { parseCount, parseSize } from '../plan/units.js';
 import { normalizePciAddress } from '../system/pci.js';

@@ -8,7 +8,7 @@ import { buildPlan, type RawRunOptions } from '../plan/options.js';
 import { formatKiops } from '../output/format.js';
 import { drawTable } from '../output/render.js';
 import { builtinProfileDir, builtinProfileNames, loadProfileFile, mergeOptions, profileCommandLine, resolveProfile, type Profile } from '../plan/profiles.js';
-import { prepareRun } from '../run/runner.js';
+import { prepareRun } from '../run/prepare.js';
 import { addRunOptions, executeRun } from './run.js';
 import path from 'node:path';
 

@@ -7,7 +7,8 @@ import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js'
 import { LiveLine } from '../output/live.js';
 import { buildResults } from '../analysis/results.js';
 import { printResults } from '../export/stdout.js';
-import { prepareRun, runAll, type PreparedRun } from '../run/runner.js';
+import { prepareRun, type PreparedRun } from '../run/prepare.js';
+import { runAll } from '../run/scheduler.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
