@@ -4,17 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchError } from '../src/errors.js';
 import { SCHEMA_VERSION } from '../src/model.js';
-import {
-  appendCsv,
-  checkCsvAppendable,
-  csvField,
-  csvHeaderLine,
-  CSV_COLUMN_NAMES,
-  parseCsv,
-  parseCsvRecords,
-  parseCsvTable,
-  toCsv,
-} from '../src/export/csv.js';
+import { appendCsv, checkCsvAppendable, csvField, csvHeaderLine, CSV_COLUMN_NAMES, parseCsv, toCsv } from '../src/export/csv.js';
+import { parseCsvRecords, parseCsvTable } from '../src/export/csv-read.js';
 import { jsonExporter, parseJsonRecords, readJsonFile, toJson } from '../src/export/json.js';
 import { markdownTable, renderMarkdown } from '../src/export/markdown.js';
 import { createExportSession } from '../src/export/session.js';

@@ -18,7 +18,7 @@ import { parseOutputFormat, renderResults } from '../src/output/render.js';
 import { printResults } from '../src/export/stdout.js';
 import { EXPORTERS } from '../src/export/registry.js';
 import { aggregateCells } from '../src/analysis/stats.js';
-import { parseCsvRecords } from '../src/export/csv.js';
+import { parseCsvRecords } from '../src/export/csv-read.js';
 import { BenchError } from '../src/errors.js';
 import { makeRecord, makeRepeats, SEED_001, seed001Records } from './fixtures.js';
 import { buildResults } from '../src/analysis/results.js';

@@ -1,17 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  aggregateCells,
-  cellKey,
-  lnGamma,
-  ratioWithError,
-  regularizedIncompleteBeta,
-  studentTCdf,
-  summarize,
-  tTwoSidedP,
-  tukeyOutliers,
-  welchTTest,
-} from '../src/analysis/stats.js';
+import { aggregateCells, cellKey, ratioWithError, summarize, tukeyOutliers } from '../src/analysis/stats.js';
+import { lnGamma, regularizedIncompleteBeta, studentTCdf, tTwoSidedP, welchTTest } from '../src/analysis/welch.js';
 import { bucketLow, histogramPercentile, mergeHistograms } from '../src/analysis/histogram.js';
 import { makeRecord, makeRepeats } from './fixtures.js';
 

@@ -21,11 +21,11 @@ import {
   metricSummary,
   METRICS,
   varyingFields,
-  welchTTest,
   type CellGroup,
   type MetricDef,
   type Summary,
 } from '../analysis/stats.js';
+import { welchTTest } from '../analysis/welch.js';
 
 export const ALPHA = 0.05;
 export const DEFAULT_METRICS = ['iops', 'lat_p99_us', 'cpu_ns_per_io'];

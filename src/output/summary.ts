@@ -8,7 +8,8 @@
 // Ratio σ by first-order error propagation (relative errors in quadrature);
 // significance by Welch's two-sided t-test on the per-repeat IOPS.
 import type { Results } from '../analysis/results.js';
-import { configKey, ratioWithError, varyingFields, welchTTest, type CellStats } from '../analysis/stats.js';
+import { configKey, ratioWithError, varyingFields, type CellStats } from '../analysis/stats.js';
+import { welchTTest } from '../analysis/welch.js';
 import { formatP } from './format.js';
 import { describeConfig } from './labels.js';
 
