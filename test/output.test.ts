@@ -14,7 +14,7 @@ import {
 import { buildMatrix } from '../src/output/matrix.js';
 import { buildSummary, compareEngines } from '../src/output/summary.js';
 import { buildResultsTable, contextLines } from '../src/output/table.js';
-import { parseOutputFormat, renderResults } from '../src/output/render.js';
+import { fitTable, parseOutputFormat, renderResults, tableWidth } from '../src/output/render.js';
 import { printResults } from '../src/export/stdout.js';
 import { EXPORTERS } from '../src/export/registry.js';
 import { aggregateCells } from '../src/analysis/stats.js';
@@ -228,4 +228,21 @@ test('buildResults: cells once, with pooled histograms and the figures of a cell
   assert.deepEqual(results.varying, ['engine']);
   // Every renderer reads the one object: the table row for the ^C cell comes from its partial figures.
   assert.equal(buildResultsTable(results).rows[1][5], '250K *');
+});
+
+test('fitTable: the least telling columns go first until the table fits; engine, QD, IOPS, p50, p99, CPU ns/IO stay', () => {
+  const results = buildResults(makeRepeats([500e3, 505e3, 495e3], { engine: 'uring' }).concat(makeRepeats([900e3, 905e3, 895e3], { engine: 'pt' })));
+  const table = buildResultsTable(results);
+  assert.ok(tableWidth(table) > 120, `the full table is wide (${tableWidth(table)})`);
+  const { model, omitted } = fitTable(table, 80);
+  assert.ok(tableWidth(model) <= 80, `fits 80 columns: ${tableWidth(model)}`);
+  assert.deepEqual(omitted.slice(0, 3), ['IOs/call', 'usr%', 'sys%']);
+  for (const kept of ['engine', 'QD', 'IOPS', 'p50 µs', 'p99 µs', 'CPU ns/IO']) assert.ok(model.headers.includes(kept), kept);
+  assert.equal(model.rows[0].length, model.headers.length);
+  assert.deepEqual(fitTable(table, 500).omitted, [], 'nothing goes when it fits');
+  const narrow = renderResults(results, { width: 80 });
+  assert.match(narrow, /^left out to fit 80 columns: IOs\/call, usr%, sys%.* \(--wide shows every column\)$/m);
+  assert.ok(narrow.split('\n').filter((l) => l.startsWith('│') || l.startsWith('┌')).every((l) => l.length <= 80));
+  assert.equal(renderResults(results), renderResults(results, {}), 'no width: every column, as before');
+  assert.doesNotMatch(renderResults(results), /left out/);
 });

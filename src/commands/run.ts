@@ -57,7 +57,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--md [file]', 'write the results table as Markdown')
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
-    .option('--quiet', 'no live line');
+    .option('--quiet', 'no live line')
+    .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
 
 function exportTargets(plan: RunPlan, name: string): ExportTargets {
@@ -78,8 +79,13 @@ export interface RunResult {
   outcome: Outcome;
 }
 
+/** The width to fit the results table to: the terminal's, unless --wide or stdout is not a terminal. */
+function terminalWidth(wide: boolean | undefined): number | undefined {
+  return !wide && process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
 /** Run a prepared plan with live output, Ctrl-C handling and exports. */
-export async function executeRun(prep: PreparedRun, name: string): Promise<RunResult> {
+export async function executeRun(prep: PreparedRun, name: string, terminal: { wide?: boolean } = {}): Promise<RunResult> {
   const { plan } = prep;
   // Every export path is checked here, before anything runs (usage error, exit 2).
   const target = targetNodes(prep);
@@ -123,7 +129,7 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   }
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
-  if (records.length) printResults(results, plan.format);
+  if (records.length) printResults(results, plan.format, { width: terminalWidth(terminal.wide) });
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
     try {
@@ -146,10 +152,10 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
 export function register(program: Command): void {
   for (const workload of Object.keys(WORKLOAD_HELP) as RwWorkload[]) {
     const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio)');
-    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
+    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions & { wide?: boolean }) => {
       const plan = buildPlan(workload, target, raw);
       const prep = prepareRun(plan, { vfioAutoBind: raw.vfioAutoBind });
-      return (await executeRun(prep, workload)).outcome;
+      return (await executeRun(prep, workload, { wide: raw.wide })).outcome;
     });
   }
 }
