@@ -1,12 +1,45 @@
 // Parse → options → scheduler → results → exporters. This file only wires the
-// commands together and maps errors to exit codes, in one place.
+// commands together and maps what they return, or throw, to exit codes, in one
+// place.
 import { Command, CommanderError } from 'commander';
-import { BenchError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK } from './errors.js';
+import { BenchError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED } from './errors.js';
 import { VERSION } from './version.js';
 import { registerCommands } from './commands/index.js';
+import type { Outcome } from './commands/outcome.js';
 
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command();
+/**
+ * A command whose actions hand their Outcome to settle(). Subcommands are made
+ * through createCommand, so every action under the root reports here.
+ */
+class OutcomeCommand extends Command {
+  constructor(
+    name: string | undefined,
+    private readonly settle: (outcome: Outcome) => void,
+  ) {
+    super(name);
+  }
+
+  override createCommand(name?: string): Command {
+    return new OutcomeCommand(name, this.settle);
+  }
+
+  override action(fn: (...args: any[]) => Outcome | void | Promise<Outcome | void>): this {
+    return super.action(async (...args: unknown[]) => {
+      this.settle((await fn.apply(this, args)) ?? 'ok');
+    });
+  }
+}
+
+/** The exit code for what a command returned. */
+export function exitCodeFor(outcome: Outcome): number {
+  if (outcome === 'ok') return EXIT_OK;
+  if (outcome === 'failed') return EXIT_RUN_FAILED;
+  return outcome.guestExit;
+}
+
+/** The nvmebench program with every command; settle receives what the command that ran returned. */
+export function createProgram(settle: (outcome: Outcome) => void): Command {
+  const program = new OutcomeCommand(undefined, settle);
   program
     .name('nvmebench')
     .description('Compare the Linux NVMe I/O paths side by side on the same namespace')
@@ -18,9 +51,17 @@ export async function main(argv: string[]): Promise<number> {
       outputError: (text, write) => write(`nvmebench: ${text.replace(/^error: /, '')}`),
     });
   registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let outcome: Outcome = 'ok';
+  const program = createProgram((o) => {
+    outcome = o;
+  });
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
+    return exitCodeFor(outcome);
   } catch (err) {
     return reportError(err);
   }

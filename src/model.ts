@@ -81,35 +81,6 @@ export interface LiveStats {
   verifying: boolean;
 }
 
-export interface WorkerResult {
-  ios: number;
-  bytes: number;
-  readIos: number;
-  writeIos: number;
-  submitCalls: number;
-  reapCalls: number;
-  submitted: number;
-  reaped: number;
-  errors: number;
-  userUs: number;
-  sysUs: number;
-  elapsedUs: number;
-}
-
-/** What the native engine returns when a run ends. */
-export interface NativeResult {
-  workers: WorkerResult[];
-  /** Merged latency histogram: log-linear buckets, nanoseconds. */
-  histogram: number[];
-  /** Bucket lower bound in ns for each index, same length as histogram. */
-  elapsedUs: number;
-  stopped: 'done' | 'interrupted' | 'error';
-  /** First error, in words, when stopped === 'error' or errors > 0. */
-  errorMessage: string;
-  verifiedBlocks: number;
-  verifyFailures: number;
-}
-
 export interface LatencySummary {
   minUs: number;
   meanUs: number;

@@ -4,23 +4,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchError } from '../src/errors.js';
 import { SCHEMA_VERSION } from '../src/model.js';
-import {
-  appendCsv,
-  checkCsvAppendable,
-  csvField,
-  csvHeaderLine,
-  CSV_COLUMN_NAMES,
-  parseCsv,
-  parseCsvRecords,
-  parseCsvTable,
-  toCsv,
-} from '../src/export/csv.js';
+import { appendCsv, checkCsvAppendable, csvField, csvHeaderLine, CSV_COLUMN_NAMES, parseCsv, toCsv } from '../src/export/csv.js';
+import { parseCsvRecords, parseCsvTable } from '../src/export/csv-read.js';
 import { jsonExporter, parseJsonRecords, readJsonFile, toJson } from '../src/export/json.js';
 import { markdownTable, renderMarkdown } from '../src/export/markdown.js';
 import { createExportSession } from '../src/export/session.js';
 import { defaultResultPath, fileTimestamp } from '../src/export/paths.js';
 import { readResultsFile } from '../src/export/read.js';
 import { makeRecord, makeRepeats, seed001Records, tmpDir } from './fixtures.js';
+import { buildResults } from '../src/analysis/results.js';
 
 function usageErr(fn: () => unknown, re: RegExp): void {
   assert.throws(fn, (err: unknown) => {
@@ -135,8 +127,8 @@ test('JSON holds the schema version and full histograms, and reads back', () => 
   assert.deepEqual(doc.records[0].histogram, recs[0].histogram);
   const dir = tmpDir();
   const file = join(dir, 'r.json');
-  jsonExporter.write(recs, file);
-  jsonExporter.write(recs.slice(0, 1), file);
+  jsonExporter.write(buildResults(recs), file);
+  jsonExporter.write(buildResults(recs.slice(0, 1)), file);
   assert.equal(readJsonFile(file).length, 1, 'JSON overwrites');
   const withNaN = parseJsonRecords(toJson([makeRecord({ cpuNsPerIo: NaN })]));
   assert.ok(Number.isNaN(withNaN[0].cpuNsPerIo), 'null from NaN comes back as NaN');
@@ -161,7 +153,7 @@ test('readResultsFile tells CSV from JSON and reports a missing file', () => {
 
 test('Markdown table: escaped pipes, right-aligned numbers, same columns as the terminal', () => {
   assert.equal(markdownTable(['a', 'b'], [['x|y', '1']], ['left', 'right']), '| a | b |\n|---|---:|\n| x\\|y | 1 |\n');
-  const md = renderMarkdown(seed001Records());
+  const md = renderMarkdown(buildResults(seed001Records()));
   const lines = md.split('\n');
   const header = lines.find((l) => l.startsWith('| engine'))!;
   assert.ok(header, 'results table header');
@@ -169,7 +161,7 @@ test('Markdown table: escaped pipes, right-aligned numbers, same columns as the 
   assert.match(md, /\| pt-poll \| 4k \| 8 \| 1 \| 902K \|/);
   assert.match(md, /\| QD \| uring \| pt \| uring-poll \| pt-poll \|/);
   assert.match(md, /\| 8 \| 538 \| 589 \(1\.09×\) \| 831 \(1\.54×\) \| 902 \(1\.68×\) \|/);
-  const emu = renderMarkdown([makeRecord({ target: { emulated: true, model: 'QEMU NVMe Ctrl' } })]);
+  const emu = renderMarkdown(buildResults([makeRecord({ target: { emulated: true, model: 'QEMU NVMe Ctrl' } })]));
   assert.match(emu, /> \*\*Note:\*\* figures from an emulated device \(QEMU NVMe Ctrl\): they show function, not hardware speed/);
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HIST_BUCKETS, bucketIndex, bucketLow, percentile, summarize } from '../src/analysis/histogram.js';
+import { HIST_BUCKETS, bucketIndex, bucketLow, percentile, latencySummary } from '../src/analysis/histogram.js';
 import { native } from '../src/native/addon.js';
 
 test('the TypeScript bucket layout matches the native one', () => {
@@ -37,9 +37,9 @@ test('percentiles stay within the 1.6% bucket error of the exact values', () => 
 test('summaries clamp to the observed min and max', () => {
   const counts = new Array<number>(HIST_BUCKETS).fill(0);
   counts[bucketIndex(100_000)] = 10;
-  const s = summarize({ counts, count: 10, sumNs: 1_000_000, minNs: 100_000, maxNs: 100_000 });
+  const s = latencySummary({ counts, count: 10, sumNs: 1_000_000, minNs: 100_000, maxNs: 100_000 });
   assert.equal(s.p50Us, 100);
   assert.equal(s.p999Us, 100);
   assert.equal(s.meanUs, 100);
-  assert.deepEqual(summarize({ counts, count: 0, sumNs: 0, minNs: 0, maxNs: 0 }).p99Us, 0);
+  assert.deepEqual(latencySummary({ counts, count: 0, sumNs: 0, minNs: 0, maxNs: 0 }).p99Us, 0);
 });

@@ -9,6 +9,7 @@ import { toJson } from '../src/export/json.js';
 import { plotSpec, renderSvg, writePlot } from '../src/export/plot.js';
 import { register, defaultPlotPath } from '../src/commands/plot.js';
 import { makeRecord, makeRepeats, seed001Records, tmpDir } from './fixtures.js';
+import { buildResults } from '../src/analysis/results.js';
 
 /** Minimal XML well-formedness check: every tag closed, in order, one root. */
 function assertWellFormedXml(xml: string): void {
@@ -46,7 +47,7 @@ function lineSeries(svg: string): number {
 test('IOPS plot: well-formed SVG, one line and one legend entry per engine', async () => {
   const dir = tmpDir();
   const file = join(dir, 'chart.svg');
-  await writePlot(seed001Records(), file);
+  await writePlot(buildResults(seed001Records()), file);
   const svg = readFileSync(file, 'utf8');
   assert.match(svg, /^<svg /);
   assertWellFormedXml(svg);
@@ -65,7 +66,7 @@ test('two engines give two lines; error bars appear with repeats', async () => {
     ...makeRepeats([100e3 * qd, 101e3 * qd, 99e3 * qd], { engine: 'psync', ioDepth: qd }),
     ...makeRepeats([120e3 * qd, 121e3 * qd, 119e3 * qd], { engine: 'aio', ioDepth: qd }),
   ]);
-  const svg = await renderSvg(plotSpec(recs, { metric: 'lat_p99_us' }));
+  const svg = await renderSvg(plotSpec(buildResults(recs), { metric: 'lat_p99_us' }));
   assertWellFormedXml(svg);
   assert.deepEqual(legendLabels(svg), ['psync', 'aio']);
   assert.equal(lineSeries(svg), 2);
@@ -75,32 +76,32 @@ test('two engines give two lines; error bars appear with repeats', async () => {
 
 test('latency plot uses the JSON histograms up to p99.99, the CSV columns otherwise', async () => {
   const recs = seed001Records().filter((r) => r.ioDepth === 64);
-  const svg = await renderSvg(plotSpec(recs, { latency: true }));
+  const svg = await renderSvg(plotSpec(buildResults(recs), { latency: true }));
   assertWellFormedXml(svg);
   assert.equal(lineSeries(svg), 4);
   for (const p of ['p50', 'p90', 'p99', 'p99.9', 'p99.99']) assert.match(svg, new RegExp(`>${p.replace('.', '\\.')}<`), p);
   const noHist = recs.map((r) => ({ ...r, histogram: [] }));
-  const svg2 = await renderSvg(plotSpec(noHist, { latency: true }));
+  const svg2 = await renderSvg(plotSpec(buildResults(noHist), { latency: true }));
   assert.doesNotMatch(svg2, />p99\.99</);
   assert.match(svg2, />p99\.9</);
-  const spec = plotSpec(recs, { latency: true }) as { data: { values: Array<{ engine: string; percentile: string; value: number }> } };
+  const spec = plotSpec(buildResults(recs), { latency: true }) as { data: { values: Array<{ engine: string; percentile: string; value: number }> } };
   const u50 = spec.data.values.find((v) => v.engine === 'uring' && v.percentile === 'p50')!;
   assert.ok(Math.abs(u50.value - recs[0].latency.p50Us) < recs[0].latency.p50Us * 0.016, `${u50.value} vs ${recs[0].latency.p50Us}`);
 });
 
 test('several QDs in a latency plot become facets, in QD order', () => {
-  const spec = plotSpec(seed001Records(), { latency: true }) as { facet: { sort: string[] } };
+  const spec = plotSpec(buildResults(seed001Records()), { latency: true }) as { facet: { sort: string[] } };
   assert.deepEqual(spec.facet.sort, ['QD 8', 'QD 64', 'QD 256']);
 });
 
 test('emulated devices are named in the chart', async () => {
-  const svg = await renderSvg(plotSpec([makeRecord({ target: { emulated: true, model: 'QEMU NVMe Ctrl' } })]));
+  const svg = await renderSvg(plotSpec(buildResults([makeRecord({ target: { emulated: true, model: 'QEMU NVMe Ctrl' } })])));
   assert.match(svg, /emulated device \(QEMU NVMe Ctrl\)/);
 });
 
 test('unknown metric and no usable results are usage errors', () => {
-  assert.throws(() => plotSpec(seed001Records(), { metric: 'speed' }), (e: unknown) => e instanceof BenchError && /unknown metric "speed"/.test(e.message));
-  assert.throws(() => plotSpec([makeRecord({ status: 'failed' })]), (e: unknown) => e instanceof BenchError && e.kind === 'usage');
+  assert.throws(() => plotSpec(buildResults(seed001Records()), { metric: 'speed' }), (e: unknown) => e instanceof BenchError && /unknown metric "speed"/.test(e.message));
+  assert.throws(() => plotSpec(buildResults([makeRecord({ status: 'failed' })])), (e: unknown) => e instanceof BenchError && e.kind === 'usage');
 });
 
 test('plot command reads CSV or JSON and writes the SVG', async () => {
@@ -139,7 +140,7 @@ test('defaults that differ by engine and QD (batches, fixed buffers) do not spli
     makeRecord({ engine: 'aio', ioDepth: 1, options: { batchSubmit: 1, batchComplete: 1, fixedBufs: false } }),
     makeRecord({ engine: 'aio', ioDepth: 16, options: { batchSubmit: 4, batchComplete: 4, fixedBufs: false } }),
   ];
-  const svg = await renderSvg(plotSpec(records));
+  const svg = await renderSvg(plotSpec(buildResults(records)));
   assert.equal((svg.match(/role-title-text/g) ?? []).length, 1, 'only the chart title: no facet titles');
   const paths = [...svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*><path [^>]*d="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(paths.filter((d) => d.includes('L')).length, 2, 'uring and aio each draw a line from QD 1 to 16');

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomFillSync } from 'node:crypto';
-import { parseCsvRecords, toCsv } from '../src/export/csv.js';
+import { toCsv } from '../src/export/csv.js';
+import { parseCsvRecords } from '../src/export/csv-read.js';
 import { summarize } from '../src/analysis/stats.js';
 import { tmpDir } from './fixtures.js';
 

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { BenchError } from '../src/errors.js';
 import { toCsv } from '../src/export/csv.js';
 import { toJson } from '../src/export/json.js';
-import { compareResults, parseMetrics, parseThreshold, register, type RegressRow } from '../src/commands/regress.js';
+import { compareResults, parseMetrics, parseThreshold, type RegressRow } from '../src/commands/regress.js';
+import type { Outcome } from '../src/commands/outcome.js';
+import { createProgram, exitCodeFor } from '../src/cli.js';
 import type { RunRecord } from '../src/model.js';
 import { makeRecord, makeRepeats, tmpDir, type RecordOverrides } from './fixtures.js';
 
@@ -126,13 +127,12 @@ test('threshold and metric parsing', () => {
 // --- the command itself, on files -----------------------------------------
 
 async function runRegress(args: string[]): Promise<{ out: string; exitCode: number | undefined; error?: BenchError }> {
-  const program = new Command();
-  program.exitOverride();
-  register(program);
+  let outcome: Outcome | undefined;
+  const program = createProgram((o) => {
+    outcome = o;
+  });
   let out = '';
   const write = process.stdout.write.bind(process.stdout);
-  const savedExit = process.exitCode;
-  process.exitCode = undefined;
   (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array): boolean => {
     out += String(chunk);
     return true;
@@ -146,8 +146,7 @@ async function runRegress(args: string[]): Promise<{ out: string; exitCode: numb
     else throw err;
   } finally {
     (process.stdout as { write: unknown }).write = write;
-    exitCode = typeof process.exitCode === 'number' ? process.exitCode : undefined;
-    process.exitCode = savedExit;
+    exitCode = outcome === undefined ? undefined : exitCodeFor(outcome);
   }
   return { out, exitCode, error };
 }

@@ -1,20 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  aggregateCells,
-  cellKey,
-  histogramPercentile,
-  lnGamma,
-  mergeHistograms,
-  ratioWithError,
-  regularizedIncompleteBeta,
-  studentTCdf,
-  summarize,
-  tTwoSidedP,
-  tukeyOutliers,
-  welchTTest,
-} from '../src/analysis/stats.js';
-import { bucketLow } from '../src/analysis/histogram.js';
+import { aggregateCells, cellKey, ratioWithError, summarize, tukeyOutliers } from '../src/analysis/stats.js';
+import { lnGamma, regularizedIncompleteBeta, studentTCdf, tTwoSidedP, welchTTest } from '../src/analysis/welch.js';
+import { bucketLow, histogramPercentile, mergeHistograms } from '../src/analysis/histogram.js';
 import { makeRecord, makeRepeats } from './fixtures.js';
 
 function close(actual: number, expected: number, tol: number, what = ''): void {

@@ -1,6 +1,6 @@
 // Statistics over RunRecords: cells (one configuration, N repeats), summaries,
-// Welch's t-test with a real p-value, ratios with propagated error, outliers,
-// and percentiles from the stored latency histograms.
+// ratios with propagated error, outliers. Welch's t-test is in welch.ts, the
+// percentiles of the stored latency histograms in histogram.ts.
 //
 // Outlier rule (documented in results/README.md): a repeat is an outlier when its
 // value lies beyond Tukey's fences, below Q1 - 1.5*IQR or above Q3 + 1.5*IQR of
@@ -11,7 +11,6 @@
 // (n-1)/sqrt(n), so it was not used.)
 import { mean as ssMean, median as ssMedian, quantile, sampleVariance } from 'simple-statistics';
 import type { RunRecord } from '../model.js';
-import { bucketIndex, bucketLow, HIST_BUCKETS } from './histogram.js';
 
 // ---------------------------------------------------------------------------
 // Metrics: the names are the CSV column names, so --metric takes the same words.
@@ -102,11 +101,6 @@ export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
   'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size',
   'targetKind', 'deviceModel', 'deviceFirmware',
-];
-
-/** The option fields, i.e. the config fields that are neither the matrix axes nor the device. */
-export const OPTION_FIELDS: ReadonlyArray<keyof CellConfig> = [
-  'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size',
 ];
 
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
@@ -290,171 +284,4 @@ export function ratioWithError(a: Summary, b: Summary): { ratio: number; sd: num
   const ra = a.mean !== 0 ? a.sd / a.mean : 0;
   const rb = b.mean !== 0 ? b.sd / b.mean : 0;
   return { ratio, sd: Math.abs(ratio) * Math.sqrt(ra * ra + rb * rb) };
-}
-
-// ---------------------------------------------------------------------------
-// Student's t distribution and Welch's t-test.
-
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7; about 15 significant digits). */
-export function lnGamma(x: number): number {
-  if (x < 0.5) {
-    // Reflection: Γ(x)Γ(1-x) = π / sin(πx)
-    return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lnGamma(1 - x);
-  }
-  const z = x - 1;
-  let a = LANCZOS[0];
-  const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (z + i);
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** Continued fraction for the incomplete beta function (modified Lentz). */
-function betaContinuedFraction(a: number, b: number, x: number): number {
-  const MAX_ITER = 1000;
-  const EPS = 1e-15;
-  const TINY = 1e-300;
-  const qab = a + b;
-  const qap = a + 1;
-  const qam = a - 1;
-  let c = 1;
-  let d = 1 - (qab * x) / qap;
-  if (Math.abs(d) < TINY) d = TINY;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= MAX_ITER; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    h *= d * c;
-    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = 1 + aa / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < EPS) break;
-  }
-  return h;
-}
-
-/** Regularized incomplete beta I_x(a, b), for 0 <= x <= 1 and a, b > 0. */
-export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
-  if (!(a > 0) || !(b > 0) || Number.isNaN(x)) return NaN;
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const lnFront = lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log1p(-x);
-  const front = Math.exp(lnFront);
-  // The continued fraction converges fast for x < (a+1)/(a+b+2); use the symmetry otherwise.
-  if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(a, b, x)) / a;
-  return 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
-}
-
-/** Complementary error function (W. J. Cody's rational Chebyshev fit as in Numerical Recipes erfcc; |rel err| < 1.2e-7). */
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
-
-/** Two-sided p-value of Student's t with df degrees of freedom: P(|T| >= |t|). */
-export function tTwoSidedP(t: number, df: number): number {
-  if (Number.isNaN(t) || Number.isNaN(df) || df <= 0) return NaN;
-  if (!Number.isFinite(t)) return 0;
-  if (df > 1e7) return erfc(Math.abs(t) / Math.SQRT2); // the normal limit
-  return regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
-}
-
-/** Cumulative distribution function of Student's t: P(T <= t). */
-export function studentTCdf(t: number, df: number): number {
-  const p = tTwoSidedP(t, df);
-  if (Number.isNaN(p)) return NaN;
-  return t >= 0 ? 1 - p / 2 : p / 2;
-}
-
-export interface WelchResult {
-  t: number;
-  df: number;
-  /** Two-sided p-value. */
-  p: number;
-  meanA: number;
-  meanB: number;
-}
-
-/**
- * Welch's unequal-variances t-test, two-sided. Needs at least 2 values on each
- * side (returns null otherwise). When both sides have zero variance, p is 1 for
- * equal means and 0 for different ones.
- */
-export function welchTTest(a: number[], b: number[]): WelchResult | null {
-  const x = a.filter((v) => Number.isFinite(v));
-  const y = b.filter((v) => Number.isFinite(v));
-  if (x.length < 2 || y.length < 2) return null;
-  const ma = ssMean(x);
-  const mb = ssMean(y);
-  const va = sampleVariance(x) / x.length;
-  const vb = sampleVariance(y) / y.length;
-  const se2 = va + vb;
-  if (se2 === 0) {
-    const same = ma === mb;
-    return { t: same ? 0 : (ma > mb ? Infinity : -Infinity), df: x.length + y.length - 2, p: same ? 1 : 0, meanA: ma, meanB: mb };
-  }
-  const t = (ma - mb) / Math.sqrt(se2);
-  const df = (se2 * se2) / ((va * va) / (x.length - 1) + (vb * vb) / (y.length - 1));
-  return { t, df, p: tTwoSidedP(t, df), meanA: ma, meanB: mb };
-}
-
-// ---------------------------------------------------------------------------
-// Histograms.
-
-/**
- * Latency percentile (0..100) in µs from [bucketLowNs, count] pairs: the
- * midpoint of the bucket that holds the percentile's rank, clamped to the
- * observed min and max when given — the same rule the engine uses for the
- * summary percentiles (src/histogram.ts), so p50..p99.9 agree with the CSV.
- * NaN for an empty histogram.
- */
-export function histogramPercentile(hist: Array<[number, number]>, pct: number, minUs = 0, maxUs = Infinity): number {
-  const sorted = [...hist].filter(([, c]) => c > 0).sort((p, q) => p[0] - q[0]);
-  const total = sorted.reduce((s, [, c]) => s + c, 0);
-  if (total === 0) return NaN;
-  // The small slack keeps 99.9% of 10000 at rank 9990 despite binary rounding.
-  const rank = Math.max(1, Math.ceil((pct / 100) * total - 1e-9 * total));
-  let cum = 0;
-  let low = sorted[sorted.length - 1][0];
-  for (const [l, count] of sorted) {
-    cum += count;
-    if (cum >= rank) {
-      low = l;
-      break;
-    }
-  }
-  const i = bucketIndex(low);
-  const width = i + 1 < HIST_BUCKETS ? bucketLow(i + 1) - bucketLow(i) : 1;
-  const midUs = (bucketLow(i) + (width - 1) / 2) / 1000;
-  return Math.min(Math.max(midUs, minUs), maxUs);
-}
-
-/** Sum histograms bucket by bucket (for pooling the repeats of a cell). */
-export function mergeHistograms(hists: Array<Array<[number, number]>>): Array<[number, number]> {
-  const m = new Map<number, number>();
-  for (const h of hists) for (const [low, c] of h) m.set(low, (m.get(low) ?? 0) + c);
-  return [...m.entries()].sort((a, b) => a[0] - b[0]);
 }

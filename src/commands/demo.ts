@@ -68,6 +68,6 @@ export function register(program: Command): void {
     opts.shares = [...shares];
     const argv = demoArgv({ ...o, qd: o.qd.replace(/\s/g, '') });
     say(opts.quiet, 'demo: every engine on one emulated NVMe namespace; figures are from QEMU, not hardware');
-    process.exitCode = await runLab(opts, { argv });
+    return { guestExit: await runLab(opts, { argv }) };
   });
 }

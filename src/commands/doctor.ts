@@ -78,10 +78,10 @@ export function register(program: Command): void {
       const wanted = opts.engine ? parseWanted(opts.engine) : fileLike ? (['psync', 'aio', 'uring'] as EngineName[]) : DEFAULT_WANTED;
       const env = { sys: realSys, kernelRelease: os.release(), uid: process.getuid?.() ?? 0, gids: process.getgroups?.() ?? [] };
       const report = runDoctor(env, d, { wanted, cpus }, scope);
-      if (report.counts.fail) process.exitCode = 1;
+      const outcome = report.counts.fail ? 'failed' : 'ok';
       if (opts.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-        return;
+        return outcome;
       }
       const describe = (subject: string): string => {
         if (subject === 'system') return `system: Linux ${env.kernelRelease}, ${ncpu} CPUs${env.uid === 0 ? ', root' : `, uid ${env.uid}`}`;
@@ -94,5 +94,6 @@ export function register(program: Command): void {
         return subject;
       };
       process.stdout.write(renderDoctor(report, describe));
+      return outcome;
     });
 }

@@ -113,6 +113,6 @@ into ~/.cache/nvmebench ($XDG_CACHE_HOME/nvmebench); later runs start at once.`,
     if (o.exec !== undefined && command.length) throw usageError('--exec and a command after -- both given', 'use one of them');
     if (o.exec !== undefined && !o.exec.trim()) throw usageError('--exec needs a command line');
     const guest = o.shell ? { shell: true } : o.exec !== undefined ? { exec: o.exec } : { argv: command.length ? command : ['devices'] };
-    process.exitCode = await runLab(opts, guest);
+    return { guestExit: await runLab(opts, guest) };
   });
 }

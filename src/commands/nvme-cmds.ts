@@ -8,13 +8,14 @@ import { usageError } from '../errors.js';
 import { COMMAND_WORKLOADS, type CommandName, type Workload } from '../model.js';
 import { COMMANDS, checkRawDirection, checkRawTransfer, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../engines/commands.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
-import { prepareRun } from '../run/runner.js';
+import { prepareRun } from '../run/prepare.js';
 import { probeTarget } from '../target/probe.js';
 import { parseCount, parseSize } from '../plan/units.js';
 import { normalizePciAddress } from '../system/pci.js';
 import { addRunOptions, executeRun } from './run.js';
 
 export interface CommandCliOptions extends RawRunOptions {
+  wide?: boolean;
   sequential?: boolean;
   copyRanges?: string;
   zones?: string;
@@ -145,7 +146,7 @@ export function register(program: Command): void {
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
       const plan = buildCommandPlan(name, target, o);
       const prep = prepareRun(plan);
-      await executeRun(prep, name);
+      return (await executeRun(prep, name, { wide: o.wide })).outcome;
     });
   }
 }

@@ -1,5 +1,6 @@
 // nvmebench plot <results.csv|json> -o chart.svg: a metric against QD, one line
 // per engine, or (--latency) latency percentiles per engine. SVG, headless.
+import { buildResults } from '../analysis/results.js';
 import type { Command } from 'commander';
 import { checkMetrics, readResultsFile } from '../export/read.js';
 import { writePlot } from '../export/plot.js';
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       // What the chart draws must be a number in every completed row (an unknown --metric is writePlot's to refuse).
       const drawn = opts.latency ? LATENCY_METRICS : [opts.metric];
       checkMetrics(results, drawn.map((name) => findMetric(name)).filter((m) => m !== undefined));
-      await writePlot(records, svgOut, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
+      await writePlot(buildResults(records), svgOut, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
       if (out !== '-') process.stderr.write(`nvmebench: wrote ${out}\n`);
     });
 }

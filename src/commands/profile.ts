@@ -8,12 +8,13 @@ import { buildPlan, type RawRunOptions } from '../plan/options.js';
 import { formatKiops } from '../output/format.js';
 import { drawTable } from '../output/render.js';
 import { builtinProfileDir, builtinProfileNames, loadProfileFile, mergeOptions, profileCommandLine, resolveProfile, type Profile } from '../plan/profiles.js';
-import { prepareRun } from '../run/runner.js';
+import { prepareRun } from '../run/prepare.js';
 import { addRunOptions, executeRun } from './run.js';
 import path from 'node:path';
 
 interface ProfileCliOptions extends RawRunOptions {
   list?: boolean;
+  wide?: boolean;
 }
 
 /** Ours against the reference: rows QD, columns engine, each cell "ours / reference". */
@@ -78,14 +79,15 @@ export function register(program: Command): void {
     if (!name) throw usageError('no profile given', 'name one: nvmebench profile seed001-kiops /dev/ng0n1 (nvmebench profile --list shows them)');
     const profile = resolveProfile(name);
     if (!target) throw usageError(`no target given for profile ${profile.name}`, `name a device: nvmebench profile ${profile.name} /dev/ng0n1`);
-    const { list: _list, format, ...cli } = opts;
+    const { list: _list, wide, format, ...cli } = opts;
     void _list;
     // --format has a default, so it always arrives; it is output, never in a profile.
     const raw = mergeOptions(profile.options, { ...cli, format });
     const plan = buildPlan(profile.workload, target, raw);
     const prep = prepareRun(plan);
     if (plan.format === 'table') process.stdout.write(`profile ${profile.name}: ${profile.description}\n`);
-    const records = await executeRun(prep, `profile-${profile.name}`);
+    const { records, outcome } = await executeRun(prep, `profile-${profile.name}`, { wide });
     if (plan.format === 'table' && profile.reference && records.length) process.stdout.write(renderReference(profile, records));
+    return outcome;
   });
 }

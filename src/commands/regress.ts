@@ -21,11 +21,11 @@ import {
   metricSummary,
   METRICS,
   varyingFields,
-  welchTTest,
   type CellGroup,
   type MetricDef,
   type Summary,
 } from '../analysis/stats.js';
+import { welchTTest } from '../analysis/welch.js';
 
 export const ALPHA = 0.05;
 export const DEFAULT_METRICS = ['iops', 'lat_p99_us', 'cpu_ns_per_io'];
@@ -309,6 +309,6 @@ must hold a finite, non-negative number in every compared metric.`,
       if (report.hint) out.push(report.hint);
       process.stdout.write(out.join('\n') + '\n');
       if (mdOut) writeExport(mdOut, reportMarkdown(report, baselineFile, currentFile));
-      if (report.regressions > 0) process.exitCode = 1;
+      return report.regressions > 0 ? 'failed' : 'ok';
     });
 }

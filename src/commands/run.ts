@@ -5,11 +5,14 @@ import { runError } from '../errors.js';
 import type { RunRecord, RwWorkload } from '../model.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
-import { renderToStdout } from '../output/render.js';
-import { prepareRun, runAll, type PreparedRun } from '../run/runner.js';
+import { buildResults } from '../analysis/results.js';
+import { printResults } from '../export/stdout.js';
+import { prepareRun, type PreparedRun } from '../run/prepare.js';
+import { runAll } from '../run/scheduler.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
+import type { Outcome } from './outcome.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -54,7 +57,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--md [file]', 'write the results table as Markdown')
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
-    .option('--quiet', 'no live line');
+    .option('--quiet', 'no live line')
+    .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
 
 function exportTargets(plan: RunPlan, name: string): ExportTargets {
@@ -69,8 +73,19 @@ function targetNodes(prep: PreparedRun): TargetNodes {
   return { paths: [...new Set(paths.filter((p): p is string => !!p))] };
 }
 
-/** Run a prepared plan with live output, Ctrl-C handling and exports; returns the records. */
-export async function executeRun(prep: PreparedRun, name: string): Promise<RunRecord[]> {
+/** What a run leaves: its records, and 'failed' when it was interrupted or lost an export. */
+export interface RunResult {
+  records: RunRecord[];
+  outcome: Outcome;
+}
+
+/** The width to fit the results table to: the terminal's, unless --wide or stdout is not a terminal. */
+function terminalWidth(wide: boolean | undefined): number | undefined {
+  return !wide && process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
+/** Run a prepared plan with live output, Ctrl-C handling and exports. */
+export async function executeRun(prep: PreparedRun, name: string, terminal: { wide?: boolean } = {}): Promise<RunResult> {
   const { plan } = prep;
   // Every export path is checked here, before anything runs (usage error, exit 2).
   const target = targetNodes(prep);
@@ -113,12 +128,13 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
     session.close();
   }
   // The table comes whatever happened to the exports.
-  if (records.length) renderToStdout(records, plan.format);
+  const results = buildResults(records);
+  if (records.length) printResults(results, plan.format, { width: terminalWidth(terminal.wide) });
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
     try {
       const { writePlot } = await import('../export/plot.js');
-      await writePlot(records, plotOut, {});
+      await writePlot(results, plotOut, {});
     } catch (err) {
       const why = describeExportError(err, plotOut.given);
       process.stderr.write(`nvmebench: ${why.message}; the plot is lost: ${why.fix}\n`);
@@ -130,17 +146,16 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   if (failed.length) {
     throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
   }
-  if (interrupted || lostExports > 0) process.exitCode = 1;
-  return records;
+  return { records, outcome: interrupted || lostExports > 0 ? 'failed' : 'ok' };
 }
 
 export function register(program: Command): void {
   for (const workload of Object.keys(WORKLOAD_HELP) as RwWorkload[]) {
     const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio)');
-    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
+    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions & { wide?: boolean }) => {
       const plan = buildPlan(workload, target, raw);
       const prep = prepareRun(plan, { vfioAutoBind: raw.vfioAutoBind });
-      await executeRun(prep, workload);
+      return (await executeRun(prep, workload, { wide: raw.wide })).outcome;
     });
   }
 }

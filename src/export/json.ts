@@ -27,7 +27,8 @@ export function writeJson(records: RunRecord[], dest: ExportDest): void {
 
 export const jsonExporter: Exporter = {
   format: 'json',
-  write: writeJson,
+  render: (results) => toJson(results.records),
+  write: (results, dest) => writeJson(results.records, dest),
 };
 
 /** The schemaVersion of a parsed JSON document, or undefined when it is not ours. */

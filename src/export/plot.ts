@@ -10,18 +10,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
-import {
-  aggregateCells,
-  findMetric,
-  histogramPercentile,
-  mergeHistograms,
-  METRICS,
-  summarize,
-  varyingFields,
-  engineDependentFields,
-  type CellConfig,
-  type CellStats,
-} from '../analysis/stats.js';
+import { findMetric, metricSummary, METRICS, summarize, varyingFields, engineDependentFields, type CellConfig } from '../analysis/stats.js';
+import { histogramPercentile } from '../analysis/histogram.js';
+import type { CellResult, Results } from '../analysis/results.js';
 import { describeConfig } from '../output/labels.js';
 import { formatBlockSize } from '../output/format.js';
 import { writeExport, type OutputPath } from './fsutil.js';
@@ -52,8 +43,8 @@ export const LATENCY_PERCENTILES: Array<{ label: string; pct: number; column?: k
   { label: 'p99.99', pct: 99.99 },
 ];
 
-function usable(records: RunRecord[]): CellStats[] {
-  const cells = aggregateCells(records).filter((c) => c.n > 0);
+function usable(results: Results): CellResult[] {
+  const cells = results.cells.filter((c) => c.n > 0);
   if (cells.length === 0) throw usageError('no successful results to plot', 'run the benchmark first; failed cells have no figures');
   return cells;
 }
@@ -64,14 +55,14 @@ function emulatedNote(records: RunRecord[]): string | undefined {
 }
 
 /** Fields that vary and say something the engine and the axes do not (no facet per engine default). */
-function meaningfulVarying(cells: CellStats[]): Array<keyof CellConfig> {
+function meaningfulVarying(cells: CellResult[]): Array<keyof CellConfig> {
   const configs = cells.map((c) => c.config);
   const intrinsic = engineDependentFields(configs);
   return varyingFields(configs).filter((f) => !intrinsic.includes(f));
 }
 
 /** Facet labels in a natural order: by the facet fields' values, numbers as numbers. */
-function facetOrder(cells: CellStats[], fields: Array<keyof CellConfig>): string[] {
+function facetOrder(cells: CellResult[], fields: Array<keyof CellConfig>): string[] {
   const sorted = [...cells].sort((a, b) => {
     for (const f of fields) {
       const x = a.config[f];
@@ -104,17 +95,17 @@ function wrap(layerSpec: Spec, data: Spec[], facet: string[] | null, opts: PlotO
 }
 
 /** The Vega-Lite spec for a metric against QD, one line per engine. */
-export function metricPlotSpec(records: RunRecord[], opts: PlotOptions = {}): Spec {
+export function metricPlotSpec(results: Results, opts: PlotOptions = {}): Spec {
   const metricName = opts.metric ?? 'iops';
   const metric = findMetric(metricName);
   if (!metric) throw usageError(`unknown metric "${metricName}"`, `use one of ${METRICS.map((m) => m.name).join(', ')}`);
-  const cells = usable(records);
+  const cells = usable(results);
   const varying = meaningfulVarying(cells);
   const x = X_CANDIDATES.find((c) => varying.includes(c.field)) ?? X_CANDIDATES[0];
   const facetFields = varying.filter((f) => f !== 'engine' && f !== x.field);
   const engines = [...new Set(cells.map((c) => c.config.engine))];
   const data = cells.map((cell) => {
-    const s = summarize(cell.ok.map((r) => metric.get(r)));
+    const s = metricSummary(cell, metric);
     return {
       engine: cell.config.engine,
       x: cell.config[x.field] as number,
@@ -157,7 +148,7 @@ export function metricPlotSpec(records: RunRecord[], opts: PlotOptions = {}): Sp
   }
   const workloads = [...new Set(cells.map((c) => c.config.workload))].join(', ');
   const title = opts.title ?? `${workloads}: ${metric.label} by ${x.title}${repeated ? ' (mean ± σ)' : ''}`;
-  return wrap({ layer }, data, facetFields.length > 0 ? facetOrder(cells, facetFields) : null, opts, title, emulatedNote(records));
+  return wrap({ layer }, data, facetFields.length > 0 ? facetOrder(cells, facetFields) : null, opts, title, emulatedNote(results.records));
 }
 
 function blockSizeLabelExpr(values: number[]): string {
@@ -166,8 +157,8 @@ function blockSizeLabelExpr(values: number[]): string {
 }
 
 /** Latency percentiles of one cell, in µs: from the pooled histograms, or the summary columns. */
-export function cellPercentiles(cell: CellStats): Array<{ label: string; value: number }> {
-  const hist = mergeHistograms(cell.ok.map((r) => r.histogram ?? []));
+export function cellPercentiles(cell: CellResult): Array<{ label: string; value: number }> {
+  const hist = cell.histogram;
   if (hist.length > 0) {
     const minUs = Math.min(...cell.ok.map((r) => r.latency.minUs).filter(Number.isFinite));
     const maxUs = Math.max(...cell.ok.map((r) => r.latency.maxUs).filter(Number.isFinite));
@@ -180,8 +171,8 @@ export function cellPercentiles(cell: CellStats): Array<{ label: string; value: 
 }
 
 /** The Vega-Lite spec for latency percentiles, one line per engine. */
-export function latencyPlotSpec(records: RunRecord[], opts: PlotOptions = {}): Spec {
-  const cells = usable(records);
+export function latencyPlotSpec(results: Results, opts: PlotOptions = {}): Spec {
+  const cells = usable(results);
   const varying = meaningfulVarying(cells);
   const facetFields = varying.filter((f) => f !== 'engine');
   const engines = [...new Set(cells.map((c) => c.config.engine))];
@@ -206,11 +197,11 @@ export function latencyPlotSpec(records: RunRecord[], opts: PlotOptions = {}): S
   ];
   const workloads = [...new Set(cells.map((c) => c.config.workload))].join(', ');
   const title = opts.title ?? `${workloads}: latency percentiles${fromHist ? '' : ' (from the CSV columns; the JSON holds the histograms up to p99.99)'}`;
-  return wrap({ layer }, data, facetFields.length > 0 ? facetOrder(cells, facetFields) : null, opts, title, emulatedNote(records));
+  return wrap({ layer }, data, facetFields.length > 0 ? facetOrder(cells, facetFields) : null, opts, title, emulatedNote(results.records));
 }
 
-export function plotSpec(records: RunRecord[], opts: PlotOptions = {}): Spec {
-  return opts.latency ? latencyPlotSpec(records, opts) : metricPlotSpec(records, opts);
+export function plotSpec(results: Results, opts: PlotOptions = {}): Spec {
+  return opts.latency ? latencyPlotSpec(results, opts) : metricPlotSpec(results, opts);
 }
 
 /** Compile a Vega-Lite spec and render it to SVG text, headless. */
@@ -237,9 +228,9 @@ export async function renderSvg(spec: Spec): Promise<string> {
   }
 }
 
-/** Render these records to an SVG file ('-' for stdout). Used by `plot` and by `--plot` on runs. */
-export async function writePlot(records: RunRecord[], file: string | OutputPath, opts: PlotOptions = {}): Promise<void> {
-  const svg = await renderSvg(plotSpec(records, opts));
+/** Render these results to an SVG file ('-' for stdout). Used by `plot` and by `--plot` on runs. */
+export async function writePlot(results: Results, file: string | OutputPath, opts: PlotOptions = {}): Promise<void> {
+  const svg = await renderSvg(plotSpec(results, opts));
   writeExport(file, svg.endsWith('\n') ? svg : svg + '\n');
 }
 

@@ -15,7 +15,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import type { MetricDef } from '../analysis/stats.js';
-import { csvSchemaVersion, parseCsvRows, parseCsvTable } from './csv.js';
+import { csvSchemaVersion, parseCsvRows, parseCsvTable } from './csv-read.js';
 import { jsonSchemaVersion, parseJsonRecords } from './json.js';
 
 export type ResultsFormat = 'csv' | 'json';

@@ -9,7 +9,8 @@
 // run goes on, and lost says what was lost (exit code 1).
 import type { RunRecord } from '../model.js';
 import { BenchError } from '../errors.js';
-import { checkCsvAppendable, csvHeaderLine, recordToCsvLine } from './csv.js';
+import { buildResults, type Results } from '../analysis/results.js';
+import { appendCsv, checkCsvAppendable, csvHeaderLine, recordToCsvLine } from './csv.js';
 import { checkOutputPath, describeExportError, isStream, openOutputStream, type OutputPath, type OutputStream, type TargetNodes } from './fsutil.js';
 import { EXPORTERS } from './registry.js';
 import type { ExportFormat } from './types.js';
@@ -85,23 +86,26 @@ export function createExportSession(targets: ExportTargets, opts: { target?: Tar
     },
     add(record: RunRecord): void {
       records.push(record);
+      // The results so far, aggregated once for every document rewritten now.
+      let results: Results | undefined;
       for (const e of exports) {
         if (e.format === 'csv') {
           attempt(e, () => {
-            if (!isStream(e.out)) return EXPORTERS.csv.write([record], e.out);
+            if (!isStream(e.out)) return appendCsv([record], e.out);
             e.stream ??= openOutputStream(e.out);
             e.stream.write((e.started ? '' : csvHeaderLine()) + recordToCsvLine(record));
           });
         } else if (!isStream(e.out)) {
-          attempt(e, () => EXPORTERS[e.format].write(records, e.out));
+          attempt(e, () => EXPORTERS[e.format].write((results ??= buildResults(records)), e.out));
         }
       }
     },
     close(): void {
       if (closed) return;
       closed = true;
+      let results: Results | undefined;
       for (const e of exports) {
-        if (e.format !== 'csv' && isStream(e.out)) attempt(e, () => EXPORTERS[e.format].write(records, e.out));
+        if (e.format !== 'csv' && isStream(e.out)) attempt(e, () => EXPORTERS[e.format].write((results ??= buildResults(records)), e.out));
         e.stream?.close();
       }
     },

@@ -6,8 +6,8 @@
 // Rows are QD (or bs, or whatever else varies apart from the engine), columns
 // the engines in the order they ran, cells KIOPS (mean over repeats), each with
 // its speed relative to the first engine of the row.
-import { aggregateCells, configKey, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../analysis/stats.js';
-import type { RunRecord } from '../model.js';
+import { configKey, type CellConfig, type CellStats } from '../analysis/stats.js';
+import type { Results } from '../analysis/results.js';
 import { formatBlockSize, formatKiops, formatRatio } from './format.js';
 import { describeConfig, fieldLabel } from './labels.js';
 import type { TableModel } from './table.js';
@@ -47,15 +47,12 @@ function rowLabel(c: CellConfig, fields: Array<keyof CellConfig>): string {
 }
 
 /** The matrix when several engines or several rows ran; null for a single cell. */
-export function buildMatrix(records: RunRecord[]): MatrixModel | null {
-  return buildMatrixFromCells(aggregateCells(records));
-}
-
-export function buildMatrixFromCells(cells: CellStats[]): MatrixModel | null {
+export function buildMatrix(results: Results): MatrixModel | null {
+  const { cells } = results;
   if (cells.length < 2) return null;
   const engines = [...new Set(cells.map((c) => c.config.engine))];
-  const intrinsic = engineDependentFields(cells.map((c) => c.config));
-  const rowFields = varyingFields(cells.map((c) => c.config)).filter((f) => f !== 'engine' && !intrinsic.includes(f));
+  const intrinsic = results.engineDependent;
+  const rowFields = results.varying.filter((f) => f !== 'engine' && !intrinsic.includes(f));
   const groups = new Map<string, CellStats[]>();
   for (const cell of cells) {
     const k = configKey(cell.config, ['engine', ...intrinsic]);

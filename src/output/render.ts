@@ -2,10 +2,7 @@
 // engine matrix and the repeat summary. Apart from export: nothing here writes
 // files.
 import { usageError } from '../errors.js';
-import type { RunRecord } from '../model.js';
-import { toCsv } from '../export/csv.js';
-import { toJson } from '../export/json.js';
-import { renderMarkdown } from '../export/markdown.js';
+import type { Results } from '../analysis/results.js';
 import { buildMatrix } from './matrix.js';
 import { buildSummary } from './summary.js';
 import { buildResultsTable, contextLines, type TableModel } from './table.js';
@@ -56,19 +53,53 @@ export function drawTable(model: Pick<TableModel, 'headers' | 'rows' | 'align'>)
   return out.join('\n');
 }
 
+/** The columns a drawn table takes, border included. */
+export function tableWidth(model: Pick<TableModel, 'headers' | 'rows' | 'align'>): number {
+  return textWidth(drawTable(model).split('\n', 1)[0]);
+}
+
+/**
+ * The results table's columns in the order they go when it is too wide for
+ * the terminal, the least telling first. Engine, QD, IOPS, p50, p99 and CPU
+ * ns/IO always stay, and so do workload and config, which say what a row is.
+ */
+const DROP_ORDER = ['IOs/call', 'usr%', 'sys%', 'max µs', 'p99.9 µs', 'mean µs', 'BW MiB/s', 'threads', 'bs', 'n'];
+
+/** The table without the columns it must lose to fit `width`, and their headers. */
+export function fitTable(model: TableModel, width: number): { model: TableModel; omitted: string[] } {
+  let fitted = model;
+  const omitted: string[] = [];
+  for (const header of DROP_ORDER) {
+    if (tableWidth(fitted) <= width) break;
+    const i = fitted.headers.indexOf(header);
+    if (i < 0) continue;
+    const keep = <T>(_: T, j: number): boolean => j !== i;
+    fitted = { ...fitted, headers: fitted.headers.filter(keep), align: fitted.align.filter(keep), rows: fitted.rows.map((r) => r.filter(keep)) };
+    omitted.push(header);
+  }
+  return { model: fitted, omitted };
+}
+
+export interface RenderOptions {
+  /** Fit the results table to this many columns (a terminal's width); undefined: every column. */
+  width?: number;
+}
+
 /** Everything the terminal shows after a run, as one string ending in "\n". */
-export function renderResults(records: RunRecord[]): string {
-  if (records.length === 0) return 'no results\n';
+export function renderResults(results: Results, opts: RenderOptions = {}): string {
+  if (results.records.length === 0) return 'no results\n';
   const out: string[] = [];
-  out.push(...contextLines(records));
-  const table = buildResultsTable(records);
-  out.push(drawTable(table));
+  out.push(...contextLines(results.records));
+  const table = buildResultsTable(results);
+  const { model: shown, omitted } = opts.width === undefined ? { model: table, omitted: [] } : fitTable(table, opts.width);
+  out.push(drawTable(shown));
+  if (omitted.length) out.push(`left out to fit ${opts.width} columns: ${omitted.join(', ')} (--wide shows every column)`);
   out.push(...table.notes);
-  const matrix = buildMatrix(records);
+  const matrix = buildMatrix(results);
   if (matrix) {
     out.push('', matrix.title, drawTable(matrix));
   }
-  const summary = buildSummary(records);
+  const summary = buildSummary(results);
   if (summary.length) out.push('', ...summary);
   return out.join('\n') + '\n';
 }
@@ -76,23 +107,4 @@ export function renderResults(records: RunRecord[]): string {
 export function parseOutputFormat(s: string): OutputFormat {
   if ((OUTPUT_FORMATS as readonly string[]).includes(s)) return s as OutputFormat;
   throw usageError(`unknown output format "${s}"`, `use one of ${OUTPUT_FORMATS.join(', ')}`);
-}
-
-/** The results in the given format, as text. */
-export function renderAs(records: RunRecord[], format: OutputFormat): string {
-  switch (format) {
-    case 'table':
-      return renderResults(records);
-    case 'csv':
-      return toCsv(records);
-    case 'json':
-      return toJson(records);
-    case 'md':
-      return renderMarkdown(records);
-  }
-}
-
-/** Write the results to stdout (or `out`) in the --format the user chose. */
-export function renderToStdout(records: RunRecord[], format: OutputFormat = 'table', out: NodeJS.WritableStream = process.stdout): void {
-  out.write(renderAs(records, format));
 }

@@ -7,8 +7,9 @@
 //
 // Ratio σ by first-order error propagation (relative errors in quadrature);
 // significance by Welch's two-sided t-test on the per-repeat IOPS.
-import type { RunRecord } from '../model.js';
-import { aggregateCells, configKey, ratioWithError, varyingFields, welchTTest, type CellStats } from '../analysis/stats.js';
+import type { Results } from '../analysis/results.js';
+import { configKey, ratioWithError, varyingFields, type CellStats } from '../analysis/stats.js';
+import { welchTTest } from '../analysis/welch.js';
 import { formatP } from './format.js';
 import { describeConfig } from './labels.js';
 
@@ -49,8 +50,8 @@ export function compareEngines(cells: CellStats[]): Comparison[] {
 }
 
 /** The summary lines, or [] when no cell has repeats or no two engines share a row. */
-export function buildSummary(records: RunRecord[]): string[] {
-  const cells = aggregateCells(records);
+export function buildSummary(results: Results): string[] {
+  const { cells } = results;
   if (!cells.some((c) => c.n >= 2)) return [];
   const comps = compareEngines(cells);
   if (comps.length === 0) return [];

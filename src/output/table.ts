@@ -1,7 +1,8 @@
 // The results table, as a model (headers + string rows + notes) that both the
 // terminal renderer (drawTable) and the Markdown exporter draw.
 import type { RunRecord } from '../model.js';
-import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../analysis/stats.js';
+import type { CellConfig, CellStats } from '../analysis/stats.js';
+import type { Results } from '../analysis/results.js';
 import {
   formatBlockSize,
   formatCount,
@@ -34,11 +35,9 @@ export function cellLabel(cell: CellStats, varying: ReadonlyArray<keyof CellConf
   return describeConfig(cell.config, fields);
 }
 
-export function buildResultsTable(records: RunRecord[]): TableModel {
-  const cells = aggregateCells(records);
-  const configs = cells.map((c) => c.config);
-  const intrinsic = engineDependentFields(configs);
-  const varying = varyingFields(configs).filter((f) => !intrinsic.includes(f));
+export function buildResultsTable(results: Results): TableModel {
+  const { cells } = results;
+  const varying = results.varying.filter((f) => !results.engineDependent.includes(f));
   const showWorkload = varying.includes('workload');
   const extra = varying.filter((f) => !OWN_COLUMNS.includes(f));
   const repeats = cells.some((c) => c.all.length > 1);
@@ -82,15 +81,14 @@ export function buildResultsTable(records: RunRecord[]): TableModel {
     if (repeats) row.push(cell.all.length === cell.n ? String(cell.n) : `${cell.n}/${cell.all.length}`);
     // A cell stopped by ^C before any repeat completed still shows what it
     // measured, marked: its figures cover only the time it ran.
-    const partialRecs = cell.n === 0 ? cell.all.filter((r) => r.status === 'interrupted' && r.ios > 0) : [];
-    const shown = partialRecs.length ? aggregateCells(partialRecs.map((r) => ({ ...r, status: 'ok' as const })))[0] : cell;
+    const shown = cell.partial ?? cell;
     if (shown.n === 0) {
       const status = cell.all[cell.all.length - 1].status;
       row.push(status, ...new Array(headers.length - row.length - 1).fill('-'));
     } else {
       const multi = shown.n >= 2;
       let iops = multi ? formatCountPm(shown.iops.mean, shown.iops.sd) : formatCount(shown.iops.mean);
-      if (partialRecs.length) {
+      if (cell.partial) {
         iops += ' *';
         partial = true;
       }

@@ -21,7 +21,8 @@ import {
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, type CliResult } from '../cli.js';
 import { makeRecord, tmpDir } from '../fixtures.js';
-import { csvHeaderLine, parseCsvRecords, toCsv } from '../../src/export/csv.js';
+import { csvHeaderLine, toCsv } from '../../src/export/csv.js';
+import { parseCsvRecords } from '../../src/export/csv-read.js';
 import { toJson } from '../../src/export/json.js';
 
 const RUN = ['randread', '--engine', 'psync', '--ios', '200', '--quiet'];

@@ -13,7 +13,8 @@ import { native } from '../../src/native/addon.js';
 import { buildPlan } from '../../src/plan/options.js';
 import { LiveLine } from '../../src/output/live.js';
 import { cellMemory } from '../../src/run/preflight.js';
-import { buildJob, prepareRun } from '../../src/run/runner.js';
+import { prepareRun } from '../../src/run/prepare.js';
+import { buildJob } from '../../src/run/scheduler.js';
 
 let dir = '';
 let file = '';

@@ -1,0 +1,46 @@
+// A run's results, aggregated once: the records grouped into cells, each with
+// its repeats' summaries and pooled histogram, and which configuration fields
+// vary among the cells. Every table, plot and export reads this object; none
+// of them groups the records again (hyperfine's scheduler → results → exporters).
+import type { RunRecord } from '../model.js';
+import { mergeHistograms } from './histogram.js';
+import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from './stats.js';
+
+export interface CellResult extends CellStats {
+  /** The ok repeats' latency histograms, pooled bucket by bucket ([lowNs, count]). */
+  histogram: Array<[number, number]>;
+  /**
+   * For a cell that ^C stopped before any repeat completed: the figures of its
+   * interrupted repeats that did I/O, summarised as if they were ok. They cover
+   * only the time it ran.
+   */
+  partial?: CellStats;
+}
+
+export interface Results {
+  records: RunRecord[];
+  /** In order of first appearance. */
+  cells: CellResult[];
+  /** Config fields that take more than one value across the cells. */
+  varying: Array<keyof CellConfig>;
+  /** The varying fields that vary only because the engine and the axes do (engineDependentFields). */
+  engineDependent: Array<keyof CellConfig>;
+}
+
+function partialFigures(cell: CellStats): CellStats | undefined {
+  if (cell.n > 0) return undefined;
+  const ran = cell.all.filter((r) => r.status === 'interrupted' && r.ios > 0);
+  return ran.length ? aggregateCells(ran.map((r) => ({ ...r, status: 'ok' as const })))[0] : undefined;
+}
+
+export function buildResults(records: RunRecord[]): Results {
+  const cells = aggregateCells(records).map(
+    (cell): CellResult => ({
+      ...cell,
+      histogram: mergeHistograms(cell.ok.map((r) => r.histogram ?? [])),
+      partial: partialFigures(cell),
+    }),
+  );
+  const configs = cells.map((c) => c.config);
+  return { records, cells, varying: varyingFields(configs), engineDependent: engineDependentFields(configs) };
+}

@@ -1,0 +1,151 @@
+// A native result as a RunRecord, and the words for what went wrong: the
+// setup errno with its fix, an I/O error with the advice that fits the engine.
+import os from 'node:os';
+import { BenchError, runError, usageError } from '../errors.js';
+import { latencySummary, sparseBuckets } from '../analysis/histogram.js';
+import { SCHEMA_VERSION, type EnvironmentInfo, type NativeJob, type RunRecord, type TargetInfo } from '../model.js';
+import type { NativeError, NativeRunResult } from '../native/addon.js';
+import type { Target } from '../target/probe.js';
+import { VERSION } from '../version.js';
+import { commandRecord } from '../engines/commands.js';
+import { vfioFix } from '../target/pci.js';
+import type { Cell, PreparedRun } from './prepare.js';
+
+/** Words for a setup failure, with the fix, from the errno the engine saw. */
+export function explainStartError(err: NativeError, job: NativeJob): BenchError {
+  const msg = err.message;
+  if (job.engine === 'vfio') {
+    // EINVAL/ENOSPC: the job does not fit the controller (--qd, --bs, --threads); the message says how.
+    if (err.code === 'EINVAL' || err.code === 'ENOSPC') return usageError(msg);
+    return runError(msg, vfioFix(msg, job.path));
+  }
+  switch (err.code) {
+    case 'EACCES':
+    case 'EPERM':
+      if (job.engine === 'pt' || job.engine === 'pt-poll' || job.engine === 'ioctl') {
+        return runError(
+          `${msg}`,
+          `NVMe passthrough on ${job.path} needs root, or access to the node: sudo chmod 0666 ${job.path} (it is 0600 by default; before Linux 6.2 passthrough needs root whatever the mode)`,
+        );
+      }
+      return runError(msg, `run as root, or grant access: sudo chmod o+rw ${job.path}`);
+    case 'ENOENT':
+      return usageError(msg, 'check the path');
+    case 'EINVAL':
+      if (/O_DIRECT/.test(msg)) return usageError(msg, 'the filesystem does not support O_DIRECT: add --buffered, or use another directory');
+      if (/SQE128/.test(msg)) return runError(msg, 'io_uring passthrough needs Linux 5.19 or later with 128-byte SQEs');
+      if (/IOPOLL/.test(msg)) return runError(msg, 'polled I/O needs O_DIRECT on a device with poll queues');
+      return runError(msg, 'check the options for this engine');
+    case 'ENOSYS':
+      return runError(`io_uring is not available: ${msg}`, 'use a kernel with io_uring, or the psync/aio engines');
+    case 'ENOMEM':
+      return runError(msg, 'lower --qd or --bs, or raise the memlock limit (ulimit -l) for fixed buffers');
+    case 'EBUSY':
+      return runError(msg, 'something holds the device exclusively: stop it, or pick another target');
+    default:
+      return runError(msg, 'see nvmebench doctor for what this system supports');
+  }
+}
+
+/** Advice for a run that stopped on an I/O error. */
+export function explainIoError(message: string, job: NativeJob): string {
+  if (/Permission denied|errno 13/.test(message) && (job.engine === 'pt' || job.engine === 'pt-poll' || job.engine === 'ioctl')) {
+    return `${message}: before Linux 6.2, NVMe passthrough I/O needs CAP_SYS_ADMIN whatever the node's mode: run as root`;
+  }
+  if (/Operation not supported|errno 95/.test(message) && (job.engine === 'uring-poll' || job.engine === 'pt-poll')) {
+    return `${message}: polled I/O needs O_DIRECT on a device with poll queues`;
+  }
+  if (/Invalid argument|errno 22/.test(message) && job.direct) {
+    return `${message}: O_DIRECT needs buffers and offsets aligned to the device's logical block size`;
+  }
+  return message;
+}
+
+let cachedEnv: EnvironmentInfo | undefined;
+
+export function environment(): EnvironmentInfo {
+  if (!cachedEnv) {
+    cachedEnv = {
+      timestamp: new Date().toISOString(),
+      hostname: os.hostname(),
+      kernel: os.release(),
+      nvmebenchVersion: VERSION,
+      cpuModel: os.cpus()[0]?.model ?? '',
+    };
+  }
+  return { ...cachedEnv, timestamp: new Date().toISOString() };
+}
+
+export function targetInfo(target: Target, node: string): TargetInfo {
+  return {
+    path: node,
+    kind: target.kind,
+    sizeBytes: target.sizeBytes,
+    logicalBlockSize: target.logicalBlockSize,
+    model: target.model,
+    serial: target.serial,
+    firmware: target.firmware,
+    emulated: target.emulated,
+  };
+}
+
+export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: NativeRunResult, repeat: number, runId: string): RunRecord {
+  const ios = result.workers.reduce((sum, w) => sum + w.ios, 0);
+  const bytes = result.workers.reduce((sum, w) => sum + w.bytes, 0);
+  const elapsedUs = Math.max(1, ...result.workers.map((w) => w.elapsedUs));
+  const userUs = result.workers.reduce((sum, w) => sum + w.userUs, 0);
+  const sysUs = result.workers.reduce((sum, w) => sum + w.sysUs, 0);
+  const submitCalls = result.workers.reduce((sum, w) => sum + w.submitCalls, 0);
+  const reapCalls = result.workers.reduce((sum, w) => sum + w.reapCalls, 0);
+  const submitted = result.workers.reduce((sum, w) => sum + w.submitted, 0);
+  const reaped = result.workers.reduce((sum, w) => sum + w.reaped, 0);
+  const status: RunRecord['status'] = result.stopped === 'error' ? 'failed' : result.stopped === 'interrupted' ? 'interrupted' : 'ok';
+  const errorMessage = result.errorMessage ? explainIoError(result.errorMessage, job) : '';
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    runId,
+    repeat,
+    workload: prep.plan.workload,
+    engine: cell.engine,
+    blockSize: cell.blockSize,
+    ioDepth: job.ioDepth,
+    threads: job.threads,
+    readPercent: job.readPercent,
+    runtimeS: elapsedUs / 1e6,
+    options: {
+      batchSubmit: job.batchSubmit,
+      batchComplete: job.batchComplete,
+      fixedBufs: job.fixedBufs,
+      regFiles: job.regFiles,
+      sqpoll: job.sqpoll,
+      direct: job.direct,
+      verify: job.verify,
+      cpus: job.cpus,
+      offset: job.offset,
+      size: job.size,
+    },
+    target: targetInfo(prep.target, cell.node),
+    env: environment(),
+    status,
+    errorMessage,
+    ios,
+    iops: (ios / elapsedUs) * 1e6,
+    bandwidthBps: (bytes / elapsedUs) * 1e6,
+    latency: latencySummary({
+      counts: result.histogram,
+      count: result.latencyCount,
+      sumNs: result.latencySumNs,
+      minNs: result.latencyMinNs,
+      maxNs: result.latencyMaxNs,
+    }),
+    cpuUserPct: (userUs / elapsedUs) * 100,
+    cpuSysPct: (sysUs / elapsedUs) * 100,
+    cpuNsPerIo: ios ? ((userUs + sysUs) * 1000) / ios : 0,
+    iosPerSubmitCall: submitCalls ? submitted / submitCalls : 0,
+    iosPerReapCall: reapCalls ? reaped / reapCalls : 0,
+    errors: result.errors,
+    verifiedBlocks: result.verifiedBlocks,
+    ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
+    histogram: sparseBuckets(result.histogram),
+  };
+}

@@ -1,0 +1,104 @@
+// The scheduler: run the prepared cells one after the other (repeats
+// interleaved), each as a native job, and hand every RunRecord to the caller
+// as soon as its cell ends, so a later failure loses nothing.
+import crypto from 'node:crypto';
+import { engineSpec } from '../engines/registry.js';
+import type { NativeJob, RunRecord } from '../model.js';
+import { native, type NativeError, type NativeRunResult, type RunHandle } from '../native/addon.js';
+import { defaultBatch } from '../plan/options.js';
+import type { LiveLine } from '../output/live.js';
+import { commandJobFields } from '../engines/commands.js';
+import type { Cell, PreparedRun } from './prepare.js';
+import { explainStartError, toRecord } from './record.js';
+
+export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
+  const { plan, target } = prep;
+  const spec = engineSpec(cell.engine);
+  const depth = spec.synchronous ? 1 : cell.ioDepth;
+  const batch = defaultBatch(depth);
+  // Keep the region a whole number of blocks.
+  const size = Math.floor(prep.region.size / cell.blockSize) * cell.blockSize;
+  return {
+    engine: cell.engine,
+    path: cell.node,
+    readPercent: plan.readPercent,
+    random: plan.random,
+    blockSize: cell.blockSize,
+    ioDepth: depth,
+    threads: plan.threads,
+    cpus: plan.cpus,
+    runtimeMs: plan.runtimeMs,
+    rampMs: plan.rampMs,
+    ioLimit: plan.ioLimit,
+    offset: prep.region.offset,
+    size,
+    batchSubmit: Math.min(plan.batchSubmit ?? batch, depth),
+    batchComplete: Math.min(plan.batchComplete ?? batch, depth),
+    fixedBufs: spec.ioUring && plan.fixedBufs && !plan.vectored,
+    regFiles: spec.ioUring && plan.regFiles,
+    sqpoll: spec.ioUring && plan.sqpoll,
+    direct: !(plan.buffered && target.kind === 'file'),
+    verify: plan.verify,
+    verifySeed: prep.verifySeed,
+    nsid: spec.opens === 'nvme-char' || spec.opens === 'vfio' ? plan.nsid ?? target.nvme?.nsid ?? 1 : 0,
+    lbaSize: spec.opens === 'nvme-char' || spec.opens === 'vfio' ? target.nvme?.lbaSize ?? target.logicalBlockSize : 0,
+    vectored: plan.vectored,
+    maxErrors: plan.maxErrors,
+    ...(plan.command ? commandJobFields(plan.command) : {}),
+  };
+}
+
+export interface RunHooks {
+  /** Called after each cell, before the next starts. */
+  onRecord(record: RunRecord): void;
+  /** Where the live line goes; undefined for none. */
+  live?: LiveLine;
+  /** Set by the caller's SIGINT handler. */
+  interrupted(): boolean;
+  /** Lets the caller's SIGINT handler stop the run in flight. */
+  setCurrent(stop: (() => void) | undefined): void;
+}
+
+/** Run one cell to completion. */
+export async function runCell(job: NativeJob, hooks: RunHooks, label: string): Promise<NativeRunResult> {
+  const engine = native();
+  let handle: RunHandle;
+  try {
+    handle = engine.start(job);
+  } catch (err) {
+    throw explainStartError(err as NativeError, job);
+  }
+  hooks.setCurrent(() => engine.stop(handle));
+  hooks.live?.begin(label, job.rampMs);
+  const timer = setInterval(() => hooks.live?.tick(engine.stats(handle)), 1000);
+  try {
+    return await engine.wait(handle);
+  } finally {
+    clearInterval(timer);
+    hooks.setCurrent(undefined);
+    hooks.live?.end();
+  }
+}
+
+/** Every cell, repeats interleaved (A, B, C, A, B, C…) so drift hits them alike. */
+export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRecord[]> {
+  const records: RunRecord[] = [];
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
+  for (let repeat = 0; repeat < prep.plan.repeat; repeat++) {
+    for (const cell of prep.cells) {
+      if (hooks.interrupted()) return records;
+      // --vfio-auto-bind: the controller on vfio-pci for vfio cells, on its own driver for the others.
+      if (prep.vfioAutoBind) {
+        await prep.vfioAutoBind.ensure(cell.engine === 'vfio', cell.engine === 'vfio' ? undefined : cell.node);
+        if (hooks.interrupted()) return records;
+      }
+      const job = buildJob(prep, cell);
+      const label = `${cell.engine} bs=${cell.blockSize} qd=${job.ioDepth}${prep.plan.repeat > 1 ? ` #${repeat + 1}` : ''}`;
+      const result = await runCell(job, hooks, label);
+      const record = toRecord(prep, cell, job, result, repeat, runId);
+      records.push(record);
+      hooks.onRecord(record);
+    }
+  }
+  return records;
+}
