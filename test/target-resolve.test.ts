@@ -2,7 +2,7 @@
 // --nsid, multipath namespaces, and --nsid against a namespace node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerNamespaceNames } from '../src/inventory/discovery.js';
+import { controllerNamespaceNames } from '../src/system/nvme-sysfs.js';
 import { BenchError } from '../src/errors.js';
 import { memorySys } from '../src/system/sysfs.js';
 import { checkNsid, devNumbers, namespaceOfController, pickNamespace, type NvmeNamespace } from '../src/target/probe.js';

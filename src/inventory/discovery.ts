@@ -8,6 +8,7 @@ import type { EngineName } from '../model.js';
 import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
 import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
+import { controllerNamespaceNames } from '../system/nvme-sysfs.js';
 import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
 import { BenchError } from '../errors.js';
 import { unbindCommand } from '../system/pci.js';
@@ -115,22 +116,6 @@ function num(text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
   return Number.isFinite(n) ? n : fallback;
-}
-
-/** The namespaces of one controller as [instance, nsid] pairs, from its sysfs children and, with multipath, its subsystem's. */
-export function controllerNamespaceNames(sys: SysReader, controller: string): Array<{ instance: number; nsid: number }> {
-  const dirs = [`/sys/class/nvme/${controller}`];
-  for (const subsys of sys.list('/sys/class/nvme-subsystem')) {
-    if (sys.list(`/sys/class/nvme-subsystem/${subsys}`).includes(controller)) dirs.push(`/sys/class/nvme-subsystem/${subsys}`);
-  }
-  const found = new Map<string, { instance: number; nsid: number }>();
-  for (const dir of dirs) {
-    for (const entry of sys.list(dir)) {
-      const m = /^(?:nvme|ng)(\d+)n(\d+)$/.exec(entry);
-      if (m) found.set(`${m[1]}n${m[2]}`, { instance: Number(m[1]), nsid: Number(m[2]) });
-    }
-  }
-  return [...found.values()].sort((a, b) => a.instance - b.instance || a.nsid - b.nsid);
 }
 
 function pciOf(sys: SysReader, deviceLink: string): string {

@@ -3,8 +3,8 @@
 // the userspace driver brings it up once to Identify it (vfioProbe).
 import { BenchError, runError, usageError } from '../errors.js';
 import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native/addon.js';
-import type { NvmeNamespace, Target } from './probe.js';
-import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice } from '../system/pci.js';
+import type { NvmeNamespace, PciTargetInfo, Target } from './target.js';
+import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
 
 export interface VfioProbeResult extends NvmeIdentify {
   cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
@@ -44,31 +44,28 @@ export function vfioFix(message: string, address: string): string {
   return 'check dmesg for what the kernel said; nvmebench vfio unbind, then bind, resets the controller';
 }
 
-export interface PciTargetInfo {
-  address: string;
-  driver?: string;
-  iommuGroup?: number;
-  /** Why the vfio driver could not Identify the controller, when it could not. */
-  probeError?: string;
-  probeErrorCode?: string;
-}
-
-/**
- * probeNode is target.ts's probeTarget for a node (passed in, so this file
- * does not import target.ts at run time).
- */
-export function probePciTarget(given: string, address: string, nsid: number | undefined, probeNode: (node: string) => Target): Target & { pci: PciTargetInfo } {
+/** The PCI device at address, which must be an NVMe controller. */
+export function nvmePciDevice(address: string): PciDevice {
   const dev = pciDevice(address);
   if (!dev.exists) throw usageError(`there is no PCI device ${address}`, 'lspci -D -d ::0108 lists the NVMe controllers');
   if (dev.classCode !== NVME_CLASS) {
     throw usageError(`${address} is not an NVMe controller (PCI class 0x${dev.classCode.toString(16).padStart(6, '0')})`, 'lspci -D -d ::0108 lists the NVMe controllers');
   }
-  const pci: PciTargetInfo = { address, driver: dev.driver, iommuGroup: dev.iommuGroup };
-  if (dev.driver === 'nvme' && dev.controllers.length) {
-    // The kernel drives it: the same target as the namespace node (--nsid picks one).
-    const t = probeNode(`/dev/${dev.controllers[0]}`);
-    return { ...t, given, pci };
-  }
+  return dev;
+}
+
+export function pciTargetInfo(dev: PciDevice): PciTargetInfo {
+  return { address: dev.address, driver: dev.driver, iommuGroup: dev.iommuGroup };
+}
+
+/**
+ * A controller the kernel does not drive (probe.ts turns one it drives into
+ * its namespace node): on vfio-pci the vfio driver Identifies it; on any
+ * other driver, or none, the target is the bare address.
+ */
+export function probePciTarget(given: string, dev: PciDevice, nsid: number | undefined): Target & { pci: PciTargetInfo } {
+  const address = dev.address;
+  const pci = pciTargetInfo(dev);
   const target: Target & { pci: PciTargetInfo } = {
     given,
     path: address,

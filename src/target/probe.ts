@@ -6,55 +6,13 @@ import path from 'node:path';
 import { devNumbers, readSys } from '../system/sysfs.js';
 import { describeErrno, usageError } from '../errors.js';
 import { native, type NvmeCommandInfo, type NvmeIdentify } from '../native/addon.js';
-import { controllerNamespaceNames } from '../inventory/discovery.js';
+import { controllerNamespaceNames } from '../system/nvme-sysfs.js';
 import { realSys, type SysReader } from '../system/sysfs.js';
 import { normalizePciAddress } from '../system/pci.js';
-import { probePciTarget, type PciTargetInfo } from './pci.js';
+import { nvmePciDevice, pciTargetInfo, probePciTarget } from './pci.js';
+import type { NvmeNamespace, Target } from './target.js';
 
-export type TargetKind = 'file' | 'block' | 'nvme-char' | 'pci';
-
-export interface NvmeNamespace {
-  /** nvme0n1 */
-  name: string;
-  controller: string;
-  nsid: number;
-  blockPath?: string;
-  charPath?: string;
-  lbaSize: number;
-  metaSize: number;
-  extendedMeta: boolean;
-  capacityBytes: number;
-  /** Largest transfer, from MDTS (0 when unknown or unlimited). */
-  maxTransferBytes: number;
-  pciAddress: string;
-  identify?: NvmeIdentify;
-  /**
-   * A controller on vfio-pci has no node to read the command support checks'
-   * data through: the vfio driver reads it when it probes the controller.
-   */
-  commandInfo?: NvmeCommandInfo;
-}
-
-export interface Target {
-  /** What the user typed. */
-  given: string;
-  path: string;
-  kind: TargetKind;
-  sizeBytes: number;
-  logicalBlockSize: number;
-  /** Block device name in /sys/class/block, when there is one. */
-  blockName?: string;
-  /** /sys/block/X/queue/io_poll: the device has poll queues. */
-  pollQueues?: boolean;
-  nvme?: NvmeNamespace;
-  /** A target given as a PCI address (0000:00:04.0): the controller and its driver. */
-  pci?: PciTargetInfo;
-  model: string;
-  serial: string;
-  firmware: string;
-  emulated: boolean;
-}
-
+export type { NvmeNamespace, PciTargetInfo, Target, TargetKind } from './target.js';
 
 /** nvme0n1 or ng0n1 → [controller index, namespace index]; also multipath nvme0c0n1. */
 function parseNvmeName(name: string): { ctrl: string; ns: string } | undefined {
@@ -134,7 +92,12 @@ export interface ProbeOptions {
 export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
   const pciAddress = normalizePciAddress(given);
   // A PCI address, unless written as a path (./0000:00:04.0 names a file).
-  if (pciAddress && !given.includes('/')) return probePciTarget(given, pciAddress, opts.nsid, (node) => probeTarget(node, opts));
+  if (pciAddress && !given.includes('/')) {
+    const dev = nvmePciDevice(pciAddress);
+    // The kernel drives it: the same target as the namespace node (--nsid picks one).
+    if (dev.driver === 'nvme' && dev.controllers.length) return { ...probeTarget(`/dev/${dev.controllers[0]}`, opts), given, pci: pciTargetInfo(dev) };
+    return probePciTarget(given, dev, opts.nsid);
+  }
   let stat: fs.Stats;
   try {
     stat = fs.statSync(given);
