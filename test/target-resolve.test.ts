@@ -6,7 +6,7 @@ import { controllerNamespaceNames } from '../src/system/nvme-sysfs.js';
 import { BenchError } from '../src/errors.js';
 import { memorySys } from '../src/system/sysfs.js';
 import { checkNsid, devNumbers, namespaceOfController, pickNamespace, type NvmeNamespace } from '../src/target/probe.js';
-import { pciAddressArg } from '../src/commands/doctor.js';
+import { normalizePciAddress as pciAddressArg } from '../src/system/pci.js';
 import { runCli } from './cli.js';
 import { machine } from './machines.js';
 

@@ -8,13 +8,11 @@ import type { EngineName } from '../model.js';
 import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
 import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
-import { controllerNamespaceNames } from '../system/nvme-sysfs.js';
+import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
 import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
 import { BenchError } from '../errors.js';
-import { unbindCommand } from '../system/pci.js';
+import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
 
-export const NVME_PCI_CLASS = '0x010802';
-const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 export interface EngineVerdict {
   engine: EngineName;
@@ -116,13 +114,6 @@ function num(text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
   return Number.isFinite(n) ? n : fallback;
-}
-
-function pciOf(sys: SysReader, deviceLink: string): string {
-  const real = sys.resolve(deviceLink);
-  if (!real) return '';
-  const parts = real.split('/').filter((p) => BDF.test(p));
-  return parts.length ? parts[parts.length - 1] : '';
 }
 
 function driverOf(sys: SysReader, dir: string): string {
@@ -261,9 +252,9 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
   const controllers: DiscoveredController[] = [];
   const seenPci = new Set<string>();
 
-  for (const name of sys.list('/sys/class/nvme').filter((n) => /^nvme\d+$/.test(n))) {
+  for (const name of sys.list('/sys/class/nvme').filter(isControllerName)) {
     const dir = `/sys/class/nvme/${name}`;
-    const pciAddress = pciOf(sys, `${dir}/device`);
+    const pciAddress = pciAddressBehind(`${dir}/device`, sys);
     const facts = pciAddress ? pciFacts(sys, `${dir}/device`) : { numaNode: num(sys.read(`${dir}/numa_node`), -1), pciId: '' };
     if (pciAddress) seenPci.add(pciAddress);
     const ctrl: DiscoveredController = {
@@ -291,7 +282,7 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
   // Controllers no NVMe driver owns: bound to vfio-pci (for the vfio engine) or to nothing.
   for (const bdf of sys.list('/sys/bus/pci/devices')) {
     const dir = `/sys/bus/pci/devices/${bdf}`;
-    if (seenPci.has(bdf) || sys.read(`${dir}/class`) !== NVME_PCI_CLASS) continue;
+    if (seenPci.has(bdf) || !isNvmeClass(sys.read(`${dir}/class`))) continue;
     const driver = driverOf(sys, dir);
     if (driver === 'nvme') continue; // still probing, or failed: /sys/class/nvme has no entry yet
     const facts = pciFacts(sys, dir);

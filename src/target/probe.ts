@@ -6,30 +6,13 @@ import path from 'node:path';
 import { devNumbers, readSys } from '../system/sysfs.js';
 import { describeErrno, usageError } from '../errors.js';
 import { native, type NvmeCommandInfo, type NvmeIdentify } from '../native/addon.js';
-import { controllerNamespaceNames } from '../system/nvme-sysfs.js';
+import { controllerNamespaceNames, isControllerName, parseNvmeName } from '../system/nvme-sysfs.js';
 import { realSys, type SysReader } from '../system/sysfs.js';
-import { normalizePciAddress } from '../system/pci.js';
+import { pciAddressBehind, pciAddressTarget } from '../system/pci.js';
 import { nvmePciDevice, pciTargetInfo, probePciTarget } from './pci.js';
 import type { NvmeNamespace, Target } from './target.js';
 
 export type { NvmeNamespace, PciTargetInfo, Target, TargetKind } from './target.js';
-
-/** nvme0n1 or ng0n1 → [controller index, namespace index]; also multipath nvme0c0n1. */
-function parseNvmeName(name: string): { ctrl: string; ns: string } | undefined {
-  const match = /^(?:nvme|ng)(\d+)(?:c\d+)?n(\d+)$/.exec(name);
-  return match ? { ctrl: match[1], ns: match[2] } : undefined;
-}
-
-function pciAddressOf(sysDevice: string): string {
-  try {
-    const real = fs.realpathSync(sysDevice);
-    const parts = real.split('/');
-    const pci = parts.filter((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p));
-    return pci.length ? pci[pci.length - 1] : '';
-  } catch {
-    return '';
-  }
-}
 
 function identifyNamespace(node: string): NvmeIdentify | undefined {
   try {
@@ -42,11 +25,11 @@ function identifyNamespace(node: string): NvmeIdentify | undefined {
 /** Fill the NVMe view of a namespace from sysfs and, where we may, Identify. */
 function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
   const ids = parseNvmeName(name)!;
-  const blockName = `nvme${ids.ctrl}n${ids.ns}`;
-  const charName = `ng${ids.ctrl}n${ids.ns}`;
+  const blockName = `nvme${ids.instance}n${ids.nsid}`;
+  const charName = `ng${ids.instance}n${ids.nsid}`;
   const blockPath = fs.existsSync(`/dev/${blockName}`) ? `/dev/${blockName}` : undefined;
   const charPath = fs.existsSync(`/dev/${charName}`) ? `/dev/${charName}` : undefined;
-  const controller = `nvme${ids.ctrl}`;
+  const controller = `nvme${ids.instance}`;
   const identify = charPath ? identifyNamespace(charPath) : blockPath ? identifyNamespace(blockPath) : undefined;
   const lbaSize = identify?.ns?.lbaSize ?? Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
   const capacity = identify?.ns ? identify.ns.nsze * identify.ns.lbaSize : sizeFromSys;
@@ -59,7 +42,7 @@ function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
   return {
     name: blockName,
     controller,
-    nsid: identify?.ns?.nsid ?? Number(readSys(`/sys/class/block/${blockName}/nsid`) ?? ids.ns),
+    nsid: identify?.ns?.nsid ?? Number(readSys(`/sys/class/block/${blockName}/nsid`) ?? ids.nsid),
     blockPath,
     charPath,
     lbaSize,
@@ -67,7 +50,7 @@ function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
     extendedMeta: Boolean(identify?.ns?.extendedMeta),
     capacityBytes: capacity,
     maxTransferBytes: maxTransfer,
-    pciAddress: pciAddressOf(`/sys/class/nvme/${controller}/device`),
+    pciAddress: pciAddressBehind(`/sys/class/nvme/${controller}/device`),
     identify,
   };
 }
@@ -90,9 +73,8 @@ export interface ProbeOptions {
 }
 
 export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
-  const pciAddress = normalizePciAddress(given);
-  // A PCI address, unless written as a path (./0000:00:04.0 names a file).
-  if (pciAddress && !given.includes('/')) {
+  const pciAddress = pciAddressTarget(given);
+  if (pciAddress) {
     const dev = nvmePciDevice(pciAddress);
     // The kernel drives it: the same target as the namespace node (--nsid picks one).
     if (dev.driver === 'nvme' && dev.controllers.length) return { ...probeTarget(`/dev/${dev.controllers[0]}`, opts), given, pci: pciTargetInfo(dev) };
@@ -156,10 +138,10 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
     } catch {
       charName = path.basename(resolved);
     }
-    if (/^nvme\d+$/.test(charName)) {
+    if (isControllerName(charName)) {
       return { ...probeTarget(namespaceOfController(given, charName, opts.nsid)), given };
     }
-    if (!parseNvmeName(charName) || !charName.startsWith('ng')) {
+    if (parseNvmeName(charName)?.node !== 'char') {
       throw usageError(`${given} is a character device but not an NVMe generic namespace node`, 'give /dev/ngXnY, /dev/nvmeXnY or a file');
     }
     const nvme = describeNvme(charName, 0);
