@@ -14,6 +14,7 @@ import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } fro
 import type { NvmeNamespace, Target } from '../target/probe.js';
 import { vfioReportZones } from '../target/pci.js';
 import { readSys } from '../system/sysfs.js';
+import { kernelAtLeast, kernelVersion } from '../system/kernel.js';
 
 export interface RawCommand {
   opcode: number;
@@ -177,17 +178,6 @@ let engineCommandsCache: Record<string, string[]> | undefined;
 function engineCommands(): Record<string, string[]> {
   engineCommandsCache ??= native().engineCommands();
   return engineCommandsCache;
-}
-
-/** [major, minor] of the running kernel. */
-export function kernelVersion(release = os.release()): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
-}
-
-export function kernelAtLeast(major: number, minor: number, release?: string): boolean {
-  const [a, b] = kernelVersion(release);
-  return a > major || (a === major && b >= minor);
 }
 
 /** Whether the command moves no data (nothing for the kernel's passthrough to poll by before 6.5). */

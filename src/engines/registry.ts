@@ -1,6 +1,5 @@
 // The engine registry: what each I/O path is, what it needs, and on which
 // node of a target it runs. `--engine all` asks every entry here.
-import fs from 'node:fs';
 import type { EngineName } from '../model.js';
 import type { Target } from '../target/probe.js';
 import { bindCommand, pciDevice, unbindCommand } from '../system/pci.js';
@@ -115,10 +114,5 @@ function vfioUsable(target: Target, autoBind: boolean): Usability {
   return { usable: true, node: addr };
 }
 
-export function ioUringDisabled(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim());
-  } catch {
-    return 0;
-  }
-}
+// run/runner.ts still imports it from here; it lives in system/kernel.ts.
+export { ioUringDisabled } from '../system/kernel.js';

@@ -9,6 +9,7 @@ import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
 import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
 import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
+import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
 import { BenchError } from '../errors.js';
 import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
@@ -96,7 +97,7 @@ export function realDeps(): DiscoveryDeps {
       const family = blockFamily(blockName);
       return { mounts: mountsOf(family), holders: holdersOf(family), partitions: family.slice(1) };
     },
-    ioUringDisabled: Number(realSys.read('/proc/sys/kernel/io_uring_disabled') ?? 0) || 0,
+    ioUringDisabled: ioUringDisabled(),
     isRoot: process.getuid?.() === 0,
     vfioVerdict(pciAddress) {
       try {
@@ -211,7 +212,7 @@ export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, ctr
   return ENGINES.map(({ name, opens }) => {
     const v = usableOn(name, target, { buffered: false });
     if (!v.usable) return { engine: name, usable: false, reason: v.reason, fix: v.fix };
-    if (IO_URING_ENGINES.includes(name) && (deps.ioUringDisabled === 2 || (deps.ioUringDisabled === 1 && !deps.isRoot))) {
+    if (IO_URING_ENGINES.includes(name) && ioUringStopped(deps.ioUringDisabled, deps.isRoot)) {
       return { engine: name, usable: false, reason: `io_uring is disabled (kernel.io_uring_disabled=${deps.ioUringDisabled})`, fix: 'sudo sysctl kernel.io_uring_disabled=0' };
     }
     if (opens === 'nvme-char' && ns.metaSize > 0) {

@@ -10,6 +10,7 @@ import type { EngineName } from '../model.js';
 import { rebindToNvme, type DiscoveredController, type DiscoveredNamespace, type Discovery } from './discovery.js';
 import { parseCpuList } from '../plan/units.js';
 import type { SysReader } from '../system/sysfs.js';
+import { ioUringSysctl, parseKernelVersion, versionAtLeast, type KernelVersion } from '../system/kernel.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -51,23 +52,12 @@ const POLLED: EngineName[] = ['uring-poll', 'pt-poll'];
 // ---------------------------------------------------------------------------
 // Kernel versions.
 
-export type Version = [number, number];
-
-export function parseKernelVersion(release: string): Version | undefined {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
-}
-
-function atLeast(v: Version, since: Version): boolean {
-  return v[0] > since[0] || (v[0] === since[0] && v[1] >= since[1]);
-}
-
 export interface KernelFeature {
   id: string;
   name: string;
   /** For the one-line summary. */
   short: string;
-  since: Version;
+  since: KernelVersion;
   blocks: EngineName[];
   fix: string;
 }
@@ -83,7 +73,7 @@ export const KERNEL_FEATURES: KernelFeature[] = [
 ];
 
 /** Linux lets users without CAP_SYS_ADMIN pass I/O commands through from 6.2. */
-export const UNPRIVILEGED_PASSTHROUGH: Version = [6, 2];
+export const UNPRIVILEGED_PASSTHROUGH: KernelVersion = [6, 2];
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -146,8 +136,8 @@ function octal(mode: number): string {
 export function kernelChecks(env: DoctorEnv): Draft[] {
   const v = parseKernelVersion(env.kernelRelease);
   if (!v) return [{ id: 'kernel', subject: 'system', message: `cannot read a version from the kernel release "${env.kernelRelease}"`, advice: true }];
-  const missing = KERNEL_FEATURES.filter((f) => !atLeast(v, f.since));
-  const present = KERNEL_FEATURES.filter((f) => atLeast(v, f.since));
+  const missing = KERNEL_FEATURES.filter((f) => !versionAtLeast(v, f.since));
+  const present = KERNEL_FEATURES.filter((f) => versionAtLeast(v, f.since));
   const drafts: Draft[] = missing.map((f) => ({
     id: `kernel.${f.id}`,
     subject: 'system',
@@ -164,8 +154,8 @@ export function kernelChecks(env: DoctorEnv): Draft[] {
 }
 
 export function ioUringChecks(env: DoctorEnv): Draft[] {
-  const value = env.sys.read('/proc/sys/kernel/io_uring_disabled');
-  const disabled = value === undefined ? 0 : Number(value);
+  const value = ioUringSysctl(env.sys);
+  const disabled = value ?? 0;
   const id = 'io-uring-disabled';
   if (!disabled) return [{ id, subject: 'system', message: value === undefined ? 'io_uring is enabled (no kernel.io_uring_disabled sysctl on this kernel)' : 'io_uring is enabled (kernel.io_uring_disabled=0)' }];
   const fix = 'sudo sysctl kernel.io_uring_disabled=0';
@@ -346,10 +336,10 @@ export function accessChecks(env: DoctorEnv, ns: DiscoveredNamespace, subject: s
         id: 'access-ng',
         subject,
         message: `you are not root and have no read-write access to ${ns.charPath}${mode}: ${engineList(PASSTHROUGH)} cannot run`,
-        fix: `run as root, or grant access: sudo chmod 0666 ${ns.charPath} (until reboot; a udev rule KERNEL=="ng[0-9]*n[0-9]*", MODE="0666" keeps it)` + (v && !atLeast(v, UNPRIVILEGED_PASSTHROUGH) ? '; before Linux 6.2 passthrough also needs CAP_SYS_ADMIN, so run as root' : ''),
+        fix: `run as root, or grant access: sudo chmod 0666 ${ns.charPath} (until reboot; a udev rule KERNEL=="ng[0-9]*n[0-9]*", MODE="0666" keeps it)` + (v && !versionAtLeast(v, UNPRIVILEGED_PASSTHROUGH) ? '; before Linux 6.2 passthrough also needs CAP_SYS_ADMIN, so run as root' : ''),
         blocks: PASSTHROUGH,
       });
-    } else if (v && !atLeast(v, UNPRIVILEGED_PASSTHROUGH)) {
+    } else if (v && !versionAtLeast(v, UNPRIVILEGED_PASSTHROUGH)) {
       drafts.push({
         id: 'access-ng',
         subject,
@@ -395,7 +385,7 @@ export function namespaceChecks(env: DoctorEnv, d: Discovery, ns: DiscoveredName
   }
   if (!ns.charPath) {
     const v = parseKernelVersion(env.kernelRelease);
-    if (!v || atLeast(v, [5, 13])) {
+    if (!v || versionAtLeast(v, [5, 13])) {
       drafts.push({ id: 'ng-node', subject, message: `no /dev/ng${ns.name.slice(4)}: ${engineList(PASSTHROUGH)} need the generic char node`, fix: 'check that udev created it (ls -l /dev/ng*); the nvme driver makes one per namespace from Linux 5.13', blocks: PASSTHROUGH });
     }
   }
