@@ -11,6 +11,7 @@ import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
 import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
+import { nvmeTarget, transferLimit } from '../target/target.js';
 import { BenchError } from '../errors.js';
 import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
 
@@ -133,7 +134,7 @@ function pciFacts(sys: SysReader, pciDir: string): { numaNode: number; pciId: st
   };
 }
 
-function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, nsid: number): DiscoveredNamespace {
+function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, nsid: number): { ns: DiscoveredNamespace; identify?: NvmeIdentify } {
   const { sys } = deps;
   const name = `nvme${instance}n${nsid}`;
   const charName = `ng${instance}n${nsid}`;
@@ -170,45 +171,46 @@ function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, inst
     ctrl.serial = id.ctrl.serial;
     ctrl.firmware = id.ctrl.firmware;
   }
-  return ns;
+  return { ns, identify: id };
 }
 
 /** The Target that probeTarget would build for this namespace, from what discovery read. */
-export function namespaceTarget(ns: DiscoveredNamespace, ctrl: DiscoveredController, pollQueuesParam: number | undefined): Target {
+export function namespaceTarget(sys: SysReader, ns: DiscoveredNamespace, ctrl: DiscoveredController, identify: NvmeIdentify | undefined, pollQueuesParam: number | undefined): Target {
   const node = ns.charPath ?? ns.blockPath ?? `/dev/${ns.name}`;
-  return {
-    given: node,
-    path: node,
-    kind: ns.charPath ? 'nvme-char' : 'block',
-    sizeBytes: ns.capacityBytes,
-    logicalBlockSize: ns.lbaSize || 512,
-    blockName: ns.blockPath ? ns.name : undefined,
-    pollQueues: ns.ioPoll ?? (pollQueuesParam ?? 0) > 0,
-    nvme: {
+  const lbaSize = ns.lbaSize || 512;
+  const hwKb = num(sys.read(`/sys/class/block/${ns.name}/queue/max_hw_sectors_kb`), 0);
+  return nvmeTarget(
+    {
+      given: node,
+      path: node,
+      kind: ns.charPath ? 'nvme-char' : 'block',
+      sizeBytes: ns.capacityBytes,
+      logicalBlockSize: lbaSize,
+      blockName: ns.blockPath ? ns.name : undefined,
+      pollQueues: ns.ioPoll ?? (pollQueuesParam ?? 0) > 0,
+    },
+    {
       name: ns.name,
       controller: ns.controller,
       nsid: ns.nsid,
       blockPath: ns.blockPath,
       charPath: ns.charPath,
-      lbaSize: ns.lbaSize || 512,
+      lbaSize,
       metaSize: ns.metaSize,
-      extendedMeta: false,
+      extendedMeta: Boolean(identify?.ns?.extendedMeta),
       capacityBytes: ns.capacityBytes,
-      maxTransferBytes: 0,
+      maxTransferBytes: transferLimit(identify?.ctrl.mdts ?? 0, hwKb),
       pciAddress: ctrl.pciAddress,
+      identify,
     },
-    model: ctrl.model,
-    serial: ctrl.serial,
-    firmware: ctrl.firmware,
-    emulated: /QEMU/i.test(ctrl.model),
-  };
+    ctrl,
+  );
 }
 
 const IO_URING_ENGINES: EngineName[] = ENGINES.filter((e) => e.ioUring).map((e) => e.name);
 
 /** usableOn for every engine, plus what usableOn cannot see: access to the node, io_uring being off, metadata formats. */
-export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, ctrl: DiscoveredController, pollQueuesParam: number | undefined): EngineVerdict[] {
-  const target = namespaceTarget(ns, ctrl, pollQueuesParam);
+export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, target: Target): EngineVerdict[] {
   return ENGINES.map(({ name, opens }) => {
     const v = usableOn(name, target, { buffered: false });
     if (!v.usable) return { engine: name, usable: false, reason: v.reason, fix: v.fix };
@@ -273,10 +275,10 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
       iommuGroup: facts.iommuGroup,
       namespaces: [],
     };
-    for (const { instance, nsid } of controllerNamespaceNames(sys, name)) {
-      ctrl.namespaces.push(describeNamespace(deps, ctrl, instance, nsid));
-    }
-    for (const ns of ctrl.namespaces) ns.engines = engineVerdicts(deps, ns, ctrl, pollQueuesParam);
+    const described = controllerNamespaceNames(sys, name).map(({ instance, nsid }) => describeNamespace(deps, ctrl, instance, nsid));
+    ctrl.namespaces = described.map((d) => d.ns);
+    // After every namespace is read: the first that answered Identify named the controller.
+    for (const { ns, identify } of described) ns.engines = engineVerdicts(deps, ns, namespaceTarget(sys, ns, ctrl, identify, pollQueuesParam));
     controllers.push(ctrl);
   }
 

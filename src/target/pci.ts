@@ -3,7 +3,7 @@
 // the userspace driver brings it up once to Identify it (vfioProbe).
 import { BenchError, runError, usageError } from '../errors.js';
 import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native/addon.js';
-import type { NvmeNamespace, PciTargetInfo, Target } from './target.js';
+import { isEmulated, nvmeTarget, type NvmeNamespace, type PciTargetInfo, type Target } from './target.js';
 import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
 
 export interface VfioProbeResult extends NvmeIdentify {
@@ -75,7 +75,7 @@ export function probePciTarget(given: string, dev: PciDevice, nsid: number | und
     model: '',
     serial: '',
     firmware: '',
-    emulated: process.env.NVMEBENCH_LAB === '1',
+    emulated: isEmulated(''),
     pci,
   };
   if (dev.driver !== 'vfio-pci') return target;
@@ -104,14 +104,5 @@ export function probePciTarget(given: string, dev: PciDevice, nsid: number | und
     identify: { ctrl: probe.ctrl, ns: probe.ns },
     commandInfo: probe.commands,
   };
-  Object.assign(target, {
-    sizeBytes: nvme.capacityBytes,
-    logicalBlockSize: ns.lbaSize,
-    nvme,
-    model: probe.ctrl.model,
-    serial: probe.ctrl.serial,
-    firmware: probe.ctrl.firmware,
-    emulated: /QEMU/i.test(probe.ctrl.model) || process.env.NVMEBENCH_LAB === '1',
-  });
-  return target;
+  return { ...nvmeTarget({ given, path: address, kind: 'pci', sizeBytes: nvme.capacityBytes, logicalBlockSize: ns.lbaSize, pci }, nvme, probe.ctrl), pci };
 }

@@ -10,7 +10,7 @@ import { controllerNamespaceNames, isControllerName, parseNvmeName } from '../sy
 import { realSys, type SysReader } from '../system/sysfs.js';
 import { pciAddressBehind, pciAddressTarget } from '../system/pci.js';
 import { nvmePciDevice, pciTargetInfo, probePciTarget } from './pci.js';
-import type { NvmeNamespace, Target } from './target.js';
+import { isEmulated, nvmeTarget, transferLimit, type NvmeNamespace, type Target, type TargetNode } from './target.js';
 
 export type { NvmeNamespace, PciTargetInfo, Target, TargetKind } from './target.js';
 
@@ -33,12 +33,7 @@ function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
   const identify = charPath ? identifyNamespace(charPath) : blockPath ? identifyNamespace(blockPath) : undefined;
   const lbaSize = identify?.ns?.lbaSize ?? Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
   const capacity = identify?.ns ? identify.ns.nsze * identify.ns.lbaSize : sizeFromSys;
-  // MDTS is in units of the controller's minimum page size, 4 KiB on nearly
-  // every device; sysfs gives the limit the driver actually applies.
-  const mdts = identify?.ctrl.mdts ?? 0;
   const hwKb = Number(readSys(`/sys/class/block/${blockName}/queue/max_hw_sectors_kb`) ?? 0);
-  let maxTransfer = mdts ? 4096 * 2 ** mdts : 0;
-  if (hwKb && (!maxTransfer || hwKb * 1024 < maxTransfer)) maxTransfer = hwKb * 1024;
   return {
     name: blockName,
     controller,
@@ -49,7 +44,7 @@ function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
     metaSize: identify?.ns?.metaSize ?? 0,
     extendedMeta: Boolean(identify?.ns?.extendedMeta),
     capacityBytes: capacity,
-    maxTransferBytes: maxTransfer,
+    maxTransferBytes: transferLimit(identify?.ctrl.mdts ?? 0, hwKb),
     pciAddress: pciAddressBehind(`/sys/class/nvme/${controller}/device`),
     identify,
   };
@@ -61,10 +56,6 @@ function controllerInfo(controller: string, identify?: NvmeIdentify): { model: s
     serial: identify?.ctrl.serial || readSys(`/sys/class/nvme/${controller}/serial`) || '',
     firmware: identify?.ctrl.firmware || readSys(`/sys/class/nvme/${controller}/firmware_rev`) || '',
   };
-}
-
-function isEmulated(model: string): boolean {
-  return /QEMU/i.test(model) || process.env.NVMEBENCH_LAB === '1';
 }
 
 export interface ProbeOptions {
@@ -109,26 +100,14 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
     const sectors = Number(readSys(`${sysLink}/size`) ?? 0);
     const lbs = Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
     const poll = readSys(`/sys/class/block/${blockName}/queue/io_poll`);
-    const target: Target = {
-      given,
-      path: resolved,
-      kind: 'block',
-      sizeBytes: sectors * 512,
-      logicalBlockSize: lbs,
-      blockName,
-      pollQueues: poll === '1',
-      model: readSys(`/sys/class/block/${blockName}/device/model`) ?? '',
-      serial: '',
-      firmware: '',
-      emulated: false,
-    };
+    const node: TargetNode = { given, path: resolved, kind: 'block', sizeBytes: sectors * 512, logicalBlockSize: lbs, blockName, pollQueues: poll === '1' };
     if (parseNvmeName(blockName)) {
-      target.nvme = describeNvme(blockName, target.sizeBytes);
-      Object.assign(target, controllerInfo(target.nvme.controller, target.nvme.identify));
+      const nvme = describeNvme(blockName, node.sizeBytes);
+      checkNsid(nvme, opts.nsid, given);
+      return nvmeTarget(node, nvme, controllerInfo(nvme.controller, nvme.identify));
     }
-    target.emulated = isEmulated(target.model);
-    checkNsid(target.nvme, opts.nsid, given);
-    return target;
+    const model = readSys(`/sys/class/block/${blockName}/device/model`) ?? '';
+    return { ...node, model, serial: '', firmware: '', emulated: isEmulated(model) };
   }
   if (stat.isCharacterDevice()) {
     const sysLink = `/sys/dev/char/${devNumbers(stat.rdev)}`;
@@ -149,18 +128,9 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
     const poll = blockName ? readSys(`/sys/class/block/${blockName}/queue/io_poll`) : undefined;
     const info = controllerInfo(nvme.controller, nvme.identify);
     checkNsid(nvme, opts.nsid, given);
-    return {
-      given,
-      path: resolved,
-      kind: 'nvme-char',
-      sizeBytes: nvme.capacityBytes || Number(readSys(`/sys/class/block/${nvme.name}/size`) ?? 0) * 512,
-      logicalBlockSize: nvme.lbaSize,
-      blockName,
-      pollQueues: poll === undefined ? pollQueuesFromModule() : poll === '1',
-      nvme,
-      ...info,
-      emulated: isEmulated(info.model),
-    };
+    const sizeBytes = nvme.capacityBytes || Number(readSys(`/sys/class/block/${nvme.name}/size`) ?? 0) * 512;
+    const pollQueues = poll === undefined ? pollQueuesFromModule() : poll === '1';
+    return nvmeTarget({ given, path: resolved, kind: 'nvme-char', sizeBytes, logicalBlockSize: nvme.lbaSize, blockName, pollQueues }, nvme, info);
   }
   throw usageError(`${given} is not a file or a device`, 'give a file, a block device or an NVMe char device');
 }
