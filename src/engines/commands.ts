@@ -11,7 +11,7 @@ import { runError, usageError } from '../errors.js';
 import { engineSpec, type Usability } from './registry.js';
 import type { CommandName, CommandRecord, EngineName, NativeJob } from '../model.js';
 import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } from '../native/addon.js';
-import type { NvmeNamespace, Target } from '../target/probe.js';
+import type { NvmeNamespace, Target } from '../target/target.js';
 import { vfioReportZones } from '../target/pci.js';
 import { readSys } from '../system/sysfs.js';
 import { kernelAtLeast, kernelVersion } from '../system/kernel.js';

@@ -1,7 +1,7 @@
 // The engine registry: what each I/O path is, what it needs, and on which
 // node of a target it runs. `--engine all` asks every entry here.
 import type { EngineName } from '../model.js';
-import type { Target } from '../target/probe.js';
+import type { NvmeNamespace, Target } from '../target/target.js';
 import { bindCommand, pciDevice, unbindCommand } from '../system/pci.js';
 import { vfioFix } from '../target/pci.js';
 
@@ -112,6 +112,20 @@ function vfioUsable(target: Target, autoBind: boolean): Usability {
     return { usable: false, reason: target.pci.probeError, fix: vfioFix(target.pci.probeError, addr), severity: 'capability' };
   }
   return { usable: true, node: addr };
+}
+
+/** Why this engine cannot run on a namespace formatted with metadata (the passthrough engines and vfio drive none); undefined when it can. */
+export function metadataRefusal(engine: EngineName, nvme: NvmeNamespace | undefined): { reason: string; fix: string } | undefined {
+  if (!nvme || nvme.metaSize <= 0) return undefined;
+  const opens = engineSpec(engine).opens;
+  const format = `${nvme.metaSize} bytes of ${nvme.extendedMeta ? 'extended' : 'separate'} metadata per LBA`;
+  if (opens === 'nvme-char') {
+    return { reason: `namespace ${nvme.name} is formatted with ${format}, which the passthrough engines do not drive`, fix: 'use the block engines (uring, uring-poll), or format the namespace without metadata' };
+  }
+  if (opens === 'vfio') {
+    return { reason: `namespace ${nvme.nsid} is formatted with ${format}, which the vfio engine does not drive`, fix: 'format the namespace without metadata, or use the block engines' };
+  }
+  return undefined;
 }
 
 // run/runner.ts still imports it from here; it lives in system/kernel.ts.

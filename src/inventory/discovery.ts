@@ -3,15 +3,15 @@
 // them, and which engines can run on each. `devices` prints it; `doctor`
 // checks it. All reads go through a SysReader so tests can fake a machine.
 import path from 'node:path';
-import { ENGINES, usableOn } from '../engines/registry.js';
+import { ENGINES, metadataRefusal, usableOn } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
 import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
 import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
-import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
-import { nvmeTarget, transferLimit } from '../target/target.js';
+import { probeTarget } from '../target/probe.js';
+import { nvmeTarget, transferLimit, type NvmeNamespace, type Target } from '../target/target.js';
 import { BenchError } from '../errors.js';
 import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
 
@@ -217,9 +217,8 @@ export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, tar
     if (IO_URING_ENGINES.includes(name) && ioUringStopped(deps.ioUringDisabled, deps.isRoot)) {
       return { engine: name, usable: false, reason: `io_uring is disabled (kernel.io_uring_disabled=${deps.ioUringDisabled})`, fix: 'sudo sysctl kernel.io_uring_disabled=0' };
     }
-    if (opens === 'nvme-char' && ns.metaSize > 0) {
-      return { engine: name, usable: false, reason: `the namespace has ${ns.metaSize} bytes of metadata per LBA, which the passthrough engines do not drive`, fix: 'format it without metadata, or use the block engines' };
-    }
+    const metadata = metadataRefusal(name, target.nvme);
+    if (metadata) return { engine: name, usable: false, ...metadata };
     if (!deps.isRoot && !deps.sys.canAccess(v.node, true)) {
       const fix =
         opens === 'nvme-char'
