@@ -12,7 +12,6 @@ import { engineSpec, type Usability } from './registry.js';
 import type { CommandName, CommandRecord, EngineName, NativeJob } from '../model.js';
 import { native, type NativeRunResult, type NvmeCommandInfo, type NvmeZone } from '../native/addon.js';
 import type { NvmeNamespace, Target } from '../target/target.js';
-import { vfioReportZones } from '../target/pci.js';
 import { readSys } from '../system/sysfs.js';
 import { kernelAtLeast, kernelVersion } from '../system/kernel.js';
 
@@ -330,7 +329,7 @@ function reportZones(node: string, nsid: number, zoneLbas: number, first: number
 
 /** The same for a controller on vfio-pci (node is its PCI address), through the vfio driver. */
 function reportZonesVfio(address: string, nsid: number, zoneLbas: number, first: number, count: number): NvmeZone[] {
-  return reportZonesBy(address, nsid, zoneLbas, first, count, (slba, max) => vfioReportZones(address, nsid, slba, max), 'zone-append reads the zones through the vfio driver: run as root');
+  return reportZonesBy(address, nsid, zoneLbas, first, count, (slba, max) => native().vfioReportZones(address, nsid, slba, max), 'zone-append reads the zones through the vfio driver: run as root');
 }
 
 function reportZonesBy(

@@ -1,35 +1,10 @@
 // PCI-address targets (0000:00:04.0). A controller the kernel drives is the
 // same target as its namespace node; one bound to vfio-pci has no node, so
 // the userspace driver brings it up once to Identify it (vfioProbe).
-import { BenchError, runError, usageError } from '../errors.js';
-import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native/addon.js';
+import { BenchError, usageError } from '../errors.js';
+import { native, type VfioProbeResult } from '../native/addon.js';
 import { isEmulated, nvmeTarget, type NvmeNamespace, type PciTargetInfo, type Target } from './target.js';
 import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
-
-export interface VfioProbeResult extends NvmeIdentify {
-  cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
-  /** With a namespace: what nvmeCommandInfo() reads through a kernel node, read over the driver's admin queue. */
-  commands?: NvmeCommandInfo;
-}
-
-interface VfioAddon {
-  vfioProbe?: (bdf: string, nsid: number) => VfioProbeResult;
-  vfioReportZones?: (bdf: string, nsid: number, slba: number, maxZones: number) => { reported: number; zones: NvmeZone[] };
-}
-
-/** The addon's vfioProbe, which native.ts does not declare. */
-export function vfioProbe(address: string, nsid: number): VfioProbeResult {
-  const addon = native() as unknown as VfioAddon;
-  if (!addon.vfioProbe) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
-  return addon.vfioProbe(address, nsid);
-}
-
-/** nvmeReportZones for a controller on vfio-pci: the driver brings it up with one I/O queue pair for the command. */
-export function vfioReportZones(address: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] } {
-  const addon = native() as unknown as VfioAddon;
-  if (!addon.vfioReportZones) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
-  return addon.vfioReportZones(address, nsid, slba, maxZones);
-}
 
 /** A fix for what vfio_open or the bring-up said. */
 export function vfioFix(message: string, address: string): string {
@@ -82,7 +57,7 @@ export function probePciTarget(given: string, dev: PciDevice, nsid: number | und
   const want = nsid ?? 1;
   let probe: VfioProbeResult;
   try {
-    probe = vfioProbe(address, want);
+    probe = native().vfioProbe(address, want);
   } catch (err) {
     if (err instanceof BenchError) throw err;
     const e = err as Error & { code?: string };
