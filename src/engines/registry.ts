@@ -7,26 +7,23 @@ import { vfioFix } from '../target/pci.js';
 
 export interface EngineSpec {
   name: EngineName;
-  /** The path through the kernel, for the README's engine table and `devices`. */
-  kernelPath: string;
   /** Which kinds of target node it opens. */
   opens: 'block-or-file' | 'block' | 'nvme-char' | 'vfio';
   /** One I/O in flight per worker, whatever --qd says. */
   synchronous: boolean;
   polled: boolean;
   ioUring: boolean;
-  needsDirect: boolean;
 }
 
 export const ENGINES: EngineSpec[] = [
-  { name: 'psync', kernelPath: 'pread/pwrite → VFS → block layer → nvme driver', opens: 'block-or-file', synchronous: true, polled: false, ioUring: false, needsDirect: false },
-  { name: 'aio', kernelPath: 'io_submit (Linux AIO) → block layer → nvme driver, interrupts', opens: 'block-or-file', synchronous: false, polled: false, ioUring: false, needsDirect: false },
-  { name: 'uring', kernelPath: 'io_uring read/write → block layer → nvme driver, interrupts', opens: 'block-or-file', synchronous: false, polled: false, ioUring: true, needsDirect: false },
-  { name: 'uring-poll', kernelPath: 'io_uring IOPOLL → block layer → nvme poll queue, no interrupts', opens: 'block', synchronous: false, polled: true, ioUring: true, needsDirect: true },
-  { name: 'pt', kernelPath: 'io_uring URING_CMD on /dev/ngXnY → nvme passthrough (no bio), interrupts', opens: 'nvme-char', synchronous: false, polled: false, ioUring: true, needsDirect: false },
-  { name: 'pt-poll', kernelPath: 'io_uring URING_CMD + IOPOLL on /dev/ngXnY → nvme poll queue', opens: 'nvme-char', synchronous: false, polled: true, ioUring: true, needsDirect: false },
-  { name: 'ioctl', kernelPath: 'NVME_IOCTL_IO64_CMD on /dev/ngXnY, synchronous', opens: 'nvme-char', synchronous: true, polled: false, ioUring: false, needsDirect: false },
-  { name: 'vfio', kernelPath: 'userspace NVMe driver over VFIO: no kernel in the I/O path', opens: 'vfio', synchronous: false, polled: true, ioUring: false, needsDirect: false },
+  { name: 'psync', opens: 'block-or-file', synchronous: true, polled: false, ioUring: false },
+  { name: 'aio', opens: 'block-or-file', synchronous: false, polled: false, ioUring: false },
+  { name: 'uring', opens: 'block-or-file', synchronous: false, polled: false, ioUring: true },
+  { name: 'uring-poll', opens: 'block', synchronous: false, polled: true, ioUring: true },
+  { name: 'pt', opens: 'nvme-char', synchronous: false, polled: false, ioUring: true },
+  { name: 'pt-poll', opens: 'nvme-char', synchronous: false, polled: true, ioUring: true },
+  { name: 'ioctl', opens: 'nvme-char', synchronous: true, polled: false, ioUring: false },
+  { name: 'vfio', opens: 'vfio', synchronous: false, polled: true, ioUring: false },
 ];
 
 export function engineSpec(name: EngineName): EngineSpec {

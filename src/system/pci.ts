@@ -145,15 +145,6 @@ export function controllerNamespaces(controller: string): string[] {
   return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-/** The namespace block name with this nsid under a controller, if the kernel shows one. */
-export function namespaceByNsid(controller: string, nsid: number): string | undefined {
-  for (const name of controllerNamespaces(controller)) {
-    const sysNsid = readSys(sys('class', 'block', name, 'nsid'));
-    if (sysNsid !== undefined ? Number(sysNsid) === nsid : name.endsWith(`n${nsid}`)) return name;
-  }
-  return undefined;
-}
-
 /** PCI address of a controller (nvme0) from its sysfs device link; '' when not PCI. */
 export function controllerPciAddress(controller: string): string {
   return pciAddressBehind(sys('class', 'nvme', controller, 'device'));
@@ -168,15 +159,6 @@ export function vfioBoundDevices(): string[] {
       .sort();
   } catch {
     return [];
-  }
-}
-
-/** Is the IOMMU on at all (any group exists)? */
-export function iommuEnabled(): boolean {
-  try {
-    return fs.readdirSync(sys('kernel', 'iommu_groups')).length > 0;
-  } catch {
-    return false;
   }
 }
 
