@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devNumbers, readSys } from '../system/sysfs.js';
 import { describeErrno, usageError } from '../errors.js';
-import { native, type NvmeCommandInfo, type NvmeIdentify } from '../native/addon.js';
+import { native, type NvmeIdentify } from '../native/addon.js';
 import { controllerNamespaceNames, isControllerName, parseNvmeName } from '../system/nvme-sysfs.js';
 import { realSys, type SysReader } from '../system/sysfs.js';
 import { pciAddressBehind, pciAddressTarget } from '../system/pci.js';
