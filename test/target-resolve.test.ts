@@ -2,11 +2,11 @@
 // --nsid, multipath namespaces, and --nsid against a namespace node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerNamespaceNames } from '../src/inventory/discovery.js';
+import { controllerNamespaceNames } from '../src/system/nvme-sysfs.js';
 import { BenchError } from '../src/errors.js';
 import { memorySys } from '../src/system/sysfs.js';
 import { checkNsid, devNumbers, namespaceOfController, pickNamespace, type NvmeNamespace } from '../src/target/probe.js';
-import { pciAddressArg } from '../src/commands/doctor.js';
+import { normalizePciAddress as pciAddressArg } from '../src/system/pci.js';
 import { runCli } from './cli.js';
 import { machine } from './machines.js';
 

@@ -8,6 +8,7 @@ import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope, type TargetV
 import { usableOn } from '../engines/registry.js';
 import { ENGINE_NAMES, type EngineName } from '../model.js';
 import { realSys } from '../system/sysfs.js';
+import { normalizePciAddress } from '../system/pci.js';
 import { probeTarget } from '../target/probe.js';
 import { parseCount, parseCpuList, parseList } from '../plan/units.js';
 import { formatCapacity } from './devices.js';
@@ -29,15 +30,9 @@ export function parseWanted(text: string): EngineName[] {
   return [...new Set(names)];
 }
 
-/** 0000:00:10.0 or 00:10.0 → 0000:00:10.0; undefined for anything else. */
-export function pciAddressArg(text: string): string | undefined {
-  const m = /^(?:([0-9a-fA-F]{4}):)?([0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])$/.exec(text);
-  return m ? `${(m[1] ?? '0000').toLowerCase()}:${m[2].toLowerCase()}` : undefined;
-}
-
 /** What part of the machine a doctor target names. */
 function scopeFor(given: string, nsid: number | undefined, d: Discovery): { scope: DoctorScope; fileLike: boolean } {
-  const bdf = pciAddressArg(given);
+  const bdf = normalizePciAddress(given);
   if (bdf) {
     if (!d.controllers.some((c) => c.pciAddress === bdf)) throw usageError(`no NVMe controller at PCI address ${bdf}`, 'nvmebench devices lists them');
     return { scope: { controller: bdf }, fileLike: false };

@@ -1,33 +1,29 @@
 // The engine registry: what each I/O path is, what it needs, and on which
 // node of a target it runs. `--engine all` asks every entry here.
-import fs from 'node:fs';
 import type { EngineName } from '../model.js';
-import type { Target } from '../target/probe.js';
+import type { NvmeNamespace, Target } from '../target/target.js';
 import { bindCommand, pciDevice, unbindCommand } from '../system/pci.js';
 import { vfioFix } from '../target/pci.js';
 
 export interface EngineSpec {
   name: EngineName;
-  /** The path through the kernel, for the README's engine table and `devices`. */
-  kernelPath: string;
   /** Which kinds of target node it opens. */
   opens: 'block-or-file' | 'block' | 'nvme-char' | 'vfio';
   /** One I/O in flight per worker, whatever --qd says. */
   synchronous: boolean;
   polled: boolean;
   ioUring: boolean;
-  needsDirect: boolean;
 }
 
 export const ENGINES: EngineSpec[] = [
-  { name: 'psync', kernelPath: 'pread/pwrite → VFS → block layer → nvme driver', opens: 'block-or-file', synchronous: true, polled: false, ioUring: false, needsDirect: false },
-  { name: 'aio', kernelPath: 'io_submit (Linux AIO) → block layer → nvme driver, interrupts', opens: 'block-or-file', synchronous: false, polled: false, ioUring: false, needsDirect: false },
-  { name: 'uring', kernelPath: 'io_uring read/write → block layer → nvme driver, interrupts', opens: 'block-or-file', synchronous: false, polled: false, ioUring: true, needsDirect: false },
-  { name: 'uring-poll', kernelPath: 'io_uring IOPOLL → block layer → nvme poll queue, no interrupts', opens: 'block', synchronous: false, polled: true, ioUring: true, needsDirect: true },
-  { name: 'pt', kernelPath: 'io_uring URING_CMD on /dev/ngXnY → nvme passthrough (no bio), interrupts', opens: 'nvme-char', synchronous: false, polled: false, ioUring: true, needsDirect: false },
-  { name: 'pt-poll', kernelPath: 'io_uring URING_CMD + IOPOLL on /dev/ngXnY → nvme poll queue', opens: 'nvme-char', synchronous: false, polled: true, ioUring: true, needsDirect: false },
-  { name: 'ioctl', kernelPath: 'NVME_IOCTL_IO64_CMD on /dev/ngXnY, synchronous', opens: 'nvme-char', synchronous: true, polled: false, ioUring: false, needsDirect: false },
-  { name: 'vfio', kernelPath: 'userspace NVMe driver over VFIO: no kernel in the I/O path', opens: 'vfio', synchronous: false, polled: true, ioUring: false, needsDirect: false },
+  { name: 'psync', opens: 'block-or-file', synchronous: true, polled: false, ioUring: false },
+  { name: 'aio', opens: 'block-or-file', synchronous: false, polled: false, ioUring: false },
+  { name: 'uring', opens: 'block-or-file', synchronous: false, polled: false, ioUring: true },
+  { name: 'uring-poll', opens: 'block', synchronous: false, polled: true, ioUring: true },
+  { name: 'pt', opens: 'nvme-char', synchronous: false, polled: false, ioUring: true },
+  { name: 'pt-poll', opens: 'nvme-char', synchronous: false, polled: true, ioUring: true },
+  { name: 'ioctl', opens: 'nvme-char', synchronous: true, polled: false, ioUring: false },
+  { name: 'vfio', opens: 'vfio', synchronous: false, polled: true, ioUring: false },
 ];
 
 export function engineSpec(name: EngineName): EngineSpec {
@@ -115,10 +111,19 @@ function vfioUsable(target: Target, autoBind: boolean): Usability {
   return { usable: true, node: addr };
 }
 
-export function ioUringDisabled(): number {
-  try {
-    return Number(fs.readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim());
-  } catch {
-    return 0;
+/** Why this engine cannot run on a namespace formatted with metadata (the passthrough engines and vfio drive none); undefined when it can. */
+export function metadataRefusal(engine: EngineName, nvme: NvmeNamespace | undefined): { reason: string; fix: string } | undefined {
+  if (!nvme || nvme.metaSize <= 0) return undefined;
+  const opens = engineSpec(engine).opens;
+  const format = `${nvme.metaSize} bytes of ${nvme.extendedMeta ? 'extended' : 'separate'} metadata per LBA`;
+  if (opens === 'nvme-char') {
+    return { reason: `namespace ${nvme.name} is formatted with ${format}, which the passthrough engines do not drive`, fix: 'use the block engines (uring, uring-poll), or format the namespace without metadata' };
   }
+  if (opens === 'vfio') {
+    return { reason: `namespace ${nvme.nsid} is formatted with ${format}, which the vfio engine does not drive`, fix: 'format the namespace without metadata, or use the block engines' };
+  }
+  return undefined;
 }
+
+// run/runner.ts still imports it from here; it lives in system/kernel.ts.
+export { ioUringDisabled } from '../system/kernel.js';

@@ -3,17 +3,18 @@
 // them, and which engines can run on each. `devices` prints it; `doctor`
 // checks it. All reads go through a SysReader so tests can fake a machine.
 import path from 'node:path';
-import { ENGINES, usableOn } from '../engines/registry.js';
+import { ENGINES, metadataRefusal, usableOn } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
 import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
-import { probeTarget, type NvmeNamespace, type Target } from '../target/probe.js';
+import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
+import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
+import { probeTarget } from '../target/probe.js';
+import { nvmeTarget, transferLimit, type NvmeNamespace, type Target } from '../target/target.js';
 import { BenchError } from '../errors.js';
-import { unbindCommand } from '../system/pci.js';
+import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
 
-export const NVME_PCI_CLASS = '0x010802';
-const BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 export interface EngineVerdict {
   engine: EngineName;
@@ -97,7 +98,7 @@ export function realDeps(): DiscoveryDeps {
       const family = blockFamily(blockName);
       return { mounts: mountsOf(family), holders: holdersOf(family), partitions: family.slice(1) };
     },
-    ioUringDisabled: Number(realSys.read('/proc/sys/kernel/io_uring_disabled') ?? 0) || 0,
+    ioUringDisabled: ioUringDisabled(),
     isRoot: process.getuid?.() === 0,
     vfioVerdict(pciAddress) {
       try {
@@ -117,29 +118,6 @@ function num(text: string | undefined, fallback: number): number {
   return Number.isFinite(n) ? n : fallback;
 }
 
-/** The namespaces of one controller as [instance, nsid] pairs, from its sysfs children and, with multipath, its subsystem's. */
-export function controllerNamespaceNames(sys: SysReader, controller: string): Array<{ instance: number; nsid: number }> {
-  const dirs = [`/sys/class/nvme/${controller}`];
-  for (const subsys of sys.list('/sys/class/nvme-subsystem')) {
-    if (sys.list(`/sys/class/nvme-subsystem/${subsys}`).includes(controller)) dirs.push(`/sys/class/nvme-subsystem/${subsys}`);
-  }
-  const found = new Map<string, { instance: number; nsid: number }>();
-  for (const dir of dirs) {
-    for (const entry of sys.list(dir)) {
-      const m = /^(?:nvme|ng)(\d+)n(\d+)$/.exec(entry);
-      if (m) found.set(`${m[1]}n${m[2]}`, { instance: Number(m[1]), nsid: Number(m[2]) });
-    }
-  }
-  return [...found.values()].sort((a, b) => a.instance - b.instance || a.nsid - b.nsid);
-}
-
-function pciOf(sys: SysReader, deviceLink: string): string {
-  const real = sys.resolve(deviceLink);
-  if (!real) return '';
-  const parts = real.split('/').filter((p) => BDF.test(p));
-  return parts.length ? parts[parts.length - 1] : '';
-}
-
 function driverOf(sys: SysReader, dir: string): string {
   const real = sys.resolve(`${dir}/driver`);
   return real ? path.posix.basename(real) : '';
@@ -156,7 +134,7 @@ function pciFacts(sys: SysReader, pciDir: string): { numaNode: number; pciId: st
   };
 }
 
-function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, nsid: number): DiscoveredNamespace {
+function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, nsid: number): { ns: DiscoveredNamespace; identify?: NvmeIdentify } {
   const { sys } = deps;
   const name = `nvme${instance}n${nsid}`;
   const charName = `ng${instance}n${nsid}`;
@@ -193,54 +171,54 @@ function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, inst
     ctrl.serial = id.ctrl.serial;
     ctrl.firmware = id.ctrl.firmware;
   }
-  return ns;
+  return { ns, identify: id };
 }
 
 /** The Target that probeTarget would build for this namespace, from what discovery read. */
-export function namespaceTarget(ns: DiscoveredNamespace, ctrl: DiscoveredController, pollQueuesParam: number | undefined): Target {
+export function namespaceTarget(sys: SysReader, ns: DiscoveredNamespace, ctrl: DiscoveredController, identify: NvmeIdentify | undefined, pollQueuesParam: number | undefined): Target {
   const node = ns.charPath ?? ns.blockPath ?? `/dev/${ns.name}`;
-  return {
-    given: node,
-    path: node,
-    kind: ns.charPath ? 'nvme-char' : 'block',
-    sizeBytes: ns.capacityBytes,
-    logicalBlockSize: ns.lbaSize || 512,
-    blockName: ns.blockPath ? ns.name : undefined,
-    pollQueues: ns.ioPoll ?? (pollQueuesParam ?? 0) > 0,
-    nvme: {
+  const lbaSize = ns.lbaSize || 512;
+  const hwKb = num(sys.read(`/sys/class/block/${ns.name}/queue/max_hw_sectors_kb`), 0);
+  return nvmeTarget(
+    {
+      given: node,
+      path: node,
+      kind: ns.charPath ? 'nvme-char' : 'block',
+      sizeBytes: ns.capacityBytes,
+      logicalBlockSize: lbaSize,
+      blockName: ns.blockPath ? ns.name : undefined,
+      pollQueues: ns.ioPoll ?? (pollQueuesParam ?? 0) > 0,
+    },
+    {
       name: ns.name,
       controller: ns.controller,
       nsid: ns.nsid,
       blockPath: ns.blockPath,
       charPath: ns.charPath,
-      lbaSize: ns.lbaSize || 512,
+      lbaSize,
       metaSize: ns.metaSize,
-      extendedMeta: false,
+      extendedMeta: Boolean(identify?.ns?.extendedMeta),
       capacityBytes: ns.capacityBytes,
-      maxTransferBytes: 0,
+      maxTransferBytes: transferLimit(identify?.ctrl.mdts ?? 0, hwKb),
       pciAddress: ctrl.pciAddress,
+      identify,
     },
-    model: ctrl.model,
-    serial: ctrl.serial,
-    firmware: ctrl.firmware,
-    emulated: /QEMU/i.test(ctrl.model),
-  };
+    ctrl,
+  );
 }
 
 const IO_URING_ENGINES: EngineName[] = ENGINES.filter((e) => e.ioUring).map((e) => e.name);
 
 /** usableOn for every engine, plus what usableOn cannot see: access to the node, io_uring being off, metadata formats. */
-export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, ctrl: DiscoveredController, pollQueuesParam: number | undefined): EngineVerdict[] {
-  const target = namespaceTarget(ns, ctrl, pollQueuesParam);
+export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, target: Target): EngineVerdict[] {
   return ENGINES.map(({ name, opens }) => {
     const v = usableOn(name, target, { buffered: false });
     if (!v.usable) return { engine: name, usable: false, reason: v.reason, fix: v.fix };
-    if (IO_URING_ENGINES.includes(name) && (deps.ioUringDisabled === 2 || (deps.ioUringDisabled === 1 && !deps.isRoot))) {
+    if (IO_URING_ENGINES.includes(name) && ioUringStopped(deps.ioUringDisabled, deps.isRoot)) {
       return { engine: name, usable: false, reason: `io_uring is disabled (kernel.io_uring_disabled=${deps.ioUringDisabled})`, fix: 'sudo sysctl kernel.io_uring_disabled=0' };
     }
-    if (opens === 'nvme-char' && ns.metaSize > 0) {
-      return { engine: name, usable: false, reason: `the namespace has ${ns.metaSize} bytes of metadata per LBA, which the passthrough engines do not drive`, fix: 'format it without metadata, or use the block engines' };
-    }
+    const metadata = metadataRefusal(name, target.nvme);
+    if (metadata) return { engine: name, usable: false, ...metadata };
     if (!deps.isRoot && !deps.sys.canAccess(v.node, true)) {
       const fix =
         opens === 'nvme-char'
@@ -276,9 +254,9 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
   const controllers: DiscoveredController[] = [];
   const seenPci = new Set<string>();
 
-  for (const name of sys.list('/sys/class/nvme').filter((n) => /^nvme\d+$/.test(n))) {
+  for (const name of sys.list('/sys/class/nvme').filter(isControllerName)) {
     const dir = `/sys/class/nvme/${name}`;
-    const pciAddress = pciOf(sys, `${dir}/device`);
+    const pciAddress = pciAddressBehind(`${dir}/device`, sys);
     const facts = pciAddress ? pciFacts(sys, `${dir}/device`) : { numaNode: num(sys.read(`${dir}/numa_node`), -1), pciId: '' };
     if (pciAddress) seenPci.add(pciAddress);
     const ctrl: DiscoveredController = {
@@ -296,17 +274,17 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
       iommuGroup: facts.iommuGroup,
       namespaces: [],
     };
-    for (const { instance, nsid } of controllerNamespaceNames(sys, name)) {
-      ctrl.namespaces.push(describeNamespace(deps, ctrl, instance, nsid));
-    }
-    for (const ns of ctrl.namespaces) ns.engines = engineVerdicts(deps, ns, ctrl, pollQueuesParam);
+    const described = controllerNamespaceNames(sys, name).map(({ instance, nsid }) => describeNamespace(deps, ctrl, instance, nsid));
+    ctrl.namespaces = described.map((d) => d.ns);
+    // After every namespace is read: the first that answered Identify named the controller.
+    for (const { ns, identify } of described) ns.engines = engineVerdicts(deps, ns, namespaceTarget(sys, ns, ctrl, identify, pollQueuesParam));
     controllers.push(ctrl);
   }
 
   // Controllers no NVMe driver owns: bound to vfio-pci (for the vfio engine) or to nothing.
   for (const bdf of sys.list('/sys/bus/pci/devices')) {
     const dir = `/sys/bus/pci/devices/${bdf}`;
-    if (seenPci.has(bdf) || sys.read(`${dir}/class`) !== NVME_PCI_CLASS) continue;
+    if (seenPci.has(bdf) || !isNvmeClass(sys.read(`${dir}/class`))) continue;
     const driver = driverOf(sys, dir);
     if (driver === 'nvme') continue; // still probing, or failed: /sys/class/nvme has no entry yet
     const facts = pciFacts(sys, dir);

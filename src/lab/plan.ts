@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nsPropsFor, zoneSizeFor, type LabOptions } from './options.js';
+import { LAB_MARKER } from '../system/kernel.js';
 
 /** The package root (has bin/nvmebench.js); this file is dist/src/lab/plan.js. */
 export function packageRoot(): string {
@@ -198,7 +199,7 @@ export function guestEnv(shell: boolean, home: string): Record<string, string> {
     HOME: home,
     USER: 'root',
     LOGNAME: 'root',
-    NVMEBENCH_LAB: '1',
+    [LAB_MARKER]: '1',
     TERM: shell ? process.env.TERM || 'vt100' : 'dumb',
   });
   env.LANG ??= 'C.UTF-8';

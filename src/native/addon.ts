@@ -104,6 +104,12 @@ export interface NvmeIdentify {
   };
 }
 
+export interface VfioProbeResult extends NvmeIdentify {
+  cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
+  /** With a namespace: what nvmeCommandInfo() reads through a kernel node, read over the driver's admin queue. */
+  commands?: NvmeCommandInfo;
+}
+
 declare const runHandleBrand: unique symbol;
 export type RunHandle = { readonly [runHandleBrand]: true };
 
@@ -117,6 +123,10 @@ interface NativeAddon {
   histogramLayout(): number[];
   nvmeCommandInfo(devicePath: string, nsid?: number): NvmeCommandInfo;
   nvmeReportZones(devicePath: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] };
+  /** Bring a controller on vfio-pci up with the userspace driver, Identify it (and namespace nsid), and take it down again. */
+  vfioProbe(pciAddress: string, nsid: number): VfioProbeResult;
+  /** nvmeReportZones for a controller on vfio-pci: the driver brings it up with one I/O queue pair for the command. */
+  vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] };
   /** The commands each engine issues besides read and write. */
   engineCommands(): Record<string, string[]>;
   /** flock(2) on an open fd: 'ex' and 'sh' block until granted. For appends shared between runs. */

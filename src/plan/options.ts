@@ -46,7 +46,6 @@ export interface RunPlan {
   targetPath: string;
   /** 'all' expands once the target is known; empty means the target's default engine. */
   engines: EngineName[] | 'all';
-  engineExplicit: boolean;
   ioDepths: number[];
   blockSizes: number[];
   threads: number;
@@ -170,7 +169,6 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     workload,
     targetPath,
     engines,
-    engineExplicit: raw.engine !== undefined,
     ioDepths: [...new Set(ioDepths)],
     blockSizes: [...new Set(blockSizes)],
     threads,

@@ -3,7 +3,8 @@
 // lives in binding.ts. NVMEBENCH_SYSFS points everything at a fake tree for tests.
 import fs from 'node:fs';
 import path from 'node:path';
-import { devNumbers, readSys } from './sysfs.js';
+import { devNumbers, readSys, realSys, type SysReader } from './sysfs.js';
+import { isControllerName, parseNvmeName } from './nvme-sysfs.js';
 
 /** PCI class of an NVMe controller: mass storage, non-volatile memory, NVM Express. */
 export const NVME_CLASS = 0x010802;
@@ -37,6 +38,27 @@ export function looksLikePciAddress(text: string): boolean {
   return normalizePciAddress(text) !== undefined;
 }
 
+/** A target given as a PCI address, normalized; undefined for a path (./0000:00:04.0 names a file) or anything else. */
+export function pciAddressTarget(given: string): string | undefined {
+  return given.includes('/') ? undefined : normalizePciAddress(given);
+}
+
+/** An address as sysfs writes it: domain, lower case. */
+const SYSFS_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+/** The PCI address a sysfs link leads to (the last on the path: the device, not its bridges); '' when it is not on PCI. */
+export function pciAddressBehind(link: string, sys: SysReader = realSys): string {
+  const real = sys.resolve(link);
+  if (!real) return '';
+  const parts = real.split('/').filter((p) => SYSFS_BDF.test(p));
+  return parts.length ? parts[parts.length - 1] : '';
+}
+
+/** A sysfs class file (0x010802) names an NVMe controller. */
+export function isNvmeClass(text: string | undefined): boolean {
+  return hex(text) === NVME_CLASS;
+}
+
 export interface PciDevice {
   address: string;
   exists: boolean;
@@ -62,7 +84,7 @@ export function pciDevice(address: string): PciDevice {
   const group = linkName(path.join(dir, 'iommu_group'));
   let controllers: string[] = [];
   try {
-    controllers = fs.readdirSync(path.join(dir, 'nvme')).filter((n) => /^nvme\d+$/.test(n));
+    controllers = fs.readdirSync(path.join(dir, 'nvme')).filter(isControllerName);
   } catch {
     // not driven by nvme
   }
@@ -117,30 +139,15 @@ export function controllerNamespaces(controller: string): string[] {
     return [];
   }
   for (const entry of entries) {
-    const m = /^nvme(\d+)(?:c\d+)?n(\d+)$/.exec(entry);
-    if (m) names.add(`nvme${m[1]}n${m[2]}`);
+    const name = parseNvmeName(entry);
+    if (name?.node === 'block') names.add(`nvme${name.instance}n${name.nsid}`);
   }
   return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-/** The namespace block name with this nsid under a controller, if the kernel shows one. */
-export function namespaceByNsid(controller: string, nsid: number): string | undefined {
-  for (const name of controllerNamespaces(controller)) {
-    const sysNsid = readSys(sys('class', 'block', name, 'nsid'));
-    if (sysNsid !== undefined ? Number(sysNsid) === nsid : name.endsWith(`n${nsid}`)) return name;
-  }
-  return undefined;
-}
-
 /** PCI address of a controller (nvme0) from its sysfs device link; '' when not PCI. */
 export function controllerPciAddress(controller: string): string {
-  try {
-    const real = fs.realpathSync(sys('class', 'nvme', controller, 'device'));
-    const parts = real.split('/').filter((p) => looksLikePciAddress(p));
-    return parts.length ? parts[parts.length - 1] : '';
-  } catch {
-    return '';
-  }
+  return pciAddressBehind(sys('class', 'nvme', controller, 'device'));
 }
 
 /** Devices bound to vfio-pci right now. */
@@ -152,15 +159,6 @@ export function vfioBoundDevices(): string[] {
       .sort();
   } catch {
     return [];
-  }
-}
-
-/** Is the IOMMU on at all (any group exists)? */
-export function iommuEnabled(): boolean {
-  try {
-    return fs.readdirSync(sys('kernel', 'iommu_groups')).length > 0;
-  } catch {
-    return false;
   }
 }
 
@@ -187,15 +185,9 @@ export function pciAddressOfNode(node: string): string | undefined {
   }
   if (!stat.isCharacterDevice() && !stat.isBlockDevice()) return undefined;
   const base = path.basename(node);
-  if (/^nvme\d+$/.test(base)) {
+  if (isControllerName(base)) {
     const addr = controllerPciAddress(base);
     if (addr) return addr;
   }
-  try {
-    const real = fs.realpathSync(sys('dev', stat.isBlockDevice() ? 'block' : 'char', devNumbers(stat.rdev)));
-    const parts = real.split('/').filter((p) => looksLikePciAddress(p));
-    return parts.length ? parts[parts.length - 1] : undefined;
-  } catch {
-    return undefined;
-  }
+  return pciAddressBehind(sys('dev', stat.isBlockDevice() ? 'block' : 'char', devNumbers(stat.rdev))) || undefined;
 }

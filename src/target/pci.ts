@@ -1,35 +1,10 @@
 // PCI-address targets (0000:00:04.0). A controller the kernel drives is the
 // same target as its namespace node; one bound to vfio-pci has no node, so
 // the userspace driver brings it up once to Identify it (vfioProbe).
-import { BenchError, runError, usageError } from '../errors.js';
-import { native, type NvmeCommandInfo, type NvmeIdentify, type NvmeZone } from '../native/addon.js';
-import type { NvmeNamespace, Target } from './probe.js';
-import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice } from '../system/pci.js';
-
-export interface VfioProbeResult extends NvmeIdentify {
-  cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
-  /** With a namespace: what nvmeCommandInfo() reads through a kernel node, read over the driver's admin queue. */
-  commands?: NvmeCommandInfo;
-}
-
-interface VfioAddon {
-  vfioProbe?: (bdf: string, nsid: number) => VfioProbeResult;
-  vfioReportZones?: (bdf: string, nsid: number, slba: number, maxZones: number) => { reported: number; zones: NvmeZone[] };
-}
-
-/** The addon's vfioProbe, which native.ts does not declare. */
-export function vfioProbe(address: string, nsid: number): VfioProbeResult {
-  const addon = native() as unknown as VfioAddon;
-  if (!addon.vfioProbe) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
-  return addon.vfioProbe(address, nsid);
-}
-
-/** nvmeReportZones for a controller on vfio-pci: the driver brings it up with one I/O queue pair for the command. */
-export function vfioReportZones(address: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] } {
-  const addon = native() as unknown as VfioAddon;
-  if (!addon.vfioReportZones) throw runError('this build of the native engine has no vfio driver', 'rebuild it: npm rebuild');
-  return addon.vfioReportZones(address, nsid, slba, maxZones);
-}
+import { BenchError, usageError } from '../errors.js';
+import { native, type VfioProbeResult } from '../native/addon.js';
+import { isEmulated, nvmeTarget, type NvmeNamespace, type PciTargetInfo, type Target } from './target.js';
+import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
 
 /** A fix for what vfio_open or the bring-up said. */
 export function vfioFix(message: string, address: string): string {
@@ -44,31 +19,28 @@ export function vfioFix(message: string, address: string): string {
   return 'check dmesg for what the kernel said; nvmebench vfio unbind, then bind, resets the controller';
 }
 
-export interface PciTargetInfo {
-  address: string;
-  driver?: string;
-  iommuGroup?: number;
-  /** Why the vfio driver could not Identify the controller, when it could not. */
-  probeError?: string;
-  probeErrorCode?: string;
-}
-
-/**
- * probeNode is target.ts's probeTarget for a node (passed in, so this file
- * does not import target.ts at run time).
- */
-export function probePciTarget(given: string, address: string, nsid: number | undefined, probeNode: (node: string) => Target): Target & { pci: PciTargetInfo } {
+/** The PCI device at address, which must be an NVMe controller. */
+export function nvmePciDevice(address: string): PciDevice {
   const dev = pciDevice(address);
   if (!dev.exists) throw usageError(`there is no PCI device ${address}`, 'lspci -D -d ::0108 lists the NVMe controllers');
   if (dev.classCode !== NVME_CLASS) {
     throw usageError(`${address} is not an NVMe controller (PCI class 0x${dev.classCode.toString(16).padStart(6, '0')})`, 'lspci -D -d ::0108 lists the NVMe controllers');
   }
-  const pci: PciTargetInfo = { address, driver: dev.driver, iommuGroup: dev.iommuGroup };
-  if (dev.driver === 'nvme' && dev.controllers.length) {
-    // The kernel drives it: the same target as the namespace node (--nsid picks one).
-    const t = probeNode(`/dev/${dev.controllers[0]}`);
-    return { ...t, given, pci };
-  }
+  return dev;
+}
+
+export function pciTargetInfo(dev: PciDevice): PciTargetInfo {
+  return { address: dev.address, driver: dev.driver, iommuGroup: dev.iommuGroup };
+}
+
+/**
+ * A controller the kernel does not drive (probe.ts turns one it drives into
+ * its namespace node): on vfio-pci the vfio driver Identifies it; on any
+ * other driver, or none, the target is the bare address.
+ */
+export function probePciTarget(given: string, dev: PciDevice, nsid: number | undefined): Target & { pci: PciTargetInfo } {
+  const address = dev.address;
+  const pci = pciTargetInfo(dev);
   const target: Target & { pci: PciTargetInfo } = {
     given,
     path: address,
@@ -78,14 +50,14 @@ export function probePciTarget(given: string, address: string, nsid: number | un
     model: '',
     serial: '',
     firmware: '',
-    emulated: process.env.NVMEBENCH_LAB === '1',
+    emulated: isEmulated(''),
     pci,
   };
   if (dev.driver !== 'vfio-pci') return target;
   const want = nsid ?? 1;
   let probe: VfioProbeResult;
   try {
-    probe = vfioProbe(address, want);
+    probe = native().vfioProbe(address, want);
   } catch (err) {
     if (err instanceof BenchError) throw err;
     const e = err as Error & { code?: string };
@@ -107,14 +79,5 @@ export function probePciTarget(given: string, address: string, nsid: number | un
     identify: { ctrl: probe.ctrl, ns: probe.ns },
     commandInfo: probe.commands,
   };
-  Object.assign(target, {
-    sizeBytes: nvme.capacityBytes,
-    logicalBlockSize: ns.lbaSize,
-    nvme,
-    model: probe.ctrl.model,
-    serial: probe.ctrl.serial,
-    firmware: probe.ctrl.firmware,
-    emulated: /QEMU/i.test(probe.ctrl.model) || process.env.NVMEBENCH_LAB === '1',
-  });
-  return target;
+  return { ...nvmeTarget({ given, path: address, kind: 'pci', sizeBytes: nvme.capacityBytes, logicalBlockSize: ns.lbaSize, pci }, nvme, probe.ctrl), pci };
 }

@@ -5,73 +5,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { devNumbers, readSys } from '../system/sysfs.js';
 import { describeErrno, usageError } from '../errors.js';
-import { native, type NvmeCommandInfo, type NvmeIdentify } from '../native/addon.js';
-import { controllerNamespaceNames } from '../inventory/discovery.js';
+import { native, type NvmeIdentify } from '../native/addon.js';
+import { controllerNamespaceNames, isControllerName, parseNvmeName } from '../system/nvme-sysfs.js';
 import { realSys, type SysReader } from '../system/sysfs.js';
-import { normalizePciAddress } from '../system/pci.js';
-import { probePciTarget, type PciTargetInfo } from './pci.js';
+import { pciAddressBehind, pciAddressTarget } from '../system/pci.js';
+import { nvmePciDevice, pciTargetInfo, probePciTarget } from './pci.js';
+import { isEmulated, nvmeTarget, transferLimit, type NvmeNamespace, type Target, type TargetNode } from './target.js';
 
-export type TargetKind = 'file' | 'block' | 'nvme-char' | 'pci';
-
-export interface NvmeNamespace {
-  /** nvme0n1 */
-  name: string;
-  controller: string;
-  nsid: number;
-  blockPath?: string;
-  charPath?: string;
-  lbaSize: number;
-  metaSize: number;
-  extendedMeta: boolean;
-  capacityBytes: number;
-  /** Largest transfer, from MDTS (0 when unknown or unlimited). */
-  maxTransferBytes: number;
-  pciAddress: string;
-  identify?: NvmeIdentify;
-  /**
-   * A controller on vfio-pci has no node to read the command support checks'
-   * data through: the vfio driver reads it when it probes the controller.
-   */
-  commandInfo?: NvmeCommandInfo;
-}
-
-export interface Target {
-  /** What the user typed. */
-  given: string;
-  path: string;
-  kind: TargetKind;
-  sizeBytes: number;
-  logicalBlockSize: number;
-  /** Block device name in /sys/class/block, when there is one. */
-  blockName?: string;
-  /** /sys/block/X/queue/io_poll: the device has poll queues. */
-  pollQueues?: boolean;
-  nvme?: NvmeNamespace;
-  /** A target given as a PCI address (0000:00:04.0): the controller and its driver. */
-  pci?: PciTargetInfo;
-  model: string;
-  serial: string;
-  firmware: string;
-  emulated: boolean;
-}
-
-
-/** nvme0n1 or ng0n1 → [controller index, namespace index]; also multipath nvme0c0n1. */
-function parseNvmeName(name: string): { ctrl: string; ns: string } | undefined {
-  const match = /^(?:nvme|ng)(\d+)(?:c\d+)?n(\d+)$/.exec(name);
-  return match ? { ctrl: match[1], ns: match[2] } : undefined;
-}
-
-function pciAddressOf(sysDevice: string): string {
-  try {
-    const real = fs.realpathSync(sysDevice);
-    const parts = real.split('/');
-    const pci = parts.filter((p) => /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(p));
-    return pci.length ? pci[pci.length - 1] : '';
-  } catch {
-    return '';
-  }
-}
+export type { NvmeNamespace, PciTargetInfo, Target, TargetKind } from './target.js';
 
 function identifyNamespace(node: string): NvmeIdentify | undefined {
   try {
@@ -84,32 +25,27 @@ function identifyNamespace(node: string): NvmeIdentify | undefined {
 /** Fill the NVMe view of a namespace from sysfs and, where we may, Identify. */
 function describeNvme(name: string, sizeFromSys: number): NvmeNamespace {
   const ids = parseNvmeName(name)!;
-  const blockName = `nvme${ids.ctrl}n${ids.ns}`;
-  const charName = `ng${ids.ctrl}n${ids.ns}`;
+  const blockName = `nvme${ids.instance}n${ids.nsid}`;
+  const charName = `ng${ids.instance}n${ids.nsid}`;
   const blockPath = fs.existsSync(`/dev/${blockName}`) ? `/dev/${blockName}` : undefined;
   const charPath = fs.existsSync(`/dev/${charName}`) ? `/dev/${charName}` : undefined;
-  const controller = `nvme${ids.ctrl}`;
+  const controller = `nvme${ids.instance}`;
   const identify = charPath ? identifyNamespace(charPath) : blockPath ? identifyNamespace(blockPath) : undefined;
   const lbaSize = identify?.ns?.lbaSize ?? Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
   const capacity = identify?.ns ? identify.ns.nsze * identify.ns.lbaSize : sizeFromSys;
-  // MDTS is in units of the controller's minimum page size, 4 KiB on nearly
-  // every device; sysfs gives the limit the driver actually applies.
-  const mdts = identify?.ctrl.mdts ?? 0;
   const hwKb = Number(readSys(`/sys/class/block/${blockName}/queue/max_hw_sectors_kb`) ?? 0);
-  let maxTransfer = mdts ? 4096 * 2 ** mdts : 0;
-  if (hwKb && (!maxTransfer || hwKb * 1024 < maxTransfer)) maxTransfer = hwKb * 1024;
   return {
     name: blockName,
     controller,
-    nsid: identify?.ns?.nsid ?? Number(readSys(`/sys/class/block/${blockName}/nsid`) ?? ids.ns),
+    nsid: identify?.ns?.nsid ?? Number(readSys(`/sys/class/block/${blockName}/nsid`) ?? ids.nsid),
     blockPath,
     charPath,
     lbaSize,
     metaSize: identify?.ns?.metaSize ?? 0,
     extendedMeta: Boolean(identify?.ns?.extendedMeta),
     capacityBytes: capacity,
-    maxTransferBytes: maxTransfer,
-    pciAddress: pciAddressOf(`/sys/class/nvme/${controller}/device`),
+    maxTransferBytes: transferLimit(identify?.ctrl.mdts ?? 0, hwKb),
+    pciAddress: pciAddressBehind(`/sys/class/nvme/${controller}/device`),
     identify,
   };
 }
@@ -122,19 +58,19 @@ function controllerInfo(controller: string, identify?: NvmeIdentify): { model: s
   };
 }
 
-function isEmulated(model: string): boolean {
-  return /QEMU/i.test(model) || process.env.NVMEBENCH_LAB === '1';
-}
-
 export interface ProbeOptions {
   /** --nsid: picks the namespace behind a controller node (/dev/nvme0), and must match a namespace node's own. */
   nsid?: number;
 }
 
 export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
-  const pciAddress = normalizePciAddress(given);
-  // A PCI address, unless written as a path (./0000:00:04.0 names a file).
-  if (pciAddress && !given.includes('/')) return probePciTarget(given, pciAddress, opts.nsid, (node) => probeTarget(node, opts));
+  const pciAddress = pciAddressTarget(given);
+  if (pciAddress) {
+    const dev = nvmePciDevice(pciAddress);
+    // The kernel drives it: the same target as the namespace node (--nsid picks one).
+    if (dev.driver === 'nvme' && dev.controllers.length) return { ...probeTarget(`/dev/${dev.controllers[0]}`, opts), given, pci: pciTargetInfo(dev) };
+    return probePciTarget(given, dev, opts.nsid);
+  }
   let stat: fs.Stats;
   try {
     stat = fs.statSync(given);
@@ -164,26 +100,14 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
     const sectors = Number(readSys(`${sysLink}/size`) ?? 0);
     const lbs = Number(readSys(`/sys/class/block/${blockName}/queue/logical_block_size`) ?? 512);
     const poll = readSys(`/sys/class/block/${blockName}/queue/io_poll`);
-    const target: Target = {
-      given,
-      path: resolved,
-      kind: 'block',
-      sizeBytes: sectors * 512,
-      logicalBlockSize: lbs,
-      blockName,
-      pollQueues: poll === '1',
-      model: readSys(`/sys/class/block/${blockName}/device/model`) ?? '',
-      serial: '',
-      firmware: '',
-      emulated: false,
-    };
+    const node: TargetNode = { given, path: resolved, kind: 'block', sizeBytes: sectors * 512, logicalBlockSize: lbs, blockName, pollQueues: poll === '1' };
     if (parseNvmeName(blockName)) {
-      target.nvme = describeNvme(blockName, target.sizeBytes);
-      Object.assign(target, controllerInfo(target.nvme.controller, target.nvme.identify));
+      const nvme = describeNvme(blockName, node.sizeBytes);
+      checkNsid(nvme, opts.nsid, given);
+      return nvmeTarget(node, nvme, controllerInfo(nvme.controller, nvme.identify));
     }
-    target.emulated = isEmulated(target.model);
-    checkNsid(target.nvme, opts.nsid, given);
-    return target;
+    const model = readSys(`/sys/class/block/${blockName}/device/model`) ?? '';
+    return { ...node, model, serial: '', firmware: '', emulated: isEmulated(model) };
   }
   if (stat.isCharacterDevice()) {
     const sysLink = `/sys/dev/char/${devNumbers(stat.rdev)}`;
@@ -193,10 +117,10 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
     } catch {
       charName = path.basename(resolved);
     }
-    if (/^nvme\d+$/.test(charName)) {
+    if (isControllerName(charName)) {
       return { ...probeTarget(namespaceOfController(given, charName, opts.nsid)), given };
     }
-    if (!parseNvmeName(charName) || !charName.startsWith('ng')) {
+    if (parseNvmeName(charName)?.node !== 'char') {
       throw usageError(`${given} is a character device but not an NVMe generic namespace node`, 'give /dev/ngXnY, /dev/nvmeXnY or a file');
     }
     const nvme = describeNvme(charName, 0);
@@ -204,18 +128,9 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
     const poll = blockName ? readSys(`/sys/class/block/${blockName}/queue/io_poll`) : undefined;
     const info = controllerInfo(nvme.controller, nvme.identify);
     checkNsid(nvme, opts.nsid, given);
-    return {
-      given,
-      path: resolved,
-      kind: 'nvme-char',
-      sizeBytes: nvme.capacityBytes || Number(readSys(`/sys/class/block/${nvme.name}/size`) ?? 0) * 512,
-      logicalBlockSize: nvme.lbaSize,
-      blockName,
-      pollQueues: poll === undefined ? pollQueuesFromModule() : poll === '1',
-      nvme,
-      ...info,
-      emulated: isEmulated(info.model),
-    };
+    const sizeBytes = nvme.capacityBytes || Number(readSys(`/sys/class/block/${nvme.name}/size`) ?? 0) * 512;
+    const pollQueues = poll === undefined ? pollQueuesFromModule() : poll === '1';
+    return nvmeTarget({ given, path: resolved, kind: 'nvme-char', sizeBytes, logicalBlockSize: nvme.lbaSize, blockName, pollQueues }, nvme, info);
   }
   throw usageError(`${given} is not a file or a device`, 'give a file, a block device or an NVMe char device');
 }
