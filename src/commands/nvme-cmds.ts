@@ -11,7 +11,7 @@ import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js'
 import { prepareRun } from '../run/prepare.js';
 import { probeTarget } from '../target/probe.js';
 import { parseCount, parseSize } from '../plan/units.js';
-import { normalizePciAddress } from '../system/pci.js';
+import { pciAddressTarget } from '../system/pci.js';
 import { addRunOptions, executeRun } from './run.js';
 
 export interface CommandCliOptions extends RawRunOptions {
@@ -63,7 +63,7 @@ function rawCommand(o: CommandCliOptions): RawCommand {
 }
 
 function isPciTarget(targetPath: string | undefined): boolean {
-  return targetPath !== undefined && !targetPath.includes('/') && normalizePciAddress(targetPath) !== undefined;
+  return targetPath !== undefined && pciAddressTarget(targetPath) !== undefined;
 }
 
 /** Turn a command's options into a RunPlan: buildPlan for what every run shares, then the command. */

@@ -126,4 +126,3 @@ export function metadataRefusal(engine: EngineName, nvme: NvmeNamespace | undefi
 }
 
 // run/runner.ts still imports it from here; it lives in system/kernel.ts.
-export { ioUringDisabled } from '../system/kernel.js';

@@ -82,14 +82,3 @@ export function parseCpuList(text: string): number[] {
   }
   return cpus;
 }
-
-export function formatBytes(bytes: number): string {
-  const units = ['', 'k', 'm', 'g', 't'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && value % 1024 === 0 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value}${units[unit]}`;
-}

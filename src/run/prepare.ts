@@ -6,13 +6,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchError, runError, usageError } from '../errors.js';
-import { ENGINES, ioUringDisabled, usableOn, engineSpec } from '../engines/registry.js';
+import { ENGINES, metadataRefusal, usableOn, engineSpec } from '../engines/registry.js';
+import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import type { EngineName } from '../model.js';
 import { checkVectored, type RunPlan } from '../plan/options.js';
 import { checkRunResources } from './preflight.js';
 import { assertWritable, claimDevice, type DeviceClaim } from '../target/safety.js';
 import { probeTarget, type Target } from '../target/probe.js';
-import { normalizePciAddress, pciDevice } from '../system/pci.js';
+import { pciAddressTarget, pciDevice } from '../system/pci.js';
 import { checkCommand, commandUsable } from '../engines/commands.js';
 import { VfioAutoBind } from '../vfio/binding.js';
 
@@ -128,11 +129,9 @@ function chooseEngines(plan: RunPlan, target: Target, vfioAutoBind: boolean | un
     throw usageError(`no engine can run on ${plan.targetPath}`, skipped.map((s) => `${s.engine}: ${s.reason}`).join('; '));
   }
   const uringDisabled = ioUringDisabled();
-  if (uringDisabled && chosen.some((c) => engineSpec(c.engine).ioUring)) {
+  if (chosen.some((c) => engineSpec(c.engine).ioUring) && ioUringStopped(uringDisabled, process.getuid?.() === 0)) {
     const why = uringDisabled === 2 ? 'io_uring is disabled on this system' : 'io_uring is limited to the io_uring_group on this system';
-    if (uringDisabled === 2 || process.getuid?.() !== 0) {
-      throw runError(`${why} (kernel.io_uring_disabled=${uringDisabled})`, 'sudo sysctl kernel.io_uring_disabled=0');
-    }
+    throw runError(`${why} (kernel.io_uring_disabled=${uringDisabled})`, 'sudo sysctl kernel.io_uring_disabled=0');
   }
   return { chosen, skipped };
 }
@@ -170,17 +169,9 @@ function checkBlockSizes(plan: RunPlan, target: Target, chosen: ChosenEngine[]):
       throw usageError(`block size ${bs} is over the controller's largest transfer (MDTS) of ${target.nvme.maxTransferBytes} bytes`, `use --bs ${target.nvme.maxTransferBytes} or less`);
     }
   }
-  if (target.nvme && target.nvme.metaSize > 0 && chosen.some((c) => engineSpec(c.engine).opens === 'nvme-char')) {
-    throw usageError(
-      `namespace ${target.nvme.name} is formatted with ${target.nvme.metaSize} bytes of ${target.nvme.extendedMeta ? 'extended' : 'separate'} metadata per LBA, which the passthrough engines do not drive`,
-      'use the block engines (uring, uring-poll), or format the namespace without metadata',
-    );
-  }
-  if (target.nvme && target.nvme.metaSize > 0 && chosen.some((c) => c.engine === 'vfio')) {
-    throw usageError(
-      `namespace ${target.nvme.nsid} is formatted with ${target.nvme.metaSize} bytes of ${target.nvme.extendedMeta ? 'extended' : 'separate'} metadata per LBA, which the vfio engine does not drive`,
-      'format the namespace without metadata, or use the block engines',
-    );
+  for (const c of chosen) {
+    const refusal = metadataRefusal(c.engine, target.nvme);
+    if (refusal) throw usageError(refusal.reason, refusal.fix);
   }
 }
 
@@ -199,7 +190,7 @@ function expandCells(plan: RunPlan, chosen: ChosenEngine[]): Cell[] {
 
 /** A PCI address names a controller (vfio), never a file to lay out. */
 function isPciAddress(targetPath: string): boolean {
-  return !targetPath.includes('/') && normalizePciAddress(targetPath) !== undefined;
+  return pciAddressTarget(targetPath) !== undefined;
 }
 
 function pciDriverOf(address: string): string | undefined {
