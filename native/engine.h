@@ -242,6 +242,13 @@ extern const struct engine_ops pt_ops;
 extern const struct engine_ops ioctl_ops;
 extern const struct engine_ops vfio_ops;
 
+/* Why a run ended; the result's 'stopped' names them in this order. */
+enum run_stop {
+	RUN_STOP_DONE = 0,
+	RUN_STOP_INTERRUPTED, /* stop(), or the environment going away */
+	RUN_STOP_ERROR,       /* a fatal error, or --max-errors passed */
+};
+
 struct run {
 	struct job job;
 	struct worker *workers;
@@ -253,13 +260,12 @@ struct run {
 	uint64_t ios_issued;     /* shared budget for --ios, atomic */
 	uint64_t errors_total;   /* atomic, compared with max_errors */
 	uint8_t *written;        /* verify: one bit per block written */
-	uint64_t written_bits;
 	uint32_t barrier_arrived; /* atomic: workers done writing */
 	uint32_t nr_started;      /* threads started; UINT32_MAX until all are */
 	uint32_t prep_arrived;    /* atomic: workers done with the setup passes (zone resets, pattern) */
 	int go;                   /* atomic: setup done, the clock restarted, measure */
 	uint32_t *za_tags;        /* zone-append --verify: the stamp generation found at each block */
-	int stop_reason;         /* 0 done, 1 interrupted, 2 error */
+	enum run_stop stop_reason;
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
 };

@@ -22,7 +22,7 @@ static int pt_init(struct worker *w)
 }
 
 /* Fill the NVMe command for io (nvme_cmd_prep builds it) into the 80-byte command area. */
-void pt_fill_cmd(const struct job *job, struct nvme_uring_cmd *cmd, struct io_unit *io, bool vectored)
+static void __pt_fill_cmd(const struct job *job, struct nvme_uring_cmd *cmd, struct io_unit *io, bool vectored)
 {
 	struct nvme_cmd_desc d;
 
@@ -63,7 +63,7 @@ static int pt_queue(struct worker *w, struct io_unit *io)
 	}
 	cmd = (struct nvme_uring_cmd *)sqe->cmd;
 	sqe->opcode = IORING_OP_URING_CMD;
-	pt_fill_cmd(job, cmd, io, job->vectored);
+	__pt_fill_cmd(job, cmd, io, job->vectored);
 	vectored = job->vectored && cmd->data_len;
 	sqe->cmd_op = vectored ? NVME_URING_CMD_IO_VEC : NVME_URING_CMD_IO;
 	/* Registered buffers cover the data buffers only, not the DSM/Copy descriptor buffers. */

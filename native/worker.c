@@ -85,7 +85,7 @@ void worker_fail(struct worker *w, const char *fmt, ...)
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
 	w->exit_status = -1;
 	__run_set_error(w->run, msg);
-	__atomic_store_n(&w->run->stop_reason, 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->run->stop_reason, RUN_STOP_ERROR, __ATOMIC_RELAXED);
 	w->run->stop = 1;
 }
 
@@ -111,7 +111,7 @@ void worker_io_error(struct worker *w, struct io_unit *io, const char *what)
 	__run_set_error(run, msg);
 	total = __atomic_add_fetch(&run->errors_total, 1, __ATOMIC_RELAXED);
 	if (total > run->job.max_errors) {
-		__atomic_store_n(&run->stop_reason, 2, __ATOMIC_RELAXED);
+		__atomic_store_n(&run->stop_reason, RUN_STOP_ERROR, __ATOMIC_RELAXED);
 		run->stop = 1;
 	}
 }
@@ -759,7 +759,7 @@ static void __worker_drain(struct worker *w)
 	if (!w->errmsg[0])
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
 	w->exit_status = -1;
-	__atomic_store_n(&w->run->stop_reason, 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->run->stop_reason, RUN_STOP_ERROR, __ATOMIC_RELAXED);
 	w->run->stop = 1;
 }
 
@@ -1037,7 +1037,6 @@ int worker_run_start(struct run *run)
 		}
 	}
 	if (job->verify && (job->read_percent < 100 || job->command != JOB_CMD_RW)) {
-		run->written_bits = blocks;
 		run->written = calloc((blocks + 7) / 8, 1);
 		if (!run->written)
 			return -1;
@@ -1130,7 +1129,7 @@ int worker_run_start(struct run *run)
 		if (pthread_create(&w->thread, NULL, __worker_main, w)) {
 			snprintf(run->errmsg, sizeof(run->errmsg), "cannot start worker thread %u", i);
 			run->stop = 1;
-			run->stop_reason = 2;
+			run->stop_reason = RUN_STOP_ERROR;
 			/* Threads already running must see the stop before we join them. */
 			break;
 		}
