@@ -231,14 +231,26 @@ struct engine_ops {
 	int (*commit)(struct worker *w, unsigned nr, unsigned min_complete);
 	int (*reap)(struct worker *w, unsigned min_complete);
 	void (*exit)(struct worker *w);
+	/*
+	 * Optional: one Reset Zone at io->offset, synchronously and outside the
+	 * ring, for an engine whose ring cannot complete a command that carries
+	 * no data. Returns 0, an NVMe status (> 0), or -1 and sets errno.
+	 */
+	int (*zone_reset)(struct worker *w, struct io_unit *io);
 	/* JOB_CMD_BIT()s of the commands this engine issues besides read/write (0: none) */
 	unsigned commands;
+	/* issues NVMe commands (passthrough): needs the namespace id and LBA size; no O_DIRECT on the node */
+	bool nvme;
+	/* one I/O at a time: queue() holds it, commit() completes it; the queue depth is 1 */
+	bool sync;
 };
 
 extern const struct engine_ops psync_ops;
 extern const struct engine_ops aio_ops;
 extern const struct engine_ops uring_ops;
+extern const struct engine_ops uring_poll_ops;
 extern const struct engine_ops pt_ops;
+extern const struct engine_ops pt_poll_ops;
 extern const struct engine_ops ioctl_ops;
 extern const struct engine_ops vfio_ops;
 

@@ -62,4 +62,5 @@ const struct engine_ops psync_ops = {
 	.commit = psync_commit,
 	.reap = worker_sync_reap,
 	.exit = worker_close_target,
+	.sync = true,
 };

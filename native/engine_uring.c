@@ -122,9 +122,12 @@ void uring_engine_exit(struct worker *w)
 
 static int uring_block_init(struct worker *w)
 {
-	unsigned flags = w->run->job.engine == ENGINE_URING_POLL ? IORING_SETUP_IOPOLL : 0;
+	return uring_engine_init(w, 0);
+}
 
-	return uring_engine_init(w, flags);
+static int uring_poll_init(struct worker *w)
+{
+	return uring_engine_init(w, IORING_SETUP_IOPOLL);
 }
 
 #ifndef BLOCK_URING_CMD_DISCARD
@@ -202,6 +205,16 @@ const struct engine_ops uring_ops = {
 	.name = "uring",
 	.commands = JOB_CMD_BIT(JOB_CMD_WRITE_ZEROES) | JOB_CMD_BIT(JOB_CMD_TRIM) | JOB_CMD_BIT(JOB_CMD_FLUSH),
 	.init = uring_block_init,
+	.queue = uring_block_queue,
+	.commit = uring_engine_commit,
+	.reap = uring_block_reap,
+	.exit = uring_engine_exit,
+};
+
+/* io_uring takes only reads and writes on an IOPOLL ring: no commands. */
+const struct engine_ops uring_poll_ops = {
+	.name = "uring-poll",
+	.init = uring_poll_init,
 	.queue = uring_block_queue,
 	.commit = uring_engine_commit,
 	.reap = uring_block_reap,

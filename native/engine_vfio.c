@@ -508,4 +508,5 @@ const struct engine_ops vfio_ops = {
 	.commit = vfio_engine_commit,
 	.reap = vfio_engine_reap,
 	.exit = vfio_engine_exit,
+	.nvme = true,
 };

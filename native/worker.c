@@ -12,10 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <linux/nvme_ioctl.h>
 
 #include "engine.h"
 #include "verify.h"
@@ -28,9 +26,9 @@ static const struct engine_ops *const engine_table[ENGINE_COUNT] = {
 	[ENGINE_PSYNC] = &psync_ops,
 	[ENGINE_AIO] = &aio_ops,
 	[ENGINE_URING] = &uring_ops,
-	[ENGINE_URING_POLL] = &uring_ops,
+	[ENGINE_URING_POLL] = &uring_poll_ops,
 	[ENGINE_PT] = &pt_ops,
-	[ENGINE_PT_POLL] = &pt_ops,
+	[ENGINE_PT_POLL] = &pt_poll_ops,
 	[ENGINE_IOCTL] = &ioctl_ops,
 	[ENGINE_VFIO] = &vfio_ops,
 };
@@ -374,7 +372,7 @@ int worker_open_target(struct worker *w)
 	int flags = job_command_writes(job) ? O_RDWR : O_RDONLY;
 	struct stat st;
 
-	if (job->direct && job->engine != ENGINE_PT && job->engine != ENGINE_PT_POLL && job->engine != ENGINE_IOCTL)
+	if (job->direct && !w->ops->nvme)
 		flags |= O_DIRECT;
 	w->fd = open(job->path, flags | O_CLOEXEC);
 	if (w->fd < 0) {
@@ -774,21 +772,17 @@ static void __worker_barrier(struct run *run, uint32_t *arrived)
 		usleep(200);
 }
 
-/* pt-poll: the zone resets go synchronously through NVME_IOCTL_IO64_CMD on the same node. */
-static void __worker_reset_zones_ioctl(struct worker *w)
+/* The zone resets one at a time through the engine's zone_reset op, outside the ring. */
+static void __worker_reset_zones_sync(struct worker *w)
 {
 	const struct job *job = &w->run->job;
 	struct io_unit io = { .op = IO_OP_ZONE_RESET, .is_write = true };
-	struct nvme_passthru_cmd64 cmd;
-	struct nvme_cmd_desc d;
 	char what[128];
 	int ret;
 
 	for (; w->zone_reset_next < w->zone_end && !w->run->stop; w->zone_reset_next++) {
 		io.offset = job->offset + w->zone_reset_next * job->zone_bytes;
-		nvme_cmd_prep(job, &io, &d);
-		nvme_cmd_to_passthru(&d, &cmd);
-		ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
+		ret = w->ops->zone_reset(w, &io);
 		if (ret) {
 			if (ret > 0)
 				nvme_status_str((uint16_t)ret, what, sizeof(what));
@@ -822,9 +816,8 @@ static void __worker_setup(struct worker *w)
 	struct run *run = w->run;
 
 	__atomic_store_n(&w->ramping, true, __ATOMIC_RELAXED);
-	if (run->job.command == JOB_CMD_ZONE_APPEND && run->job.engine == ENGINE_PT_POLL) {
-		/* Kernels before 6.5 poll passthrough by bio: a command without data never completes on an IOPOLL ring. */
-		__worker_reset_zones_ioctl(w);
+	if (run->job.command == JOB_CMD_ZONE_APPEND && w->ops->zone_reset) {
+		__worker_reset_zones_sync(w);
 	} else if (run->job.command == JOB_CMD_ZONE_APPEND) {
 		__worker_loop(w, PHASE_ZONE_RESET);
 		__worker_drain(w);
@@ -968,19 +961,16 @@ static const char *__run_check_command(struct run *run, const struct engine_ops 
 {
 	struct job *job = &run->job;
 	static __thread char msg[ENGINE_ERRMSG_LEN];
-	bool passthrough = job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL ||
-			   job->engine == ENGINE_VFIO;
 
 	if (job->command == JOB_CMD_RW)
 		return NULL;
 	if ((unsigned)job->command >= JOB_CMD_COUNT)
 		return "unknown command";
-	if (!(ops->commands & JOB_CMD_BIT(job->command)) || job->engine == ENGINE_URING_POLL) {
-		snprintf(msg, sizeof(msg), "the %s engine does not issue %s", job->engine == ENGINE_URING_POLL ? "uring-poll" : ops->name,
-			 job_command_name(job->command));
+	if (!(ops->commands & JOB_CMD_BIT(job->command))) {
+		snprintf(msg, sizeof(msg), "the %s engine does not issue %s", ops->name, job_command_name(job->command));
 		return msg;
 	}
-	if (passthrough && (!job->lba_size || !job->nsid))
+	if (ops->nvme && (!job->lba_size || !job->nsid))
 		return "NVMe commands need the namespace id and LBA size";
 	switch (job->command) {
 	case JOB_CMD_COPY:
