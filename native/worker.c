@@ -956,47 +956,6 @@ static int __worker_alloc(struct worker *w)
 	return 0;
 }
 
-/* What a command workload needs of the job and the engine; an error message or NULL. */
-static const char *__run_check_command(struct run *run, const struct engine_ops *ops, uint64_t blocks)
-{
-	struct job *job = &run->job;
-	static __thread char msg[ENGINE_ERRMSG_LEN];
-
-	if (job->command == JOB_CMD_RW)
-		return NULL;
-	if ((unsigned)job->command >= JOB_CMD_COUNT)
-		return "unknown command";
-	if (!(ops->commands & JOB_CMD_BIT(job->command))) {
-		snprintf(msg, sizeof(msg), "the %s engine does not issue %s", ops->name, job_command_name(job->command));
-		return msg;
-	}
-	if (ops->nvme && (!job->lba_size || !job->nsid))
-		return "NVMe commands need the namespace id and LBA size";
-	switch (job->command) {
-	case JOB_CMD_COPY:
-		if (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || job->block_size % (job->copy_ranges * job->lba_size))
-			return "copy: --copy-ranges must divide the block into whole LBAs, 128 ranges at most";
-		job->copy_src_blocks = blocks / 2;
-		if (!job->copy_src_blocks)
-			return "copy needs a region of two blocks at least: sources below the middle, destinations above";
-		break;
-	case JOB_CMD_ZONE_APPEND:
-		if (!job->zone_bytes || job->size % job->zone_bytes || job->zone_bytes % job->block_size ||
-		    job->zone_cap_bytes < job->block_size || job->zone_cap_bytes > job->zone_bytes)
-			return "zone-append: the region must be whole zones, each holding whole blocks";
-		if (job->zones < job->threads || job->zones > job->size / job->zone_bytes)
-			return "zone-append: --zones must be at least --threads and at most the zones in the region";
-		break;
-	case JOB_CMD_RAW:
-		if (job->raw_dir != NVME_DIR_NONE && (!job->raw_data_len || job->raw_data_len > job->block_size))
-			return "raw: the data length must fit the buffer";
-		break;
-	default:
-		break;
-	}
-	return NULL;
-}
-
 /* Set up every worker and its engine, then start the threads. */
 int worker_run_start(struct run *run)
 {
@@ -1017,15 +976,9 @@ int worker_run_start(struct run *run)
 		errno = EINVAL;
 		return -1;
 	}
-	{
-		const char *bad = __run_check_command(run, ops, blocks);
-
-		if (bad) {
-			snprintf(run->errmsg, sizeof(run->errmsg), "%s", bad);
-			errno = EINVAL;
-			return -1;
-		}
-	}
+	/* TypeScript checked the command against the engine and the device (src/engines/commands.ts) */
+	if (job->command == JOB_CMD_COPY)
+		job->copy_src_blocks = blocks / 2;
 	if (job->verify && (job->read_percent < 100 || job->command != JOB_CMD_RW)) {
 		run->written = calloc((blocks + 7) / 8, 1);
 		if (!run->written)
