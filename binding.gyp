@@ -6,6 +6,7 @@
         "native/addon.c",
         "native/napi_util.c",
         "native/worker.c",
+        "native/workload_cmd.c",
         "native/histogram.c",
         "native/verify.c",
         "native/uring.c",

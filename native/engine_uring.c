@@ -11,6 +11,7 @@
 #include <linux/falloc.h>
 
 #include "uring_engine.h"
+#include "workload_cmd.h"
 
 int uring_engine_init(struct worker *w, unsigned ring_flags)
 {
@@ -145,7 +146,7 @@ static void __uring_block_command(struct worker *w, struct io_uring_sqe *sqe, st
 {
 	switch (w->run->job.command) {
 	case JOB_CMD_TRIM:
-		if (w->fd_is_blk) {
+		if (w->cmd->fd_is_blk) {
 			sqe->opcode = IORING_OP_URING_CMD;
 			sqe->cmd_op = BLOCK_URING_CMD_DISCARD;
 			sqe->addr = io->offset;
