@@ -37,7 +37,7 @@ static int ctest_ioctl(int fd, unsigned long req, ...)
 }
 #define ioctl ctest_ioctl
 
-#include "../nvme_cmd.c"
+#include "../nvme/nvme_cmd.c"
 #include "ctest.h"
 
 #define DATA_BYTES (64U << 20) /* the largest --bs */

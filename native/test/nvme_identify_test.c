@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "../nvme.c"
+#include "../nvme/nvme.c"
 #include "ctest.h"
 
 static uint8_t page[4096];

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../nvme_prp.c"
+#include "../nvme/nvme_prp.c"
 #include "ctest.h"
 
 #define PAGE 4096ULL

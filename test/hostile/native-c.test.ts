@@ -11,6 +11,8 @@ import { after, before, test } from 'node:test';
 import { ROOT } from '../cli.js';
 
 const TEST_DIR = path.join(ROOT, 'native', 'test');
+// The native/ subsystem folders, as binding.gyp's include_dirs: `#include "nvme.h"` finds its header wherever it lives.
+const INCLUDES = ['core', 'engines', 'nvme', 'vfio', 'workload', 'addon'].flatMap((dir) => ['-I', path.join(ROOT, 'native', dir)]);
 const CFLAGS = ['-std=gnu11', '-D_GNU_SOURCE', '-O1', '-g', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
 
 let out = '';
@@ -28,7 +30,7 @@ test('native/test has C unit tests', () => {
 for (const source of sources) {
   test(`C unit test ${source}`, () => {
     const exe = path.join(out, source.replace(/\.c$/, ''));
-    const build = spawnSync('cc', [...CFLAGS, '-I', path.join(ROOT, 'native'), path.join(TEST_DIR, source), '-o', exe, '-lpthread'], { encoding: 'utf8' });
+    const build = spawnSync('cc', [...CFLAGS, ...INCLUDES, path.join(TEST_DIR, source), '-o', exe, '-lpthread'], { encoding: 'utf8' });
     assert.equal(build.error, undefined, `cannot run cc: ${build.error?.message} (install gcc)`);
     assert.equal(build.status, 0, `cc ${source} failed:\n${build.stderr}`);
     const run = spawnSync(exe, [], { encoding: 'utf8', timeout: 60_000 });

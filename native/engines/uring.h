@@ -12,7 +12,6 @@
 
 struct uring {
 	int fd;
-	unsigned setup_flags;
 	unsigned sq_entries;
 	unsigned cq_entries;
 	unsigned sqe_shift; /* 6 for 64-byte SQEs, 7 for SQE128 */

@@ -37,4 +37,6 @@ const struct engine_ops ioctl_ops = {
 	.commit = ioctl_commit,
 	.reap = worker_sync_reap,
 	.exit = worker_close_target,
+	.nvme = true,
+	.sync = true,
 };

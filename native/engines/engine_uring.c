@@ -11,6 +11,7 @@
 #include <linux/falloc.h>
 
 #include "uring_engine.h"
+#include "workload_cmd.h"
 
 int uring_engine_init(struct worker *w, unsigned ring_flags)
 {
@@ -122,9 +123,12 @@ void uring_engine_exit(struct worker *w)
 
 static int uring_block_init(struct worker *w)
 {
-	unsigned flags = w->run->job.engine == ENGINE_URING_POLL ? IORING_SETUP_IOPOLL : 0;
+	return uring_engine_init(w, 0);
+}
 
-	return uring_engine_init(w, flags);
+static int uring_poll_init(struct worker *w)
+{
+	return uring_engine_init(w, IORING_SETUP_IOPOLL);
 }
 
 #ifndef BLOCK_URING_CMD_DISCARD
@@ -142,7 +146,7 @@ static void __uring_block_command(struct worker *w, struct io_uring_sqe *sqe, st
 {
 	switch (w->run->job.command) {
 	case JOB_CMD_TRIM:
-		if (w->fd_is_blk) {
+		if (w->cmd->fd_is_blk) {
 			sqe->opcode = IORING_OP_URING_CMD;
 			sqe->cmd_op = BLOCK_URING_CMD_DISCARD;
 			sqe->addr = io->offset;
@@ -202,6 +206,16 @@ const struct engine_ops uring_ops = {
 	.name = "uring",
 	.commands = JOB_CMD_BIT(JOB_CMD_WRITE_ZEROES) | JOB_CMD_BIT(JOB_CMD_TRIM) | JOB_CMD_BIT(JOB_CMD_FLUSH),
 	.init = uring_block_init,
+	.queue = uring_block_queue,
+	.commit = uring_engine_commit,
+	.reap = uring_block_reap,
+	.exit = uring_engine_exit,
+};
+
+/* io_uring takes only reads and writes on an IOPOLL ring: no commands. */
+const struct engine_ops uring_poll_ops = {
+	.name = "uring-poll",
+	.init = uring_poll_init,
 	.queue = uring_block_queue,
 	.commit = uring_engine_commit,
 	.reap = uring_block_reap,

@@ -56,7 +56,6 @@ int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thre
 	if (fd < 0)
 		return -1;
 	ring->fd = fd;
-	ring->setup_flags = p.flags;
 	ring->sq_entries = p.sq_entries;
 	ring->cq_entries = p.cq_entries;
 	ring->sqe_shift = (p.flags & IORING_SETUP_SQE128) ? 7 : 6;

@@ -17,7 +17,7 @@ struct aio_state {
 	struct io_event *events;
 };
 
-static int aio_init(struct worker *w)
+static int aio_engine_init(struct worker *w)
 {
 	struct aio_state *st = calloc(1, sizeof(*st));
 
@@ -125,7 +125,7 @@ static void aio_exit(struct worker *w)
 const struct engine_ops aio_ops = {
 	.name = "aio",
 	.commands = JOB_CMD_BIT(JOB_CMD_FLUSH),
-	.init = aio_init,
+	.init = aio_engine_init,
 	.queue = aio_queue,
 	.commit = aio_commit,
 	.reap = aio_reap,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <linux/nvme_ioctl.h>
 
 #include "nvme.h"
@@ -14,15 +15,16 @@
 
 static int pt_init(struct worker *w)
 {
-	unsigned flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+	return uring_engine_init(w, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+}
 
-	if (w->run->job.engine == ENGINE_PT_POLL)
-		flags |= IORING_SETUP_IOPOLL;
-	return uring_engine_init(w, flags);
+static int pt_poll_init(struct worker *w)
+{
+	return uring_engine_init(w, IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_IOPOLL);
 }
 
 /* Fill the NVMe command for io (nvme_cmd_prep builds it) into the 80-byte command area. */
-void pt_fill_cmd(const struct job *job, struct nvme_uring_cmd *cmd, struct io_unit *io, bool vectored)
+static void __pt_fill_cmd(const struct job *job, struct nvme_uring_cmd *cmd, struct io_unit *io, bool vectored)
 {
 	struct nvme_cmd_desc d;
 
@@ -63,7 +65,7 @@ static int pt_queue(struct worker *w, struct io_unit *io)
 	}
 	cmd = (struct nvme_uring_cmd *)sqe->cmd;
 	sqe->opcode = IORING_OP_URING_CMD;
-	pt_fill_cmd(job, cmd, io, job->vectored);
+	__pt_fill_cmd(job, cmd, io, job->vectored);
 	vectored = job->vectored && cmd->data_len;
 	sqe->cmd_op = vectored ? NVME_URING_CMD_IO_VEC : NVME_URING_CMD_IO;
 	/* Registered buffers cover the data buffers only, not the DSM/Copy descriptor buffers. */
@@ -80,12 +82,40 @@ static int pt_reap(struct worker *w, unsigned min_complete)
 	return uring_engine_reap(w, true);
 }
 
+/*
+ * pt-poll: a zone reset goes synchronously through NVME_IOCTL_IO64_CMD on
+ * the same node. Kernels before 6.5 poll passthrough by bio: a command
+ * without data never completes on an IOPOLL ring.
+ */
+static int pt_poll_zone_reset(struct worker *w, struct io_unit *io)
+{
+	struct nvme_passthru_cmd64 cmd;
+	struct nvme_cmd_desc d;
+
+	nvme_cmd_prep(&w->run->job, io, &d);
+	nvme_cmd_to_passthru(&d, &cmd);
+	return ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
+}
+
 const struct engine_ops pt_ops = {
 	.name = "pt",
 	.commands = JOB_CMDS_ALL,
+	.nvme = true,
 	.init = pt_init,
 	.queue = pt_queue,
 	.commit = uring_engine_commit,
 	.reap = pt_reap,
 	.exit = uring_engine_exit,
+};
+
+const struct engine_ops pt_poll_ops = {
+	.name = "pt-poll",
+	.commands = JOB_CMDS_ALL,
+	.nvme = true,
+	.init = pt_poll_init,
+	.queue = pt_queue,
+	.commit = uring_engine_commit,
+	.reap = pt_reap,
+	.exit = uring_engine_exit,
+	.zone_reset = pt_poll_zone_reset,
 };

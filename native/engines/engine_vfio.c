@@ -24,6 +24,7 @@
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 #include "nvme_prp.h"
+#include "workload_cmd.h"
 
 /* A command that has not completed after this long means the controller is stuck. */
 #define VFIO_ENGINE_IO_TIMEOUT_NS (30ULL * 1000000000ULL)
@@ -234,9 +235,9 @@ static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 		return -1;
 	vw->buf_mapped = true;
 	vw->xfer_pages = (uint32_t)nvme_prp_pages(0, xfer, NVME_PAGE);
-	if (w->cmd_bufs) {
+	if (w->cmd && w->cmd->bufs) {
 		/* NVME_CMD_BUF_SIZE is one page: a command buffer is always PRP1 alone. */
-		if (iommu_map(&c->vfio, w->cmd_bufs, (size_t)NVME_CMD_BUF_SIZE * w->depth, &vw->cmd_iova, w->errmsg,
+		if (iommu_map(&c->vfio, w->cmd->bufs, (size_t)NVME_CMD_BUF_SIZE * w->depth, &vw->cmd_iova, w->errmsg,
 			      sizeof(w->errmsg)) < 0)
 			return -1;
 		vw->cmd_mapped = true;
@@ -486,7 +487,7 @@ static void vfio_engine_exit(struct worker *w)
 		if (vw->prp_mapped && c->vfio_open)
 			iommu_unmap(&c->vfio, vw->prp_mem);
 		if (vw->cmd_mapped && c->vfio_open)
-			iommu_unmap(&c->vfio, w->cmd_bufs);
+			iommu_unmap(&c->vfio, w->cmd->bufs);
 		if (vw->buf_mapped && c->vfio_open)
 			iommu_unmap(&c->vfio, w->buffers);
 		__vfio_engine_put(vw->ec);
@@ -508,4 +509,5 @@ const struct engine_ops vfio_ops = {
 	.commit = vfio_engine_commit,
 	.reap = vfio_engine_reap,
 	.exit = vfio_engine_exit,
+	.nvme = true,
 };

@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 
 #include "engine.h"
+#include "workload_cmd.h"
 
 /*
  * The block layer's own calls for the commands it has: BLKZEROOUT and
@@ -19,11 +20,11 @@ static int64_t __psync_command(struct worker *w, struct io_unit *io)
 
 	switch (w->run->job.command) {
 	case JOB_CMD_WRITE_ZEROES:
-		ret = w->fd_is_blk ? ioctl(w->fd, BLKZEROOUT, range)
+		ret = w->cmd->fd_is_blk ? ioctl(w->fd, BLKZEROOUT, range)
 				   : fallocate(w->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)io->offset, (off_t)io->len);
 		break;
 	case JOB_CMD_TRIM:
-		ret = w->fd_is_blk ? ioctl(w->fd, BLKDISCARD, range)
+		ret = w->cmd->fd_is_blk ? ioctl(w->fd, BLKDISCARD, range)
 				   : fallocate(w->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)io->offset, (off_t)io->len);
 		break;
 	case JOB_CMD_FLUSH:
@@ -62,4 +63,5 @@ const struct engine_ops psync_ops = {
 	.commit = psync_commit,
 	.reap = worker_sync_reap,
 	.exit = worker_close_target,
+	.sync = true,
 };

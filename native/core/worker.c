@@ -12,15 +12,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <linux/nvme_ioctl.h>
 
 #include "engine.h"
 #include "verify.h"
 #include "nvme.h"
 #include "nvme_cmd.h"
+#include "workload_cmd.h"
 
 #define WORKER_RES_REPORTED INT64_MIN
 
@@ -28,9 +27,9 @@ static const struct engine_ops *const engine_table[ENGINE_COUNT] = {
 	[ENGINE_PSYNC] = &psync_ops,
 	[ENGINE_AIO] = &aio_ops,
 	[ENGINE_URING] = &uring_ops,
-	[ENGINE_URING_POLL] = &uring_ops,
+	[ENGINE_URING_POLL] = &uring_poll_ops,
 	[ENGINE_PT] = &pt_ops,
-	[ENGINE_PT_POLL] = &pt_ops,
+	[ENGINE_PT_POLL] = &pt_poll_ops,
 	[ENGINE_IOCTL] = &ioctl_ops,
 	[ENGINE_VFIO] = &vfio_ops,
 };
@@ -85,7 +84,7 @@ void worker_fail(struct worker *w, const char *fmt, ...)
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
 	w->exit_status = -1;
 	__run_set_error(w->run, msg);
-	__atomic_store_n(&w->run->stop_reason, 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->run->stop_reason, RUN_STOP_ERROR, __ATOMIC_RELAXED);
 	w->run->stop = 1;
 }
 
@@ -93,25 +92,19 @@ void worker_fail(struct worker *w, const char *fmt, ...)
 void worker_io_error(struct worker *w, struct io_unit *io, const char *what)
 {
 	struct run *run = w->run;
-	enum job_command command = run->job.command;
 	uint64_t total;
 	char msg[ENGINE_ERRMSG_LEN];
 
 	counter_add(&w->errors, 1);
-	if (io->op == IO_OP_ZONE_RESET)
-		snprintf(msg, sizeof(msg), "zone reset at byte offset %llu: %s", (unsigned long long)io->offset, what);
-	else if (io->op == IO_OP_CMD && command == JOB_CMD_FLUSH)
-		snprintf(msg, sizeof(msg), "flush: %s", what);
-	else if (io->op == IO_OP_CMD && command == JOB_CMD_RAW)
-		snprintf(msg, sizeof(msg), "raw opcode 0x%02x: %s", run->job.raw_opcode, what);
+	if (io->op != IO_OP_RW)
+		worker_cmd_error_msg(w, io, what, msg, sizeof(msg));
 	else
-		snprintf(msg, sizeof(msg), "%s at byte offset %llu (%u bytes): %s",
-			 io->op == IO_OP_CMD ? job_command_name(command) : io->is_write ? "write" : "read",
+		snprintf(msg, sizeof(msg), "%s at byte offset %llu (%u bytes): %s", io->is_write ? "write" : "read",
 			 (unsigned long long)io->offset, io->len, what);
 	__run_set_error(run, msg);
 	total = __atomic_add_fetch(&run->errors_total, 1, __ATOMIC_RELAXED);
 	if (total > run->job.max_errors) {
-		__atomic_store_n(&run->stop_reason, 2, __ATOMIC_RELAXED);
+		__atomic_store_n(&run->stop_reason, RUN_STOP_ERROR, __ATOMIC_RELAXED);
 		run->stop = 1;
 	}
 }
@@ -179,120 +172,34 @@ static void __overlap_remove(struct worker *w, struct io_unit *io)
 	*link = w->overlap_next[io->index];
 }
 
-/* Read back after an NVMe command workload: what the command should have left there. */
-static unsigned __worker_check_command(struct worker *w, struct io_unit *io, char *msg, size_t len)
-{
-	const struct job *job = &w->run->job;
-	uint64_t block = (io->offset - job->offset) / w->block_size;
-	uint32_t pos, i, n;
-	unsigned bad = 0;
-
-	switch (job->command) {
-	case JOB_CMD_WRITE_ZEROES:
-		for (pos = 0; pos < io->len; pos += VERIFY_SECTOR) {
-			const uint64_t *q = (const uint64_t *)((const char *)io->buf + pos);
-
-			for (i = 0; i < VERIFY_SECTOR / 8; i++)
-				if (q[i])
-					break;
-			if (i == VERIFY_SECTOR / 8)
-				continue;
-			if (!bad)
-				snprintf(msg, len, "verify failed at byte offset %llu (sector %llu): not zeroes after write-zeroes",
-					 (unsigned long long)(io->offset + pos), (unsigned long long)((io->offset + pos) / VERIFY_SECTOR));
-			bad++;
-		}
-		return bad;
-	case JOB_CMD_COPY:
-		/* Sources hold the pattern at their own address; each destination the pattern of its sources. */
-		if (block < job->copy_src_blocks)
-			return verify_check(io->buf, io->len, io->offset, job->verify_seed, msg, len);
-		n = job->copy_ranges;
-		for (i = 0; i < n; i++) {
-			uint32_t chunk = io->len / n;
-			uint64_t src = nvme_copy_source(job, io->offset, i);
-			char one[ENGINE_ERRMSG_LEN];
-			unsigned b = verify_check((const char *)io->buf + (size_t)i * chunk, chunk, src, job->verify_seed, one, sizeof(one));
-
-			if (b && !bad)
-				snprintf(msg, len, "copy destination at byte offset %llu, range %u from byte offset %llu: %s",
-					 (unsigned long long)(io->offset + (uint64_t)i * chunk), i, (unsigned long long)src, one);
-			bad += b;
-		}
-		return bad;
-	case JOB_CMD_ZONE_APPEND: {
-		/* Stamped for the zone's start, with the tag of the append the device placed here. */
-		uint64_t zstart = job->offset + (io->offset - job->offset) / job->zone_bytes * job->zone_bytes;
-		uint32_t want = w->run->za_tags ? w->run->za_tags[block] : 0;
-
-		bad = verify_check(io->buf, io->len, zstart, job->verify_seed, msg, len);
-		if (!bad && verify_gen(io->buf) != want) {
-			snprintf(msg, len, "verify failed at byte offset %llu (LBA %llu): it holds append #%u, but the device reported append #%u there",
-				 (unsigned long long)io->offset, (unsigned long long)(io->offset / job->lba_size), verify_gen(io->buf), want);
-			bad = io->len / VERIFY_SECTOR;
-		}
-		return bad;
-	}
-	default:
-		return verify_check(io->buf, io->len, io->offset, job->verify_seed, msg, len);
-	}
-}
-
 static void __worker_check_read(struct worker *w, struct io_unit *io, bool strict)
 {
-	struct run *run = w->run;
 	char msg[ENGINE_ERRMSG_LEN];
-	uint32_t want_seed = run->job.verify_seed;
+	uint32_t want_seed = w->run->job.verify_seed;
 	unsigned bad;
 
-	if (run->job.command != JOB_CMD_RW) {
-		bad = __worker_check_command(w, io, msg, sizeof(msg));
-		if (bad) {
-			w->verify_failures += bad;
-			worker_io_error(w, io, msg);
-		} else {
-			w->verified_blocks++;
+	if (w->cmd) {
+		bad = worker_cmd_check_read(w, io, msg, sizeof(msg));
+	} else {
+		if (!strict) {
+			/*
+			 * Mixed workloads: the block may still hold an earlier run's data,
+			 * so any seed is accepted; address and payload must still match.
+			 * Blocks that were never stamped are skipped unless this run wrote
+			 * them. (No write races the read: overlapping I/O is serialised.)
+			 */
+			want_seed = 0;
+			if (!io->was_written && *(const uint64_t *)io->buf != VERIFY_MAGIC)
+				return;
 		}
-		return;
+		bad = verify_check(io->buf, io->len, io->offset, want_seed, msg, sizeof(msg));
 	}
-	if (!strict) {
-		/*
-		 * Mixed workloads: the block may still hold an earlier run's data,
-		 * so any seed is accepted; address and payload must still match.
-		 * Blocks that were never stamped are skipped unless this run wrote
-		 * them. (No write races the read: overlapping I/O is serialised.)
-		 */
-		want_seed = 0;
-		if (!io->was_written && *(const uint64_t *)io->buf != VERIFY_MAGIC)
-			return;
-	}
-	bad = verify_check(io->buf, io->len, io->offset, want_seed, msg, sizeof(msg));
 	if (bad) {
 		w->verify_failures += bad;
 		worker_io_error(w, io, msg);
 	} else {
 		w->verified_blocks++;
 	}
-}
-
-/* zone-append: the LBA the device wrote (CQE dwords 0-1) must lie in the zone appended to. */
-static bool __worker_append_landed(struct worker *w, struct io_unit *io)
-{
-	const struct job *job = &w->run->job;
-	uint64_t zstart = io->offset, landed = io->result * job->lba_size;
-	char what[ENGINE_ERRMSG_LEN];
-
-	w->zone_appends_checked++;
-	if (landed >= zstart && landed + io->len <= zstart + job->zone_cap_bytes && !((landed - zstart) % io->len)) {
-		io->offset = landed;
-		return true;
-	}
-	w->zone_outside++;
-	snprintf(what, sizeof(what), "the device placed the append at LBA %llu, outside the zone appended to (LBA %llu to %llu, %u-LBA appends)",
-		 (unsigned long long)io->result, (unsigned long long)(zstart / job->lba_size),
-		 (unsigned long long)((zstart + job->zone_cap_bytes) / job->lba_size - 1), io->len / job->lba_size);
-	worker_io_error(w, io, what);
-	return false;
 }
 
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns)
@@ -319,22 +226,13 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 		worker_io_error(w, io, what);
 		return;
 	}
-	if (io->op == IO_OP_CMD) {
-		if (run->job.command == JOB_CMD_ZONE_APPEND && !__worker_append_landed(w, io))
-			return;
-		if (run->job.command == JOB_CMD_RAW)
-			w->dump_slot = io->index;
-	}
+	if (io->op != IO_OP_RW && !worker_cmd_done(w, io))
+		return;
 	if (run->job.verify && io->op != IO_OP_ZONE_RESET) {
-		if (io->op == IO_OP_RW && !io->is_write) {
+		if (io->op == IO_OP_RW && !io->is_write)
 			__worker_check_read(w, io, run->job.read_percent == 100 || w->verify_pass);
-		} else if (io->is_write && run->written) {
-			uint64_t block = (io->offset - run->job.offset) / w->block_size;
-
-			if (run->za_tags)
-				run->za_tags[block] = io->tag;
-			__bitmap_set(run->written, block);
-		}
+		else if (io->is_write && run->written)
+			__bitmap_set(run->written, (io->offset - run->job.offset) / w->block_size);
 	}
 	if (w->ramping) {
 		counter_add(&w->unmeasured_ios, 1);
@@ -374,7 +272,7 @@ int worker_open_target(struct worker *w)
 	int flags = job_command_writes(job) ? O_RDWR : O_RDONLY;
 	struct stat st;
 
-	if (job->direct && job->engine != ENGINE_PT && job->engine != ENGINE_PT_POLL && job->engine != ENGINE_IOCTL)
+	if (job->direct && !w->ops->nvme)
 		flags |= O_DIRECT;
 	w->fd = open(job->path, flags | O_CLOEXEC);
 	if (w->fd < 0) {
@@ -385,7 +283,8 @@ int worker_open_target(struct worker *w)
 		errno = err;
 		return -1;
 	}
-	w->fd_is_blk = fstat(w->fd, &st) == 0 && S_ISBLK(st.st_mode);
+	if (w->cmd)
+		w->cmd->fd_is_blk = fstat(w->fd, &st) == 0 && S_ISBLK(st.st_mode);
 	return 0;
 }
 
@@ -457,47 +356,15 @@ static void __worker_end_measure(struct worker *w)
 }
 
 /*
- * What a worker loop is doing: the setup passes before the clock starts
- * (zone resets, the pattern for compare and copy --verify), the measured
- * run, the read-back after it.
+ * What a worker loop is doing: the setup pass before the clock starts
+ * (command runs: zone resets, the pattern for compare and copy --verify),
+ * the measured run, the read-back after it.
  */
 enum worker_phase {
-	PHASE_ZONE_RESET,
-	PHASE_PREFILL,
+	PHASE_SETUP,
 	PHASE_MAIN,
 	PHASE_VERIFY,
 };
-
-/* zone-append: the next open zone round robin, opening a fresh one for each that filled; 0 when none is left. */
-static int __worker_prep_append(struct worker *w, struct io_unit *io)
-{
-	const struct job *job = &w->run->job;
-	uint32_t tries;
-
-	for (tries = 0; tries <= w->nr_zones_open; tries++) {
-		struct worker_zone *z = &w->zones_open[w->zone_rr];
-
-		if (++w->zone_rr == w->nr_zones_open)
-			w->zone_rr = 0;
-		if (z->active && z->reserved + w->block_size > job->zone_cap_bytes)
-			z->active = false;
-		if (!z->active) {
-			if (w->zone_next >= w->zone_end)
-				continue;
-			z->index = w->zone_next++;
-			z->reserved = 0;
-			z->active = true;
-			w->zones_used++;
-		}
-		z->reserved += w->block_size;
-		io->op = IO_OP_CMD;
-		io->is_write = true;
-		io->zone = z->index;
-		io->offset = job->offset + z->index * job->zone_bytes;
-		return 1;
-	}
-	return 0;
-}
 
 /* The main phase's next block; false when each candidate overlaps an I/O in flight (--verify with writes). */
 static inline bool __worker_next_block(struct worker *w, uint64_t *block)
@@ -527,83 +394,72 @@ enum prep_result {
 	PREP_BUSY, /* the next block is in flight: wait for completions */
 };
 
-/* Pick the next offset and direction. */
-static enum prep_result __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, enum worker_phase phase)
+/* A read or a write at the next block. */
+static inline enum prep_result __worker_prep_rw(struct worker *w, struct io_unit *io)
+{
+	const struct job *job = &w->run->job;
+	uint64_t block;
+
+	if (!__worker_next_block(w, &block))
+		return PREP_BUSY;
+	if (w->read_percent == 100)
+		io->is_write = false;
+	else if (w->read_percent == 0)
+		io->is_write = true;
+	else
+		io->is_write = __worker_rand_below(w, 100) >= w->read_percent;
+	io->offset = job->offset + block * w->block_size;
+	if (job->verify) {
+		if (io->is_write)
+			verify_stamp(io->buf, io->len, io->offset, job->verify_seed, ++w->stamp_gen);
+		else if (w->run->written)
+			/* Sampled now: a write that completes while this read is in flight must not make its old data count. */
+			io->was_written = __bitmap_test(w->run->written, block);
+	}
+	return PREP_OK;
+}
+
+/* The job's command; the block comes from the loop unless the command picks its own offset. */
+static enum prep_result __worker_prep_cmd(struct worker *w, struct io_unit *io)
+{
+	uint64_t block = 0;
+
+	if (w->cmd->picks_block && !__worker_next_block(w, &block))
+		return PREP_BUSY;
+	return worker_cmd_prep(w, io, block) ? PREP_OK : PREP_DONE;
+}
+
+/* Read back what this run wrote: the next written block of this worker's share. */
+static enum prep_result __worker_prep_verify(struct worker *w, struct io_unit *io)
 {
 	struct run *run = w->run;
-	const struct job *job = &run->job;
 	uint64_t block;
+
+	while (w->verify_next < w->verify_blocks && !__bitmap_test(run->written, w->verify_start + w->verify_next))
+		w->verify_next++;
+	if (w->verify_next >= w->verify_blocks)
+		return PREP_DONE;
+	block = w->verify_start + w->verify_next++;
+	io->is_write = false;
+	io->offset = run->job.offset + block * w->block_size;
+	return PREP_OK;
+}
+
+/* Fill io for this phase: offset, direction, what it carries. */
+static inline enum prep_result __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, enum worker_phase phase)
+{
+	enum prep_result ret;
 
 	io->op = IO_OP_RW;
 	io->len = w->block_size;
-	switch (phase) {
-	case PHASE_VERIFY:
-		while (w->verify_next < w->verify_blocks && !__bitmap_test(run->written, w->verify_start + w->verify_next))
-			w->verify_next++;
-		if (w->verify_next >= w->verify_blocks)
-			return PREP_DONE;
-		block = w->verify_start + w->verify_next++;
-		io->is_write = false;
-		io->offset = job->offset + block * w->block_size;
-		break;
-	case PHASE_PREFILL:
-		if (w->prefill_next >= w->prefill_blocks)
-			return PREP_DONE;
-		block = w->prefill_start + w->prefill_next++;
-		io->is_write = true;
-		io->offset = job->offset + block * w->block_size;
-		verify_stamp(io->buf, io->len, io->offset, job->verify_seed, NVME_PATTERN_GEN);
-		break;
-	case PHASE_ZONE_RESET:
-		if (w->zone_reset_next >= w->zone_end)
-			return PREP_DONE;
-		io->op = IO_OP_ZONE_RESET;
-		io->is_write = true;
-		io->offset = job->offset + w->zone_reset_next++ * job->zone_bytes;
-		io->len = 0;
-		break;
-	case PHASE_MAIN:
-		if (job->command == JOB_CMD_ZONE_APPEND) {
-			if (!__worker_prep_append(w, io))
-				return PREP_DONE;
-			if (job->verify) {
-				io->tag = ++w->stamp_gen;
-				verify_stamp(io->buf, io->len, io->offset, job->verify_seed, io->tag);
-			}
-			break;
-		}
-		if (job->command == JOB_CMD_FLUSH || job->command == JOB_CMD_RAW) {
-			/* The same command every time: no offset of ours in it. */
-			io->op = IO_OP_CMD;
-			io->is_write = job->read_percent < 100;
-			io->offset = job->offset;
-			io->len = job->command == JOB_CMD_RAW ? job->raw_data_len : 0;
-			break;
-		}
-		if (!__worker_next_block(w, &block))
-			return PREP_BUSY;
-		if (job->command != JOB_CMD_RW) {
-			io->op = IO_OP_CMD;
-			io->is_write = job->read_percent < 100;
-			if (job->command == JOB_CMD_COPY)
-				block += job->copy_src_blocks; /* the destination, in the upper half */
-		} else if (w->read_percent == 100) {
-			io->is_write = false;
-		} else if (w->read_percent == 0) {
-			io->is_write = true;
-		} else {
-			io->is_write = __worker_rand_below(w, 100) >= w->read_percent;
-		}
-		io->offset = job->offset + block * w->block_size;
-		if (io->op == IO_OP_RW && io->is_write && job->verify)
-			verify_stamp(io->buf, io->len, io->offset, job->verify_seed, ++w->stamp_gen);
-		else if (io->op == IO_OP_RW && job->verify && w->run->written)
-			/* Sampled now: a write that completes while this read is in flight must not make its old data count. */
-			io->was_written = __bitmap_test(w->run->written, block);
-		else if (job->command == JOB_CMD_COMPARE)
-			verify_stamp(io->buf, io->len, io->offset, job->verify_seed, NVME_PATTERN_GEN);
-		break;
-	}
+	if (phase == PHASE_MAIN)
+		ret = w->cmd ? __worker_prep_cmd(w, io) : __worker_prep_rw(w, io);
+	else if (phase == PHASE_SETUP)
+		ret = worker_cmd_prep_setup(w, io) ? PREP_OK : PREP_DONE;
+	else
+		ret = __worker_prep_verify(w, io);
+	if (ret != PREP_OK)
+		return ret;
 	io->start_ns = now;
 	io->in_flight = true;
 	if (w->overlap_head)
@@ -643,7 +499,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 	struct run *run = w->run;
 	uint64_t ramp_end = clock_add_sat(run->start_ns, run->job.ramp_ns);
 	/* Stamping a batch's buffers takes microseconds per block: the loop's work, not the device's. */
-	bool stamps = run->written || run->job.command == JOB_CMD_COMPARE;
+	bool stamps = run->written || (w->cmd && w->cmd->stamps);
 	bool budget_left = true;
 
 	for (;;) {
@@ -759,7 +615,7 @@ static void __worker_drain(struct worker *w)
 	if (!w->errmsg[0])
 		snprintf(w->errmsg, sizeof(w->errmsg), "%s", msg);
 	w->exit_status = -1;
-	__atomic_store_n(&w->run->stop_reason, 2, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->run->stop_reason, RUN_STOP_ERROR, __ATOMIC_RELAXED);
 	w->run->stop = 1;
 }
 
@@ -774,41 +630,9 @@ static void __worker_barrier(struct run *run, uint32_t *arrived)
 		usleep(200);
 }
 
-/* pt-poll: the zone resets go synchronously through NVME_IOCTL_IO64_CMD on the same node. */
-static void __worker_reset_zones_ioctl(struct worker *w)
-{
-	const struct job *job = &w->run->job;
-	struct io_unit io = { .op = IO_OP_ZONE_RESET, .is_write = true };
-	struct nvme_passthru_cmd64 cmd;
-	struct nvme_cmd_desc d;
-	char what[128];
-	int ret;
-
-	for (; w->zone_reset_next < w->zone_end && !w->run->stop; w->zone_reset_next++) {
-		io.offset = job->offset + w->zone_reset_next * job->zone_bytes;
-		nvme_cmd_prep(job, &io, &d);
-		nvme_cmd_to_passthru(&d, &cmd);
-		ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
-		if (ret) {
-			if (ret > 0)
-				nvme_status_str((uint16_t)ret, what, sizeof(what));
-			else
-				snprintf(what, sizeof(what), "%s", strerror(errno));
-			worker_io_error(w, &io, what);
-			return;
-		}
-	}
-}
-
 static uint64_t __run_end_ns(const struct job *job, uint64_t start_ns)
 {
 	return job->runtime_ns ? clock_add_sat(clock_add_sat(start_ns, job->ramp_ns), job->runtime_ns) : UINT64_MAX;
-}
-
-static bool __job_has_setup(const struct job *job)
-{
-	return job->command == JOB_CMD_ZONE_APPEND || job->command == JOB_CMD_COMPARE ||
-	       (job->command == JOB_CMD_COPY && job->verify);
 }
 
 /*
@@ -822,17 +646,9 @@ static void __worker_setup(struct worker *w)
 	struct run *run = w->run;
 
 	__atomic_store_n(&w->ramping, true, __ATOMIC_RELAXED);
-	if (run->job.command == JOB_CMD_ZONE_APPEND && run->job.engine == ENGINE_PT_POLL) {
-		/* Kernels before 6.5 poll passthrough by bio: a command without data never completes on an IOPOLL ring. */
-		__worker_reset_zones_ioctl(w);
-	} else if (run->job.command == JOB_CMD_ZONE_APPEND) {
-		__worker_loop(w, PHASE_ZONE_RESET);
-		__worker_drain(w);
-	}
-	if (w->prefill_blocks) {
-		__worker_loop(w, PHASE_PREFILL);
-		__worker_drain(w);
-	}
+	worker_cmd_setup_sync(w);
+	__worker_loop(w, PHASE_SETUP);
+	__worker_drain(w);
 	__worker_barrier(run, &run->prep_arrived);
 	if (w->id == 0) {
 		uint64_t now = clock_now_ns();
@@ -844,28 +660,6 @@ static void __worker_setup(struct worker *w)
 		while (!__atomic_load_n(&run->go, __ATOMIC_ACQUIRE))
 			usleep(100);
 	}
-}
-
-/* raw --dump: the data the last good command moved, from worker 0. */
-static void __worker_dump(struct worker *w)
-{
-	const struct job *job = &w->run->job;
-	const struct io_unit *io;
-	ssize_t done;
-	int fd;
-
-	if (w->id || !job->dump_path[0] || w->dump_slot < 0)
-		return;
-	io = &w->ios[w->dump_slot];
-	fd = open(job->dump_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		worker_fail(w, "cannot write --dump file %s: %s", job->dump_path, strerror(errno));
-		return;
-	}
-	done = write(fd, io->buf, job->raw_data_len);
-	if (done != (ssize_t)job->raw_data_len)
-		worker_fail(w, "cannot write --dump file %s: %s", job->dump_path, done < 0 ? strerror(errno) : "short write");
-	close(fd);
 }
 
 static void *__worker_main(void *arg)
@@ -881,7 +675,7 @@ static void *__worker_main(void *arg)
 		CPU_SET(w->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	if (__job_has_setup(&run->job))
+	if (w->cmd && w->cmd->setup)
 		__worker_setup(w);
 	if (!run->job.ramp_ns)
 		__worker_begin_measure(w);
@@ -890,7 +684,8 @@ static void *__worker_main(void *arg)
 		__worker_begin_measure(w);
 	__worker_end_measure(w);
 	__worker_drain(w);
-	__worker_dump(w);
+	if (w->cmd)
+		worker_cmd_finish(w);
 
 	if (verify_writes) {
 		__worker_barrier(run, &run->barrier_arrived);
@@ -934,7 +729,6 @@ static int __worker_alloc(struct worker *w)
 		w->free_slots[i] = (uint16_t)(w->depth - 1 - i);
 	}
 	w->nr_free = w->depth;
-	w->dump_slot = -1;
 	if (__job_serialises(job)) {
 		uint32_t bits = 1;
 
@@ -947,64 +741,78 @@ static int __worker_alloc(struct worker *w)
 			return -1;
 		memset(w->overlap_head, 0xff, sizeof(*w->overlap_head) << bits);
 	}
-	/* DSM ranges and Copy descriptors: a buffer per slot, filled by nvme_cmd_prep. */
-	if (job->command == JOB_CMD_TRIM || job->command == JOB_CMD_COPY) {
-		if (posix_memalign(&w->cmd_bufs, 4096, (size_t)NVME_CMD_BUF_SIZE * w->depth))
-			return -1;
-		memset(w->cmd_bufs, 0, (size_t)NVME_CMD_BUF_SIZE * w->depth);
-		for (i = 0; i < w->depth; i++)
-			w->ios[i].cmd_buf = (char *)w->cmd_bufs + (size_t)NVME_CMD_BUF_SIZE * i;
+	return 0;
+}
+
+/* Worker i's share of the region and its seed, written before the thread starts. */
+static void __worker_init_slice(struct worker *w, uint32_t i, uint64_t blocks)
+{
+	const struct job *job = &w->run->job;
+	uint64_t slice = blocks / job->threads;
+	uint64_t main_blocks = worker_cmd_main_blocks(job, blocks);
+	uint64_t mslice = main_blocks / job->threads;
+	bool last = i == job->threads - 1;
+
+	w->id = i;
+	w->cpu = job->ncpus ? job->cpus[i % job->ncpus] : -1;
+	w->block_size = job->block_size;
+	w->depth = job->io_depth;
+	w->random = job->random;
+	w->read_percent = job->read_percent;
+	w->rand_state = 0x853c49e6748fea9bULL ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL) ^ job->verify_seed;
+	if (job->random && !__job_serialises(job)) {
+		w->region_start = 0;
+		w->region_blocks = main_blocks;
+	} else {
+		/* Sequential workers each stream through their own slice; verifying writers keep to theirs. */
+		w->region_start = mslice * i;
+		w->region_blocks = last ? main_blocks - mslice * i : mslice;
+		if (!w->region_blocks)
+			w->region_blocks = 1;
 	}
-	if (job->command == JOB_CMD_ZONE_APPEND) {
-		w->zones_open = calloc(w->nr_zones_open, sizeof(*w->zones_open));
-		if (!w->zones_open)
-			return -1;
+	w->verify_start = slice * i;
+	w->verify_blocks = last ? blocks - slice * i : slice;
+	w->ramping = job->ramp_ns > 0;
+	histogram_reset(&w->lat);
+}
+
+/* Worker i's slots, its command state and its engine; the run's errmsg says what failed. */
+static int __worker_init(struct worker *w, uint32_t i, uint64_t blocks)
+{
+	struct run *run = w->run;
+	int saved;
+
+	__worker_init_slice(w, i, blocks);
+	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0) {
+		snprintf(run->errmsg, sizeof(run->errmsg), "out of memory for %u buffers of %u bytes", w->depth, w->block_size);
+		return -1;
+	}
+	if (w->ops->init(w) < 0) {
+		saved = errno;
+		snprintf(run->errmsg, sizeof(run->errmsg), "%s", w->errmsg[0] ? w->errmsg : strerror(saved));
+		errno = saved;
+		return -1;
 	}
 	return 0;
 }
 
-/* What a command workload needs of the job and the engine; an error message or NULL. */
-static const char *__run_check_command(struct run *run, const struct engine_ops *ops, uint64_t blocks)
+static void __run_start_threads(struct run *run)
 {
-	struct job *job = &run->job;
-	static __thread char msg[ENGINE_ERRMSG_LEN];
-	bool passthrough = job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL ||
-			   job->engine == ENGINE_VFIO;
+	uint32_t i;
 
-	if (job->command == JOB_CMD_RW)
-		return NULL;
-	if ((unsigned)job->command >= JOB_CMD_COUNT)
-		return "unknown command";
-	if (!(ops->commands & JOB_CMD_BIT(job->command)) || job->engine == ENGINE_URING_POLL) {
-		snprintf(msg, sizeof(msg), "the %s engine does not issue %s", job->engine == ENGINE_URING_POLL ? "uring-poll" : ops->name,
-			 job_command_name(job->command));
-		return msg;
+	for (i = 0; i < run->nr_workers; i++) {
+		struct worker *w = &run->workers[i];
+
+		if (pthread_create(&w->thread, NULL, __worker_main, w)) {
+			snprintf(run->errmsg, sizeof(run->errmsg), "cannot start worker thread %u", i);
+			run->stop = 1;
+			run->stop_reason = RUN_STOP_ERROR;
+			/* Threads already running must see the stop before we join them. */
+			break;
+		}
+		w->thread_started = true;
 	}
-	if (passthrough && (!job->lba_size || !job->nsid))
-		return "NVMe commands need the namespace id and LBA size";
-	switch (job->command) {
-	case JOB_CMD_COPY:
-		if (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || job->block_size % (job->copy_ranges * job->lba_size))
-			return "copy: --copy-ranges must divide the block into whole LBAs, 128 ranges at most";
-		job->copy_src_blocks = blocks / 2;
-		if (!job->copy_src_blocks)
-			return "copy needs a region of two blocks at least: sources below the middle, destinations above";
-		break;
-	case JOB_CMD_ZONE_APPEND:
-		if (!job->zone_bytes || job->size % job->zone_bytes || job->zone_bytes % job->block_size ||
-		    job->zone_cap_bytes < job->block_size || job->zone_cap_bytes > job->zone_bytes)
-			return "zone-append: the region must be whole zones, each holding whole blocks";
-		if (job->zones < job->threads || job->zones > job->size / job->zone_bytes)
-			return "zone-append: --zones must be at least --threads and at most the zones in the region";
-		break;
-	case JOB_CMD_RAW:
-		if (job->raw_dir != NVME_DIR_NONE && (!job->raw_data_len || job->raw_data_len > job->block_size))
-			return "raw: the data length must fit the buffer";
-		break;
-	default:
-		break;
-	}
-	return NULL;
+	__atomic_store_n(&run->nr_started, i, __ATOMIC_RELEASE);
 }
 
 /* Set up every worker and its engine, then start the threads. */
@@ -1027,32 +835,17 @@ int worker_run_start(struct run *run)
 		errno = EINVAL;
 		return -1;
 	}
-	{
-		const char *bad = __run_check_command(run, ops, blocks);
-
-		if (bad) {
-			snprintf(run->errmsg, sizeof(run->errmsg), "%s", bad);
-			errno = EINVAL;
-			return -1;
-		}
-	}
+	/* TypeScript checked the command against the engine and the device (src/engines/commands.ts) */
+	if (worker_cmd_run_init(run, blocks) < 0)
+		goto fail;
 	if (job->verify && (job->read_percent < 100 || job->command != JOB_CMD_RW)) {
-		run->written_bits = blocks;
 		run->written = calloc((blocks + 7) / 8, 1);
 		if (!run->written)
-			return -1;
-		if (job->command == JOB_CMD_ZONE_APPEND) {
-			run->za_tags = calloc(blocks, sizeof(*run->za_tags));
-			if (!run->za_tags) {
-				free(run->written);
-				run->written = NULL;
-				return -1;
-			}
-		}
+			goto fail;
 	}
 	run->workers = calloc(job->threads, sizeof(*run->workers));
 	if (!run->workers)
-		return -1;
+		goto fail;
 	run->nr_workers = job->threads;
 	run->nr_started = UINT32_MAX;
 	for (i = 0; i < job->threads; i++) {
@@ -1060,83 +853,12 @@ int worker_run_start(struct run *run)
 		run->workers[i].ops = ops;
 		run->workers[i].fd = -1;
 	}
-	for (i = 0; i < job->threads; i++) {
-		struct worker *w = &run->workers[i];
-		uint64_t slice = blocks / job->threads;
-		/* copy picks destinations: the upper half, sources in the lower one */
-		uint64_t main_blocks = job->command == JOB_CMD_COPY ? job->copy_src_blocks : blocks;
-		uint64_t mslice = main_blocks / job->threads;
-		bool last = i == job->threads - 1;
-
-		w->id = i;
-		w->cpu = job->ncpus ? job->cpus[i % job->ncpus] : -1;
-		w->block_size = job->block_size;
-		w->depth = job->io_depth;
-		w->random = job->random;
-		w->read_percent = job->read_percent;
-		w->rand_state = 0x853c49e6748fea9bULL ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL) ^ job->verify_seed;
-		if (job->random && !__job_serialises(job)) {
-			w->region_start = 0;
-			w->region_blocks = main_blocks;
-		} else {
-			/* Sequential workers each stream through their own slice; verifying writers keep to theirs. */
-			w->region_start = mslice * i;
-			w->region_blocks = last ? main_blocks - mslice * i : mslice;
-			if (!w->region_blocks)
-				w->region_blocks = 1;
-		}
-		w->verify_start = slice * i;
-		w->verify_blocks = last ? blocks - slice * i : slice;
-		if (job->command == JOB_CMD_COMPARE) {
-			/* the pattern compare checks against, over the whole region */
-			w->prefill_start = w->verify_start;
-			w->prefill_blocks = w->verify_blocks;
-		} else if (job->command == JOB_CMD_COPY && job->verify) {
-			/* the pattern the copies carry, over the sources */
-			w->prefill_start = mslice * i;
-			w->prefill_blocks = last ? main_blocks - mslice * i : mslice;
-		} else if (job->command == JOB_CMD_ZONE_APPEND) {
-			/* each worker appends to its own zones, --zones of them open at a time in all */
-			uint64_t nzones = job->size / job->zone_bytes, zslice = nzones / job->threads;
-			uint64_t blocks_per_zone = job->zone_bytes / job->block_size;
-
-			w->zone_first = zslice * i;
-			w->zone_end = last ? nzones : zslice * (i + 1);
-			w->zone_next = w->zone_first;
-			w->zone_reset_next = w->zone_first;
-			w->nr_zones_open = job->zones / job->threads + (i < job->zones % job->threads ? 1 : 0);
-			w->verify_start = w->zone_first * blocks_per_zone;
-			w->verify_blocks = (w->zone_end - w->zone_first) * blocks_per_zone;
-		}
-		w->ramping = job->ramp_ns > 0;
-		histogram_reset(&w->lat);
-		if (__worker_alloc(w) < 0) {
-			snprintf(run->errmsg, sizeof(run->errmsg), "out of memory for %u buffers of %u bytes",
-				 w->depth, job->block_size);
+	for (i = 0; i < job->threads; i++)
+		if (__worker_init(&run->workers[i], i, blocks) < 0)
 			goto fail;
-		}
-		if (ops->init(w) < 0) {
-			saved = errno;
-			snprintf(run->errmsg, sizeof(run->errmsg), "%s", w->errmsg[0] ? w->errmsg : strerror(saved));
-			errno = saved;
-			goto fail;
-		}
-	}
 	run->start_ns = clock_now_ns();
 	run->end_ns = __run_end_ns(job, run->start_ns);
-	for (i = 0; i < run->nr_workers; i++) {
-		struct worker *w = &run->workers[i];
-
-		if (pthread_create(&w->thread, NULL, __worker_main, w)) {
-			snprintf(run->errmsg, sizeof(run->errmsg), "cannot start worker thread %u", i);
-			run->stop = 1;
-			run->stop_reason = 2;
-			/* Threads already running must see the stop before we join them. */
-			break;
-		}
-		w->thread_started = true;
-	}
-	__atomic_store_n(&run->nr_started, i, __ATOMIC_RELEASE);
+	__run_start_threads(run);
 	return 0;
 
 fail:
@@ -1171,13 +893,10 @@ void worker_run_free(struct run *run)
 		free(w->ios);
 		free(w->free_slots);
 		/* I/Os the drain gave up on may still land: leak what the device may write or read. */
-		if (!w->inflight) {
+		if (!w->inflight)
 			free(w->buffers);
-			free(w->cmd_bufs);
-		}
 		w->buffers = NULL;
-		w->cmd_bufs = NULL;
-		free(w->zones_open);
+		worker_cmd_free(w);
 		free(w->overlap_head);
 		free(w->overlap_next);
 	}
@@ -1186,6 +905,5 @@ void worker_run_free(struct run *run)
 	run->nr_workers = 0;
 	free(run->written);
 	run->written = NULL;
-	free(run->za_tags);
-	run->za_tags = NULL;
+	worker_cmd_run_free(run);
 }

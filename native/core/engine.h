@@ -98,7 +98,7 @@ struct job {
 	uint64_t zone_bytes;      /* zone-append: zone size */
 	uint64_t zone_cap_bytes;  /* zone-append: writable capacity of every zone */
 	char dump_path[4096];     /* raw --dump: the data of the last command is written here */
-	/* derived by worker_run_start */
+	/* derived by worker_cmd_run_init */
 	uint64_t copy_src_blocks; /* copy: sources in blocks [0, n), destinations in [n, 2n) */
 };
 
@@ -115,18 +115,11 @@ struct io_unit {
 	uint8_t op;       /* enum io_op */
 	void *cmd_buf;    /* NVME_CMD_BUF_SIZE bytes per slot: DSM ranges, Copy source descriptors */
 	uint64_t result;  /* completion dwords 0-1 (zone append: the LBA written) */
-	uint64_t zone;    /* zone-append: the zone's index in the region */
 	uint32_t tag;     /* zone-append --verify: the stamp's generation */
 };
 
-/* zone-append: one zone a worker appends to */
-struct worker_zone {
-	uint64_t index;    /* in the region */
-	uint64_t reserved; /* bytes handed out to appends so far */
-	bool active;
-};
-
 struct run;
+struct worker_cmd;
 
 struct worker {
 	/* identity and setup, written before the thread starts */
@@ -185,23 +178,8 @@ struct worker {
 	uint64_t verify_blocks;
 	uint64_t verify_next;
 
-	/* NVMe command workloads */
-	void *cmd_bufs;          /* one NVME_CMD_BUF_SIZE buffer per slot, when the command needs it */
-	bool fd_is_blk;          /* the block engines: fd is a block device (ioctls), not a file */
-	uint64_t prefill_start;  /* pattern pass (compare; copy --verify): blocks written before the run */
-	uint64_t prefill_blocks;
-	uint64_t prefill_next;
-	struct worker_zone *zones_open; /* zone-append */
-	uint32_t nr_zones_open;
-	uint32_t zone_rr;
-	uint64_t zone_first;     /* this worker's zones: [zone_first, zone_end) */
-	uint64_t zone_end;
-	uint64_t zone_next;      /* next zone to open */
-	uint64_t zone_reset_next;
-	uint64_t zones_used;
-	uint64_t zone_appends_checked;
-	uint64_t zone_outside;   /* appends that landed outside their zone */
-	int dump_slot;           /* raw --dump: the slot of the last good completion, -1 none */
+	/* NVMe command workloads (workload_cmd.h); NULL for reads and writes */
+	struct worker_cmd *cmd;
 
 	/* latency histogram, fixed size */
 	struct histogram lat;
@@ -231,16 +209,35 @@ struct engine_ops {
 	int (*commit)(struct worker *w, unsigned nr, unsigned min_complete);
 	int (*reap)(struct worker *w, unsigned min_complete);
 	void (*exit)(struct worker *w);
+	/*
+	 * Optional: one Reset Zone at io->offset, synchronously and outside the
+	 * ring, for an engine whose ring cannot complete a command that carries
+	 * no data. Returns 0, an NVMe status (> 0), or -1 and sets errno.
+	 */
+	int (*zone_reset)(struct worker *w, struct io_unit *io);
 	/* JOB_CMD_BIT()s of the commands this engine issues besides read/write (0: none) */
 	unsigned commands;
+	/* issues NVMe commands (passthrough): needs the namespace id and LBA size; no O_DIRECT on the node */
+	bool nvme;
+	/* one I/O at a time: queue() holds it, commit() completes it; the queue depth is 1 */
+	bool sync;
 };
 
 extern const struct engine_ops psync_ops;
 extern const struct engine_ops aio_ops;
 extern const struct engine_ops uring_ops;
+extern const struct engine_ops uring_poll_ops;
 extern const struct engine_ops pt_ops;
+extern const struct engine_ops pt_poll_ops;
 extern const struct engine_ops ioctl_ops;
 extern const struct engine_ops vfio_ops;
+
+/* Why a run ended; the result's 'stopped' names them in this order. */
+enum run_stop {
+	RUN_STOP_DONE = 0,
+	RUN_STOP_INTERRUPTED, /* stop(), or the environment going away */
+	RUN_STOP_ERROR,       /* a fatal error, or --max-errors passed */
+};
 
 struct run {
 	struct job job;
@@ -253,13 +250,12 @@ struct run {
 	uint64_t ios_issued;     /* shared budget for --ios, atomic */
 	uint64_t errors_total;   /* atomic, compared with max_errors */
 	uint8_t *written;        /* verify: one bit per block written */
-	uint64_t written_bits;
 	uint32_t barrier_arrived; /* atomic: workers done writing */
 	uint32_t nr_started;      /* threads started; UINT32_MAX until all are */
 	uint32_t prep_arrived;    /* atomic: workers done with the setup passes (zone resets, pattern) */
 	int go;                   /* atomic: setup done, the clock restarted, measure */
 	uint32_t *za_tags;        /* zone-append --verify: the stamp generation found at each block */
-	int stop_reason;         /* 0 done, 1 interrupted, 2 error */
+	enum run_stop stop_reason;
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
 };

@@ -18,6 +18,7 @@
 #include "napi_util.h"
 #include "nvme.h"
 #include "nvme_cmd.h"
+#include "workload_cmd.h"
 
 /* The command fields of a job; all optional (absent: plain reads and writes). Returns the bad field or NULL. */
 const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
@@ -91,9 +92,13 @@ void cmd_napi_result(napi_env env, napi_value out, const struct run *run)
 	if (run->job.command != JOB_CMD_ZONE_APPEND)
 		return;
 	for (i = 0; i < run->nr_workers; i++) {
-		used += run->workers[i].zones_used;
-		checked += run->workers[i].zone_appends_checked;
-		outside += run->workers[i].zone_outside;
+		const struct worker_cmd *c = run->workers[i].cmd;
+
+		if (!c)
+			continue;
+		used += c->zones_used;
+		checked += c->zone_appends_checked;
+		outside += c->zone_outside;
 	}
 	napi_util_set_number(env, out, "zonesUsed", (double)used);
 	napi_util_set_number(env, out, "zoneAppendsChecked", (double)checked);
