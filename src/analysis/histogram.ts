@@ -1,4 +1,4 @@
-// The latency histogram's bucket layout, mirrored from native/histogram.h:
+// The latency histogram's bucket layout, mirrored from native/core/histogram.h:
 // log-linear, 2^6 linear buckets per power of two, about 1.6% error.
 import type { LatencySummary } from '../model.js';
 

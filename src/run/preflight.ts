@@ -1,7 +1,7 @@
 // What a run will ask of the machine, checked before it starts: the memory its
 // buffers take (against MemAvailable), the memory it pins (against
 // RLIMIT_MEMLOCK), and whether --verify's per-thread slices fit the region.
-// The figures follow native/worker.c's __worker_alloc and the engines' init.
+// The figures follow native/core/worker.c (__worker_alloc), workload/workload_cmd.c (worker_cmd_init, the command buffers) and the engines' init.
 import fs from 'node:fs';
 import os from 'node:os';
 import { usageError } from '../errors.js';
@@ -10,7 +10,7 @@ import type { EngineName } from '../model.js';
 import type { RunPlan } from '../plan/options.js';
 
 const PAGE = 4096;
-/** native/nvme_cmd.h NVME_CMD_BUF_SIZE: one page per slot for DSM ranges and Copy descriptors. */
+/** native/nvme/nvme_cmd.h NVME_CMD_BUF_SIZE: one page per slot for DSM ranges and Copy descriptors. */
 const CMD_BUF_SIZE = 4096;
 /** struct io_unit, a free-list entry and the overlap table's entries, per slot (rounded up). */
 const SLOT_OVERHEAD = 160;
