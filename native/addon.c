@@ -546,32 +546,6 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 	return out;
 }
 
-static napi_value addon_histogram_layout(napi_env env, napi_callback_info info)
-{
-	napi_value arr;
-	unsigned i;
-
-	NAPI_CALL(env, napi_create_array_with_length(env, HIST_BUCKETS, &arr));
-	for (i = 0; i < HIST_BUCKETS; i++)
-		napi_set_element(env, arr, i, __make_number(env, (double)histogram_bucket_low(i)));
-	return arr;
-}
-
-static napi_value addon_nvme_status(napi_env env, napi_callback_info info)
-{
-	size_t argc = 1;
-	napi_value argv[1], out;
-	int32_t status = 0;
-	char buf[128];
-
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc)
-		napi_get_value_int32(env, argv[0], &status);
-	nvme_status_str((uint16_t)status, buf, sizeof(buf));
-	NAPI_CALL(env, napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &out));
-	return out;
-}
-
 static napi_value addon_init(napi_env env, napi_value exports)
 {
 	napi_property_descriptor props[] = {
@@ -580,8 +554,6 @@ static napi_value addon_init(napi_env env, napi_value exports)
 		{ "stop", NULL, addon_stop, NULL, NULL, NULL, napi_default, NULL },
 		{ "wait", NULL, addon_wait, NULL, NULL, NULL, napi_default, NULL },
 		{ "nvmeIdentify", NULL, addon_nvme_identify, NULL, NULL, NULL, napi_default, NULL },
-		{ "nvmeStatusString", NULL, addon_nvme_status, NULL, NULL, NULL, napi_default, NULL },
-		{ "histogramLayout", NULL, addon_histogram_layout, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioProbe", NULL, vfio_napi_probe, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioReportZones", NULL, vfio_napi_report_zones, NULL, NULL, NULL, napi_default, NULL },
 	};

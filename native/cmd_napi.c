@@ -2,8 +2,7 @@
  * Node-API for the NVMe command workloads: the job's command fields, the
  * zone-append counters in the result, what a namespace supports (Identify
  * for the I/O command sets, the Commands Supported and Effects log), Report
- * Zones, which engine issues which command, and nvmeCmdPrep for tests of the
- * command builder.
+ * Zones, and which engine issues which command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -379,102 +378,12 @@ static napi_value cmd_napi_engine_commands(napi_env env, napi_callback_info info
 	return out;
 }
 
-/*
- * nvmeCmdPrep(job, io): the command nvme_cmd_prep builds, for tests.
- * job: { command, lbaSize, nsid, blockSize, offset, size, copyRanges, raw... }
- * io: { op: 'rw'|'cmd'|'zone-reset', offset, len, write }
- * → { opcode, nsid, dataLen, dir, data: 'buf'|'cmd'|null, cdw: [cdw10..cdw15], cmdBuf: Buffer }
- */
-static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
-{
-	size_t argc = 2;
-	napi_value argv[2], out, arr, v, b;
-	struct job *job;
-	struct io_unit io;
-	struct nvme_cmd_desc d;
-	static uint8_t data[65536] __attribute__((aligned(4096)));
-	static uint8_t cmdbuf[NVME_CMD_BUF_SIZE] __attribute__((aligned(4096)));
-	char op[16] = "cmd", msg[64];
-	const char *bad;
-	bool write = false;
-	uint64_t off = 0;
-	uint32_t len = 0;
-	uint32_t cdw[6], i;
-	void *copy;
-
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2)
-		return napi_util_throw_errno(env, EINVAL, "nvmeCmdPrep(job, io)");
-	job = calloc(1, sizeof(*job));
-	if (!job)
-		return napi_util_throw_errno(env, ENOMEM, "out of memory");
-	bad = cmd_napi_parse_job(env, argv[0], job);
-	if (!bad && (napi_util_get_u32(env, argv[0], "lbaSize", &job->lba_size) <= 0 || !job->lba_size))
-		bad = "lbaSize";
-	if (!bad && napi_util_get_u32(env, argv[0], "nsid", &job->nsid) < 0)
-		bad = "nsid";
-	if (!bad && (napi_util_get_u32(env, argv[0], "blockSize", &job->block_size) <= 0 || !job->block_size))
-		bad = "blockSize";
-	if (!bad && napi_util_get_u64(env, argv[0], "offset", &job->offset) < 0)
-		bad = "offset";
-	if (!bad && napi_util_get_u64(env, argv[0], "size", &job->size) < 0)
-		bad = "size";
-	if (!bad && (napi_util_get_string(env, argv[1], "op", op, sizeof(op)) < 0 || napi_util_get_u64(env, argv[1], "offset", &off) < 0 ||
-		     napi_util_get_u32(env, argv[1], "len", &len) < 0 || len > sizeof(data)))
-		bad = "io";
-	/*
-	 * Copy writes 32 bytes of descriptor per range into the 4 KiB command
-	 * buffer and divides the block by the range count: 1 to 128, as the
-	 * workers' own check (worker.c) and --copy-ranges allow.
-	 */
-	if (!bad && job->command == JOB_CMD_COPY &&
-	    (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || (size_t)job->copy_ranges * 32 > sizeof(cmdbuf)))
-		bad = "copyRanges (1 to 128)";
-	if (bad) {
-		free(job);
-		snprintf(msg, sizeof(msg), "invalid field: %s", bad);
-		return napi_util_throw_errno(env, EINVAL, msg);
-	}
-	if (napi_util_get(env, argv[1], "write", &v) > 0)
-		napi_get_value_bool(env, v, &write);
-	job->copy_src_blocks = job->size / job->block_size / 2;
-	memset(&io, 0, sizeof(io));
-	io.op = !strcmp(op, "rw") ? IO_OP_RW : !strcmp(op, "zone-reset") ? IO_OP_ZONE_RESET : IO_OP_CMD;
-	io.offset = off;
-	io.len = len;
-	io.is_write = write;
-	io.buf = data;
-	io.cmd_buf = cmdbuf;
-	memset(cmdbuf, 0, sizeof(cmdbuf));
-	nvme_cmd_prep(job, &io, &d);
-	free(job);
-
-	napi_create_object(env, &out);
-	napi_util_set_number(env, out, "opcode", d.opcode);
-	napi_util_set_number(env, out, "nsid", d.nsid);
-	napi_util_set_number(env, out, "dataLen", d.data_len);
-	napi_util_set_number(env, out, "dir", d.dir);
-	napi_create_string_utf8(env, d.addr == (uint64_t)(uintptr_t)data ? "buf" : d.addr == (uint64_t)(uintptr_t)cmdbuf ? "cmd" : "",
-				NAPI_AUTO_LENGTH, &v);
-	napi_set_named_property(env, out, "data", v);
-	cdw[0] = d.cdw10, cdw[1] = d.cdw11, cdw[2] = d.cdw12, cdw[3] = d.cdw13, cdw[4] = d.cdw14, cdw[5] = d.cdw15;
-	napi_create_array_with_length(env, 6, &arr);
-	for (i = 0; i < 6; i++) {
-		napi_create_uint32(env, cdw[i], &v);
-		napi_set_element(env, arr, i, v);
-	}
-	napi_set_named_property(env, out, "cdw", arr);
-	if (napi_create_buffer_copy(env, d.addr == (uint64_t)(uintptr_t)cmdbuf ? d.data_len : 0, cmdbuf, &copy, &b) == napi_ok)
-		napi_set_named_property(env, out, "cmdBuf", b);
-	return out;
-}
-
 void cmd_napi_register(napi_env env, napi_value exports)
 {
 	napi_property_descriptor props[] = {
 		{ "nvmeCommandInfo", NULL, cmd_napi_info, NULL, NULL, NULL, napi_default, NULL },
 		{ "nvmeReportZones", NULL, cmd_napi_report_zones, NULL, NULL, NULL, napi_default, NULL },
 		{ "engineCommands", NULL, cmd_napi_engine_commands, NULL, NULL, NULL, napi_default, NULL },
-		{ "nvmeCmdPrep", NULL, cmd_napi_prep, NULL, NULL, NULL, napi_default, NULL },
 	};
 
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
