@@ -122,6 +122,145 @@ static int __fd_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void
 	return nvme_get_log_page(*(int *)ctx, nsid, lid, csi, buf, len);
 }
 
+static void __null_prop(napi_env env, napi_value obj, const char *key)
+{
+	napi_value v;
+
+	napi_get_null(env, &v);
+	napi_set_named_property(env, obj, key, v);
+}
+
+/* Identify Controller: ONCS, LPA, OCFS, MDTS, VWC. -1 with an exception pending when it fails. */
+static int __info_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, uint8_t *buf)
+{
+	struct nvme_ctrl_info ci;
+	napi_value o;
+	char msg[4300];
+	int ret, err;
+
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, 0, 0x01, 0, buf);
+	if (ret) {
+		err = errno;
+		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", a->where, ret > 0 ? "NVMe error" : strerror(err));
+		napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+		return -1;
+	}
+	nvme_parse_id_ctrl(buf, &ci);
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "oncs", ci.oncs);
+	napi_util_set_number(env, o, "lpa", ci.lpa);
+	napi_util_set_number(env, o, "ocfs", ci.ocfs);
+	napi_util_set_number(env, o, "mdts", ci.mdts);
+	napi_util_set_number(env, o, "vwc", ci.vwc);
+	napi_set_named_property(env, out, "ctrl", o);
+	return 0;
+}
+
+/* Identify Namespace: NSZE, the LBA size, DLFEAT and the Copy limits. Returns the formatted LBA format (0 without one). */
+static unsigned __info_ns(napi_env env, napi_value out, const struct cmd_admin *a, uint32_t nsid, uint8_t *buf)
+{
+	struct nvme_ns_info nsi;
+	napi_value o;
+	char why[256];
+	int ret;
+
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
+	if (ret) {
+		__null_prop(env, out, "ns");
+		__status_prop(env, out, "nsError", ret, errno);
+		return 0;
+	}
+	if (nvme_parse_id_ns(buf, nsid, &nsi, why, sizeof(why)) < 0) {
+		/* LBADS or NSZE that make no sense: no namespace data, and why. */
+		__null_prop(env, out, "ns");
+		napi_util_set_string(env, out, "nsError", why);
+		return 0;
+	}
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "nsze", (double)nsi.nsze);
+	napi_util_set_number(env, o, "lbaSize", (double)nsi.lba_size);
+	napi_util_set_number(env, o, "dlfeat", nsi.dlfeat);
+	napi_util_set_number(env, o, "mssrl", nsi.mssrl);
+	napi_util_set_number(env, o, "mcl", nsi.mcl);
+	napi_util_set_number(env, o, "msrc", nsi.msrc);
+	napi_set_named_property(env, out, "ns", o);
+	return nsi.lba_format;
+}
+
+/* I/O Command Set specific Identify Controller for NVM: VSL, WZSL, DMRL, DMRSL; null when the controller has none. */
+static void __info_nvm_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, uint8_t *buf)
+{
+	struct nvme_nvm_ctrl_info nvm;
+	napi_value o;
+
+	memset(buf, 0, 4096);
+	if (a->identify(a->ctx, 0, 0x06, 0x00, buf)) {
+		__null_prop(env, out, "nvmCtrl");
+		return;
+	}
+	nvme_parse_id_ctrl_nvm(buf, &nvm);
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "vsl", nvm.vsl);
+	napi_util_set_number(env, o, "wzsl", nvm.wzsl);
+	napi_util_set_number(env, o, "dmrl", nvm.dmrl);
+	napi_util_set_number(env, o, "dmrsl", nvm.dmrsl);
+	napi_set_named_property(env, out, "nvmCtrl", o);
+}
+
+/* Zoned: Identify Namespace and Controller for CSI 02h. */
+static void __info_zns(napi_env env, napi_value out, const struct cmd_admin *a, uint32_t nsid, unsigned fmt, uint8_t *buf)
+{
+	struct nvme_zns_ns_info zns;
+	napi_value o;
+	int ret;
+
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
+	if (ret) {
+		__null_prop(env, out, "zns");
+		__status_prop(env, out, "znsError", ret, errno);
+		return;
+	}
+	nvme_parse_id_ns_zns(buf, fmt, &zns);
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "zoc", zns.zoc);
+	napi_util_set_number(env, o, "ozcs", zns.ozcs);
+	napi_util_set_number(env, o, "mar", zns.mar);
+	napi_util_set_number(env, o, "mor", zns.mor);
+	napi_util_set_number(env, o, "zsze", (double)zns.zsze);
+	napi_util_set_number(env, o, "zdes", zns.zdes);
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
+	napi_util_set_number(env, o, "zasl", ret == 0 ? nvme_parse_id_ctrl_zns_zasl(buf) : 0);
+	napi_set_named_property(env, out, "zns", o);
+}
+
+/* Commands Supported and Effects (log 05h) for the namespace's command set: the 256 I/O entries. */
+static void __info_effects(napi_env env, napi_value out, const struct cmd_admin *a, int csi, uint8_t *buf)
+{
+	napi_value arr;
+	unsigned i;
+	int ret;
+
+	memset(buf, 0, 4096);
+	ret = a->get_log(a->ctx, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
+	if (ret) {
+		__null_prop(env, out, "effects");
+		__status_prop(env, out, "effectsError", ret, errno);
+		return;
+	}
+	napi_create_array_with_length(env, 256, &arr);
+	for (i = 0; i < 256; i++) {
+		napi_value v;
+
+		napi_create_double(env, nvme_le32(buf + 1024 + 4 * i), &v);
+		napi_set_element(env, arr, i, v);
+	}
+	napi_set_named_property(env, out, "effects", arr);
+}
+
 /*
  * What the support checks read: Identify Controller (ONCS, LPA, OCFS),
  * Identify Namespace (MSSRL, MCL, MSRC, DLFEAT), the namespace's CSI,
@@ -129,63 +268,24 @@ static int __fd_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void
  * set (zone size, ZASL, MOR/MAR), and the Commands Supported and Effects log
  * for the namespace's command set. Parts that fail come back null with an
  * "...Error" string beside them; only Identify Controller failing throws.
+ * The offsets are nvme.c's parsers'.
  */
 napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_t nsid)
 {
-	napi_value out, o, arr;
-	char msg[4300], why[256];
-	struct nvme_ns_info nsi;
+	napi_value out;
 	uint8_t *buf;
-	int ret, csi, err;
-	unsigned fmt, i;
+	unsigned fmt;
+	int ret, csi;
 
 	if (posix_memalign((void **)&buf, 4096, 4096))
 		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	napi_create_object(env, &out);
 	napi_util_set_number(env, out, "nsid", nsid);
-
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, 0, 0x01, 0, buf);
-	if (ret) {
-		err = errno;
+	if (__info_ctrl(env, out, a, buf) < 0) {
 		free(buf);
-		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", a->where, ret > 0 ? "NVMe error" : strerror(err));
-		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+		return NULL;
 	}
-	napi_create_object(env, &o);
-	napi_util_set_number(env, o, "oncs", nvme_le16(buf + 520));
-	napi_util_set_number(env, o, "lpa", buf[261]);
-	napi_util_set_number(env, o, "ocfs", nvme_le16(buf + 534));
-	napi_util_set_number(env, o, "mdts", buf[77]);
-	napi_util_set_number(env, o, "vwc", buf[525]);
-	napi_set_named_property(env, out, "ctrl", o);
-
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
-	fmt = 0;
-	if (ret == 0 && nvme_parse_id_ns(buf, nsid, &nsi, why, sizeof(why)) < 0) {
-		/* LBADS or NSZE that make no sense: no namespace data, and why. */
-		napi_value s;
-
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "ns", o);
-		napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &s);
-		napi_set_named_property(env, out, "nsError", s);
-	} else if (ret == 0) {
-		fmt = nsi.lba_format;
-		napi_create_object(env, &o);
-		napi_util_set_number(env, o, "nsze", (double)nsi.nsze);
-		napi_util_set_number(env, o, "lbaSize", (double)nsi.lba_size);
-		napi_util_set_number(env, o, "dlfeat", buf[33]);
-		napi_util_set_number(env, o, "mssrl", nvme_le16(buf + 74));
-		napi_util_set_number(env, o, "mcl", nvme_le32(buf + 76));
-		napi_util_set_number(env, o, "msrc", buf[80]);
-		napi_set_named_property(env, out, "ns", o);
-	} else {
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "ns", o);
-		__status_prop(env, out, "nsError", ret, errno);
-	}
+	fmt = __info_ns(env, out, a, nsid, buf);
 
 	memset(buf, 0, 4096);
 	ret = a->identify(a->ctx, nsid, 0x03, 0, buf);
@@ -194,64 +294,12 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 	if (ret)
 		__status_prop(env, out, "csiError", ret, errno);
 
-	/* I/O Command Set specific Identify Controller for NVM: VSL, WZSL, WUSL, DMRL, DMRSL, DMSL */
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, 0, 0x06, 0x00, buf);
-	if (ret == 0) {
-		napi_create_object(env, &o);
-		napi_util_set_number(env, o, "vsl", buf[0]);
-		napi_util_set_number(env, o, "wzsl", buf[1]);
-		napi_util_set_number(env, o, "dmrl", buf[3]);
-		napi_util_set_number(env, o, "dmrsl", nvme_le32(buf + 4));
-		napi_set_named_property(env, out, "nvmCtrl", o);
-	} else {
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "nvmCtrl", o);
-	}
-
-	/* Zoned: Identify Namespace and Controller for CSI 02h */
-	if (csi == 0x02) {
-		memset(buf, 0, 4096);
-		ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
-		if (ret == 0) {
-			napi_create_object(env, &o);
-			napi_util_set_number(env, o, "zoc", nvme_le16(buf + 0));
-			napi_util_set_number(env, o, "ozcs", nvme_le16(buf + 2));
-			napi_util_set_number(env, o, "mar", nvme_le32(buf + 4));
-			napi_util_set_number(env, o, "mor", nvme_le32(buf + 8));
-			napi_util_set_number(env, o, "zsze", (double)nvme_le64(buf + 2816 + 16 * fmt));
-			napi_util_set_number(env, o, "zdes", buf[2816 + 16 * fmt + 8]);
-			memset(buf, 0, 4096);
-			ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
-			napi_util_set_number(env, o, "zasl", ret == 0 ? buf[0] : 0);
-			napi_set_named_property(env, out, "zns", o);
-		} else {
-			napi_get_null(env, &o);
-			napi_set_named_property(env, out, "zns", o);
-			__status_prop(env, out, "znsError", ret, errno);
-		}
-	} else {
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "zns", o);
-	}
-
-	/* Commands Supported and Effects (log 05h) for the namespace's command set: the I/O entries */
-	memset(buf, 0, 4096);
-	ret = a->get_log(a->ctx, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
-	if (ret == 0) {
-		napi_create_array_with_length(env, 256, &arr);
-		for (i = 0; i < 256; i++) {
-			napi_value v;
-
-			napi_create_double(env, nvme_le32(buf + 1024 + 4 * i), &v);
-			napi_set_element(env, arr, i, v);
-		}
-		napi_set_named_property(env, out, "effects", arr);
-	} else {
-		napi_get_null(env, &arr);
-		napi_set_named_property(env, out, "effects", arr);
-		__status_prop(env, out, "effectsError", ret, errno);
-	}
+	__info_nvm_ctrl(env, out, a, buf);
+	if (csi == 0x02)
+		__info_zns(env, out, a, nsid, fmt, buf);
+	else
+		__null_prop(env, out, "zns");
+	__info_effects(env, out, a, csi, buf);
 	free(buf);
 	return out;
 }
