@@ -365,10 +365,7 @@ static napi_value cmd_napi_report_zones(napi_env env, napi_callback_info info)
 	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || napi_get_value_double(env, argv[2], &slba_d) != napi_ok ||
 	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
 		return napi_util_throw_errno(env, EINVAL, "nvmeReportZones(path, nsid, slba, maxZones)");
-	if (max > 1023)
-		max = 1023;
-	len = 64 + (size_t)64 * max;
-	len = (len + 4095) & ~(size_t)4095;
+	len = nvme_report_zones_len(&max);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;

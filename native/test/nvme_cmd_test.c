@@ -450,6 +450,27 @@ static void test_report_zones(void)
 	ioctl_ret = -1;
 	errno = 0;
 	CHECK(nvme_report_zones(-1, 3, 0, buf, 4096) == -1 && errno == EBADF);
+
+	/* The descriptor the vfio path turns into an SQE: the same dwords, data from the device into buf. */
+	memset(&cmd, 0x5a, sizeof(cmd));
+	nvme_cmd_report_zones(&cmd, 3, 0x123456789ULL, buf, 8192);
+	CHECK(cmd.opcode == NVME_CMD_ZONE_MGMT_RECV && cmd.nsid == 3 && data_is(buf, 8192, NVME_DIR_FROM_DEV));
+	CHECK(cmd.cdw10 == 0x23456789 && cmd.cdw11 == 1 && cmd.cdw12 == 2047 && cmd.cdw13 == 1U << 16);
+	CHECK(cmd.cdw14 == 0 && cmd.cdw15 == 0);
+	/* Its buffer: the 64-byte header and 64 per zone, in whole pages, 1023 zones at most (64 KiB). */
+	{
+		uint32_t max = 1;
+
+		CHECK(nvme_report_zones_len(&max) == 4096 && max == 1);
+		max = 63;
+		CHECK(nvme_report_zones_len(&max) == 4096);
+		max = 64;
+		CHECK(nvme_report_zones_len(&max) == 8192);
+		max = 1023;
+		CHECK(nvme_report_zones_len(&max) == 65536 && max == 1023);
+		max = UINT32_MAX;
+		CHECK(nvme_report_zones_len(&max) == 65536 && max == NVME_REPORT_ZONES_MAX);
+	}
 }
 
 int main(void)
