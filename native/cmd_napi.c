@@ -18,7 +18,7 @@
 #include "nvme.h"
 #include "nvme_cmd.h"
 
-/* The command fields of a job; all optional (absent: plain reads and writes). Returns the bad field or NULL. */
+/* The command fields of a job, copied; all optional (absent: plain reads and writes). Returns the bad field or NULL. */
 const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 {
 	char name[32], dir[16];
@@ -37,20 +37,18 @@ const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 			return "command";
 		job->command = (enum job_command)c;
 	}
-	if (napi_util_get_u32(env, obj, "rawOpcode", &opcode) < 0 || opcode > 0xff)
+	if (napi_util_get_u32(env, obj, "rawOpcode", &opcode) < 0)
 		return "rawOpcode";
 	job->raw_opcode = (uint8_t)opcode;
 	if (napi_util_get(env, obj, "rawCdw", &arr) > 0) {
+		/* raw_cdw holds cdw10..cdw15: a longer list is refused, not written past it. */
 		if (napi_get_array_length(env, arr, &n) != napi_ok || n > 6)
 			return "rawCdw";
 		for (i = 0; i < n; i++) {
 			napi_value v;
-			double d;
 
-			if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok || d < 0 ||
-			    d > 4294967295.0)
+			if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_uint32(env, v, &job->raw_cdw[i]) != napi_ok)
 				return "rawCdw";
-			job->raw_cdw[i] = (uint32_t)d;
 		}
 	}
 	if (napi_util_get_u32(env, obj, "rawDataLen", &job->raw_data_len) < 0)
