@@ -500,8 +500,14 @@ static napi_value __build_result(napi_env env, struct run *run)
 		reason = 2;
 	napi_create_string_utf8(env, reasons[reason], NAPI_AUTO_LENGTH, &s);
 	napi_set_named_property(env, out, "stopped", s);
-	napi_create_string_utf8(env, run->errmsg, NAPI_AUTO_LENGTH, &s);
-	napi_set_named_property(env, out, "errorMessage", s);
+	{
+		const char *fix;
+
+		napi_create_string_utf8(env, run->errmsg, napi_util_fix_split(run->errmsg, &fix), &s);
+		napi_set_named_property(env, out, "errorMessage", s);
+		if (fix)
+			napi_util_set_string(env, out, "errorFix", fix);
+	}
 	cmd_napi_result(env, out, run);
 	free(merged);
 	return out;

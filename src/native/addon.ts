@@ -33,6 +33,8 @@ export interface NativeRunResult {
   errors: number;
   stopped: 'done' | 'interrupted' | 'error';
   errorMessage: string;
+  /** What to do about errorMessage, when the native side knows. */
+  errorFix?: string;
   /** zone-append only */
   zonesUsed?: number;
   zoneAppendsChecked?: number;
@@ -129,9 +131,13 @@ export interface NativeAddon {
   vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): NvmeZoneReport;
 }
 
-/** An error thrown by the addon carries the errno name in code. */
+/**
+ * An error thrown by the addon: the errno name in code, and where the native
+ * side knows what to do about it, the fix as data (not in the message).
+ */
 export interface NativeError extends Error {
   code?: string;
+  fix?: string;
 }
 
 let addon: NativeAddon | undefined;

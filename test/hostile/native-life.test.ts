@@ -1,8 +1,8 @@
 // The native run handle's life, and native exports fed hostile input: a
 // handle dropped while wait() is pending, process.exit() in the middle of an
 // --ios run, a copy job with copyRanges it cannot hold, a raw NLB longer
-// than its data. Each child script runs in its own node so a crash or a hang
-// fails the test instead of the suite.
+// than its data, a native error's fix. Each child script runs in its own
+// node so a crash or a hang fails the test instead of the suite.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT, runCli } from '../cli.js';
+import { native, type NativeError } from '../../src/native/addon.js';
 import { checkRawTransfer } from '../../src/engines/commands.js';
 import type { BenchError } from '../../src/errors.js';
 
@@ -133,4 +134,17 @@ test('raw: an opcode whose length is NLB must move exactly --data-len: (NLB + 1)
   const r = runCli(['raw', '--opcode', '0x02', '--cdw12', '63', '--data-len', '4096', '--read', file]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /moves NLB \+ 1 = 64 blocks/);
+});
+
+test('a native error carries its fix as data beside the message, and none when it has none', () => {
+  // vfioProbe of a PCI device not on vfio-pci stops in vfio_open: no IOMMU group (IOMMU off), or a host driver.
+  const n = native();
+  const devices = fs.existsSync('/sys/bus/pci/devices') ? fs.readdirSync('/sys/bus/pci/devices') : [];
+  const address = devices.find((d) => !/\/vfio-pci$/.test(fs.existsSync(`/sys/bus/pci/devices/${d}/driver`) ? fs.realpathSync(`/sys/bus/pci/devices/${d}/driver`) : ''));
+  if (address) {
+    assert.throws(() => n.vfioProbe(address, 1), (e: NativeError) =>
+      typeof e.fix === 'string' && /intel_iommu=on|nvmebench vfio bind/.test(e.fix) && !e.message.includes(e.fix) && !e.message.includes('\x1f') &&
+      /has no IOMMU group: the IOMMU is off$|is not bound to vfio-pci \(.*\)$/.test(e.message), address);
+  }
+  assert.throws(() => n.vfioProbe('0000:ff:1f.7', 1), (e: NativeError) => e.code === 'ENOENT' && e.fix === undefined && /no PCI device/.test(e.message));
 });
