@@ -413,8 +413,9 @@ int vfio_open(struct vfio_dev *d, const char *bdf, char *err, size_t errlen)
 		char blockers[320];
 
 		vfio_group_blockers(d->group_id, bdf, blockers, sizeof(blockers));
-		__vfio_fail(err, errlen, EBUSY, "IOMMU group %d of %s is not viable: %s", d->group_id, bdf,
-			    blockers[0] ? blockers : "another device of the group is bound to a host driver");
+		__vfio_fail(err, errlen, EBUSY,
+			    "IOMMU group %d of %s is not viable: %s" FIX("bind every device of the IOMMU group to vfio-pci, or move the controller to a slot with its own group"),
+			    d->group_id, bdf, blockers[0] ? blockers : "another device of the group is bound to a host driver");
 		goto fail;
 	}
 	if (ioctl(d->group_fd, VFIO_GROUP_SET_CONTAINER, &d->container_fd) < 0) {
