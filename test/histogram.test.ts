@@ -1,10 +1,31 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { HIST_BUCKETS, bucketIndex, bucketLow, percentile, latencySummary } from '../src/analysis/histogram.js';
-import { native } from '../src/native/addon.js';
+import { ROOT } from './cli.js';
+
+/** The bucket lows native/test/histogram_test.c prints with --layout: histogram_bucket_low of every bucket. */
+function nativeLayout(): number[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmebench-hist-'));
+  try {
+    const exe = path.join(dir, 'histogram_test');
+    const source = path.join(ROOT, 'native', 'test', 'histogram_test.c');
+    const build = spawnSync('cc', ['-std=gnu11', '-D_GNU_SOURCE', '-O1', '-I', path.join(ROOT, 'native', 'core'), source, '-o', exe], { encoding: 'utf8' });
+    assert.equal(build.error, undefined, `cannot run cc: ${build.error?.message} (install gcc)`);
+    assert.equal(build.status, 0, build.stderr);
+    const run = spawnSync(exe, ['--layout'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    return run.stdout.trim().split('\n').map(Number);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test('the TypeScript bucket layout matches the native one', () => {
-  const layout = native().histogramLayout();
+  const layout = nativeLayout();
   assert.equal(layout.length, HIST_BUCKETS);
   for (let i = 0; i < HIST_BUCKETS; i++) assert.equal(bucketLow(i), layout[i], `bucket ${i}`);
 });

@@ -1,12 +1,12 @@
-// NVMe command workloads without a device: the command builder (nvme_cmd_prep
-// through the addon), the support checks on made-up Identify data, which
-// engine may issue what, option checks, and the block paths on a file.
+// NVMe command workloads without a device: the support checks on made-up
+// Identify data, which engine may issue what, option checks, and the block
+// paths on a file. The command builder has its C test: native/test/nvme_cmd_test.c.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { native, type NvmeCommandInfo, type NvmeZone } from '../src/native/addon.js';
+import type { NvmeCommandInfo, NvmeZone } from '../src/native/addon.js';
 import { BenchError } from '../src/errors.js';
 import { checkCommand, checkCommandSupport, checkRawDirection, commandUsable, rawEffects, readCommandInfo, type CommandPlan } from '../src/engines/commands.js';
 import { kernelAtLeast } from '../src/system/kernel.js';
@@ -15,65 +15,6 @@ import type { Target } from '../src/target/probe.js';
 import { csvRows, runCli } from './cli.js';
 
 const LBA = 512;
-const job = (o: Record<string, unknown> = {}) => ({ lbaSize: LBA, nsid: 3, blockSize: 4096, offset: 0, size: 1 << 20, ...o }) as never;
-const le32 = (b: Buffer, at: number) => b.readUInt32LE(at);
-const le64 = (b: Buffer, at: number) => Number(b.readBigUInt64LE(at));
-
-test('nvme_cmd_prep: reads, writes and every command', () => {
-  const n = native();
-  const hi = 0x1_2345_6000 * LBA; // an SLBA over 32 bits
-  let c = n.nvmeCmdPrep(job(), { op: 'rw', offset: hi, len: 4096, write: true });
-  assert.deepEqual([c.opcode, c.nsid, c.dataLen, c.dir, c.data], [0x01, 3, 4096, 1, 'buf']);
-  assert.deepEqual(c.cdw.slice(0, 3), [0x23456000, 0x1, 7]);
-  c = n.nvmeCmdPrep(job(), { op: 'rw', offset: 8192, len: 8192 });
-  assert.deepEqual([c.opcode, c.dir, c.cdw[0], c.cdw[2]], [0x02, 2, 16, 15]);
-
-  c = n.nvmeCmdPrep(job({ command: 'write-zeroes' }), { op: 'cmd', offset: 4096, len: 4096 });
-  assert.deepEqual([c.opcode, c.dataLen, c.dir, ...c.cdw], [0x08, 0, 0, 8, 0, 7, 0, 0, 0]);
-
-  c = n.nvmeCmdPrep(job({ command: 'trim' }), { op: 'cmd', offset: hi, len: 4096 });
-  assert.deepEqual([c.opcode, c.dataLen, c.dir, c.data, c.cdw[0], c.cdw[1]], [0x09, 16, 1, 'cmd', 0, 1 << 2]);
-  assert.equal(le32(c.cmdBuf, 0), 0, 'context attributes');
-  assert.equal(le32(c.cmdBuf, 4), 8, 'length in LBAs, not 0-based');
-  assert.equal(le64(c.cmdBuf, 8), hi / LBA);
-
-  c = n.nvmeCmdPrep(job({ command: 'verify' }), { op: 'cmd', offset: 0, len: 4096 });
-  assert.deepEqual([c.opcode, c.dataLen, c.cdw[2]], [0x0c, 0, 7]);
-
-  c = n.nvmeCmdPrep(job({ command: 'compare' }), { op: 'cmd', offset: 4096, len: 4096 });
-  assert.deepEqual([c.opcode, c.dataLen, c.dir, c.data, c.cdw[0]], [0x05, 4096, 1, 'buf', 8]);
-
-  c = n.nvmeCmdPrep(job({ command: 'flush' }), { op: 'cmd', offset: 0, len: 0 });
-  assert.deepEqual([c.opcode, c.dataLen, ...c.cdw], [0x00, 0, 0, 0, 0, 0, 0, 0]);
-
-  c = n.nvmeCmdPrep(job({ command: 'zone-append' }), { op: 'cmd', offset: 8 << 20, len: 4096 });
-  assert.deepEqual([c.opcode, c.dataLen, c.dir, c.cdw[0], c.cdw[2]], [0x7d, 4096, 1, (8 << 20) / LBA, 7]);
-
-  c = n.nvmeCmdPrep(job({ command: 'zone-append' }), { op: 'zone-reset', offset: 16 << 20, len: 0 });
-  assert.deepEqual([c.opcode, c.dataLen, c.cdw[0], c.cdw[3]], [0x79, 0, (16 << 20) / LBA, 0x04]);
-
-  c = n.nvmeCmdPrep(job({ command: 'raw', rawOpcode: 0xc2, rawCdw: [1, 2, 3, 4, 5, 0xffffffff], rawDataLen: 1024, rawDir: 'read' }), { op: 'cmd', offset: 0, len: 1024 });
-  assert.deepEqual([c.opcode, c.dataLen, c.dir, c.data, ...c.cdw], [0xc2, 1024, 2, 'buf', 1, 2, 3, 4, 5, 0xffffffff]);
-  c = n.nvmeCmdPrep(job({ command: 'raw', rawOpcode: 0x80, rawDataLen: 0, rawDir: 'none' }), { op: 'cmd', offset: 0, len: 0 });
-  assert.deepEqual([c.opcode, c.dataLen, c.data], [0x80, 0, '']);
-});
-
-test('nvme_cmd_prep: copy gathers N ranges from the lower half into one destination block', () => {
-  // 1 MiB region of 4 KiB blocks: sources in blocks 0-127, destinations in 128-255.
-  const c = native().nvmeCmdPrep(job({ command: 'copy', copyRanges: 4, offset: 1 << 20, size: 1 << 20 }), { op: 'cmd', offset: (1 << 20) + 130 * 4096, len: 4096 });
-  assert.equal(c.opcode, 0x19);
-  assert.equal(c.cdw[0], ((1 << 20) + 130 * 4096) / LBA, 'SDLBA');
-  assert.equal(c.cdw[2] & 0xff, 3, 'NR is 0-based');
-  assert.equal((c.cdw[2] >> 8) & 0xf, 0, 'descriptor format 0h');
-  assert.deepEqual([c.dataLen, c.dir, c.data], [4 * 32, 1, 'cmd']);
-  // Destination block d = 2 of the upper half: range i comes from 1 KiB chunk i*128 + 2 of the lower half.
-  for (let i = 0; i < 4; i++) {
-    const src = (1 << 20) + (i * 128 + 2) * 1024;
-    assert.equal(le64(c.cmdBuf, i * 32 + 8), src / LBA, `range ${i} SLBA`);
-    assert.equal(c.cmdBuf.readUInt16LE(i * 32 + 16), 1, `range ${i} NLB (2 LBAs, 0-based)`);
-    assert.equal(le64(c.cmdBuf, i * 32), 0);
-  }
-});
 
 // A made-up namespace and the Identify data QEMU's controller reports.
 function nvmeTarget(nsid = 1): Target {

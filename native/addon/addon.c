@@ -1,8 +1,9 @@
 /*
  * The Node-API boundary: start(job) → handle, stats(handle), stop(handle),
- * wait(handle) → Promise<result>, plus nvmeIdentify(path) and the histogram
- * bucket layout. The job arrives fully validated from TypeScript; this file
- * only copies fields and reports errors as exceptions carrying an errno code.
+ * wait(handle) → Promise<result>, plus nvmeIdentify(path). The job arrives
+ * fully validated from TypeScript; this file copies its fields, checks again
+ * only what memory depends on (__job_sane), and reports errors as exceptions
+ * carrying an errno code.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,16 +63,17 @@ struct run_handle {
 static struct run_handle *live_handles;
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Copy the job object field by field; any missing or mistyped field is a bug upstream. */
-static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
+/*
+ * The job object, copied field by field. TypeScript has checked and clamped
+ * every value (src/plan/options.ts, buildJob in src/run/runner.ts,
+ * src/engines/); a field missing or mistyped is a bug upstream and comes
+ * back as its name. Each __job_* returns the bad field or NULL.
+ */
+static const char *__job_target(napi_env env, napi_value obj, struct job *job)
 {
 	char engine[32];
-	napi_value cpus;
-	uint32_t i, n, read_percent;
-	uint64_t runtime_ms, ramp_ms;
 	int e;
 
-	memset(job, 0, sizeof(*job));
 	if (napi_util_get_string(env, obj, "engine", engine, sizeof(engine)) <= 0)
 		return "engine";
 	job->engine = ENGINE_COUNT;
@@ -82,30 +84,79 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 		return "engine";
 	if (napi_util_get_string(env, obj, "path", job->path, sizeof(job->path)) <= 0)
 		return "path";
-	if (napi_util_get_u32(env, obj, "readPercent", &read_percent) <= 0 || read_percent > 100)
+	if (napi_util_get_u32(env, obj, "nsid", &job->nsid) <= 0)
+		return "nsid";
+	if (napi_util_get_u32(env, obj, "lbaSize", &job->lba_size) <= 0)
+		return "lbaSize";
+	return NULL;
+}
+
+/* What each I/O is: the mix, the pattern, the block size, the region. */
+static const char *__job_io(napi_env env, napi_value obj, struct job *job)
+{
+	uint32_t read_percent;
+
+	if (napi_util_get_u32(env, obj, "readPercent", &read_percent) <= 0)
 		return "readPercent";
 	job->read_percent = read_percent;
 	if (napi_util_get_bool(env, obj, "random", &job->random) <= 0)
 		return "random";
-	if (napi_util_get_u32(env, obj, "blockSize", &job->block_size) <= 0 || job->block_size < 512)
+	if (napi_util_get_u32(env, obj, "blockSize", &job->block_size) <= 0)
 		return "blockSize";
-	if (napi_util_get_u32(env, obj, "ioDepth", &job->io_depth) <= 0 || !job->io_depth || job->io_depth > ENGINE_MAX_QD)
+	if (napi_util_get_u64(env, obj, "offset", &job->offset) <= 0)
+		return "offset";
+	if (napi_util_get_u64(env, obj, "size", &job->size) <= 0)
+		return "size";
+	if (napi_util_get_bool(env, obj, "direct", &job->direct) <= 0)
+		return "direct";
+	if (napi_util_get_bool(env, obj, "verify", &job->verify) <= 0)
+		return "verify";
+	if (napi_util_get_u32(env, obj, "verifySeed", &job->verify_seed) <= 0)
+		return "verifySeed";
+	return NULL;
+}
+
+/* How many workers and slots, where they run, and how the engine submits and reaps. */
+static const char *__job_queues(napi_env env, napi_value obj, struct job *job)
+{
+	napi_value cpus;
+	uint32_t i, n;
+
+	if (napi_util_get_u32(env, obj, "ioDepth", &job->io_depth) <= 0)
 		return "ioDepth";
-	if (napi_util_get_u32(env, obj, "threads", &job->threads) <= 0 || !job->threads || job->threads > ENGINE_MAX_THREADS)
+	if (napi_util_get_u32(env, obj, "threads", &job->threads) <= 0)
 		return "threads";
+	/* job->cpus holds ENGINE_MAX_THREADS: a longer list is refused, not written past it. */
 	if (napi_util_get(env, obj, "cpus", &cpus) <= 0 || napi_get_array_length(env, cpus, &n) != napi_ok ||
 	    n > ENGINE_MAX_THREADS)
 		return "cpus";
 	for (i = 0; i < n; i++) {
 		napi_value v;
-		int32_t cpu;
 
-		if (napi_get_element(env, cpus, i, &v) != napi_ok || napi_get_value_int32(env, v, &cpu) != napi_ok ||
-		    cpu < 0)
+		if (napi_get_element(env, cpus, i, &v) != napi_ok || napi_get_value_int32(env, v, &job->cpus[i]) != napi_ok)
 			return "cpus";
-		job->cpus[i] = cpu;
 	}
 	job->ncpus = n;
+	if (napi_util_get_u32(env, obj, "batchSubmit", &job->batch_submit) <= 0)
+		return "batchSubmit";
+	if (napi_util_get_u32(env, obj, "batchComplete", &job->batch_complete) <= 0)
+		return "batchComplete";
+	if (napi_util_get_bool(env, obj, "fixedBufs", &job->fixed_bufs) <= 0)
+		return "fixedBufs";
+	if (napi_util_get_bool(env, obj, "regFiles", &job->reg_files) <= 0)
+		return "regFiles";
+	if (napi_util_get_bool(env, obj, "sqpoll", &job->sqpoll) <= 0)
+		return "sqpoll";
+	if (napi_util_get_bool(env, obj, "vectored", &job->vectored) <= 0)
+		return "vectored";
+	return NULL;
+}
+
+/* When the run ends: time, I/O count, errors. The deadlines native keeps are in ns, saturating. */
+static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
+{
+	uint64_t runtime_ms, ramp_ms;
+
 	if (napi_util_get_u64(env, obj, "runtimeMs", &runtime_ms) <= 0)
 		return "runtimeMs";
 	if (napi_util_get_u64(env, obj, "rampMs", &ramp_ms) <= 0)
@@ -114,52 +165,39 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	job->ramp_ns = clock_mul_sat(ramp_ms, 1000000ULL);
 	if (napi_util_get_u64(env, obj, "ioLimit", &job->io_limit) <= 0)
 		return "ioLimit";
-	if (!job->runtime_ns && !job->io_limit)
-		return "runtimeMs/ioLimit";
-	if (napi_util_get_u64(env, obj, "offset", &job->offset) <= 0)
-		return "offset";
-	if (napi_util_get_u64(env, obj, "size", &job->size) <= 0 || job->size < job->block_size)
-		return "size";
-	if (napi_util_get_u32(env, obj, "batchSubmit", &job->batch_submit) <= 0 || !job->batch_submit)
-		return "batchSubmit";
-	if (napi_util_get_u32(env, obj, "batchComplete", &job->batch_complete) <= 0 || !job->batch_complete)
-		return "batchComplete";
-	if (napi_util_get_bool(env, obj, "fixedBufs", &job->fixed_bufs) <= 0)
-		return "fixedBufs";
-	if (napi_util_get_bool(env, obj, "regFiles", &job->reg_files) <= 0)
-		return "regFiles";
-	if (napi_util_get_bool(env, obj, "sqpoll", &job->sqpoll) <= 0)
-		return "sqpoll";
-	if (napi_util_get_bool(env, obj, "direct", &job->direct) <= 0)
-		return "direct";
-	if (napi_util_get_bool(env, obj, "verify", &job->verify) <= 0)
-		return "verify";
-	if (napi_util_get_u32(env, obj, "verifySeed", &job->verify_seed) <= 0)
-		return "verifySeed";
-	if (napi_util_get_u32(env, obj, "nsid", &job->nsid) <= 0)
-		return "nsid";
-	if (napi_util_get_u32(env, obj, "lbaSize", &job->lba_size) <= 0)
-		return "lbaSize";
-	if (napi_util_get_bool(env, obj, "vectored", &job->vectored) <= 0)
-		return "vectored";
 	if (napi_util_get_u64(env, obj, "maxErrors", &job->max_errors) <= 0)
 		return "maxErrors";
-	{
-		const char *bad = cmd_napi_parse_job(env, obj, job);
-
-		if (bad)
-			return bad;
-	}
-	if ((job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL) &&
-	    (!job->lba_size || job->block_size % job->lba_size || !job->nsid))
-		return "nsid/lbaSize";
-	if (job->engine == ENGINE_PSYNC || job->engine == ENGINE_IOCTL)
-		job->io_depth = 1;
-	if (job->batch_submit > job->io_depth)
-		job->batch_submit = job->io_depth;
-	if (job->batch_complete > job->io_depth)
-		job->batch_complete = job->io_depth;
 	return NULL;
+}
+
+/*
+ * The values memory depends on, the only ones checked again here: slots are
+ * indexed by uint16_t and sized by the depth, the region is divided by the
+ * worker count and the block size, a block holds at least the verify header
+ * of one 512-byte sector, and the passthrough engines divide by the LBA size.
+ */
+static const char *__job_sane(const struct job *job)
+{
+	if (!job->io_depth || job->io_depth > ENGINE_MAX_QD)
+		return "ioDepth";
+	if (!job->threads)
+		return "threads";
+	if (job->block_size < 512)
+		return "blockSize";
+	if ((job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL) && !job->lba_size)
+		return "lbaSize";
+	return NULL;
+}
+
+static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
+{
+	const char *bad;
+
+	memset(job, 0, sizeof(*job));
+	if ((bad = __job_target(env, obj, job)) || (bad = __job_io(env, obj, job)) || (bad = __job_queues(env, obj, job)) ||
+	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)))
+		return bad;
+	return __job_sane(job);
 }
 
 /* Join the run's threads exactly once, whoever asks first; later callers return at once. */
@@ -462,8 +500,14 @@ static napi_value __build_result(napi_env env, struct run *run)
 		reason = 2;
 	napi_create_string_utf8(env, reasons[reason], NAPI_AUTO_LENGTH, &s);
 	napi_set_named_property(env, out, "stopped", s);
-	napi_create_string_utf8(env, run->errmsg, NAPI_AUTO_LENGTH, &s);
-	napi_set_named_property(env, out, "errorMessage", s);
+	{
+		const char *fix;
+
+		napi_create_string_utf8(env, run->errmsg, napi_util_fix_split(run->errmsg, &fix), &s);
+		napi_set_named_property(env, out, "errorMessage", s);
+		if (fix)
+			napi_util_set_string(env, out, "errorFix", fix);
+	}
 	cmd_napi_result(env, out, run);
 	free(merged);
 	return out;
@@ -546,32 +590,6 @@ static napi_value addon_nvme_identify(napi_env env, napi_callback_info info)
 	return out;
 }
 
-static napi_value addon_histogram_layout(napi_env env, napi_callback_info info)
-{
-	napi_value arr;
-	unsigned i;
-
-	NAPI_CALL(env, napi_create_array_with_length(env, HIST_BUCKETS, &arr));
-	for (i = 0; i < HIST_BUCKETS; i++)
-		napi_set_element(env, arr, i, __make_number(env, (double)histogram_bucket_low(i)));
-	return arr;
-}
-
-static napi_value addon_nvme_status(napi_env env, napi_callback_info info)
-{
-	size_t argc = 1;
-	napi_value argv[1], out;
-	int32_t status = 0;
-	char buf[128];
-
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc)
-		napi_get_value_int32(env, argv[0], &status);
-	nvme_status_str((uint16_t)status, buf, sizeof(buf));
-	NAPI_CALL(env, napi_create_string_utf8(env, buf, NAPI_AUTO_LENGTH, &out));
-	return out;
-}
-
 static napi_value addon_init(napi_env env, napi_value exports)
 {
 	napi_property_descriptor props[] = {
@@ -580,8 +598,6 @@ static napi_value addon_init(napi_env env, napi_value exports)
 		{ "stop", NULL, addon_stop, NULL, NULL, NULL, napi_default, NULL },
 		{ "wait", NULL, addon_wait, NULL, NULL, NULL, napi_default, NULL },
 		{ "nvmeIdentify", NULL, addon_nvme_identify, NULL, NULL, NULL, napi_default, NULL },
-		{ "nvmeStatusString", NULL, addon_nvme_status, NULL, NULL, NULL, napi_default, NULL },
-		{ "histogramLayout", NULL, addon_histogram_layout, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioProbe", NULL, vfio_napi_probe, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioReportZones", NULL, vfio_napi_report_zones, NULL, NULL, NULL, napi_default, NULL },
 	};

@@ -2,8 +2,7 @@
  * Node-API for the NVMe command workloads: the job's command fields, the
  * zone-append counters in the result, what a namespace supports (Identify
  * for the I/O command sets, the Commands Supported and Effects log), Report
- * Zones, which engine issues which command, and nvmeCmdPrep for tests of the
- * command builder.
+ * Zones, and which engine issues which command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +19,7 @@
 #include "nvme_cmd.h"
 #include "workload_cmd.h"
 
-/* The command fields of a job; all optional (absent: plain reads and writes). Returns the bad field or NULL. */
+/* The command fields of a job, copied; all optional (absent: plain reads and writes). Returns the bad field or NULL. */
 const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 {
 	char name[32], dir[16];
@@ -39,20 +38,18 @@ const char *cmd_napi_parse_job(napi_env env, napi_value obj, struct job *job)
 			return "command";
 		job->command = (enum job_command)c;
 	}
-	if (napi_util_get_u32(env, obj, "rawOpcode", &opcode) < 0 || opcode > 0xff)
+	if (napi_util_get_u32(env, obj, "rawOpcode", &opcode) < 0)
 		return "rawOpcode";
 	job->raw_opcode = (uint8_t)opcode;
 	if (napi_util_get(env, obj, "rawCdw", &arr) > 0) {
+		/* raw_cdw holds cdw10..cdw15: a longer list is refused, not written past it. */
 		if (napi_get_array_length(env, arr, &n) != napi_ok || n > 6)
 			return "rawCdw";
 		for (i = 0; i < n; i++) {
 			napi_value v;
-			double d;
 
-			if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok || d < 0 ||
-			    d > 4294967295.0)
+			if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_uint32(env, v, &job->raw_cdw[i]) != napi_ok)
 				return "rawCdw";
-			job->raw_cdw[i] = (uint32_t)d;
 		}
 	}
 	if (napi_util_get_u32(env, obj, "rawDataLen", &job->raw_data_len) < 0)
@@ -128,6 +125,145 @@ static int __fd_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void
 	return nvme_get_log_page(*(int *)ctx, nsid, lid, csi, buf, len);
 }
 
+static void __null_prop(napi_env env, napi_value obj, const char *key)
+{
+	napi_value v;
+
+	napi_get_null(env, &v);
+	napi_set_named_property(env, obj, key, v);
+}
+
+/* Identify Controller: ONCS, LPA, OCFS, MDTS, VWC. -1 with an exception pending when it fails. */
+static int __info_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, uint8_t *buf)
+{
+	struct nvme_ctrl_info ci;
+	napi_value o;
+	char msg[4300];
+	int ret, err;
+
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, 0, 0x01, 0, buf);
+	if (ret) {
+		err = errno;
+		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", a->where, ret > 0 ? "NVMe error" : strerror(err));
+		napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+		return -1;
+	}
+	nvme_parse_id_ctrl(buf, &ci);
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "oncs", ci.oncs);
+	napi_util_set_number(env, o, "lpa", ci.lpa);
+	napi_util_set_number(env, o, "ocfs", ci.ocfs);
+	napi_util_set_number(env, o, "mdts", ci.mdts);
+	napi_util_set_number(env, o, "vwc", ci.vwc);
+	napi_set_named_property(env, out, "ctrl", o);
+	return 0;
+}
+
+/* Identify Namespace: NSZE, the LBA size, DLFEAT and the Copy limits. Returns the formatted LBA format (0 without one). */
+static unsigned __info_ns(napi_env env, napi_value out, const struct cmd_admin *a, uint32_t nsid, uint8_t *buf)
+{
+	struct nvme_ns_info nsi;
+	napi_value o;
+	char why[256];
+	int ret;
+
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
+	if (ret) {
+		__null_prop(env, out, "ns");
+		__status_prop(env, out, "nsError", ret, errno);
+		return 0;
+	}
+	if (nvme_parse_id_ns(buf, nsid, &nsi, why, sizeof(why)) < 0) {
+		/* LBADS or NSZE that make no sense: no namespace data, and why. */
+		__null_prop(env, out, "ns");
+		napi_util_set_string(env, out, "nsError", why);
+		return 0;
+	}
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "nsze", (double)nsi.nsze);
+	napi_util_set_number(env, o, "lbaSize", (double)nsi.lba_size);
+	napi_util_set_number(env, o, "dlfeat", nsi.dlfeat);
+	napi_util_set_number(env, o, "mssrl", nsi.mssrl);
+	napi_util_set_number(env, o, "mcl", nsi.mcl);
+	napi_util_set_number(env, o, "msrc", nsi.msrc);
+	napi_set_named_property(env, out, "ns", o);
+	return nsi.lba_format;
+}
+
+/* I/O Command Set specific Identify Controller for NVM: VSL, WZSL, DMRL, DMRSL; null when the controller has none. */
+static void __info_nvm_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, uint8_t *buf)
+{
+	struct nvme_nvm_ctrl_info nvm;
+	napi_value o;
+
+	memset(buf, 0, 4096);
+	if (a->identify(a->ctx, 0, 0x06, 0x00, buf)) {
+		__null_prop(env, out, "nvmCtrl");
+		return;
+	}
+	nvme_parse_id_ctrl_nvm(buf, &nvm);
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "vsl", nvm.vsl);
+	napi_util_set_number(env, o, "wzsl", nvm.wzsl);
+	napi_util_set_number(env, o, "dmrl", nvm.dmrl);
+	napi_util_set_number(env, o, "dmrsl", nvm.dmrsl);
+	napi_set_named_property(env, out, "nvmCtrl", o);
+}
+
+/* Zoned: Identify Namespace and Controller for CSI 02h. */
+static void __info_zns(napi_env env, napi_value out, const struct cmd_admin *a, uint32_t nsid, unsigned fmt, uint8_t *buf)
+{
+	struct nvme_zns_ns_info zns;
+	napi_value o;
+	int ret;
+
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
+	if (ret) {
+		__null_prop(env, out, "zns");
+		__status_prop(env, out, "znsError", ret, errno);
+		return;
+	}
+	nvme_parse_id_ns_zns(buf, fmt, &zns);
+	napi_create_object(env, &o);
+	napi_util_set_number(env, o, "zoc", zns.zoc);
+	napi_util_set_number(env, o, "ozcs", zns.ozcs);
+	napi_util_set_number(env, o, "mar", zns.mar);
+	napi_util_set_number(env, o, "mor", zns.mor);
+	napi_util_set_number(env, o, "zsze", (double)zns.zsze);
+	napi_util_set_number(env, o, "zdes", zns.zdes);
+	memset(buf, 0, 4096);
+	ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
+	napi_util_set_number(env, o, "zasl", ret == 0 ? nvme_parse_id_ctrl_zns_zasl(buf) : 0);
+	napi_set_named_property(env, out, "zns", o);
+}
+
+/* Commands Supported and Effects (log 05h) for the namespace's command set: the 256 I/O entries. */
+static void __info_effects(napi_env env, napi_value out, const struct cmd_admin *a, int csi, uint8_t *buf)
+{
+	napi_value arr;
+	unsigned i;
+	int ret;
+
+	memset(buf, 0, 4096);
+	ret = a->get_log(a->ctx, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
+	if (ret) {
+		__null_prop(env, out, "effects");
+		__status_prop(env, out, "effectsError", ret, errno);
+		return;
+	}
+	napi_create_array_with_length(env, 256, &arr);
+	for (i = 0; i < 256; i++) {
+		napi_value v;
+
+		napi_create_double(env, nvme_le32(buf + 1024 + 4 * i), &v);
+		napi_set_element(env, arr, i, v);
+	}
+	napi_set_named_property(env, out, "effects", arr);
+}
+
 /*
  * What the support checks read: Identify Controller (ONCS, LPA, OCFS),
  * Identify Namespace (MSSRL, MCL, MSRC, DLFEAT), the namespace's CSI,
@@ -135,63 +271,24 @@ static int __fd_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t csi, void
  * set (zone size, ZASL, MOR/MAR), and the Commands Supported and Effects log
  * for the namespace's command set. Parts that fail come back null with an
  * "...Error" string beside them; only Identify Controller failing throws.
+ * The offsets are nvme.c's parsers'.
  */
 napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_t nsid)
 {
-	napi_value out, o, arr;
-	char msg[4300], why[256];
-	struct nvme_ns_info nsi;
+	napi_value out;
 	uint8_t *buf;
-	int ret, csi, err;
-	unsigned fmt, i;
+	unsigned fmt;
+	int ret, csi;
 
 	if (posix_memalign((void **)&buf, 4096, 4096))
 		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	napi_create_object(env, &out);
 	napi_util_set_number(env, out, "nsid", nsid);
-
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, 0, 0x01, 0, buf);
-	if (ret) {
-		err = errno;
+	if (__info_ctrl(env, out, a, buf) < 0) {
 		free(buf);
-		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", a->where, ret > 0 ? "NVMe error" : strerror(err));
-		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+		return NULL;
 	}
-	napi_create_object(env, &o);
-	napi_util_set_number(env, o, "oncs", nvme_le16(buf + 520));
-	napi_util_set_number(env, o, "lpa", buf[261]);
-	napi_util_set_number(env, o, "ocfs", nvme_le16(buf + 534));
-	napi_util_set_number(env, o, "mdts", buf[77]);
-	napi_util_set_number(env, o, "vwc", buf[525]);
-	napi_set_named_property(env, out, "ctrl", o);
-
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
-	fmt = 0;
-	if (ret == 0 && nvme_parse_id_ns(buf, nsid, &nsi, why, sizeof(why)) < 0) {
-		/* LBADS or NSZE that make no sense: no namespace data, and why. */
-		napi_value s;
-
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "ns", o);
-		napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &s);
-		napi_set_named_property(env, out, "nsError", s);
-	} else if (ret == 0) {
-		fmt = nsi.lba_format;
-		napi_create_object(env, &o);
-		napi_util_set_number(env, o, "nsze", (double)nsi.nsze);
-		napi_util_set_number(env, o, "lbaSize", (double)nsi.lba_size);
-		napi_util_set_number(env, o, "dlfeat", buf[33]);
-		napi_util_set_number(env, o, "mssrl", nvme_le16(buf + 74));
-		napi_util_set_number(env, o, "mcl", nvme_le32(buf + 76));
-		napi_util_set_number(env, o, "msrc", buf[80]);
-		napi_set_named_property(env, out, "ns", o);
-	} else {
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "ns", o);
-		__status_prop(env, out, "nsError", ret, errno);
-	}
+	fmt = __info_ns(env, out, a, nsid, buf);
 
 	memset(buf, 0, 4096);
 	ret = a->identify(a->ctx, nsid, 0x03, 0, buf);
@@ -200,64 +297,12 @@ napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_
 	if (ret)
 		__status_prop(env, out, "csiError", ret, errno);
 
-	/* I/O Command Set specific Identify Controller for NVM: VSL, WZSL, WUSL, DMRL, DMRSL, DMSL */
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, 0, 0x06, 0x00, buf);
-	if (ret == 0) {
-		napi_create_object(env, &o);
-		napi_util_set_number(env, o, "vsl", buf[0]);
-		napi_util_set_number(env, o, "wzsl", buf[1]);
-		napi_util_set_number(env, o, "dmrl", buf[3]);
-		napi_util_set_number(env, o, "dmrsl", nvme_le32(buf + 4));
-		napi_set_named_property(env, out, "nvmCtrl", o);
-	} else {
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "nvmCtrl", o);
-	}
-
-	/* Zoned: Identify Namespace and Controller for CSI 02h */
-	if (csi == 0x02) {
-		memset(buf, 0, 4096);
-		ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
-		if (ret == 0) {
-			napi_create_object(env, &o);
-			napi_util_set_number(env, o, "zoc", nvme_le16(buf + 0));
-			napi_util_set_number(env, o, "ozcs", nvme_le16(buf + 2));
-			napi_util_set_number(env, o, "mar", nvme_le32(buf + 4));
-			napi_util_set_number(env, o, "mor", nvme_le32(buf + 8));
-			napi_util_set_number(env, o, "zsze", (double)nvme_le64(buf + 2816 + 16 * fmt));
-			napi_util_set_number(env, o, "zdes", buf[2816 + 16 * fmt + 8]);
-			memset(buf, 0, 4096);
-			ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
-			napi_util_set_number(env, o, "zasl", ret == 0 ? buf[0] : 0);
-			napi_set_named_property(env, out, "zns", o);
-		} else {
-			napi_get_null(env, &o);
-			napi_set_named_property(env, out, "zns", o);
-			__status_prop(env, out, "znsError", ret, errno);
-		}
-	} else {
-		napi_get_null(env, &o);
-		napi_set_named_property(env, out, "zns", o);
-	}
-
-	/* Commands Supported and Effects (log 05h) for the namespace's command set: the I/O entries */
-	memset(buf, 0, 4096);
-	ret = a->get_log(a->ctx, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
-	if (ret == 0) {
-		napi_create_array_with_length(env, 256, &arr);
-		for (i = 0; i < 256; i++) {
-			napi_value v;
-
-			napi_create_double(env, nvme_le32(buf + 1024 + 4 * i), &v);
-			napi_set_element(env, arr, i, v);
-		}
-		napi_set_named_property(env, out, "effects", arr);
-	} else {
-		napi_get_null(env, &arr);
-		napi_set_named_property(env, out, "effects", arr);
-		__status_prop(env, out, "effectsError", ret, errno);
-	}
+	__info_nvm_ctrl(env, out, a, buf);
+	if (csi == 0x02)
+		__info_zns(env, out, a, nsid, fmt, buf);
+	else
+		__null_prop(env, out, "zns");
+	__info_effects(env, out, a, csi, buf);
 	free(buf);
 	return out;
 }
@@ -323,10 +368,7 @@ static napi_value cmd_napi_report_zones(napi_env env, napi_callback_info info)
 	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || napi_get_value_double(env, argv[2], &slba_d) != napi_ok ||
 	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
 		return napi_util_throw_errno(env, EINVAL, "nvmeReportZones(path, nsid, slba, maxZones)");
-	if (max > 1023)
-		max = 1023;
-	len = 64 + (size_t)64 * max;
-	len = (len + 4095) & ~(size_t)4095;
+	len = nvme_report_zones_len(&max);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
@@ -384,102 +426,12 @@ static napi_value cmd_napi_engine_commands(napi_env env, napi_callback_info info
 	return out;
 }
 
-/*
- * nvmeCmdPrep(job, io): the command nvme_cmd_prep builds, for tests.
- * job: { command, lbaSize, nsid, blockSize, offset, size, copyRanges, raw... }
- * io: { op: 'rw'|'cmd'|'zone-reset', offset, len, write }
- * → { opcode, nsid, dataLen, dir, data: 'buf'|'cmd'|null, cdw: [cdw10..cdw15], cmdBuf: Buffer }
- */
-static napi_value cmd_napi_prep(napi_env env, napi_callback_info info)
-{
-	size_t argc = 2;
-	napi_value argv[2], out, arr, v, b;
-	struct job *job;
-	struct io_unit io;
-	struct nvme_cmd_desc d;
-	static uint8_t data[65536] __attribute__((aligned(4096)));
-	static uint8_t cmdbuf[NVME_CMD_BUF_SIZE] __attribute__((aligned(4096)));
-	char op[16] = "cmd", msg[64];
-	const char *bad;
-	bool write = false;
-	uint64_t off = 0;
-	uint32_t len = 0;
-	uint32_t cdw[6], i;
-	void *copy;
-
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2)
-		return napi_util_throw_errno(env, EINVAL, "nvmeCmdPrep(job, io)");
-	job = calloc(1, sizeof(*job));
-	if (!job)
-		return napi_util_throw_errno(env, ENOMEM, "out of memory");
-	bad = cmd_napi_parse_job(env, argv[0], job);
-	if (!bad && (napi_util_get_u32(env, argv[0], "lbaSize", &job->lba_size) <= 0 || !job->lba_size))
-		bad = "lbaSize";
-	if (!bad && napi_util_get_u32(env, argv[0], "nsid", &job->nsid) < 0)
-		bad = "nsid";
-	if (!bad && (napi_util_get_u32(env, argv[0], "blockSize", &job->block_size) <= 0 || !job->block_size))
-		bad = "blockSize";
-	if (!bad && napi_util_get_u64(env, argv[0], "offset", &job->offset) < 0)
-		bad = "offset";
-	if (!bad && napi_util_get_u64(env, argv[0], "size", &job->size) < 0)
-		bad = "size";
-	if (!bad && (napi_util_get_string(env, argv[1], "op", op, sizeof(op)) < 0 || napi_util_get_u64(env, argv[1], "offset", &off) < 0 ||
-		     napi_util_get_u32(env, argv[1], "len", &len) < 0 || len > sizeof(data)))
-		bad = "io";
-	/*
-	 * Copy writes 32 bytes of descriptor per range into the 4 KiB command
-	 * buffer and divides the block by the range count: 1 to 128, as the
-	 * workers' own check (worker.c) and --copy-ranges allow.
-	 */
-	if (!bad && job->command == JOB_CMD_COPY &&
-	    (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES || (size_t)job->copy_ranges * 32 > sizeof(cmdbuf)))
-		bad = "copyRanges (1 to 128)";
-	if (bad) {
-		free(job);
-		snprintf(msg, sizeof(msg), "invalid field: %s", bad);
-		return napi_util_throw_errno(env, EINVAL, msg);
-	}
-	if (napi_util_get(env, argv[1], "write", &v) > 0)
-		napi_get_value_bool(env, v, &write);
-	job->copy_src_blocks = job->size / job->block_size / 2;
-	memset(&io, 0, sizeof(io));
-	io.op = !strcmp(op, "rw") ? IO_OP_RW : !strcmp(op, "zone-reset") ? IO_OP_ZONE_RESET : IO_OP_CMD;
-	io.offset = off;
-	io.len = len;
-	io.is_write = write;
-	io.buf = data;
-	io.cmd_buf = cmdbuf;
-	memset(cmdbuf, 0, sizeof(cmdbuf));
-	nvme_cmd_prep(job, &io, &d);
-	free(job);
-
-	napi_create_object(env, &out);
-	napi_util_set_number(env, out, "opcode", d.opcode);
-	napi_util_set_number(env, out, "nsid", d.nsid);
-	napi_util_set_number(env, out, "dataLen", d.data_len);
-	napi_util_set_number(env, out, "dir", d.dir);
-	napi_create_string_utf8(env, d.addr == (uint64_t)(uintptr_t)data ? "buf" : d.addr == (uint64_t)(uintptr_t)cmdbuf ? "cmd" : "",
-				NAPI_AUTO_LENGTH, &v);
-	napi_set_named_property(env, out, "data", v);
-	cdw[0] = d.cdw10, cdw[1] = d.cdw11, cdw[2] = d.cdw12, cdw[3] = d.cdw13, cdw[4] = d.cdw14, cdw[5] = d.cdw15;
-	napi_create_array_with_length(env, 6, &arr);
-	for (i = 0; i < 6; i++) {
-		napi_create_uint32(env, cdw[i], &v);
-		napi_set_element(env, arr, i, v);
-	}
-	napi_set_named_property(env, out, "cdw", arr);
-	if (napi_create_buffer_copy(env, d.addr == (uint64_t)(uintptr_t)cmdbuf ? d.data_len : 0, cmdbuf, &copy, &b) == napi_ok)
-		napi_set_named_property(env, out, "cmdBuf", b);
-	return out;
-}
-
 void cmd_napi_register(napi_env env, napi_value exports)
 {
 	napi_property_descriptor props[] = {
 		{ "nvmeCommandInfo", NULL, cmd_napi_info, NULL, NULL, NULL, napi_default, NULL },
 		{ "nvmeReportZones", NULL, cmd_napi_report_zones, NULL, NULL, NULL, napi_default, NULL },
 		{ "engineCommands", NULL, cmd_napi_engine_commands, NULL, NULL, NULL, napi_default, NULL },
-		{ "nvmeCmdPrep", NULL, cmd_napi_prep, NULL, NULL, NULL, napi_default, NULL },
 	};
 
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);

@@ -4,14 +4,32 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fix.h"
 #include "napi_util.h"
 #include "nvme.h"
 
-napi_value napi_util_throw_errno(napi_env env, int err, const char *msg)
+size_t napi_util_fix_split(const char *text, const char **fix)
 {
-	const char *name = strerrorname_np(err);
+	const char *sep = strstr(text, FIX_SEP);
 
-	napi_throw_error(env, name ? name : "EUNKNOWN", msg);
+	*fix = sep ? sep + strlen(FIX_SEP) : NULL;
+	return sep ? (size_t)(sep - text) : strlen(text);
+}
+
+napi_value napi_util_throw_errno(napi_env env, int err, const char *text)
+{
+	const char *name = strerrorname_np(err), *fix;
+	size_t len = napi_util_fix_split(text, &fix);
+	napi_value code, msg, error;
+
+	if (napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code) != napi_ok ||
+	    napi_create_string_utf8(env, text, len, &msg) != napi_ok || napi_create_error(env, code, msg, &error) != napi_ok) {
+		napi_throw_error(env, name ? name : "EUNKNOWN", text);
+		return NULL;
+	}
+	if (fix)
+		napi_util_set_string(env, error, "fix", fix);
+	napi_throw(env, error);
 	return NULL;
 }
 

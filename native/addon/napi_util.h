@@ -1,7 +1,8 @@
 /*
  * Small Node-API helpers shared by the addon's files: reading typed fields
  * of a JS object, setting fields, and throwing an errno as an exception
- * whose code is the errno's name.
+ * whose code is the errno's name and whose fix, when the text has one, is
+ * data beside the message.
  */
 #ifndef NVMEBENCH_NAPI_UTIL_H
 #define NVMEBENCH_NAPI_UTIL_H
@@ -11,7 +12,13 @@
 #include <stdint.h>
 #include <node_api.h>
 
-napi_value napi_util_throw_errno(napi_env env, int err, const char *msg);
+/*
+ * Throw an Error whose code is err's name ("EINVAL"). A fix at the end of
+ * text (fix.h) becomes the error's `fix`, the rest its message. Returns NULL.
+ */
+napi_value napi_util_throw_errno(napi_env env, int err, const char *text);
+/* The length of text's message part; *fix: the fix after FIX_SEP, or NULL when there is none. */
+size_t napi_util_fix_split(const char *text, const char **fix);
 
 /* Getters: 1 found, 0 absent (or undefined/null), -1 present but mistyped. */
 int napi_util_get(napi_env env, napi_value obj, const char *key, napi_value *out);

@@ -114,6 +114,7 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 static int __vfio_napi_zones(struct nvme_ctrl *c, uint32_t nsid, uint64_t slba, uint8_t *buf, size_t len)
 {
 	struct nvme_qpair qp;
+	struct nvme_cmd_desc d;
 	struct nvme_sqe cmd;
 	uint64_t *list = NULL, iova, list_iova = 0, prp1, prp2;
 	/* buf is page aligned (mmap): its list pages are those of a transfer at offset 0. */
@@ -145,15 +146,18 @@ static int __vfio_napi_zones(struct nvme_ctrl *c, uint32_t nsid, uint64_t slba, 
 	}
 	if (nvme_qpair_alloc(c, &qp, 1, 2) < 0 || nvme_qpair_create(c, &qp) < 0)
 		goto out;
+	nvme_cmd_report_zones(&d, nsid, slba, buf, (uint32_t)len);
 	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = NVME_CMD_ZONE_MGMT_RECV;
-	cmd.nsid = nsid;
-	cmd.prp1 = prp1;
+	cmd.opcode = d.opcode;
+	cmd.nsid = d.nsid;
+	cmd.prp1 = prp1; /* d.addr is buf: the PRPs above map it */
 	cmd.prp2 = prp2;
-	cmd.cdw10 = (uint32_t)slba;
-	cmd.cdw11 = (uint32_t)(slba >> 32);
-	cmd.cdw12 = (uint32_t)(len / 4 - 1);
-	cmd.cdw13 = 1U << 16; /* ZRA 0 (report zones), ZRASF 0 (all), partial report */
+	cmd.cdw10 = d.cdw10;
+	cmd.cdw11 = d.cdw11;
+	cmd.cdw12 = d.cdw12;
+	cmd.cdw13 = d.cdw13;
+	cmd.cdw14 = d.cdw14;
+	cmd.cdw15 = d.cdw15;
 	ret = nvme_io_sync(c, &qp, &cmd, NULL);
 out:
 	if (qp.created_sq || qp.created_cq) {
@@ -187,9 +191,7 @@ napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
 	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
 	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
 		return napi_util_throw_errno(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones)");
-	if (max > 1023)
-		max = 1023;
-	len = ((64 + (size_t)64 * max) + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
+	len = nvme_report_zones_len(&max);
 	c = calloc(1, sizeof(*c));
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!c || buf == MAP_FAILED) {

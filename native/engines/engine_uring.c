@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/falloc.h>
 
+#include "fix.h"
 #include "uring_engine.h"
 #include "workload_cmd.h"
 
@@ -54,7 +55,7 @@ int uring_engine_init(struct worker *w, unsigned ring_flags)
 			int err = errno;
 
 			snprintf(w->errmsg, sizeof(w->errmsg), "registering %u fixed buffers failed: %s%s", w->depth,
-				 strerror(err), err == ENOMEM ? " (raise the memlock limit: ulimit -l)" : "");
+				 strerror(err), err == ENOMEM ? " (fixed buffers count against the memlock limit)" FIX("raise the memlock limit (ulimit -l), or add --no-fixedbufs") : "");
 			free(iovs);
 			errno = err;
 			return -1;

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "engine.h"
+#include "fix.h"
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 #include "nvme_prp.h"
@@ -190,7 +191,7 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 					  job->path, c->nr_io_queues, job->threads);
 	if (w->depth + 1 > c->mqes)
 		return __vfio_engine_fail(w, EINVAL,
-					  "--qd %u does not fit the controller's queues of %u entries (CAP.MQES): use --qd %u or less",
+					  "--qd %u does not fit the controller's queues of %u entries (CAP.MQES)" FIX("use --qd %u or less"),
 					  w->depth, c->mqes, c->mqes - 1);
 	return 0;
 }

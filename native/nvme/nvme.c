@@ -220,6 +220,10 @@ int nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info
 	info->nlbaf = (unsigned)id[25] + 1;
 	info->extended_meta = (id[26] >> 4) & 1;
 	info->dps = id[29];
+	info->dlfeat = id[33];
+	info->mssrl = nvme_le16(id + 74);
+	info->mcl = nvme_le32(id + 76);
+	info->msrc = id[80];
 	/* An inactive namespace reads as zeros: no blocks, no format to check; the caller says so. */
 	if (!info->nsze)
 		return 0;
@@ -279,6 +283,36 @@ void nvme_parse_id_ctrl(const uint8_t *id, struct nvme_ctrl_info *info)
 	info->nn = nvme_le32(id + 516);
 	info->oncs = nvme_le16(id + 520);
 	info->vwc = id[525];
+	info->lpa = id[261];
+	info->ocfs = nvme_le16(id + 534);
+}
+
+void nvme_parse_id_ctrl_nvm(const uint8_t *id, struct nvme_nvm_ctrl_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->vsl = id[0];
+	info->wzsl = id[1];
+	info->dmrl = id[3];
+	info->dmrsl = nvme_le32(id + 4);
+}
+
+void nvme_parse_id_ns_zns(const uint8_t *id, unsigned lba_format, struct nvme_zns_ns_info *info)
+{
+	/* LBA Format Extension Data Structures from byte 2816, 16 bytes each: ZSZE, then ZDES. */
+	const uint8_t *lbafe = id + 2816 + 16 * (lba_format & 0x3f);
+
+	memset(info, 0, sizeof(*info));
+	info->zoc = nvme_le16(id + 0);
+	info->ozcs = nvme_le16(id + 2);
+	info->mar = nvme_le32(id + 4);
+	info->mor = nvme_le32(id + 8);
+	info->zsze = nvme_le64(lbafe);
+	info->zdes = lbafe[8];
+}
+
+uint8_t nvme_parse_id_ctrl_zns_zasl(const uint8_t *id)
+{
+	return id[0];
 }
 
 int nvme_identify_ctrl(int fd, struct nvme_ctrl_info *info)

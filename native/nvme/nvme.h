@@ -44,6 +44,11 @@ struct nvme_ns_info {
 	unsigned lba_format;
 	unsigned nlbaf;
 	unsigned dps;
+	/* what the command workloads' support checks read */
+	uint8_t dlfeat;
+	uint16_t mssrl;  /* Copy: Maximum Single Source Range Length */
+	uint32_t mcl;    /* Copy: Maximum Copy Length */
+	uint8_t msrc;    /* Copy: Maximum Source Range Count, 0's based */
 };
 
 struct nvme_ctrl_info {
@@ -58,6 +63,26 @@ struct nvme_ctrl_info {
 	uint16_t oncs;
 	uint8_t vwc;
 	uint32_t nn;
+	uint8_t lpa;
+	uint16_t ocfs;
+};
+
+/* Identify Controller for the NVM command set (CNS 06h, CSI 00h). */
+struct nvme_nvm_ctrl_info {
+	uint8_t vsl;
+	uint8_t wzsl;
+	uint8_t dmrl;
+	uint32_t dmrsl;
+};
+
+/* Identify Namespace for the Zoned command set (CNS 05h, CSI 02h), the formatted LBA format's zone size. */
+struct nvme_zns_ns_info {
+	uint16_t zoc;
+	uint16_t ozcs;
+	uint32_t mar;
+	uint32_t mor;
+	uint64_t zsze; /* LBAs */
+	uint8_t zdes;
 };
 
 /* Identify and log pages are little-endian. */
@@ -95,5 +120,10 @@ int nvme_parse_id_ns(const uint8_t *id, uint32_t nsid, struct nvme_ns_info *info
 /* The formatted LBA format (FLBAS) and its LBA size, checked as above. */
 int nvme_id_ns_lba_format(const uint8_t *id, unsigned *fmt, uint32_t *lba_size, char *err, size_t errlen);
 void nvme_parse_id_ctrl(const uint8_t *id, struct nvme_ctrl_info *info);
+void nvme_parse_id_ctrl_nvm(const uint8_t *id, struct nvme_nvm_ctrl_info *info);
+/* lba_format: the namespace's formatted LBA format (nvme_ns_info.lba_format), whose LBA Format Extension is read. */
+void nvme_parse_id_ns_zns(const uint8_t *id, unsigned lba_format, struct nvme_zns_ns_info *info);
+/* Identify Controller for the Zoned command set (CNS 06h, CSI 02h): ZASL, a power of two of the minimum page. */
+uint8_t nvme_parse_id_ctrl_zns_zasl(const uint8_t *id);
 
 #endif

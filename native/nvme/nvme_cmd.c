@@ -229,20 +229,33 @@ int nvme_parse_ns_csi(const uint8_t *buf)
 	return -1;
 }
 
+void nvme_cmd_report_zones(struct nvme_cmd_desc *cmd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = NVME_CMD_ZONE_MGMT_RECV;
+	cmd->nsid = nsid;
+	cmd->cdw10 = (uint32_t)slba;
+	cmd->cdw11 = (uint32_t)(slba >> 32);
+	cmd->cdw12 = len / 4 - 1; /* NUMD: dwords, 0's based */
+	cmd->cdw13 = 1U << 16;    /* ZRA 0 (report zones), ZRASF 0 (all), partial report */
+	__cmd_data(cmd, buf, len, NVME_DIR_FROM_DEV);
+}
+
+size_t nvme_report_zones_len(uint32_t *max)
+{
+	if (*max > NVME_REPORT_ZONES_MAX)
+		*max = NVME_REPORT_ZONES_MAX;
+	return (64 + (size_t)64 * *max + 4095) & ~(size_t)4095;
+}
+
 int nvme_report_zones(int fd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len)
 {
 	struct nvme_passthru_cmd64 cmd;
+	struct nvme_cmd_desc d;
 	int ret;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = NVME_CMD_ZONE_MGMT_RECV;
-	cmd.nsid = nsid;
-	cmd.addr = (uint64_t)(uintptr_t)buf;
-	cmd.data_len = len;
-	cmd.cdw10 = (uint32_t)slba;
-	cmd.cdw11 = (uint32_t)(slba >> 32);
-	cmd.cdw12 = len / 4 - 1;
-	cmd.cdw13 = 1U << 16; /* ZRA 0 (report zones), ZRASF 0 (all), partial report */
+	nvme_cmd_report_zones(&d, nsid, slba, buf, len);
+	nvme_cmd_to_passthru(&d, &cmd);
 	ret = ioctl(fd, NVME_IOCTL_IO64_CMD, &cmd);
 	return ret < 0 ? -1 : ret;
 }

@@ -72,7 +72,13 @@ int job_command_writes(const struct job *job);
 
 /* The namespace's Command Set Identifier from its Identification Descriptor list (Identify CNS 03h, 4 KiB); -1 when none is given. */
 int nvme_parse_ns_csi(const uint8_t *buf);
-/* Zone Management Receive (Report Zones, partial) over NVME_IOCTL_IO64_CMD: 0, > 0 an NVMe status, -1 with errno. */
+/* Report Zones answers with a 64-byte header and 64-byte descriptors: 1023 of them fill 64 KiB. */
+#define NVME_REPORT_ZONES_MAX 1023
+/* Zone Management Receive (Report Zones, all zones, partial) from slba into buf of len bytes, for every path. */
+void nvme_cmd_report_zones(struct nvme_cmd_desc *cmd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len);
+/* The buffer for up to *max descriptors in whole 4 KiB pages; *max is held to NVME_REPORT_ZONES_MAX. */
+size_t nvme_report_zones_len(uint32_t *max);
+/* nvme_cmd_report_zones over NVME_IOCTL_IO64_CMD: 0, > 0 an NVMe status, -1 with errno. */
 int nvme_report_zones(int fd, uint32_t nsid, uint64_t slba, void *buf, uint32_t len);
 
 #endif

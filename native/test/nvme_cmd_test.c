@@ -120,6 +120,12 @@ static void test_read_write(void)
 	CHECK(cmd.opcode == NVME_CMD_READ && range_is(hi, 8) && data_is(io.buf, 4096, NVME_DIR_FROM_DEV));
 	prep(IO_OP_RW, 8192, 8192, true);
 	CHECK(cmd.opcode == NVME_CMD_WRITE && range_is(16, 16) && data_is(io.buf, 8192, NVME_DIR_TO_DEV));
+	/* The other way round: a write at the SLBA past 32 bits, a read of 8 KiB at 8 KiB. */
+	prep(IO_OP_RW, hi * 512, 4096, true);
+	CHECK(cmd.opcode == NVME_CMD_WRITE && range_is(hi, 8) && data_is(io.buf, 4096, NVME_DIR_TO_DEV));
+	CHECK(cmd.cdw10 == 0x23456000 && cmd.cdw11 == 1 && cmd.cdw12 == 7);
+	prep(IO_OP_RW, 8192, 8192, false);
+	CHECK(cmd.opcode == NVME_CMD_READ && range_is(16, 16) && data_is(io.buf, 8192, NVME_DIR_FROM_DEV));
 	/* job.command rw and an IO_OP_CMD slot: still a read or a write. */
 	prep(IO_OP_CMD, 0, 512, false);
 	CHECK(cmd.opcode == NVME_CMD_READ && range_is(0, 1));
@@ -158,6 +164,9 @@ static void test_no_data_commands(void)
 	prep(IO_OP_CMD, 0, 65536U * 512, false);
 	CHECK(range_is(0, 65536));
 
+	set_job(JOB_CMD_VERIFY, 512);
+	prep(IO_OP_CMD, 0, 4096, false);
+	CHECK(cmd.opcode == NVME_CMD_VERIFY && range_is(0, 8) && no_data());
 	set_job(JOB_CMD_VERIFY, 4096);
 	prep(IO_OP_CMD, 1ULL << 44, 1U << 20, false);
 	CHECK(cmd.opcode == NVME_CMD_VERIFY && range_is(1ULL << 32, 256) && no_data());
@@ -318,8 +327,11 @@ static void test_raw(void)
 	job.raw_dir = NVME_DIR_NONE;
 	prep(IO_OP_CMD, 0, 4096, false);
 	CHECK(no_data());
-	job.raw_dir = NVME_DIR_FROM_DEV;
+	job.raw_opcode = 0x80;
 	job.raw_data_len = 0;
+	prep(IO_OP_CMD, 0, 0, false);
+	CHECK(cmd.opcode == 0x80 && no_data());
+	job.raw_dir = NVME_DIR_FROM_DEV;
 	prep(IO_OP_CMD, 0, 4096, false);
 	CHECK(no_data() && cmd.cdw15 == 0xffffffff);
 	CHECK(cmd_buf_untouched_from(0));
@@ -438,6 +450,27 @@ static void test_report_zones(void)
 	ioctl_ret = -1;
 	errno = 0;
 	CHECK(nvme_report_zones(-1, 3, 0, buf, 4096) == -1 && errno == EBADF);
+
+	/* The descriptor the vfio path turns into an SQE: the same dwords, data from the device into buf. */
+	memset(&cmd, 0x5a, sizeof(cmd));
+	nvme_cmd_report_zones(&cmd, 3, 0x123456789ULL, buf, 8192);
+	CHECK(cmd.opcode == NVME_CMD_ZONE_MGMT_RECV && cmd.nsid == 3 && data_is(buf, 8192, NVME_DIR_FROM_DEV));
+	CHECK(cmd.cdw10 == 0x23456789 && cmd.cdw11 == 1 && cmd.cdw12 == 2047 && cmd.cdw13 == 1U << 16);
+	CHECK(cmd.cdw14 == 0 && cmd.cdw15 == 0);
+	/* Its buffer: the 64-byte header and 64 per zone, in whole pages, 1023 zones at most (64 KiB). */
+	{
+		uint32_t max = 1;
+
+		CHECK(nvme_report_zones_len(&max) == 4096 && max == 1);
+		max = 63;
+		CHECK(nvme_report_zones_len(&max) == 4096);
+		max = 64;
+		CHECK(nvme_report_zones_len(&max) == 8192);
+		max = 1023;
+		CHECK(nvme_report_zones_len(&max) == 65536 && max == 1023);
+		max = UINT32_MAX;
+		CHECK(nvme_report_zones_len(&max) == 65536 && max == NVME_REPORT_ZONES_MAX);
+	}
 }
 
 int main(void)

@@ -96,5 +96,56 @@ int main(void)
 		make_page(8, 1, 0, 12);
 		CHECK(nvme_id_ns_lba_format(page, &fmt, &size, err, sizeof(err)) == 0 && size == 4096 && fmt == 0);
 	}
+
+	/* The fields the support checks read, at their offsets, one parser for the ioctl and the vfio paths. */
+	{
+		struct nvme_ctrl_info ci;
+		struct nvme_nvm_ctrl_info nvm;
+		struct nvme_zns_ns_info zns;
+
+		make_page(1 << 20, 20, 17, 12);
+		page[33] = 0x09;                                      /* DLFEAT */
+		page[74] = 0x80, page[75] = 0x01;                     /* MSSRL 0x180 */
+		page[76] = 0x04, page[77] = 0x03, page[79] = 0x01;    /* MCL 0x01000304 */
+		page[80] = 127;                                       /* MSRC */
+		CHECK(parse(&ns, err, sizeof(err)) == 0);
+		CHECK(ns.dlfeat == 9 && ns.mssrl == 0x180 && ns.mcl == 0x01000304 && ns.msrc == 127);
+
+		memset(page, 0, sizeof(page));
+		memcpy(page + 4, "SERIAL-1            ", 20);
+		memcpy(page + 24, "QEMU NVMe Ctrl", 14);
+		page[77] = 7;                     /* MDTS */
+		page[261] = 0x07;                 /* LPA */
+		page[520] = 0x5d, page[521] = 0x01; /* ONCS 0x15d */
+		page[525] = 0x07;                 /* VWC */
+		page[534] = 0x03, page[535] = 0x80; /* OCFS 0x8003 */
+		nvme_parse_id_ctrl(page, &ci);
+		CHECK(ci.mdts == 7 && ci.lpa == 7 && ci.oncs == 0x15d && ci.vwc == 7 && ci.ocfs == 0x8003);
+		CHECK(!strcmp(ci.serial, "SERIAL-1") && !strcmp(ci.model, "QEMU NVMe Ctrl"));
+
+		memset(page, 0, sizeof(page));
+		page[0] = 7, page[1] = 2, page[3] = 5; /* VSL, WZSL, DMRL */
+		page[4] = 0xff, page[5] = 0xff, page[6] = 0x3f; /* DMRSL 4194303 */
+		nvme_parse_id_ctrl_nvm(page, &nvm);
+		CHECK(nvm.vsl == 7 && nvm.wzsl == 2 && nvm.dmrl == 5 && nvm.dmrsl == 4194303);
+
+		/* Zoned: ZOC, OZCS, MAR, MOR, and ZSZE/ZDES of the formatted LBA format's extension (format 2 here). */
+		memset(page, 0, sizeof(page));
+		page[0] = 0x03, page[2] = 0x01;
+		page[4] = 0xff, page[5] = 0xff, page[6] = 0xff, page[7] = 0xff;
+		page[8] = 13;
+		page[2816 + 16 * 2 + 1] = 0x40;   /* ZSZE 16384 */
+		page[2816 + 16 * 2 + 8] = 4;      /* ZDES */
+		page[2816 + 16 * 0 + 1] = 0x10;   /* format 0's: not the one asked for */
+		nvme_parse_id_ns_zns(page, 2, &zns);
+		CHECK(zns.zoc == 3 && zns.ozcs == 1 && zns.mar == 0xffffffff && zns.mor == 13);
+		CHECK(zns.zsze == 16384 && zns.zdes == 4);
+		/* The last format (63): its extension ends inside the page. */
+		page[2816 + 16 * 63 + 8] = 9;
+		nvme_parse_id_ns_zns(page, 63, &zns);
+		CHECK(zns.zdes == 9);
+		page[0] = 3;
+		CHECK(nvme_parse_id_ctrl_zns_zasl(page) == 3);
+	}
 	return ctest_done("nvme_identify_test");
 }

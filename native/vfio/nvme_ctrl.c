@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <linux/pci_regs.h>
 
+#include "fix.h"
 #include "nvme_ctrl.h"
 
 #define NVME_ADMIN_TIMEOUT_MS 15000U
@@ -464,7 +465,7 @@ fail:
 int nvme_ctrl_identify_ns(struct nvme_ctrl *c, uint32_t nsid, struct nvme_ns_info *ns)
 {
 	if (c->info.nn && nsid > c->info.nn)
-		return __nvme_fail(c, ENOENT, "namespace %u does not exist: %s has namespaces 1 to %u", nsid, c->vfio.bdf,
+		return __nvme_fail(c, ENOENT, "namespace %u does not exist: %s has namespaces 1 to %u" FIX("give --nsid of an active namespace"), nsid, c->vfio.bdf,
 				   c->info.nn);
 	if (__nvme_identify(c, nsid, 0x00) < 0)
 		return -1;
@@ -475,7 +476,7 @@ int nvme_ctrl_identify_ns(struct nvme_ctrl *c, uint32_t nsid, struct nvme_ns_inf
 		return __nvme_fail(c, EINVAL, "Identify Namespace %u of %s: %s", nsid, c->vfio.bdf, why);
 	}
 	if (!ns->nsze)
-		return __nvme_fail(c, ENOENT, "namespace %u of %s is not active (Identify Namespace reports no blocks)",
+		return __nvme_fail(c, ENOENT, "namespace %u of %s is not active (Identify Namespace reports no blocks)" FIX("give --nsid of an active namespace"),
 				   nsid, c->vfio.bdf);
 	return 0;
 }

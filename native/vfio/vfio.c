@@ -17,6 +17,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "fix.h"
 #include "vfio.h"
 
 #define VFIO_PAGE 4096ULL
@@ -227,7 +228,7 @@ int iommu_map(struct vfio_dev *d, void *vaddr, size_t len, uint64_t *iova, char 
 
 		return __vfio_fail(err, errlen, e, "VFIO_IOMMU_MAP_DMA of %llu bytes at IOVA 0x%llx failed: %s%s",
 				   (unsigned long long)size, (unsigned long long)map.iova, strerror(e),
-				   e == ENOMEM ? " (pinned memory counts against the memlock limit: run as root or raise ulimit -l)" : "");
+				   e == ENOMEM ? " (pinned memory counts against the memlock limit)" FIX("run as root, or raise the memlock limit: ulimit -l unlimited") : "");
 	}
 	/* A fork must not give the child these pages and leave us a copy the device does not see. */
 	madvise(vaddr, size, MADV_DONTFORK);
@@ -365,21 +366,21 @@ int vfio_open(struct vfio_dev *d, const char *bdf, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	if (__vfio_link_name(path, name, sizeof(name)) < 0)
 		return __vfio_fail(err, errlen, ENODEV,
-				   "%s has no IOMMU group: the IOMMU is off (boot with intel_iommu=on or amd_iommu=on, and iommu=pt)", bdf);
+				   "%s has no IOMMU group: the IOMMU is off" FIX("boot with intel_iommu=on or amd_iommu=on, and iommu=pt"), bdf);
 	d->group_id = atoi(name);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
 	if (__vfio_link_name(path, name, sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "no driver");
 	if (strcmp(name, "vfio-pci"))
-		return __vfio_fail(err, errlen, ENXIO, "%s is not bound to vfio-pci (%s%s): nvmebench vfio bind %s", bdf,
+		return __vfio_fail(err, errlen, ENXIO, "%s is not bound to vfio-pci (%s%s)" FIX("nvmebench vfio bind %s"), bdf,
 				   strcmp(name, "no driver") ? "bound to " : "", name, bdf);
 
 	d->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (d->container_fd < 0) {
 		saved = errno;
 		__vfio_fail(err, errlen, saved, "cannot open /dev/vfio/vfio: %s%s", strerror(saved),
-			    saved == ENOENT ? " (load the vfio modules: modprobe vfio-pci)" :
-			    saved == EACCES || saved == EPERM ? " (VFIO needs root)" : "");
+			    saved == ENOENT ? " (the vfio modules are not loaded)" FIX("sudo modprobe vfio-pci") :
+			    saved == EACCES || saved == EPERM ? " (VFIO needs root)" FIX("run as root (sudo)") : "");
 		goto fail;
 	}
 	if (ioctl(d->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
@@ -391,7 +392,7 @@ int vfio_open(struct vfio_dev *d, const char *bdf, char *err, size_t errlen)
 	} else if (ioctl(d->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) == 1) {
 		iommu_type = VFIO_TYPE1_IOMMU;
 	} else {
-		__vfio_fail(err, errlen, ENOTSUP, "the VFIO type1 IOMMU driver is missing (modprobe vfio_iommu_type1)");
+		__vfio_fail(err, errlen, ENOTSUP, "the vfio modules have no type1 IOMMU driver" FIX("sudo modprobe vfio_iommu_type1"));
 		goto fail;
 	}
 
@@ -400,8 +401,8 @@ int vfio_open(struct vfio_dev *d, const char *bdf, char *err, size_t errlen)
 	if (d->group_fd < 0) {
 		saved = errno;
 		__vfio_fail(err, errlen, saved, "cannot open %s (IOMMU group of %s): %s%s", path, bdf, strerror(saved),
-			    saved == EBUSY ? " (another process holds the group: another nvmebench run, or a VM)" :
-			    saved == EACCES || saved == EPERM ? " (VFIO needs root)" : "");
+			    saved == EBUSY ? " (another process holds the group)" FIX("stop the other user of the device: another nvmebench run, or a VM") :
+			    saved == EACCES || saved == EPERM ? " (VFIO needs root)" FIX("run as root (sudo)") : "");
 		goto fail;
 	}
 	if (ioctl(d->group_fd, VFIO_GROUP_GET_STATUS, &status) < 0) {
@@ -412,8 +413,9 @@ int vfio_open(struct vfio_dev *d, const char *bdf, char *err, size_t errlen)
 		char blockers[320];
 
 		vfio_group_blockers(d->group_id, bdf, blockers, sizeof(blockers));
-		__vfio_fail(err, errlen, EBUSY, "IOMMU group %d of %s is not viable: %s", d->group_id, bdf,
-			    blockers[0] ? blockers : "another device of the group is bound to a host driver");
+		__vfio_fail(err, errlen, EBUSY,
+			    "IOMMU group %d of %s is not viable: %s" FIX("bind every device of the IOMMU group to vfio-pci, or move the controller to a slot with its own group"),
+			    d->group_id, bdf, blockers[0] ? blockers : "another device of the group is bound to a host driver");
 		goto fail;
 	}
 	if (ioctl(d->group_fd, VFIO_GROUP_SET_CONTAINER, &d->container_fd) < 0) {

@@ -106,7 +106,7 @@ function vfioUsable(target: Target, autoBind: boolean): Usability {
     };
   }
   if (target.pci?.probeError) {
-    return { usable: false, reason: target.pci.probeError, fix: vfioFix(target.pci.probeError, addr), severity: 'capability' };
+    return { usable: false, reason: target.pci.probeError, fix: target.pci.probeFix ?? vfioFix(target.pci.probeError, addr), severity: 'capability' };
   }
   return { usable: true, node: addr };
 }

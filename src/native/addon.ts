@@ -33,6 +33,8 @@ export interface NativeRunResult {
   errors: number;
   stopped: 'done' | 'interrupted' | 'error';
   errorMessage: string;
+  /** What to do about errorMessage, when the native side knows. */
+  errorFix?: string;
   /** zone-append only */
   zonesUsed?: number;
   zoneAppendsChecked?: number;
@@ -66,16 +68,6 @@ export interface NvmeZone {
   wp: number;
 }
 
-export interface NvmeCmdDesc {
-  opcode: number;
-  nsid: number;
-  dataLen: number;
-  dir: number;
-  data: 'buf' | 'cmd' | '';
-  cdw: number[];
-  cmdBuf: Buffer;
-}
-
 export interface NvmeIdentify {
   ctrl: {
     model: string;
@@ -104,43 +96,48 @@ export interface NvmeIdentify {
   };
 }
 
+declare const runHandleBrand: unique symbol;
+export type RunHandle = { readonly [runHandleBrand]: true };
+
+/** nvmeReportZones() and vfioReportZones(): how many zones the controller reported, and those that fit. */
+export interface NvmeZoneReport {
+  reported: number;
+  zones: NvmeZone[];
+}
+
+/** vfioProbe(): nvmeIdentify()'s shape for a controller on vfio-pci, plus the CAP fields the driver uses. */
 export interface VfioProbeResult extends NvmeIdentify {
   cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
   /** With a namespace: what nvmeCommandInfo() reads through a kernel node, read over the driver's admin queue. */
   commands?: NvmeCommandInfo;
 }
 
-declare const runHandleBrand: unique symbol;
-export type RunHandle = { readonly [runHandleBrand]: true };
-
-interface NativeAddon {
+/** Every export of the addon; nothing else crosses into native code. */
+export interface NativeAddon {
   start(job: NativeJob): RunHandle;
   stats(handle: RunHandle): LiveStats;
   stop(handle: RunHandle): void;
   wait(handle: RunHandle): Promise<NativeRunResult>;
   nvmeIdentify(devicePath: string, nsid?: number): NvmeIdentify;
-  nvmeStatusString(status: number): string;
-  histogramLayout(): number[];
   nvmeCommandInfo(devicePath: string, nsid?: number): NvmeCommandInfo;
-  nvmeReportZones(devicePath: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] };
-  /** Bring a controller on vfio-pci up with the userspace driver, Identify it (and namespace nsid), and take it down again. */
-  vfioProbe(pciAddress: string, nsid: number): VfioProbeResult;
-  /** nvmeReportZones for a controller on vfio-pci: the driver brings it up with one I/O queue pair for the command. */
-  vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): { reported: number; zones: NvmeZone[] };
+  nvmeReportZones(devicePath: string, nsid: number, slba: number, maxZones: number): NvmeZoneReport;
   /** The commands each engine issues besides read and write. */
   engineCommands(): Record<string, string[]>;
   /** flock(2) on an open fd: 'ex' and 'sh' block until granted. For appends shared between runs. */
   flock(fd: number, op: 'ex' | 'sh' | 'un'): void;
-  /** The NVMe command nvme_cmd_prep builds, for tests. */
-  nvmeCmdPrep(
-    job: Partial<NativeJob> & { lbaSize: number; blockSize: number },
-    io: { op: 'rw' | 'cmd' | 'zone-reset'; offset: number; len: number; write?: boolean },
-  ): NvmeCmdDesc;
+  /** Bring a controller on vfio-pci up with the userspace driver, Identify it (and namespace nsid), shut it down. */
+  vfioProbe(pciAddress: string, nsid?: number): VfioProbeResult;
+  /** nvmeReportZones() for a controller on vfio-pci, over one I/O queue pair brought up for it. */
+  vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): NvmeZoneReport;
 }
 
-/** An error thrown by the addon carries the errno name in code. */
+/**
+ * An error thrown by the addon: the errno name in code, and where the native
+ * side knows what to do about it, the fix as data (not in the message).
+ */
 export interface NativeError extends Error {
   code?: string;
+  fix?: string;
 }
 
 let addon: NativeAddon | undefined;

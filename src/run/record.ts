@@ -16,9 +16,11 @@ export function explainStartError(err: NativeError, job: NativeJob): BenchError 
   const msg = err.message;
   if (job.engine === 'vfio') {
     // EINVAL/ENOSPC: the job does not fit the controller (--qd, --bs, --threads); the message says how.
-    if (err.code === 'EINVAL' || err.code === 'ENOSPC') return usageError(msg);
-    return runError(msg, vfioFix(msg, job.path));
+    if (err.code === 'EINVAL' || err.code === 'ENOSPC') return usageError(msg, err.fix);
+    return runError(msg, err.fix ?? vfioFix(msg, job.path));
   }
+  // The native side's own fix, where it gave one, is the one that fits.
+  if (err.fix) return err.code === 'EINVAL' ? usageError(msg, err.fix) : runError(msg, err.fix);
   switch (err.code) {
     case 'EACCES':
     case 'EPERM':
@@ -100,7 +102,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
   const submitted = result.workers.reduce((sum, w) => sum + w.submitted, 0);
   const reaped = result.workers.reduce((sum, w) => sum + w.reaped, 0);
   const status: RunRecord['status'] = result.stopped === 'error' ? 'failed' : result.stopped === 'interrupted' ? 'interrupted' : 'ok';
-  const errorMessage = result.errorMessage ? explainIoError(result.errorMessage, job) : '';
+  const errorMessage = result.errorMessage ? (result.errorFix ? `${result.errorMessage}: ${result.errorFix}` : explainIoError(result.errorMessage, job)) : '';
   return {
     schemaVersion: SCHEMA_VERSION,
     runId,

@@ -2,11 +2,11 @@
 // same target as its namespace node; one bound to vfio-pci has no node, so
 // the userspace driver brings it up once to Identify it (vfioProbe).
 import { BenchError, usageError } from '../errors.js';
-import { native, type VfioProbeResult } from '../native/addon.js';
+import { native, type NativeError, type VfioProbeResult } from '../native/addon.js';
 import { isEmulated, nvmeTarget, type NvmeNamespace, type PciTargetInfo, type Target } from './target.js';
 import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
 
-/** A fix for what vfio_open or the bring-up said. */
+/** A fix for what vfio_open or the bring-up said, for messages that carry none of their own (err.fix). */
 export function vfioFix(message: string, address: string): string {
   if (/IOMMU group.*not viable/.test(message)) return 'bind every device of the IOMMU group to vfio-pci, or move the controller to a slot with its own group';
   if (/IOMMU is off|no IOMMU group/.test(message)) return IOMMU_FIX;
@@ -60,9 +60,10 @@ export function probePciTarget(given: string, dev: PciDevice, nsid: number | und
     probe = native().vfioProbe(address, want);
   } catch (err) {
     if (err instanceof BenchError) throw err;
-    const e = err as Error & { code?: string };
+    const e = err as NativeError;
     pci.probeError = e.message;
     pci.probeErrorCode = e.code;
+    pci.probeFix = e.fix;
     return target;
   }
   const ns = probe.ns!;

@@ -54,6 +54,8 @@ export interface PciTargetInfo {
   /** Why the vfio driver could not Identify the controller, when it could not. */
   probeError?: string;
   probeErrorCode?: string;
+  /** The native side's fix for probeError, when it gave one. */
+  probeFix?: string;
 }
 
 /** QEMU's NVMe controller, or any device in the lab's guest. */

@@ -1,8 +1,8 @@
 // The native run handle's life, and native exports fed hostile input: a
 // handle dropped while wait() is pending, process.exit() in the middle of an
-// --ios run, nvmeCmdPrep with copyRanges it cannot hold, a raw NLB longer
-// than its data. Each child script runs in its own node so a crash or a hang
-// fails the test instead of the suite.
+// --ios run, a copy job with copyRanges it cannot hold, a raw NLB longer
+// than its data, a native error's fix. Each child script runs in its own
+// node so a crash or a hang fails the test instead of the suite.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT, runCli } from '../cli.js';
-import { native } from '../../src/native/addon.js';
+import { native, type NativeError } from '../../src/native/addon.js';
 import { checkRawTransfer } from '../../src/engines/commands.js';
 import type { BenchError } from '../../src/errors.js';
 
@@ -91,13 +91,16 @@ setTimeout(() => process.exit(3), 200);`,
   assert.equal(r.code, 3, r.stderr);
 });
 
-test('nvmeCmdPrep refuses copyRanges it cannot hold (0, 129, 1e6) with EINVAL instead of crashing', () => {
-  // In a child: before the fix, 0 divides by zero (SIGFPE) and 129 and up write past the 4 KiB buffer.
+test('start() refuses copyRanges a command buffer cannot hold (0, 129, 1e6, 2^32-1) with EINVAL instead of crashing', () => {
+  // In a child: unchecked, 0 divides by zero (SIGFPE) and 129 and up write past the slot's 4 KiB command buffer.
+  // The refusal comes before the engine opens anything, so a plain file stands in for the namespace; the
+  // descriptors 1 and 128 ranges write are checked in native/test/nvme_cmd_test.c.
   const r = runScript(
-    `const out = [];
+    `${jobSource({ engine: 'ioctl', command: 'copy', nsid: 1, lbaSize: 512, blockSize: 65536, ioLimit: 1 })}
+const out = [];
 for (const copyRanges of [0, 129, 1e6, 4294967295]) {
   try {
-    n.nvmeCmdPrep({ command: 'copy', copyRanges, lbaSize: 512, nsid: 1, blockSize: 65536, offset: 0, size: 1 << 24 }, { op: 'cmd', offset: 1 << 23, len: 65536 });
+    n.stop(n.start({ ...JOB, copyRanges }));
     out.push('accepted');
   } catch (e) { out.push(e.code + ': ' + e.message); }
 }
@@ -108,13 +111,7 @@ console.log(JSON.stringify(out));`,
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as string[];
   assert.equal(out.length, 4);
-  for (const line of out) assert.match(line, /^EINVAL: .*copyRanges/);
-  // And the edges that are fine still work, in this process.
-  const n = native();
-  for (const copyRanges of [1, 128]) {
-    const c = n.nvmeCmdPrep({ command: 'copy', copyRanges, lbaSize: 512, nsid: 1, blockSize: 65536, offset: 0, size: 1 << 24 }, { op: 'cmd', offset: 1 << 23, len: 65536 });
-    assert.equal(c.cmdBuf.length, copyRanges * 32);
-  }
+  for (const line of out) assert.match(line, /^EINVAL: .*--copy-ranges/);
 });
 
 test('raw: an opcode whose length is NLB must move exactly --data-len: (NLB + 1) blocks, else exit 2', () => {
@@ -137,4 +134,17 @@ test('raw: an opcode whose length is NLB must move exactly --data-len: (NLB + 1)
   const r = runCli(['raw', '--opcode', '0x02', '--cdw12', '63', '--data-len', '4096', '--read', file]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /moves NLB \+ 1 = 64 blocks/);
+});
+
+test('a native error carries its fix as data beside the message, and none when it has none', () => {
+  // vfioProbe of a PCI device not on vfio-pci stops in vfio_open: no IOMMU group (IOMMU off), or a host driver.
+  const n = native();
+  const devices = fs.existsSync('/sys/bus/pci/devices') ? fs.readdirSync('/sys/bus/pci/devices') : [];
+  const address = devices.find((d) => !/\/vfio-pci$/.test(fs.existsSync(`/sys/bus/pci/devices/${d}/driver`) ? fs.realpathSync(`/sys/bus/pci/devices/${d}/driver`) : ''));
+  if (address) {
+    assert.throws(() => n.vfioProbe(address, 1), (e: NativeError) =>
+      typeof e.fix === 'string' && /intel_iommu=on|nvmebench vfio bind/.test(e.fix) && !e.message.includes(e.fix) && !e.message.includes('\x1f') &&
+      /has no IOMMU group: the IOMMU is off$|is not bound to vfio-pci \(.*\)$/.test(e.message), address);
+  }
+  assert.throws(() => n.vfioProbe('0000:ff:1f.7', 1), (e: NativeError) => e.code === 'ENOENT' && e.fix === undefined && /no PCI device/.test(e.message));
 });
