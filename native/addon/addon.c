@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "napi_util.h"
 #include "nvme.h"
+#include "nvme_cmd.h"
 
 /* vfio_napi.c */
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
@@ -176,6 +177,8 @@ static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
  * worker count and the block size, a block holds at least the verify header
  * of one 512-byte sector, and the passthrough engines divide by the LBA size.
  */
+_Static_assert(NVME_COPY_MAX_RANGES == 128, "the copyRanges message names 128");
+
 static const char *__job_sane(const struct job *job)
 {
 	if (!job->io_depth || job->io_depth > ENGINE_MAX_QD)
@@ -184,8 +187,10 @@ static const char *__job_sane(const struct job *job)
 		return "threads";
 	if (job->block_size < 512)
 		return "blockSize";
-	if ((job->engine == ENGINE_PT || job->engine == ENGINE_PT_POLL || job->engine == ENGINE_IOCTL) && !job->lba_size)
-		return "lbaSize";
+	if (worker_engine_ops(job->engine)->nvme && !job->lba_size)
+		return "lbaSize"; /* nvme_cmd_prep divides by it */
+	if (job->command == JOB_CMD_COPY && (!job->copy_ranges || job->copy_ranges > NVME_COPY_MAX_RANGES))
+		return "copyRanges (--copy-ranges must be 1 to 128)"; /* the descriptors must fit the slot's command buffer */
 	return NULL;
 }
 

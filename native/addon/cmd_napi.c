@@ -408,7 +408,7 @@ static napi_value cmd_napi_engine_commands(napi_env env, napi_callback_info info
 	napi_create_object(env, &out);
 	for (e = 0; e < ENGINE_COUNT; e++) {
 		const struct engine_ops *ops = worker_engine_ops((enum engine_id)e);
-		unsigned bits = ops && e != ENGINE_URING_POLL ? ops->commands : 0;
+		unsigned bits = ops ? ops->commands : 0;
 		napi_value arr;
 		uint32_t n = 0;
 
