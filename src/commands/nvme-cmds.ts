@@ -15,7 +15,6 @@ import { pciAddressTarget } from '../system/pci.js';
 import { addRunOptions, executeRun } from './run.js';
 
 export interface CommandCliOptions extends RawRunOptions {
-  wide?: boolean;
   sequential?: boolean;
   copyRanges?: string;
   zones?: string;
@@ -146,7 +145,7 @@ export function register(program: Command): void {
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
       const plan = buildCommandPlan(name, target, o);
       const prep = prepareRun(plan);
-      return (await executeRun(prep, name, { wide: o.wide })).outcome;
+      return (await executeRun(prep, name)).outcome;
     });
   }
 }

@@ -77,6 +77,7 @@ const COMMAND_LINE_ONLY: Record<string, string> = {
   plot: '--plot',
   format: '--format',
   quiet: '--quiet',
+  wide: '--wide',
 };
 
 /** The profiles that ship with nvmebench: <package>/profiles. */
