@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type EngineName, type Workload } from '../model.js';
-import type { CommandPlan } from '../engines/commands.js';
+import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
