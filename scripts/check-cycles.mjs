@@ -1,18 +1,23 @@
 #!/usr/bin/env node
-// The import graph of src/: fails on any import cycle, and on a lower folder
-// importing a higher one (target/ and system/ sit under everything that
-// decides or runs). Reads `from './x.js'` in src/**/*.ts, type imports too.
-// node scripts/check-cycles.mjs [--json]
+// The import graph of src/: fails on any import cycle, and on any file that
+// imports from a place ranked above its own. Reads `from './x.js'` in
+// src/**/*.ts, type imports too.
+// node scripts/check-cycles.mjs [--json] [--src DIR]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const src = path.join(root, 'src');
+const srcFlag = process.argv.indexOf('--src');
+const src = srcFlag > 0 ? path.resolve(process.argv[srcFlag + 1]) : path.join(root, 'src');
 
-/** Folders each folder must not import from. */
-const ABOVE_LOW = ['engines', 'inventory', 'plan', 'run', 'output', 'export', 'commands'];
-const FORBIDDEN = { system: ['native', 'target', ...ABOVE_LOW], target: ABOVE_LOW };
+/**
+ * The layers, lowest first: a file may import from its own folder and from
+ * the places listed before it, never from one listed after. The loose files
+ * in src/ (errors.ts, model.ts, version.ts) are the bottom, cli.ts the top.
+ * A folder missing from this list fails the check until it is given a place.
+ */
+const LAYERS = ['(root)', 'system', 'native', 'target', 'vfio', 'engines', 'inventory', 'plan', 'analysis', 'output', 'export', 'run', 'lab', 'commands', 'cli.ts'];
 
 function tsFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -60,18 +65,23 @@ function visit(v) {
 }
 for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
 
-const folder = (file) => (file.includes('/') ? file.split('/')[0] : '');
+/** A file's place in LAYERS: its folder, cli.ts, or (root) for the other loose files. */
+const place = (file) => (file.includes('/') ? file.split('/')[0] : file === 'cli.ts' ? 'cli.ts' : '(root)');
+const rank = (file) => LAYERS.indexOf(place(file));
+const unranked = [...new Set([...graph.keys()].filter((f) => rank(f) < 0).map(place))].sort();
 const violations = [];
-for (const [file, deps] of graph) {
-  const banned = FORBIDDEN[folder(file)] ?? [];
-  for (const dep of deps) if (banned.includes(folder(dep))) violations.push(`${file} imports ${dep}`);
+for (const [file, deps] of [...graph].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const dep of deps) {
+    if (place(dep) !== place(file) && rank(dep) > rank(file)) violations.push(`${file} imports ${dep}`);
+  }
 }
 
 if (process.argv.includes('--json')) {
-  process.stdout.write(JSON.stringify({ cycles, violations }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ layers: LAYERS, cycles, violations, unranked }, null, 2) + '\n');
 } else {
   for (const c of cycles) process.stdout.write(`cycle among: ${c.join(', ')}\n`);
   for (const v of violations) process.stdout.write(`layering: ${v}\n`);
-  if (!cycles.length && !violations.length) process.stdout.write(`${graph.size} files, no import cycle, layering holds\n`);
+  for (const u of unranked) process.stdout.write(`layering: ${u} has no place in LAYERS\n`);
+  if (!cycles.length && !violations.length && !unranked.length) process.stdout.write(`${graph.size} files, no import cycle, layering holds\n`);
 }
-process.exit(cycles.length || violations.length ? 1 : 0);
+process.exit(cycles.length || violations.length || unranked.length ? 1 : 0);

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { discover } from '../src/inventory/discovery.js';
-import { DEFAULT_WANTED, formatCpuList, runDoctor, type Check, type DoctorOptions } from '../src/inventory/doctor.js';
+import { DEFAULT_WANTED, runDoctor, type Check } from '../src/inventory/doctor.js';
+import { formatCpuList, type DoctorOptions } from '../src/inventory/doctor-checks.js';
 import { parseKernelVersion } from '../src/system/kernel.js';
 import type { EngineName } from '../src/model.js';
 import { runCli } from './cli.js';

@@ -8,10 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NvmeCommandInfo, NvmeZone } from '../src/native/addon.js';
 import { BenchError } from '../src/errors.js';
-import { checkCommand, checkCommandSupport, checkRawDirection, commandUsable, rawEffects, readCommandInfo, type CommandPlan } from '../src/engines/commands.js';
+import { checkRawDirection, commandUsable } from '../src/engines/commands.js';
+import { checkCommand, checkCommandSupport, rawEffects, readCommandInfo } from '../src/engines/command-support.js';
+import type { CommandPlan } from '../src/engines/command-table.js';
 import { kernelAtLeast } from '../src/system/kernel.js';
 import { buildCommandPlan, parseDword } from '../src/commands/nvme-cmds.js';
-import type { Target } from '../src/target/probe.js';
+import type { Target } from '../src/target/target.js';
 import { csvRows, runCli } from './cli.js';
 
 const LBA = 512;

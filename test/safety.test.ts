@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { BenchError } from '../src/errors.js';
 import { assertWritable, mbrHasPartitions, parseBlkidExport, parseWipefsJson, probeSignatures } from '../src/target/safety.js';
-import type { Target } from '../src/target/probe.js';
+import type { Target } from '../src/target/target.js';
 import { requireTool, sh } from './loop.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmebench-safety-'));

@@ -14,8 +14,9 @@ import { usableOn } from '../src/engines/registry.js';
 import { buildPlan } from '../src/plan/options.js';
 import type { PreparedRun } from '../src/run/prepare.js';
 import { buildJob } from '../src/run/scheduler.js';
-import type { Target } from '../src/target/probe.js';
-import { checkBindable, dropRecord, readRecords, restoreDriverFor, saveRecord, vfioStatus } from '../src/vfio/binding.js';
+import type { Target } from '../src/target/target.js';
+import { checkBindable, vfioStatus } from '../src/vfio/binding.js';
+import { dropRecord, readRecords, restoreDriverFor, saveRecord } from '../src/vfio/records.js';
 import { controllerNamespaces, groupBlockers, normalizePciAddress, pciDevice } from '../src/system/pci.js';
 import { vfioFix } from '../src/target/pci.js';
 

@@ -3,7 +3,8 @@
 import { Command, Option } from 'commander';
 import { usageError } from '../errors.js';
 import { defaultLabOptions, runLab, type LabOptions } from '../lab/index.js';
-import { parseAccel, parseIntIn, parseLbaSize, parseNsProps, parseSeconds, parseSize, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
+import { parseSize } from '../plan/units.js';
+import { parseAccel, parseIntIn, parseLbaSize, parseNsProps, parseSeconds, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
 
 export interface LabCliOptions {
   controllers?: string;

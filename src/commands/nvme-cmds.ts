@@ -6,7 +6,9 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { COMMAND_WORKLOADS, type CommandName, type Workload } from '../model.js';
-import { COMMANDS, checkRawDirection, checkRawTransfer, hex, rawEffects, readCommandInfo, type CommandPlan, type RawCommand } from '../engines/commands.js';
+import { checkRawDirection, checkRawTransfer } from '../engines/commands.js';
+import { rawEffects, readCommandInfo } from '../engines/command-support.js';
+import { COMMANDS, hex, type CommandPlan, type RawCommand } from '../engines/command-table.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { prepareRun } from '../run/prepare.js';
 import { probeTarget } from '../target/probe.js';
@@ -15,7 +17,6 @@ import { pciAddressTarget } from '../system/pci.js';
 import { addRunOptions, executeRun } from './run.js';
 
 export interface CommandCliOptions extends RawRunOptions {
-  wide?: boolean;
   sequential?: boolean;
   copyRanges?: string;
   zones?: string;
@@ -146,7 +147,7 @@ export function register(program: Command): void {
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
       const plan = buildCommandPlan(name, target, o);
       const prep = prepareRun(plan);
-      return (await executeRun(prep, name, { wide: o.wide })).outcome;
+      return (await executeRun(prep, name)).outcome;
     });
   }
 }

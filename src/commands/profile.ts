@@ -14,7 +14,6 @@ import path from 'node:path';
 
 interface ProfileCliOptions extends RawRunOptions {
   list?: boolean;
-  wide?: boolean;
 }
 
 /** Ours against the reference: rows QD, columns engine, each cell "ours / reference". */
@@ -79,14 +78,14 @@ export function register(program: Command): void {
     if (!name) throw usageError('no profile given', 'name one: nvmebench profile seed001-kiops /dev/ng0n1 (nvmebench profile --list shows them)');
     const profile = resolveProfile(name);
     if (!target) throw usageError(`no target given for profile ${profile.name}`, `name a device: nvmebench profile ${profile.name} /dev/ng0n1`);
-    const { list: _list, wide, format, ...cli } = opts;
+    const { list: _list, ...cli } = opts;
     void _list;
-    // --format has a default, so it always arrives; it is output, never in a profile.
-    const raw = mergeOptions(profile.options, { ...cli, format });
+    // Output options (--format, --wide, --quiet) come only from the command line; a profile cannot hold them.
+    const raw = mergeOptions(profile.options, cli);
     const plan = buildPlan(profile.workload, target, raw);
     const prep = prepareRun(plan);
     if (plan.format === 'table') process.stdout.write(`profile ${profile.name}: ${profile.description}\n`);
-    const { records, outcome } = await executeRun(prep, `profile-${profile.name}`, { wide });
+    const { records, outcome } = await executeRun(prep, `profile-${profile.name}`);
     if (plan.format === 'table' && profile.reference && records.length) process.stdout.write(renderReference(profile, records));
     return outcome;
   });

@@ -80,12 +80,12 @@ export interface RunResult {
 }
 
 /** The width to fit the results table to: the terminal's, unless --wide or stdout is not a terminal. */
-function terminalWidth(wide: boolean | undefined): number | undefined {
+function terminalWidth(wide: boolean): number | undefined {
   return !wide && process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
 }
 
 /** Run a prepared plan with live output, Ctrl-C handling and exports. */
-export async function executeRun(prep: PreparedRun, name: string, terminal: { wide?: boolean } = {}): Promise<RunResult> {
+export async function executeRun(prep: PreparedRun, name: string): Promise<RunResult> {
   const { plan } = prep;
   // Every export path is checked here, before anything runs (usage error, exit 2).
   const target = targetNodes(prep);
@@ -129,7 +129,7 @@ export async function executeRun(prep: PreparedRun, name: string, terminal: { wi
   }
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
-  if (records.length) printResults(results, plan.format, { width: terminalWidth(terminal.wide) });
+  if (records.length) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
     try {
@@ -152,10 +152,10 @@ export async function executeRun(prep: PreparedRun, name: string, terminal: { wi
 export function register(program: Command): void {
   for (const workload of Object.keys(WORKLOAD_HELP) as RwWorkload[]) {
     const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio)');
-    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions & { wide?: boolean }) => {
+    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
       const plan = buildPlan(workload, target, raw);
       const prep = prepareRun(plan, { vfioAutoBind: raw.vfioAutoBind });
-      return (await executeRun(prep, workload, { wide: raw.wide })).outcome;
+      return (await executeRun(prep, workload)).outcome;
     });
   }
 }

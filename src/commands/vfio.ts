@@ -4,7 +4,8 @@
 //   nvmebench vfio unbind 0000:00:04.0
 //   nvmebench vfio status
 import type { Command } from 'commander';
-import { bindVfio, recordPath, unbindVfio, vfioStatus } from '../vfio/binding.js';
+import { bindVfio, unbindVfio, vfioStatus } from '../vfio/binding.js';
+import { recordPath } from '../vfio/records.js';
 import { bindCommand } from '../system/pci.js';
 
 const log = (line: string) => process.stderr.write(`nvmebench: ${line}\n`);

@@ -19,9 +19,6 @@ import { readSys } from '../system/sysfs.js';
 import { kernelAtLeast, kernelVersion } from '../system/kernel.js';
 import { COMMANDS, hex, isPassthrough, type CommandPlan, type RawCommand } from './command-table.js';
 
-export { COMMANDS, hex, type CommandPlan, type CommandSpec, type RawCommand } from './command-table.js';
-export { checkCommand, checkCommandSupport, effectsOf, rawEffects, readCommandInfo, type CheckContext, type ZoneReader } from './command-support.js';
-
 let engineCommandsCache: Record<string, string[]> | undefined;
 
 function engineCommands(): Record<string, string[]> {

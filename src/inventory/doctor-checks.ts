@@ -5,8 +5,7 @@
 import { ENGINES, POLL_QUEUES_FIX } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { rebindToNvme, type DiscoveredController, type DiscoveredNamespace, type Discovery } from './discovery.js';
-import { parseCpuList } from '../plan/units.js';
-import type { SysReader } from '../system/sysfs.js';
+import { readCpuList, type SysReader } from '../system/sysfs.js';
 import { ioUringSysctl, parseKernelVersion, versionAtLeast, type KernelVersion } from '../system/kernel.js';
 
 export interface DoctorEnv {
@@ -89,15 +88,6 @@ export function formatCpuList(cpus: number[]): string {
   return parts.join(',');
 }
 
-export function parseCpuListSafe(text: string | undefined): number[] {
-  if (!text) return [];
-  try {
-    return parseCpuList(text);
-  } catch {
-    return [];
-  }
-}
-
 function octal(mode: number): string {
   return '0' + (mode & 0o777).toString(8);
 }
@@ -149,7 +139,7 @@ export function ioUringChecks(env: DoctorEnv): Draft[] {
 }
 
 function cpuIds(sys: SysReader): number[] {
-  const present = parseCpuListSafe(sys.read('/sys/devices/system/cpu/online'));
+  const present = readCpuList(sys, '/sys/devices/system/cpu/online');
   if (present.length) return present;
   return sys
     .list('/sys/devices/system/cpu')
@@ -233,7 +223,7 @@ export function numaChecks(env: DoctorEnv, ctrl: DiscoveredController, subject: 
     if (nodes.length > 1) return [{ id, subject, message: 'the platform reports no NUMA node for the device, on a machine with several nodes', fix: 'check the BIOS (ACPI SRAT/_PXM); pin with --cpus near the device\'s root port', advice: true }];
     return [{ id, subject, message: 'no NUMA node reported for the device (a single-node machine)' }];
   }
-  const nodeCpus = parseCpuListSafe(env.sys.read(`/sys/devices/system/node/node${ctrl.numaNode}/cpulist`));
+  const nodeCpus = readCpuList(env.sys, `/sys/devices/system/node/node${ctrl.numaNode}/cpulist`);
   const nodeText = `node ${ctrl.numaNode}${nodeCpus.length ? ` (CPUs ${formatCpuList(nodeCpus)})` : ''}`;
   if (nodes.length <= 1) return [{ id, subject, message: `the device is on NUMA ${nodeText}, the only node` }];
   if (!opts.cpus.length) {

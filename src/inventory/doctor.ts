@@ -25,7 +25,6 @@ import {
   type DoctorOptions,
 } from './doctor-checks.js';
 
-export { formatCpuList, KERNEL_FEATURES, UNPRIVILEGED_PASSTHROUGH, type DoctorEnv, type DoctorOptions, type KernelFeature } from './doctor-checks.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -15,10 +15,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { runError, usageError } from '../errors.js';
 import { chooseAccel, ensureHostTools, say } from './host.js';
-import { ensureKernel } from './kernel.js';
+import { ensureKernel, type KernelInfo } from './kernel.js';
 import { ensureInitramfs } from './initramfs.js';
 import { validateLabOptions, type LabOptions } from './options.js';
-import { cmdScript, describeLab, jobScript, planLab, qemuArgs, type GuestCommand } from './plan.js';
+import { cmdScript, describeLab, jobScript, planLab, qemuArgs, type GuestCommand, type LabPlan } from './plan.js';
 
 export type { LabOptions } from './options.js';
 export { defaultLabOptions } from './options.js';
@@ -95,17 +95,15 @@ type Outcome =
  * Output streams live to our stdout/stderr. Throws a BenchError when the lab
  * cannot be built, does not boot, or the command runs past the timeout.
  */
+/**
+ * Boot a lab, run the guest command in it and return that command's exit code.
+ * Output streams live to our stdout/stderr. Throws a BenchError when the lab
+ * cannot be built, does not boot, or the command runs past the timeout.
+ */
 export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<number> {
-  validateLabOptions(opts);
-  const modes = [guest.shell ? 1 : 0, guest.exec !== undefined ? 1 : 0, guest.argv && guest.argv.length ? 1 : 0].reduce((a, b) => a + b, 0);
-  if (modes > 1) throw usageError('give one of: a command after --, --exec, or --shell');
-  if (!fs.existsSync(opts.cwd) || !fs.statSync(opts.cwd).isDirectory()) throw usageError(`the directory ${opts.cwd} does not exist`);
-  for (const s of opts.shares) {
-    if (!fs.existsSync(s) || !fs.statSync(s).isDirectory()) throw usageError(`--share ${s} is not a directory`, 'create it first');
-  }
+  checkLabRequest(opts, guest);
   const quiet = opts.quiet;
   const shell = !!guest.shell;
-  const debug = !!process.env.NVMEBENCH_DEBUG;
 
   const tools = ensureHostTools(quiet);
   const kernel = ensureKernel(tools, quiet);
@@ -124,15 +122,7 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
   process.on('exit', cleanupSync);
   try {
     const plan = planLab(opts, jobDir);
-    for (const c of plan.controllers) {
-      for (const ns of c.namespaces) {
-        fs.writeFileSync(ns.file, '');
-        fs.truncateSync(ns.file, opts.nsSize); // sparse
-      }
-    }
-    const stty = shell && process.stdout.isTTY && process.stdout.rows ? `rows ${process.stdout.rows} cols ${process.stdout.columns}` : '';
-    fs.writeFileSync(path.join(jobDir, 'job.sh'), jobScript(opts, plan, kernel, shell ? 'shell' : 'run', stty));
-    fs.writeFileSync(path.join(jobDir, 'cmd.sh'), cmdScript(opts, guest, os.homedir() || '/root'));
+    writeJob(opts, guest, plan, kernel, jobDir);
 
     const args = qemuArgs(opts, plan, {
       accel: accel.accel,
@@ -152,132 +142,181 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
       stdio: [shell ? 'inherit' : 'ignore', shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     child = proc;
-
-    const { outcome, tail, qemuErr, booted } = await new Promise<{ outcome: Outcome; tail: string[]; qemuErr: string; booted: boolean }>((resolve) => {
-      let result: Outcome | null = null;
-      let ready = false;
-      let finished = false; // the init reported the command's exit
-      const consoleTail: string[] = [];
-      let qemuErr = '';
-      const settle = (o: Outcome) => {
-        if (!result) result = o;
-      };
-
-      const onSignal = (signal: NodeJS.Signals) => {
-        settle({ kind: 'signal', signal });
-        if (proc.exitCode === null) proc.kill('SIGTERM');
-        setTimeout(killNow, 2000).unref();
-      };
-      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-      for (const s of signals) process.on(s, onSignal);
-
-      const bootTimer = setTimeout(() => {
-        settle({ kind: 'boot-timeout' });
-        killNow();
-      }, opts.bootTimeout * 1000);
-      let runTimer: NodeJS.Timeout | null = null;
-
-      // Serial console: kept back during boot, forwarded while the command runs.
-      const con = splitLines((line) => {
-        consoleTail.push(line);
-        if (consoleTail.length > 400) consoleTail.splice(0, consoleTail.length - 400);
-        if (((ready && !finished) || debug) && line.trim()) process.stderr.write(`lab console: ${line}\n`);
-      });
-      if (proc.stdout) {
-        proc.stdout.on('data', (d: Buffer) => con.push(d));
-        proc.stdout.on('end', () => con.end());
-      }
-      proc.stderr?.on('data', (d: Buffer) => {
-        if (qemuErr.length < 65536) qemuErr += d.toString('utf8');
-      });
-
-      const out = (proc.stdio as unknown as (Readable | null)[])[3];
-      const err = (proc.stdio as unknown as (Readable | null)[])[4];
-      const ctlStream = (proc.stdio as unknown as (Readable | null)[])[5];
-      out?.on('data', (d: Buffer) => process.stdout.write(d));
-      err?.on('data', (d: Buffer) => process.stderr.write(d));
-      const ctl = splitLines((line) => {
-        const [word, ...rest] = line.trim().split(' ');
-        if (word === 'ready' && !ready) {
-          ready = true;
-          clearTimeout(bootTimer);
-          say(quiet, `guest ready after ${fmtSeconds(Date.now() - t0)}; running ${describeGuest(guest)}`);
-          if (!shell && opts.timeout > 0) {
-            runTimer = setTimeout(() => {
-              settle({ kind: 'timeout' });
-              killNow();
-            }, opts.timeout * 1000);
-          }
-        } else if (word === 'exit') {
-          finished = true;
-          const code = parseInt(rest[0] ?? '', 10);
-          settle({ kind: 'exit', code: Number.isFinite(code) ? code : 1 });
-          // The init powers off next; should that stall, stop QEMU anyway.
-          setTimeout(killNow, 15_000).unref();
-        } else if (word === 'fail') {
-          settle({ kind: 'fail', why: rest.join(' ') });
-        }
-      });
-      ctlStream?.on('data', (d: Buffer) => ctl.push(d));
-      ctlStream?.on('end', () => ctl.end());
-
-      proc.on('error', (e: NodeJS.ErrnoException) => {
-        settle({ kind: 'fail', why: `could not start QEMU (${e.code ?? e.message})` });
-      });
-      proc.on('close', () => {
-        clearTimeout(bootTimer);
-        if (runTimer) clearTimeout(runTimer);
-        for (const s of signals) process.off(s, onSignal);
-        con.end();
-        ctl.end();
-        resolve({ outcome: result ?? { kind: 'gone' }, tail: consoleTail.slice(-CONSOLE_TAIL), qemuErr, booted: ready });
-      });
-    });
-
-    switch (outcome.kind) {
-      case 'exit':
-        return outcome.code;
-      case 'signal': {
-        say(quiet, `interrupted (${outcome.signal}); QEMU stopped`);
-        const num = os.constants.signals[outcome.signal] ?? 2;
-        return 128 + num;
-      }
-      case 'boot-timeout': {
-        const shown = showConsole(tail, qemuErr);
-        throw runError(
-          `the lab did not boot within ${opts.bootTimeout} s`,
-          `${shown ? 'see the guest console above; ' : ''}on a slow machine raise --boot-timeout`,
-        );
-      }
-      case 'timeout':
-        showConsole(tail, qemuErr, true);
-        throw runError(`the guest command did not finish within ${opts.timeout} s; QEMU was stopped`, 'raise --timeout (0 means no limit)');
-      case 'fail': {
-        const shown = showConsole(tail, qemuErr);
-        throw runError(`the lab failed: ${outcome.why}`, shown ? 'see the guest console above' : 'run again with NVMEBENCH_DEBUG=1 to watch the boot');
-      }
-      case 'gone': {
-        if (shell && booted) {
-          say(quiet, 'the lab was stopped from the console');
-          return 1;
-        }
-        const qerr = qemuErrorLine(qemuErr);
-        if (qerr && !tail.some((l) => l.trim())) {
-          const nsProp = /Property '?nvme-ns\.([^' ]+)'? not found/.exec(qerr);
-          throw runError(
-            `QEMU failed: ${qerr}`,
-            nsProp ? `QEMU's nvme-ns has no property ${nsProp[1]}: fix --ns-props (qemu-system-x86_64 -device nvme-ns,help lists them)` : 'check the lab options (NVMEBENCH_DEBUG=1 prints the QEMU command)',
-          );
-        }
-        const shown = showConsole(tail, qemuErr);
-        const panic = tail.map((l) => /Kernel panic - not syncing: (.*)/.exec(l)?.[1]).find(Boolean);
-        if (panic) throw runError(`the guest kernel panicked: ${panic.trim()}`, 'see the guest console above');
-        throw runError('the guest stopped before the command finished', shown ? 'see the guest console above' : 'run again with NVMEBENCH_DEBUG=1 to watch the boot');
-      }
-    }
+    return labExitCode(await watchQemu(proc, opts, guest, { t0, killNow }), opts, shell);
   } finally {
     process.off('exit', cleanupSync);
     cleanupSync();
+  }
+}
+
+/** The checks that need no QEMU: the options, one guest mode, and the directories that must exist. */
+function checkLabRequest(opts: LabOptions, guest: GuestCommand): void {
+  validateLabOptions(opts);
+  const modes = [guest.shell ? 1 : 0, guest.exec !== undefined ? 1 : 0, guest.argv && guest.argv.length ? 1 : 0].reduce((a, b) => a + b, 0);
+  if (modes > 1) throw usageError('give one of: a command after --, --exec, or --shell');
+  if (!fs.existsSync(opts.cwd) || !fs.statSync(opts.cwd).isDirectory()) throw usageError(`the directory ${opts.cwd} does not exist`);
+  for (const s of opts.shares) {
+    if (!fs.existsSync(s) || !fs.statSync(s).isDirectory()) throw usageError(`--share ${s} is not a directory`, 'create it first');
+  }
+}
+
+/** The job directory's contents: sparse namespace images and the scripts the guest's init runs. */
+function writeJob(opts: LabOptions, guest: GuestCommand, plan: LabPlan, kernel: KernelInfo, jobDir: string): void {
+  const shell = !!guest.shell;
+  for (const c of plan.controllers) {
+    for (const ns of c.namespaces) {
+      fs.writeFileSync(ns.file, '');
+      fs.truncateSync(ns.file, opts.nsSize); // sparse
+    }
+  }
+  const stty = shell && process.stdout.isTTY && process.stdout.rows ? `rows ${process.stdout.rows} cols ${process.stdout.columns}` : '';
+  fs.writeFileSync(path.join(jobDir, 'job.sh'), jobScript(opts, plan, kernel, shell ? 'shell' : 'run', stty));
+  fs.writeFileSync(path.join(jobDir, 'cmd.sh'), cmdScript(opts, guest, os.homedir() || '/root'));
+}
+
+/** How the lab ended, with what to show when it went wrong. */
+interface LabEnd {
+  outcome: Outcome;
+  tail: string[];
+  qemuErr: string;
+  booted: boolean;
+}
+
+/**
+ * Forward the guest's streams while QEMU runs and settle on the first ending:
+ * the command's exit, a failure the init reports, a timeout, or a signal to us.
+ */
+function watchQemu(proc: ChildProcess, opts: LabOptions, guest: GuestCommand, run: { t0: number; killNow: () => void }): Promise<LabEnd> {
+  const { quiet } = opts;
+  const shell = !!guest.shell;
+  const debug = !!process.env.NVMEBENCH_DEBUG;
+  const { t0, killNow } = run;
+  return new Promise<LabEnd>((resolve) => {
+    let result: Outcome | null = null;
+    let ready = false;
+    let finished = false; // the init reported the command's exit
+    const consoleTail: string[] = [];
+    let qemuErr = '';
+    const settle = (o: Outcome) => {
+      if (!result) result = o;
+    };
+
+    const onSignal = (signal: NodeJS.Signals) => {
+      settle({ kind: 'signal', signal });
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      setTimeout(killNow, 2000).unref();
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
+
+    const bootTimer = setTimeout(() => {
+      settle({ kind: 'boot-timeout' });
+      killNow();
+    }, opts.bootTimeout * 1000);
+    let runTimer: NodeJS.Timeout | null = null;
+
+    // Serial console: kept back during boot, forwarded while the command runs.
+    const con = splitLines((line) => {
+      consoleTail.push(line);
+      if (consoleTail.length > 400) consoleTail.splice(0, consoleTail.length - 400);
+      if (((ready && !finished) || debug) && line.trim()) process.stderr.write(`lab console: ${line}\n`);
+    });
+    if (proc.stdout) {
+      proc.stdout.on('data', (d: Buffer) => con.push(d));
+      proc.stdout.on('end', () => con.end());
+    }
+    proc.stderr?.on('data', (d: Buffer) => {
+      if (qemuErr.length < 65536) qemuErr += d.toString('utf8');
+    });
+
+    const out = (proc.stdio as unknown as (Readable | null)[])[3];
+    const err = (proc.stdio as unknown as (Readable | null)[])[4];
+    const ctlStream = (proc.stdio as unknown as (Readable | null)[])[5];
+    out?.on('data', (d: Buffer) => process.stdout.write(d));
+    err?.on('data', (d: Buffer) => process.stderr.write(d));
+    const ctl = splitLines((line) => {
+      const [word, ...rest] = line.trim().split(' ');
+      if (word === 'ready' && !ready) {
+        ready = true;
+        clearTimeout(bootTimer);
+        say(quiet, `guest ready after ${fmtSeconds(Date.now() - t0)}; running ${describeGuest(guest)}`);
+        if (!shell && opts.timeout > 0) {
+          runTimer = setTimeout(() => {
+            settle({ kind: 'timeout' });
+            killNow();
+          }, opts.timeout * 1000);
+        }
+      } else if (word === 'exit') {
+        finished = true;
+        const code = parseInt(rest[0] ?? '', 10);
+        settle({ kind: 'exit', code: Number.isFinite(code) ? code : 1 });
+        // The init powers off next; should that stall, stop QEMU anyway.
+        setTimeout(killNow, 15_000).unref();
+      } else if (word === 'fail') {
+        settle({ kind: 'fail', why: rest.join(' ') });
+      }
+    });
+    ctlStream?.on('data', (d: Buffer) => ctl.push(d));
+    ctlStream?.on('end', () => ctl.end());
+
+    proc.on('error', (e: NodeJS.ErrnoException) => {
+      settle({ kind: 'fail', why: `could not start QEMU (${e.code ?? e.message})` });
+    });
+    proc.on('close', () => {
+      clearTimeout(bootTimer);
+      if (runTimer) clearTimeout(runTimer);
+      for (const s of signals) process.off(s, onSignal);
+      con.end();
+      ctl.end();
+      resolve({ outcome: result ?? { kind: 'gone' }, tail: consoleTail.slice(-CONSOLE_TAIL), qemuErr, booted: ready });
+    });
+  });
+}
+
+/** The guest command's exit code, or the error that says why there is none. */
+function labExitCode(end: LabEnd, opts: LabOptions, shell: boolean): number {
+  const { outcome, tail, qemuErr, booted } = end;
+  const { quiet } = opts;
+  switch (outcome.kind) {
+    case 'exit':
+      return outcome.code;
+    case 'signal': {
+      say(quiet, `interrupted (${outcome.signal}); QEMU stopped`);
+      const num = os.constants.signals[outcome.signal] ?? 2;
+      return 128 + num;
+    }
+    case 'boot-timeout': {
+      const shown = showConsole(tail, qemuErr);
+      throw runError(
+        `the lab did not boot within ${opts.bootTimeout} s`,
+        `${shown ? 'see the guest console above; ' : ''}on a slow machine raise --boot-timeout`,
+      );
+    }
+    case 'timeout':
+      showConsole(tail, qemuErr, true);
+      throw runError(`the guest command did not finish within ${opts.timeout} s; QEMU was stopped`, 'raise --timeout (0 means no limit)');
+    case 'fail': {
+      const shown = showConsole(tail, qemuErr);
+      throw runError(`the lab failed: ${outcome.why}`, shown ? 'see the guest console above' : 'run again with NVMEBENCH_DEBUG=1 to watch the boot');
+    }
+    case 'gone': {
+      if (shell && booted) {
+        say(quiet, 'the lab was stopped from the console');
+        return 1;
+      }
+      const qerr = qemuErrorLine(qemuErr);
+      if (qerr && !tail.some((l) => l.trim())) {
+        const nsProp = /Property '?nvme-ns\.([^' ]+)'? not found/.exec(qerr);
+        throw runError(
+          `QEMU failed: ${qerr}`,
+          nsProp ? `QEMU's nvme-ns has no property ${nsProp[1]}: fix --ns-props (qemu-system-x86_64 -device nvme-ns,help lists them)` : 'check the lab options (NVMEBENCH_DEBUG=1 prints the QEMU command)',
+        );
+      }
+      const shown = showConsole(tail, qemuErr);
+      const panic = tail.map((l) => /Kernel panic - not syncing: (.*)/.exec(l)?.[1]).find(Boolean);
+      if (panic) throw runError(`the guest kernel panicked: ${panic.trim()}`, 'see the guest console above');
+      throw runError('the guest stopped before the command finished', shown ? 'see the guest console above' : 'run again with NVMEBENCH_DEBUG=1 to watch the boot');
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // with errors a user can act on.
 import os from 'node:os';
 import { usageError } from '../errors.js';
+import { parseSize } from '../plan/units.js';
 
 export type Accel = 'auto' | 'tcg' | 'kvm';
 
@@ -79,33 +80,6 @@ export function defaultLabOptions(): LabOptions {
     quiet: false,
     nsProps: [],
   };
-}
-
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  tb: 1024 ** 4,
-  tib: 1024 ** 4,
-};
-
-/** "64M", "1G", "4096", "1.5G" → bytes (binary units). */
-export function parseSize(text: string, what: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
-    throw usageError(`${what} "${text}" is not a size`, 'give a number with an optional unit, e.g. 64M or 1G');
-  }
-  return Math.round(parseFloat(m[1]) * unit);
 }
 
 export function parseIntIn(text: string, what: string, min: number, max: number): number {

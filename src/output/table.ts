@@ -2,7 +2,7 @@
 // terminal renderer (drawTable) and the Markdown exporter draw.
 import type { RunRecord } from '../model.js';
 import type { CellConfig, CellStats } from '../analysis/stats.js';
-import type { Results } from '../analysis/results.js';
+import type { CellResult, Results } from '../analysis/results.js';
 import {
   formatBlockSize,
   formatCount,
@@ -35,98 +35,112 @@ export function cellLabel(cell: CellStats, varying: ReadonlyArray<keyof CellConf
   return describeConfig(cell.config, fields);
 }
 
+/** What the table shows beyond the fixed columns: decided once over all the cells. */
+interface TableShape {
+  varying: Array<keyof CellConfig>;
+  showWorkload: boolean;
+  /** Varying fields without a column of their own: they go into "config". */
+  extra: Array<keyof CellConfig>;
+  repeats: boolean;
+}
+
 export function buildResultsTable(results: Results): TableModel {
   const { cells } = results;
   const varying = results.varying.filter((f) => !results.engineDependent.includes(f));
-  const showWorkload = varying.includes('workload');
-  const extra = varying.filter((f) => !OWN_COLUMNS.includes(f));
-  const repeats = cells.some((c) => c.all.length > 1);
+  const shape: TableShape = {
+    varying,
+    showWorkload: varying.includes('workload'),
+    extra: varying.filter((f) => !OWN_COLUMNS.includes(f)),
+    repeats: cells.some((c) => c.all.length > 1),
+  };
+  const { headers, align } = resultColumns(shape);
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  let flagged = false;
+  let partial = false;
+  for (const cell of cells) {
+    const { row, interrupted, outlier } = cellRow(cell, shape, headers.length);
+    rows.push(row);
+    partial ||= interrupted;
+    flagged ||= outlier;
+    notes.push(...cellNotes(cell, cellLabel(cell, varying)));
+  }
+  if (partial) notes.unshift('* interrupted: the figures cover only the time it ran');
+  if (shape.repeats) {
+    notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them${flagged ? '; ! marks a cell with an outlier repeat' : ''}`);
+  }
+  return { headers, align, rows, notes };
+}
 
+function resultColumns(shape: TableShape): { headers: string[]; align: Align[] } {
   const headers: string[] = [];
   const align: Align[] = [];
   const col = (h: string, a: Align): void => {
     headers.push(h);
     align.push(a);
   };
-  if (showWorkload) col('workload', 'left');
+  if (shape.showWorkload) col('workload', 'left');
   col('engine', 'left');
-  if (extra.length) col('config', 'left');
+  if (shape.extra.length) col('config', 'left');
   col('bs', 'right');
   col('QD', 'right');
   col('threads', 'right');
-  if (repeats) col('n', 'right');
-  col('IOPS', 'right');
-  col('BW MiB/s', 'right');
-  col('mean µs', 'right');
-  col('p50 µs', 'right');
-  col('p99 µs', 'right');
-  col('p99.9 µs', 'right');
-  col('max µs', 'right');
-  col('usr%', 'right');
-  col('sys%', 'right');
-  col('CPU ns/IO', 'right');
-  col('IOs/call', 'right');
+  if (shape.repeats) col('n', 'right');
+  for (const h of ['IOPS', 'BW MiB/s', 'mean µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'usr%', 'sys%', 'CPU ns/IO', 'IOs/call']) col(h, 'right');
+  return { headers, align };
+}
 
-  const rows: string[][] = [];
+/** One cell's row, and whether its IOPS carries "*" (interrupted) or "!" (an outlier repeat). */
+function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: string[]; interrupted: boolean; outlier: boolean } {
+  const c = cell.config;
+  const row: string[] = [];
+  if (shape.showWorkload) row.push(c.workload);
+  row.push(c.engine);
+  if (shape.extra.length) row.push(describeConfig(c, shape.extra));
+  row.push(formatBlockSize(c.blockSize), String(c.ioDepth), String(c.threads));
+  if (shape.repeats) row.push(cell.all.length === cell.n ? String(cell.n) : `${cell.n}/${cell.all.length}`);
+  // A cell stopped by ^C before any repeat completed still shows what it
+  // measured, marked: its figures cover only the time it ran.
+  const shown = cell.partial ?? cell;
+  if (shown.n === 0) {
+    const status = cell.all[cell.all.length - 1].status;
+    row.push(status, ...new Array(columns - row.length - 1).fill('-'));
+    return { row, interrupted: false, outlier: false };
+  }
+  const multi = shown.n >= 2;
+  let iops = multi ? formatCountPm(shown.iops.mean, shown.iops.sd) : formatCount(shown.iops.mean);
+  const interrupted = !!cell.partial;
+  const outlier = shown.iopsOutliers.length > 0;
+  if (interrupted) iops += ' *';
+  if (outlier) iops += ' !';
+  row.push(
+    iops,
+    formatMiBs(shown.bw.mean),
+    formatUs(shown.latMean.mean),
+    formatUs(shown.p50.mean),
+    multi ? formatUsPm(shown.p99.mean, shown.p99.sd) : formatUs(shown.p99.mean),
+    formatUs(shown.p999.mean),
+    formatUs(shown.latMax.max),
+    formatPct(shown.cpuUsr.mean),
+    formatPct(shown.cpuSys.mean),
+    formatNs(shown.cpuNsPerIo.mean),
+    `${formatPerCall(shown.iosPerSubmit.mean)}/${formatPerCall(shown.iosPerReap.mean)}`,
+  );
+  return { row, interrupted, outlier };
+}
+
+/** The lines under the table for one cell: its outlier repeats, failed runs and I/O errors. */
+function cellNotes(cell: CellStats, label: string): string[] {
   const notes: string[] = [];
-  let flagged = false;
-  let partial = false;
-  for (const cell of cells) {
-    const c = cell.config;
-    const row: string[] = [];
-    if (showWorkload) row.push(c.workload);
-    row.push(c.engine);
-    if (extra.length) row.push(describeConfig(c, extra));
-    row.push(formatBlockSize(c.blockSize), String(c.ioDepth), String(c.threads));
-    if (repeats) row.push(cell.all.length === cell.n ? String(cell.n) : `${cell.n}/${cell.all.length}`);
-    // A cell stopped by ^C before any repeat completed still shows what it
-    // measured, marked: its figures cover only the time it ran.
-    const shown = cell.partial ?? cell;
-    if (shown.n === 0) {
-      const status = cell.all[cell.all.length - 1].status;
-      row.push(status, ...new Array(headers.length - row.length - 1).fill('-'));
-    } else {
-      const multi = shown.n >= 2;
-      let iops = multi ? formatCountPm(shown.iops.mean, shown.iops.sd) : formatCount(shown.iops.mean);
-      if (cell.partial) {
-        iops += ' *';
-        partial = true;
-      }
-      if (shown.iopsOutliers.length > 0) {
-        iops += ' !';
-        flagged = true;
-      }
-      row.push(
-        iops,
-        formatMiBs(shown.bw.mean),
-        formatUs(shown.latMean.mean),
-        formatUs(shown.p50.mean),
-        multi ? formatUsPm(shown.p99.mean, shown.p99.sd) : formatUs(shown.p99.mean),
-        formatUs(shown.p999.mean),
-        formatUs(shown.latMax.max),
-        formatPct(shown.cpuUsr.mean),
-        formatPct(shown.cpuSys.mean),
-        formatNs(shown.cpuNsPerIo.mean),
-        `${formatPerCall(shown.iosPerSubmit.mean)}/${formatPerCall(shown.iosPerReap.mean)}`,
-      );
-    }
-    rows.push(row);
-
-    const label = cellLabel(cell, varying);
-    for (const o of cell.iopsOutliers) {
-      notes.push(`! ${label}: repeat ${o.repeat} is an outlier at ${formatCount(o.value)} IOPS (beyond 1.5×IQR of the cell's ${cell.n} repeats)`);
-    }
-    for (const r of cell.all) {
-      const rep = cell.all.length > 1 ? ` repeat ${r.repeat}` : '';
-      if (r.status !== 'ok') notes.push(`${label}${rep}: ${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
-      else if (r.errors > 0) notes.push(`${label}${rep}: ${r.errors} I/O error${r.errors === 1 ? '' : 's'}${r.errorMessage ? ` (first: ${r.errorMessage})` : ''}`);
-    }
+  for (const o of cell.iopsOutliers) {
+    notes.push(`! ${label}: repeat ${o.repeat} is an outlier at ${formatCount(o.value)} IOPS (beyond 1.5×IQR of the cell's ${cell.n} repeats)`);
   }
-  if (partial) notes.unshift('* interrupted: the figures cover only the time it ran');
-  if (repeats) {
-    notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them${flagged ? '; ! marks a cell with an outlier repeat' : ''}`);
+  for (const r of cell.all) {
+    const rep = cell.all.length > 1 ? ` repeat ${r.repeat}` : '';
+    if (r.status !== 'ok') notes.push(`${label}${rep}: ${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
+    else if (r.errors > 0) notes.push(`${label}${rep}: ${r.errors} I/O error${r.errors === 1 ? '' : 's'}${r.errorMessage ? ` (first: ${r.errorMessage})` : ''}`);
   }
-  return { headers, align, rows, notes };
+  return notes;
 }
 
 /** Context lines above the table: what ran where, and the emulated-device warning. */

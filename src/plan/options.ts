@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type EngineName, type Workload } from '../model.js';
-import type { CommandPlan } from '../engines/commands.js';
+import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
@@ -39,6 +39,7 @@ export interface RawRunOptions {
   plot?: string;
   format?: string;
   quiet?: boolean;
+  wide?: boolean;
 }
 
 export interface RunPlan {
@@ -76,6 +77,8 @@ export interface RunPlan {
   plot: string | undefined;
   format: 'table' | 'csv' | 'json' | 'md';
   quiet: boolean;
+  /** --wide: the results table keeps every column on a terminal too. */
+  wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
 }
@@ -199,6 +202,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     plot: raw.plot,
     format,
     quiet: raw.quiet ?? false,
+    wide: raw.wide ?? false,
   };
 }
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { BenchError, usageError } from '../errors.js';
 import { ENGINE_NAMES, WORKLOADS, type EngineName, type Workload } from '../model.js';
 import { buildPlan, type RawRunOptions } from './options.js';
-import { naturalCompare } from '../system/sysfs.js';
+import { naturalCompare, readCpuList, realSys } from '../system/sysfs.js';
 import { parseCpuList } from './units.js';
 
 export interface ProfileReference {
@@ -77,6 +77,7 @@ const COMMAND_LINE_ONLY: Record<string, string> = {
   plot: '--plot',
   format: '--format',
   quiet: '--quiet',
+  wide: '--wide',
 };
 
 /** The profiles that ship with nvmebench: <package>/profiles. */
@@ -98,11 +99,8 @@ export function firstPresentCpu(candidates: number[], online: number[]): number 
 }
 
 function onlineCpus(): number[] {
-  try {
-    return parseCpuList(fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim());
-  } catch {
-    return os.cpus().map((_, i) => i);
-  }
+  const online = readCpuList(realSys, '/sys/devices/system/cpu/online');
+  return online.length ? online : os.cpus().map((_, i) => i);
 }
 
 /** One option value from JSON to the string commander would have handed over. */

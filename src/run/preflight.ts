@@ -2,12 +2,12 @@
 // buffers take (against MemAvailable), the memory it pins (against
 // RLIMIT_MEMLOCK), and whether --verify's per-thread slices fit the region.
 // The figures follow native/core/worker.c (__worker_alloc), workload/workload_cmd.c (worker_cmd_init, the command buffers) and the engines' init.
-import fs from 'node:fs';
 import os from 'node:os';
 import { usageError } from '../errors.js';
 import { engineSpec } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import type { RunPlan } from '../plan/options.js';
+import { readSys } from '../system/sysfs.js';
 
 const PAGE = 4096;
 /** native/nvme/nvme_cmd.h NVME_CMD_BUF_SIZE: one page per slot for DSM ranges and Copy descriptors. */
@@ -105,28 +105,16 @@ export function cellMemory(plan: RunPlan, cell: MemoryCell, regionSize: number, 
 
 /** MemAvailable from /proc/meminfo in bytes; undefined when it cannot be read. */
 export function memAvailable(meminfo?: string): number | undefined {
-  let text = meminfo;
-  if (text === undefined) {
-    try {
-      text = fs.readFileSync('/proc/meminfo', 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
+  const text = meminfo ?? readSys('/proc/meminfo');
+  if (text === undefined) return undefined;
   const m = /^MemAvailable:\s+(\d+)\s+kB/m.exec(text);
   return m ? Number(m[1]) * 1024 : undefined;
 }
 
 /** RLIMIT_MEMLOCK (soft) in bytes from /proc/self/limits; Infinity for unlimited, undefined when unknown. */
 export function memlockLimit(limits?: string): number | undefined {
-  let text = limits;
-  if (text === undefined) {
-    try {
-      text = fs.readFileSync('/proc/self/limits', 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
+  const text = limits ?? readSys('/proc/self/limits');
+  if (text === undefined) return undefined;
   const m = /^Max locked memory\s+(\S+)/m.exec(text);
   if (!m) return undefined;
   return m[1] === 'unlimited' ? Infinity : Number(m[1]);
@@ -134,14 +122,8 @@ export function memlockLimit(limits?: string): number | undefined {
 
 /** CAP_IPC_LOCK (bit 14) in the effective set: the kernel then charges nothing to RLIMIT_MEMLOCK. */
 export function hasIpcLock(status?: string): boolean {
-  let text = status;
-  if (text === undefined) {
-    try {
-      text = fs.readFileSync('/proc/self/status', 'utf8');
-    } catch {
-      return false;
-    }
-  }
+  const text = status ?? readSys('/proc/self/status');
+  if (text === undefined) return false;
   const m = /^CapEff:\s+([0-9a-f]+)/im.exec(text);
   return m ? (BigInt(`0x${m[1]}`) & (1n << 14n)) !== 0n : false;
 }

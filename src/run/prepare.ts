@@ -12,9 +12,11 @@ import type { EngineName } from '../model.js';
 import { checkVectored, type RunPlan } from '../plan/options.js';
 import { checkRunResources } from './preflight.js';
 import { assertWritable, claimDevice, type DeviceClaim } from '../target/safety.js';
-import { probeTarget, type Target } from '../target/probe.js';
+import { probeTarget } from '../target/probe.js';
+import type { Target } from '../target/target.js';
 import { pciAddressTarget, pciDevice } from '../system/pci.js';
-import { checkCommand, commandUsable } from '../engines/commands.js';
+import { commandUsable } from '../engines/commands.js';
+import { checkCommand } from '../engines/command-support.js';
 import { VfioAutoBind } from '../vfio/binding.js';
 
 export interface Cell {

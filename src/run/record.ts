@@ -5,7 +5,7 @@ import { BenchError, runError, usageError } from '../errors.js';
 import { latencySummary, sparseBuckets } from '../analysis/histogram.js';
 import { SCHEMA_VERSION, type EnvironmentInfo, type NativeJob, type RunRecord, type TargetInfo } from '../model.js';
 import type { NativeError, NativeRunResult } from '../native/addon.js';
-import type { Target } from '../target/probe.js';
+import type { Target } from '../target/target.js';
 import { VERSION } from '../version.js';
 import { commandRecord } from '../engines/commands.js';
 import { vfioFix } from '../target/pci.js';

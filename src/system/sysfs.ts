@@ -26,6 +26,27 @@ export function readSys(file: string): string | undefined {
   }
 }
 
+/**
+ * A kernel cpulist file (/sys/devices/system/cpu/online, a NUMA node's
+ * cpulist: "0-3,8") as CPU numbers; [] when it is missing or not a cpulist.
+ * User input (--cpus) goes through plan/units.ts, which names what is wrong.
+ */
+export function readCpuList(sys: Pick<SysReader, 'read'>, file: string): number[] {
+  const text = sys.read(file);
+  if (!text) return [];
+  const cpus: number[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (!range) return [];
+    const lo = Number(range[1]);
+    const hi = range[2] === undefined ? lo : Number(range[2]);
+    // Linux numbers at most 8192 CPUs (NR_CPUS); anything past that is not a cpulist.
+    if (hi < lo || hi > 8191) return [];
+    for (let cpu = lo; cpu <= hi; cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
 export const realSys: SysReader = {
   read: readSys,
   list(dir) {

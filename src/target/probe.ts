@@ -12,7 +12,6 @@ import { pciAddressBehind, pciAddressTarget } from '../system/pci.js';
 import { nvmePciDevice, pciTargetInfo, probePciTarget } from './pci.js';
 import { isEmulated, nvmeTarget, transferLimit, type NvmeNamespace, type Target, type TargetNode } from './target.js';
 
-export type { NvmeNamespace, PciTargetInfo, Target, TargetKind } from './target.js';
 
 function identifyNamespace(node: string): NvmeIdentify | undefined {
   try {
@@ -177,4 +176,3 @@ export function checkNsid(nvme: NvmeNamespace | undefined, nsid: number | undefi
   );
 }
 
-export { devNumbers };

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import type { Target } from './probe.js';
+import type { Target } from './target.js';
 import { readSys } from '../system/sysfs.js';
 
 /** The block device and its partitions, as names in /sys/class/block. */

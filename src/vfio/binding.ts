@@ -23,7 +23,6 @@ import {
 
 import { dropRecord, readRecords, restoreDriverFor, saveRecord } from './records.js';
 
-export { dropRecord, readRecords, recordPath, restoreDriverFor, saveRecord, type BindRecord } from './records.js';
 
 /** A PCI address, or /dev/nvmeX, /dev/nvmeXnY, /dev/ngXnY → the controller's PCI address. */
 export function resolvePciArgument(given: string): string {
