@@ -141,6 +141,8 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   const threads = parseCount(raw.threads ?? String(DEFAULTS.threads), '--threads', 1, 256);
   const cpus = raw.cpus ? parseCpuList(raw.cpus) : [];
   const ncpu = os.cpus().length;
+  // Workers are pinned round-robin over the list, and the native job holds at most 256 entries.
+  if (cpus.length > 256) throw usageError(`--cpus lists ${cpus.length} CPUs; a run pins at most 256`, 'list at most 256 CPUs, one per worker');
   for (const cpu of cpus) {
     if (cpu >= ncpu) throw usageError(`--cpus names CPU ${cpu}, but this machine has CPUs 0-${ncpu - 1}`, `pick CPUs from 0 to ${ncpu - 1}`);
   }

@@ -94,3 +94,12 @@ test('an invalid profile is a one-line error, whatever its values hold', () => {
   assert.equal(r.code, 2);
   assert.match(errorLine(r.stderr), /--qd 'abc\\nxyz' is not a whole number/);
 });
+
+test('--cpus listing more CPUs than a run can pin is one line, exit 2, before anything runs', () => {
+  const file = join(dir, 'cpus.dat');
+  writeFileSync(file, Buffer.alloc(1 << 20));
+  const r = runCli(['randread', '--ios', '10', '--cpus', Array(257).fill('0').join(','), file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--cpus lists 257 CPUs; a run pins at most 256/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
