@@ -22,6 +22,7 @@
         "native/vfio/vfio.c",
         "native/vfio/nvme_ctrl.c",
         "native/engines/engine_vfio.c",
+        "native/engines/engine_nop.c",
         "native/addon/vfio_napi.c",
         "native/addon/flock_napi.c"
       ],

@@ -1,7 +1,7 @@
 // The data that crosses the layers: a fully specified job goes down to the
 // native engine, a RunResult comes back up and feeds the tables and exporters.
 
-export const ENGINE_NAMES = ['psync', 'aio', 'uring', 'uring-poll', 'pt', 'pt-poll', 'ioctl', 'vfio'] as const;
+export const ENGINE_NAMES = ['psync', 'aio', 'uring', 'uring-poll', 'pt', 'pt-poll', 'ioctl', 'vfio', 'nop'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export const WORKLOADS = ['randread', 'randwrite', 'read', 'write', 'randrw', 'rw'] as const;
@@ -93,7 +93,8 @@ export interface LatencySummary {
 
 export interface TargetInfo {
   path: string;
-  kind: 'file' | 'block' | 'nvme-char' | 'pci';
+  /** 'none': the nop engine, which opens nothing. */
+  kind: 'file' | 'block' | 'nvme-char' | 'pci' | 'none';
   sizeBytes: number;
   logicalBlockSize: number;
   model: string;

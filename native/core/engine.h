@@ -27,6 +27,7 @@ enum engine_id {
 	ENGINE_PT_POLL,
 	ENGINE_IOCTL,
 	ENGINE_VFIO,
+	ENGINE_NOP,
 	ENGINE_COUNT,
 };
 
@@ -231,6 +232,7 @@ extern const struct engine_ops pt_ops;
 extern const struct engine_ops pt_poll_ops;
 extern const struct engine_ops ioctl_ops;
 extern const struct engine_ops vfio_ops;
+extern const struct engine_ops nop_ops;
 
 /* Why a run ended; the result's 'stopped' names them in this order. */
 enum run_stop {

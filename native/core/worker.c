@@ -32,6 +32,7 @@ static const struct engine_ops *const engine_table[ENGINE_COUNT] = {
 	[ENGINE_PT_POLL] = &pt_poll_ops,
 	[ENGINE_IOCTL] = &ioctl_ops,
 	[ENGINE_VFIO] = &vfio_ops,
+	[ENGINE_NOP] = &nop_ops,
 };
 
 const struct engine_ops *worker_engine_ops(enum engine_id engine)
@@ -48,6 +49,7 @@ const char *const engine_names[ENGINE_COUNT] = {
 	[ENGINE_PT_POLL] = "pt-poll",
 	[ENGINE_IOCTL] = "ioctl",
 	[ENGINE_VFIO] = "vfio",
+	[ENGINE_NOP] = "nop",
 };
 
 uint64_t clock_now_ns(void)

@@ -79,7 +79,7 @@ static int pt_queue(struct worker *w, struct io_unit *io)
 
 static int pt_reap(struct worker *w, unsigned min_complete)
 {
-	return uring_engine_reap(w, true);
+	return uring_engine_reap(w, URING_REAP_PT);
 }
 
 /*

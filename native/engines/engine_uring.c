@@ -200,7 +200,7 @@ static int uring_block_queue(struct worker *w, struct io_unit *io)
 
 static int uring_block_reap(struct worker *w, unsigned min_complete)
 {
-	return uring_engine_reap(w, false);
+	return uring_engine_reap(w, URING_REAP_BLOCK);
 }
 
 const struct engine_ops uring_ops = {

@@ -36,11 +36,15 @@ static inline void uring_engine_prep(struct uring_engine *ue, struct worker *w, 
 	ue->pending++;
 }
 
-/*
- * Harvest every CQE available. passthrough selects how res is read: bytes
- * transferred for block I/O, NVMe status (0 = success) for uring_cmd.
- */
-static inline int uring_engine_reap(struct worker *w, bool passthrough)
+/* How a CQE's res reads: bytes transferred, an NVMe status (0 = success), or a NOP's 0. */
+enum uring_reap_kind {
+	URING_REAP_BLOCK,
+	URING_REAP_PT,
+	URING_REAP_NOP,
+};
+
+/* Harvest every CQE available, with the one clock reading they share. */
+static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 {
 	struct uring_engine *ue = w->priv;
 	struct uring *ring = &ue->ring;
@@ -56,13 +60,16 @@ static inline int uring_engine_reap(struct worker *w, bool passthrough)
 		struct io_uring_cqe *cqe = uring_cqe_at(ring, head);
 		struct io_unit *io = &w->ios[cqe->user_data];
 
-		if (passthrough) {
+		if (kind == URING_REAP_PT) {
 			/* CQE32: big_cqe[0] holds the command's result dwords 0-1 (zone append: the LBA). */
 			io->result = cqe->big_cqe[0];
 			worker_pt_done(w, io, cqe->res, now);
-		}
-		else
+		} else if (kind == URING_REAP_NOP) {
+			/* A NOP moves no data: 0 is a whole transfer of nothing. */
+			worker_io_done(w, io, cqe->res == 0 ? (int64_t)io->len : cqe->res, now);
+		} else {
 			worker_io_done(w, io, cqe->res, now);
+		}
 		reaped++;
 	}
 	/* Release: we are done reading the CQEs before the kernel may reuse them. */

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { discover, type Discovery } from '../inventory/discovery.js';
 import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope, type TargetVerdict } from '../inventory/doctor.js';
-import { usableOn } from '../engines/registry.js';
+import { PATH_ENGINES, usableOn } from '../engines/registry.js';
 import { ENGINE_NAMES, type EngineName } from '../model.js';
 import { realSys } from '../system/sysfs.js';
 import { normalizePciAddress } from '../system/pci.js';
@@ -21,7 +21,7 @@ interface DoctorCliOptions {
 }
 
 export function parseWanted(text: string): EngineName[] {
-  if (text.trim() === 'all') return [...ENGINE_NAMES];
+  if (text.trim() === 'all') return PATH_ENGINES.map((e) => e.name);
   const names = parseList(text, (name) => {
     if (!(ENGINE_NAMES as readonly string[]).includes(name)) throw usageError(`unknown engine '${name}'`, `choose from ${ENGINE_NAMES.join(', ')}, or all`);
     return name as EngineName;
@@ -47,7 +47,7 @@ function scopeFor(given: string, nsid: number | undefined, d: Discovery): { scop
     return { scope: { namespace: target.nvme.name }, fileLike: false };
   }
   // The run's own check, engine by engine, so doctor fails where the run would refuse.
-  const engines: TargetVerdict[] = ENGINE_NAMES.map((engine) => {
+  const engines: TargetVerdict[] = PATH_ENGINES.map(({ name: engine }) => {
     const v = usableOn(engine, target, { buffered: false });
     return v.usable ? { engine, usable: true } : { engine, usable: false, reason: v.reason, fix: v.fix };
   });

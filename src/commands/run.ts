@@ -26,7 +26,7 @@ const WORKLOAD_HELP: Record<RwWorkload, string> = {
 /** The options every run takes; profiles and the lab reuse this list. */
 export function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('-e, --engine <list>', 'engines: psync, aio, uring, uring-poll, pt, pt-poll, ioctl, vfio, or all (default: pt on /dev/ng*, uring otherwise)')
+    .option('-e, --engine <list>', 'engines: psync, aio, uring, uring-poll, pt, pt-poll, ioctl, vfio, nop (no target: what nvmebench costs per I/O), or all (every one but nop; default: pt on /dev/ng*, uring otherwise)')
     .option('-q, --qd <list>', 'queue depths, e.g. 8,64,256 (default 32)')
     .option('-b, --bs <list>', 'block sizes, e.g. 512,4k,128k (default 4k)')
     .option('-j, --threads <n>', 'worker threads, one ring or queue each (default 1)')

@@ -1,5 +1,6 @@
 // The engine registry: what each I/O path is, what it needs, and on which
-// node of a target it runs. `--engine all` asks every entry here.
+// node of a target it runs. `--engine all` asks every path here (PATH_ENGINES):
+// nop, which opens nothing, is a yardstick rather than a path to a device.
 import type { EngineName } from '../model.js';
 import type { NvmeNamespace, Target } from '../target/target.js';
 import { bindCommand, pciDevice, unbindCommand } from '../system/pci.js';
@@ -8,7 +9,8 @@ import { vfioFix } from '../target/pci.js';
 export interface EngineSpec {
   name: EngineName;
   /** Which kinds of target node it opens. */
-  opens: 'block-or-file' | 'block' | 'nvme-char' | 'vfio';
+  /** 'nothing': nop, IORING_OP_NOP with no target. */
+  opens: 'block-or-file' | 'block' | 'nvme-char' | 'vfio' | 'nothing';
   /** One I/O in flight per worker, whatever --qd says. */
   synchronous: boolean;
   polled: boolean;
@@ -24,7 +26,16 @@ export const ENGINES: EngineSpec[] = [
   { name: 'pt-poll', opens: 'nvme-char', synchronous: false, polled: true, ioUring: true },
   { name: 'ioctl', opens: 'nvme-char', synchronous: true, polled: false, ioUring: false },
   { name: 'vfio', opens: 'vfio', synchronous: false, polled: true, ioUring: false },
+  { name: 'nop', opens: 'nothing', synchronous: false, polled: false, ioUring: true },
 ];
+
+/** The engines that reach a device: what `--engine all` runs and the device listings show. */
+export const PATH_ENGINES: EngineSpec[] = ENGINES.filter((e) => e.opens !== 'nothing');
+
+/** nop alone needs no target. */
+export function needsTarget(name: EngineName): boolean {
+  return engineSpec(name).opens !== 'nothing';
+}
 
 export function engineSpec(name: EngineName): EngineSpec {
   const spec = ENGINES.find((e) => e.name === name);
@@ -43,6 +54,8 @@ export type Usability =
 export function usableOn(name: EngineName, target: Target, opts: { buffered: boolean; vfioAutoBind?: boolean }): Usability {
   const spec = engineSpec(name);
   const nvme = target.nvme;
+  if (spec.opens === 'nothing') return { usable: true, node: '' };
+  if (target.kind === 'none') return { usable: false, reason: `${name} needs a target`, fix: `name a file or device, or use --engine nop alone`, severity: 'usage' };
   if (spec.opens !== 'vfio' && target.kind === 'pci') {
     // A controller the kernel does not drive has no node for the kernel's paths.
     const addr = target.pci?.address ?? target.path;

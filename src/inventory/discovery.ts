@@ -3,7 +3,7 @@
 // them, and which engines can run on each. `devices` prints it; `doctor`
 // checks it. All reads go through a SysReader so tests can fake a machine.
 import path from 'node:path';
-import { ENGINES, metadataRefusal, usableOn } from '../engines/registry.js';
+import { PATH_ENGINES, metadataRefusal, usableOn } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
@@ -207,11 +207,11 @@ export function namespaceTarget(sys: SysReader, ns: DiscoveredNamespace, ctrl: D
   );
 }
 
-const IO_URING_ENGINES: EngineName[] = ENGINES.filter((e) => e.ioUring).map((e) => e.name);
+const IO_URING_ENGINES: EngineName[] = PATH_ENGINES.filter((e) => e.ioUring).map((e) => e.name);
 
 /** usableOn for every engine, plus what usableOn cannot see: access to the node, io_uring being off, metadata formats. */
 export function engineVerdicts(deps: DiscoveryDeps, ns: DiscoveredNamespace, target: Target): EngineVerdict[] {
-  return ENGINES.map(({ name, opens }) => {
+  return PATH_ENGINES.map(({ name, opens }) => {
     const v = usableOn(name, target, { buffered: false });
     if (!v.usable) return { engine: name, usable: false, reason: v.reason, fix: v.fix };
     if (IO_URING_ENGINES.includes(name) && ioUringStopped(deps.ioUringDisabled, deps.isRoot)) {
@@ -301,7 +301,7 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
       iommuGroup: facts.iommuGroup,
       vfioPath: driver === 'vfio-pci' && facts.iommuGroup ? `/dev/vfio/${facts.iommuGroup}` : undefined,
       namespaces: [],
-      engines: ENGINES.map(({ name }) => (name === 'vfio' ? deps.vfioVerdict(bdf) : unboundVerdict(name, bdf, driver))),
+      engines: PATH_ENGINES.map(({ name }) => (name === 'vfio' ? deps.vfioVerdict(bdf) : unboundVerdict(name, bdf, driver))),
     });
   }
   controllers.sort((a, b) => Number(!a.name) - Number(!b.name) || naturalCompare(a.name ?? a.pciAddress, b.name ?? b.pciAddress));

@@ -163,6 +163,7 @@ export function contextLines(records: RunRecord[]): string[] {
 
 function targetWords(r: RunRecord): string {
   const t = r.target;
+  if (t.kind === 'none') return 'no target';
   const dev = [t.model, t.firmware && `fw ${t.firmware}`].filter(Boolean).join(', ');
   return dev ? `${t.path} (${dev})` : t.path;
 }

@@ -44,6 +44,7 @@ export interface RawRunOptions {
 
 export interface RunPlan {
   workload: Workload;
+  /** '' when no target was given: only --engine nop runs without one. */
   targetPath: string;
   /** 'all' expands once the target is known; empty means the target's default engine. */
   engines: EngineName[] | 'all';
@@ -107,6 +108,18 @@ export function checkVectored(engines: EngineName[] | 'all'): void {
   }
 }
 
+/** nop opens nothing: a run of nop alone needs no target, one mixing it with another engine does. */
+function checkTarget(workload: Workload, targetPath: string | undefined, engines: EngineName[] | 'all'): void {
+  if (targetPath) return;
+  const nopOnly = engines !== 'all' && engines.length > 0 && engines.every((e) => e === 'nop');
+  if (nopOnly) return;
+  const needing = engines === 'all' ? 'all' : engines.filter((e) => e !== 'nop').join(',');
+  if (engines !== 'all' && engines.includes('nop')) {
+    throw usageError(`no target given, and --engine ${needing} needs one (only nop runs without a target)`, `name a file or device: nvmebench ${workload} --engine ${engines.join(',')} /dev/ng0n1, or run --engine nop alone`);
+  }
+  throw usageError('no target given', `name a file or device: nvmebench ${workload} /dev/ng0n1 (or --engine nop, which needs none)`);
+}
+
 function parseEngines(text: string): EngineName[] | 'all' {
   if (text.trim() === 'all') return 'all';
   const names = parseList(text, (name) => {
@@ -125,9 +138,8 @@ function optionalExport(value: string | boolean | undefined): string | true | un
 }
 
 export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions): RunPlan {
-  if (!targetPath) {
-    throw usageError('no target given', `name a file or device: nvmebench ${workload} /dev/ng0n1`);
-  }
+  const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
+  checkTarget(workload, targetPath, engines);
   const ioDepths = parseList(raw.qd ?? String(DEFAULTS.qd), (q) => parseCount(q, '--qd', 1, 4096));
   if (!ioDepths.length) throw usageError('--qd is empty', 'give one or more queue depths: --qd 1,32');
   const blockSizes = parseList(raw.bs ?? String(DEFAULTS.bs), (b) => parseSize(b, '--bs'));
@@ -168,11 +180,13 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   const batchComplete = raw.batchComplete !== undefined ? parseCount(raw.batchComplete, '--batch-complete', 1, 4096) : undefined;
   const verifySeed = raw.verifySeed !== undefined ? parseCount(raw.verifySeed, '--verify-seed', 1, 0xffffffff) : undefined;
   if (verifySeed !== undefined && !raw.verify) throw usageError('--verify-seed needs --verify', 'add --verify');
-  const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
   if (raw.vectored) checkVectored(engines);
+  if (raw.verify && engines !== 'all' && engines.includes('nop')) {
+    throw usageError('--verify cannot check the nop engine: a NOP stores nothing to read back', 'drop --verify, or drop nop from --engine');
+  }
   return {
     workload,
-    targetPath,
+    targetPath: targetPath ?? '',
     engines,
     ioDepths: [...new Set(ioDepths)],
     blockSizes: [...new Set(blockSizes)],

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchError, runError, usageError } from '../errors.js';
-import { ENGINES, metadataRefusal, usableOn, engineSpec } from '../engines/registry.js';
+import { PATH_ENGINES, metadataRefusal, needsTarget, usableOn, engineSpec } from '../engines/registry.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import type { EngineName } from '../model.js';
 import { checkVectored, type RunPlan } from '../plan/options.js';
@@ -46,8 +46,30 @@ function defaultEngines(target: Target): EngineName[] {
 
 type ChosenEngine = { engine: EngineName; node: string };
 
+/** The region a nop run walks when --size does not say: offsets only, nothing is read or written. */
+const NOP_REGION = 1 << 30;
+
+/** No target: what nop, which opens nothing, runs against. */
+function noTarget(): Target {
+  return { given: '', path: '', kind: 'none', sizeBytes: 0, logicalBlockSize: 512, model: '', serial: '', firmware: '', emulated: false };
+}
+
+/**
+ * --engine nop alone: no target is probed, opened or written, whether one was
+ * given or not (nop ignores it).
+ */
+function prepareNop(plan: RunPlan): PreparedRun {
+  const cells = expandCells(plan, [{ engine: 'nop', node: '' }]);
+  const size = plan.size ?? NOP_REGION;
+  if (size < Math.max(...plan.blockSizes)) throw usageError(`the region (${size} bytes) is smaller than one block of ${Math.max(...plan.blockSizes)}`, 'give a larger --size or a smaller --bs');
+  checkIoUring(cells);
+  checkRunResources(plan, cells, size);
+  return { plan, target: noTarget(), cells, skipped: [], region: { offset: plan.offset, size }, verifySeed: 0 };
+}
+
 /** Resolve engines, region and safety before anything runs. Throws on bad input. */
 export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): PreparedRun {
+  if (plan.engines !== 'all' && plan.engines.length && !plan.engines.some(needsTarget)) return prepareNop(plan);
   const writes = plan.readPercent < 100 || plan.command?.writes === true;
   const created = createWriteTarget(plan, writes);
   let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
@@ -109,7 +131,7 @@ function createWriteTarget(plan: RunPlan, writes: boolean): boolean {
 
 /** The engines asked for that can run on the target; with --engine all, the others are skipped with a reason. */
 function chooseEngines(plan: RunPlan, target: Target, vfioAutoBind: boolean | undefined): { chosen: ChosenEngine[]; skipped: PreparedRun['skipped'] } {
-  const candidates: EngineName[] = plan.engines === 'all' ? ENGINES.map((e) => e.name) : plan.engines.length ? plan.engines : defaultEngines(target);
+  const candidates: EngineName[] = plan.engines === 'all' ? PATH_ENGINES.map((e) => e.name) : plan.engines.length ? plan.engines : defaultEngines(target);
   if (plan.vectored) checkVectored(candidates);
   const skipped: PreparedRun['skipped'] = [];
   const chosen: ChosenEngine[] = [];
@@ -130,12 +152,16 @@ function chooseEngines(plan: RunPlan, target: Target, vfioAutoBind: boolean | un
   if (!chosen.length) {
     throw usageError(`no engine can run on ${plan.targetPath}`, skipped.map((s) => `${s.engine}: ${s.reason}`).join('; '));
   }
+  checkIoUring(chosen);
+  return { chosen, skipped };
+}
+
+function checkIoUring(chosen: Array<{ engine: EngineName }>): void {
   const uringDisabled = ioUringDisabled();
   if (chosen.some((c) => engineSpec(c.engine).ioUring) && ioUringStopped(uringDisabled, process.getuid?.() === 0)) {
     const why = uringDisabled === 2 ? 'io_uring is disabled on this system' : 'io_uring is limited to the io_uring_group on this system';
     throw runError(`${why} (kernel.io_uring_disabled=${uringDisabled})`, 'sudo sysctl kernel.io_uring_disabled=0');
   }
-  return { chosen, skipped };
 }
 
 /** The region's size (the whole target from --offset unless --size says otherwise), checked against the target. */

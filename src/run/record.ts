@@ -8,6 +8,7 @@ import type { NativeError, NativeRunResult } from '../native/addon.js';
 import type { Target } from '../target/target.js';
 import { VERSION } from '../version.js';
 import { commandRecord } from '../engines/commands.js';
+import { needsTarget } from '../engines/registry.js';
 import { vfioFix } from '../target/pci.js';
 import type { Cell, PreparedRun } from './prepare.js';
 
@@ -78,6 +79,9 @@ export function environment(): EnvironmentInfo {
   return { ...cachedEnv, timestamp: new Date().toISOString() };
 }
 
+/** nop's record names no target, whether or not the run had one for its other engines. */
+const NO_TARGET: TargetInfo = { path: '', kind: 'none', sizeBytes: 0, logicalBlockSize: 0, model: '', serial: '', firmware: '', emulated: false };
+
 export function targetInfo(target: Target, node: string): TargetInfo {
   return {
     path: node,
@@ -126,7 +130,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
       offset: job.offset,
       size: job.size,
     },
-    target: targetInfo(prep.target, cell.node),
+    target: needsTarget(cell.engine) ? targetInfo(prep.target, cell.node) : { ...NO_TARGET },
     env: environment(),
     status,
     errorMessage,

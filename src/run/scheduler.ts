@@ -34,8 +34,9 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     size,
     batchSubmit: Math.min(plan.batchSubmit ?? batch, depth),
     batchComplete: Math.min(plan.batchComplete ?? batch, depth),
-    fixedBufs: spec.ioUring && plan.fixedBufs && !plan.vectored,
-    regFiles: spec.ioUring && plan.regFiles,
+    // nop moves no data and opens no file: neither applies.
+    fixedBufs: spec.ioUring && spec.opens !== 'nothing' && plan.fixedBufs && !plan.vectored,
+    regFiles: spec.ioUring && spec.opens !== 'nothing' && plan.regFiles,
     sqpoll: spec.ioUring && plan.sqpoll,
     direct: !(plan.buffered && target.kind === 'file'),
     verify: plan.verify,

@@ -3,7 +3,8 @@
 import type { NvmeCommandInfo, NvmeIdentify } from '../native/addon.js';
 import { insideLab } from '../system/kernel.js';
 
-export type TargetKind = 'file' | 'block' | 'nvme-char' | 'pci';
+/** 'none': no target at all (the nop engine alone). */
+export type TargetKind = 'file' | 'block' | 'nvme-char' | 'pci' | 'none';
 
 export interface NvmeNamespace {
   /** nvme0n1 */

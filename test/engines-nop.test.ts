@@ -1,0 +1,85 @@
+// The nop engine: IORING_OP_NOP through the worker loop, no target.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { csvRows, runCli } from './cli.js';
+import type { RunRecord } from '../src/model.js';
+
+let dir = '';
+let file = '';
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmebench-nop-'));
+  file = path.join(dir, 'target.dat');
+  fs.writeFileSync(file, Buffer.alloc(1024 * 1024, 0xa5));
+});
+
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function jsonRecord(args: string[]): RunRecord {
+  const run = runCli([...args, '--format', 'json', '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+  const parsed = JSON.parse(run.stdout) as RunRecord[] | { records: RunRecord[] };
+  const records = Array.isArray(parsed) ? parsed : parsed.records;
+  assert.equal(records.length, 1);
+  return records[0];
+}
+
+const histogramCount = (r: RunRecord) => r.histogram.reduce((sum, [, n]) => sum + n, 0);
+
+test('nop runs without a target: exact --ios, IOPS, a histogram of every I/O', () => {
+  const r = jsonRecord(['randread', '--engine', 'nop', '--qd', '128', '--ios', '50000']);
+  assert.equal(r.engine, 'nop');
+  assert.equal(r.status, 'ok');
+  assert.equal(r.ios, 50000);
+  assert.ok(r.iops > 0);
+  assert.equal(histogramCount(r), 50000);
+  assert.ok(r.latency.p50Us > 0);
+  assert.equal(r.target.kind, 'none');
+  assert.equal(r.target.path, '');
+});
+
+test('nop with a target ignores it: nothing is opened or written', () => {
+  const before = fs.readFileSync(file);
+  const r = jsonRecord(['randwrite', '--engine', 'nop', '--qd', '32', '--ios', '20000', file]);
+  assert.equal(r.ios, 20000);
+  assert.equal(r.target.kind, 'none');
+  assert.ok(fs.readFileSync(file).equals(before));
+});
+
+test('nop by time, in CSV: target_kind none, the schema unchanged', () => {
+  const run = runCli(['randread', '--engine', 'nop', '--runtime', '300ms', '--format', 'csv', '--quiet']);
+  assert.equal(run.code, 0, run.stderr);
+  const [row] = csvRows(run.stdout);
+  assert.equal(row.engine, 'nop');
+  assert.equal(row.target_kind, 'none');
+  assert.ok(Number(row.iops) > 0);
+  assert.ok(!('latency' in row) && !('lat' in row));
+});
+
+test('--engine all leaves nop out', () => {
+  const run = runCli(['randread', '--engine', 'all', '--ios', '2000', '--size', '1m', '--format', 'csv', '--quiet', file]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(!csvRows(run.stdout).some((r) => r.engine === 'nop'));
+});
+
+test('nop with another engine runs both on the target', () => {
+  const run = runCli(['randread', '--engine', 'uring,nop', '--ios', '2000', '--size', '1m', '--format', 'csv', '--quiet', file]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(csvRows(run.stdout).map((r) => [r.engine, r.target_kind]), [['uring', 'file'], ['nop', 'none']]);
+});
+
+test('refusals: nop beside an engine with no target, --verify with nop (exit 2, one line)', () => {
+  for (const args of [
+    ['randread', '--engine', 'nop,uring'],
+    ['randwrite', '--engine', 'nop', '--verify'],
+    ['randread'],
+  ]) {
+    const run = runCli(args);
+    assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+  }
+  assert.match(runCli(['randread', '--engine', 'nop,uring']).stderr, /only nop runs without a target/);
+});
