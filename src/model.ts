@@ -45,6 +45,8 @@ export interface NativeJob {
   lbaSize: number;
   vectored: boolean;
   maxErrors: number;
+  /** Time every Nth I/O: 1 every one (--lat all), N (--lat sample:N), 0 none (--lat off). */
+  latEvery: number;
   /** NVMe command workloads; absent for plain reads and writes. */
   command?: CommandName;
   rawOpcode?: number;
@@ -80,6 +82,9 @@ export interface LiveStats {
   /** Some worker is reading back what the run wrote (--verify). */
   verifying: boolean;
 }
+
+/** --lat: time every I/O, every Nth, or none. */
+export type LatencyMode = 'all' | 'off' | `sample:${number}`;
 
 export interface LatencySummary {
   minUs: number;
@@ -134,6 +139,8 @@ export interface RunRecord {
     cpus: number[];
     offset: number;
     size: number;
+    /** --lat: which I/Os were timed. JSON only (absent in CSV and in records from before it). */
+    latency?: LatencyMode;
   };
   target: TargetInfo;
   env: EnvironmentInfo;

@@ -1,4 +1,4 @@
-// The nop engine: IORING_OP_NOP through the worker loop, no target.
+// The nop engine (IORING_OP_NOP through the worker loop, no target) and --lat.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,6 +39,7 @@ test('nop runs without a target: exact --ios, IOPS, a histogram of every I/O', (
   assert.ok(r.latency.p50Us > 0);
   assert.equal(r.target.kind, 'none');
   assert.equal(r.target.path, '');
+  assert.equal(r.options.latency, 'all');
 });
 
 test('nop with a target ignores it: nothing is opened or written', () => {
@@ -82,4 +83,39 @@ test('refusals: nop beside an engine with no target, --verify with nop (exit 2, 
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   }
   assert.match(runCli(['randread', '--engine', 'nop,uring']).stderr, /only nop runs without a target/);
+});
+
+test('--lat off: IOPS and CPU, no latency figures, dashes in the table', () => {
+  const r = jsonRecord(['randread', '--engine', 'nop', '--ios', '30000', '--lat', 'off']);
+  assert.equal(r.ios, 30000);
+  assert.ok(r.iops > 0);
+  assert.equal(r.options.latency, 'off');
+  assert.equal(histogramCount(r), 0);
+  assert.equal(r.latency.p50Us, 0);
+  const table = runCli(['randread', '--engine', 'nop', '--ios', '30000', '--lat', 'off', '--quiet', '--format', 'md']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /\| – \| – \| – \| – \| – \|/);
+});
+
+test('--lat sample:64 times one I/O in 64', () => {
+  const r = jsonRecord(['randread', '--engine', 'nop', '--qd', '64', '--ios', '64000', '--lat', 'sample:64']);
+  assert.equal(r.ios, 64000);
+  assert.equal(r.options.latency, 'sample:64');
+  const count = histogramCount(r);
+  assert.ok(Math.abs(count - 1000) <= 2, `histogram holds ${count}`);
+});
+
+test('--lat sample:N on a real engine too', () => {
+  const r = jsonRecord(['randread', '--engine', 'uring', '--ios', '4000', '--size', '1m', '--lat', 'sample:8', file]);
+  assert.equal(r.ios, 4000);
+  assert.ok(Math.abs(histogramCount(r) - 500) <= 2);
+});
+
+test('bad --lat values exit 2 with one line', () => {
+  for (const value of ['sample:0', 'sample:x', 'bogus', 'sample:', '']) {
+    const run = runCli(['randread', '--engine', 'nop', '--lat', value]);
+    assert.equal(run.code, 2, `--lat '${value}': ${run.stderr}`);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /--lat/);
+  }
 });

@@ -145,3 +145,11 @@ test('histograms merge bucket by bucket', () => {
   const m = mergeHistograms([[[1000, 2], [2000, 1]], [[2000, 3], [500, 1]]]);
   assert.deepEqual(m, [[500, 1], [1000, 2], [2000, 4]]);
 });
+
+test('--lat is part of the key when a record says sample:N or off; all and unsaid are one cell', () => {
+  const unsaid = makeRecord();
+  assert.equal(unsaid.options.latency, undefined);
+  assert.equal(cellKey(unsaid), cellKey(makeRecord({ options: { latency: 'all' } })));
+  assert.notEqual(cellKey(unsaid), cellKey(makeRecord({ options: { latency: 'off' } })));
+  assert.notEqual(cellKey(makeRecord({ options: { latency: 'sample:64' } })), cellKey(makeRecord({ options: { latency: 'off' } })));
+});

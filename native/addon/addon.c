@@ -168,6 +168,8 @@ static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
 		return "ioLimit";
 	if (napi_util_get_u64(env, obj, "maxErrors", &job->max_errors) <= 0)
 		return "maxErrors";
+	if (napi_util_get_u32(env, obj, "latEvery", &job->lat_every) <= 0)
+		return "latEvery";
 	return NULL;
 }
 

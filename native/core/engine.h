@@ -87,6 +87,7 @@ struct job {
 	uint32_t lba_size;
 	bool vectored;
 	uint64_t max_errors;
+	uint32_t lat_every;       /* time every Nth I/O: 1 all (--lat all), N (--lat sample:N), 0 none (--lat off) */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -105,7 +106,7 @@ struct job {
 
 struct io_unit {
 	uint64_t offset;
-	uint64_t start_ns;
+	uint64_t start_ns;        /* 0: not timed (--lat sample:N, off) */
 	void *buf;
 	uint32_t len;
 	uint16_t index;
@@ -137,6 +138,8 @@ struct worker {
 	uint64_t rand_state;
 	unsigned read_percent;
 	bool random;
+	uint32_t lat_every;      /* the job's, copied: 0 times nothing */
+	uint32_t lat_countdown;  /* I/Os until the next one timed */
 
 	/* I/O slots and their buffers, allocated once */
 	struct io_unit *ios;

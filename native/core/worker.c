@@ -247,7 +247,8 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 		w->write_ios++;
 	else
 		w->read_ios++;
-	histogram_add(&w->lat, now_ns - io->start_ns);
+	if (io->start_ns)
+		histogram_add(&w->lat, now_ns - io->start_ns);
 }
 
 /* A passthrough completion: 0 is success, > 0 an NVMe status, < 0 an errno. */
@@ -447,6 +448,17 @@ static enum prep_result __worker_prep_verify(struct worker *w, struct io_unit *i
 	return PREP_OK;
 }
 
+/* The start stamp for the next I/O: now for every one, for every Nth, or 0 (not timed). */
+static inline uint64_t __worker_lat_stamp(struct worker *w, uint64_t now)
+{
+	if (w->lat_every == 1)
+		return now;
+	if (!w->lat_every || --w->lat_countdown)
+		return 0;
+	w->lat_countdown = w->lat_every;
+	return now;
+}
+
 /* Fill io for this phase: offset, direction, what it carries. */
 static inline enum prep_result __worker_prep_io(struct worker *w, struct io_unit *io, uint64_t now, enum worker_phase phase)
 {
@@ -462,7 +474,7 @@ static inline enum prep_result __worker_prep_io(struct worker *w, struct io_unit
 		ret = __worker_prep_verify(w, io);
 	if (ret != PREP_OK)
 		return ret;
-	io->start_ns = now;
+	io->start_ns = __worker_lat_stamp(w, now);
 	io->in_flight = true;
 	if (w->overlap_head)
 		__overlap_insert(w, io);
@@ -554,8 +566,12 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			/* Time the batch from its hand-over; its slots are the ones just taken off the free list. */
 			uint64_t handed = clock_now_ns();
 
-			for (i = 0; i < to_prep; i++)
-				w->ios[w->free_slots[w->nr_free + i]].start_ns = handed;
+			for (i = 0; i < to_prep; i++) {
+				struct io_unit *io = &w->ios[w->free_slots[w->nr_free + i]];
+
+				if (io->start_ns)
+					io->start_ns = handed;
+			}
 		}
 		if (!to_prep && !w->inflight) {
 			if (!budget_left)
@@ -761,6 +777,8 @@ static void __worker_init_slice(struct worker *w, uint32_t i, uint64_t blocks)
 	w->depth = job->io_depth;
 	w->random = job->random;
 	w->read_percent = job->read_percent;
+	w->lat_every = job->lat_every;
+	w->lat_countdown = job->lat_every;
 	w->rand_state = 0x853c49e6748fea9bULL ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL) ^ job->verify_seed;
 	if (job->random && !__job_serialises(job)) {
 		w->region_start = 0;

@@ -43,7 +43,11 @@ enum uring_reap_kind {
 	URING_REAP_NOP,
 };
 
-/* Harvest every CQE available, with the one clock reading they share. */
+/*
+ * Harvest every CQE available. The clock is read once per harvest, and only
+ * when an I/O in it carries a start stamp (--lat sample:N and off stamp few
+ * or none).
+ */
 static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 {
 	struct uring_engine *ue = w->priv;
@@ -51,15 +55,16 @@ static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 	unsigned head = *ring->cq_head;
 	unsigned tail = __atomic_load_n(ring->cq_tail, __ATOMIC_ACQUIRE);
 	unsigned reaped = 0;
-	uint64_t now;
+	uint64_t now = 0;
 
 	if (head == tail)
 		return 0;
-	now = clock_now_ns();
 	for (; head != tail; head++) {
 		struct io_uring_cqe *cqe = uring_cqe_at(ring, head);
 		struct io_unit *io = &w->ios[cqe->user_data];
 
+		if (!now && io->start_ns)
+			now = clock_now_ns();
 		if (kind == URING_REAP_PT) {
 			/* CQE32: big_cqe[0] holds the command's result dwords 0-1 (zone append: the LBA). */
 			io->result = cqe->big_cqe[0];

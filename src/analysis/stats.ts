@@ -65,6 +65,8 @@ export interface CellConfig {
   cpus: string;
   offset: number;
   size: number;
+  /** --lat: 'all' also for records that do not say (CSV, and runs from before --lat). */
+  latency: string;
   targetKind: string;
   deviceModel: string;
   deviceFirmware: string;
@@ -90,6 +92,7 @@ export function cellConfig(r: RunRecord): CellConfig {
     cpus: o.cpus.join(';'),
     offset: o.offset,
     size: o.size,
+    latency: o.latency ?? 'all',
     targetKind: r.target.kind,
     deviceModel: r.target.model,
     deviceFirmware: r.target.firmware,
@@ -99,12 +102,13 @@ export function cellConfig(r: RunRecord): CellConfig {
 /** The config fields, in the order keys and labels use. */
 export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
-  'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size',
+  'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size', 'latency',
   'targetKind', 'deviceModel', 'deviceFirmware',
 ];
 
+/** --lat all, the default, stays out of the key: a record that does not say matches one that says all. */
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
-  return CONFIG_FIELDS.filter((f) => !omit.includes(f)).map((f) => `${f}=${String(c[f])}`).join('|');
+  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all')).map((f) => `${f}=${String(c[f])}`).join('|');
 }
 
 export function cellKey(r: RunRecord): string {

@@ -37,6 +37,8 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return `offset ${formatBlockSize(c.offset)}`;
     case 'size':
       return `size ${formatBlockSize(c.size)}`;
+    case 'latency':
+      return `lat ${c.latency}`;
     case 'targetKind':
       return c.targetKind;
     case 'deviceModel':

@@ -113,14 +113,21 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
   const outlier = shown.iopsOutliers.length > 0;
   if (interrupted) iops += ' *';
   if (outlier) iops += ' !';
+  // --lat off timed nothing: no latency to show, rather than zeros.
+  const untimed = shown.ok.every((r) => r.options.latency === 'off');
+  const latency = untimed
+    ? new Array(5).fill(NOT_TIMED)
+    : [
+        formatUs(shown.latMean.mean),
+        formatUs(shown.p50.mean),
+        multi ? formatUsPm(shown.p99.mean, shown.p99.sd) : formatUs(shown.p99.mean),
+        formatUs(shown.p999.mean),
+        formatUs(shown.latMax.max),
+      ];
   row.push(
     iops,
     formatMiBs(shown.bw.mean),
-    formatUs(shown.latMean.mean),
-    formatUs(shown.p50.mean),
-    multi ? formatUsPm(shown.p99.mean, shown.p99.sd) : formatUs(shown.p99.mean),
-    formatUs(shown.p999.mean),
-    formatUs(shown.latMax.max),
+    ...latency,
     formatPct(shown.cpuUsr.mean),
     formatPct(shown.cpuSys.mean),
     formatNs(shown.cpuNsPerIo.mean),
@@ -128,6 +135,9 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
   );
   return { row, interrupted, outlier };
 }
+
+/** A latency column of a cell run with --lat off. */
+const NOT_TIMED = '–';
 
 /** The lines under the table for one cell: its outlier repeats, failed runs and I/O errors. */
 function cellNotes(cell: CellStats, label: string): string[] {

@@ -2,7 +2,7 @@
 // RunPlan whose cells become fully specified native jobs.
 import os from 'node:os';
 import { usageError } from '../errors.js';
-import { ENGINE_NAMES, type EngineName, type Workload } from '../model.js';
+import { ENGINE_NAMES, type EngineName, type LatencyMode, type Workload } from '../model.js';
 import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 
@@ -30,6 +30,7 @@ export interface RawRunOptions {
   nsid?: string;
   vectored?: boolean;
   maxErrors?: string;
+  lat?: string;
   repeat?: string;
   forceDestroy?: boolean;
   vfioAutoBind?: boolean;
@@ -70,6 +71,9 @@ export interface RunPlan {
   nsid: number | undefined;
   vectored: boolean;
   maxErrors: number;
+  /** --lat: which I/Os are timed, and as the native job says it (every Nth; 0 none). */
+  latency: LatencyMode;
+  latEvery: number;
   repeat: number;
   forceDestroy: boolean;
   csv: string | true | undefined;
@@ -106,6 +110,19 @@ export function checkVectored(engines: EngineName[] | 'all'): void {
   if (others.length) {
     throw usageError(`--vectored applies only to the pt and pt-poll engines, not ${others.join(', ')}`, 'use --engine pt,pt-poll with --vectored, or drop --vectored');
   }
+}
+
+/** --lat all | sample:N | off: time every I/O, every Nth, or none. */
+export function parseLatency(text: string): { latency: LatencyMode; latEvery: number } {
+  const value = text.trim();
+  if (value === 'all') return { latency: 'all', latEvery: 1 };
+  if (value === 'off') return { latency: 'off', latEvery: 0 };
+  const sample = /^sample:(\d+)$/.exec(value);
+  const every = sample ? Number(sample[1]) : NaN;
+  if (!(every >= 1 && every <= 0xffffffff)) {
+    throw usageError(`--lat ${text} is not all, off or sample:N with N from 1`, 'use --lat all, --lat off, or --lat sample:64 to time one I/O in 64');
+  }
+  return every === 1 ? { latency: 'all', latEvery: 1 } : { latency: `sample:${every}`, latEvery: every };
 }
 
 /** nop opens nothing: a run of nop alone needs no target, one mixing it with another engine does. */
@@ -184,6 +201,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   if (raw.verify && engines !== 'all' && engines.includes('nop')) {
     throw usageError('--verify cannot check the nop engine: a NOP stores nothing to read back', 'drop --verify, or drop nop from --engine');
   }
+  const { latency, latEvery } = parseLatency(raw.lat ?? 'all');
   return {
     workload,
     targetPath: targetPath ?? '',
@@ -210,6 +228,8 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     nsid: raw.nsid !== undefined ? parseCount(raw.nsid, '--nsid', 1, 0xfffffffe) : undefined,
     vectored: raw.vectored ?? false,
     maxErrors: raw.maxErrors !== undefined ? parseCount(raw.maxErrors, '--max-errors', 0) : 0,
+    latency,
+    latEvery,
     repeat: raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1,
     forceDestroy: raw.forceDestroy ?? false,
     csv: optionalExport(raw.csv),

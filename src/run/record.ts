@@ -129,6 +129,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
       cpus: job.cpus,
       offset: job.offset,
       size: job.size,
+      latency: prep.plan.latency,
     },
     target: needsTarget(cell.engine) ? targetInfo(prep.target, cell.node) : { ...NO_TARGET },
     env: environment(),

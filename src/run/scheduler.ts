@@ -45,6 +45,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     lbaSize: spec.opens === 'nvme-char' || spec.opens === 'vfio' ? target.nvme?.lbaSize ?? target.logicalBlockSize : 0,
     vectored: plan.vectored,
     maxErrors: plan.maxErrors,
+    latEvery: plan.latEvery,
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }
