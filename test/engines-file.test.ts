@@ -93,6 +93,18 @@ test('buffered I/O, fixed buffers off, registered files and sqpoll all run', () 
   }
 });
 
+test('sqpoll at qd 32 on page-cached I/O: completions posted before the SQ head moves do not look like a full SQ', () => {
+  // Buffered randrw completes most I/Os inline in the SQPOLL thread; before the SQ
+  // was sized at twice the depth this aborted with "submission queue full".
+  for (const extra of [['--buffered'], []]) {
+    const r = runCli(['randrw', '--engine', 'uring', '--sqpoll', '--qd', '32', '--size', '8m', '--ios', '20000', '--repeat', '5', '--format', 'csv', '--quiet', ...extra, file]);
+    assert.equal(r.code, 0, `${extra.join(' ')}: ${r.stderr}`);
+    const rows = csvRows(r.stdout);
+    assert.equal(rows.length, 5);
+    for (const row of rows) assert.equal(row.status, 'ok', `${extra.join(' ')}: ${row.error ?? ''}`);
+  }
+});
+
 test('a write never grows or truncates a file past --size', () => {
   const small = path.join(dir, 'small.dat');
   fs.writeFileSync(small, Buffer.alloc(1024 * 1024));
