@@ -330,6 +330,8 @@ static void __worker_begin_measure(struct worker *w)
 	struct rusage ru;
 
 	histogram_reset(&w->lat);
+	store_relaxed(&w->ramp_errors, w->errors);
+	store_relaxed(&w->errors, 0);
 	store_relaxed(&w->done, 0);
 	store_relaxed(&w->bytes, 0);
 	store_relaxed(&w->submit_calls, 0);
