@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type EngineName, type Workload } from '../model.js';
 import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
+import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
 export interface RawRunOptions {
@@ -124,7 +125,7 @@ function optionalExport(value: string | boolean | undefined): string | true | un
   return value === true ? true : value;
 }
 
-export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions): RunPlan {
+export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions, sys: Pick<SysReader, 'read'> = realSys): RunPlan {
   if (!targetPath) {
     throw usageError('no target given', `name a file or device: nvmebench ${workload} /dev/ng0n1`);
   }
@@ -145,6 +146,12 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   if (cpus.length > 256) throw usageError(`--cpus lists ${cpus.length} CPUs; a run pins at most 256`, 'list at most 256 CPUs, one per worker');
   for (const cpu of cpus) {
     if (cpu >= ncpu) throw usageError(`--cpus names CPU ${cpu}, but this machine has CPUs 0-${ncpu - 1}`, `pick CPUs from 0 to ${ncpu - 1}`);
+  }
+  const allowed = cpus.length ? readAllowedCpus(sys) : { cpus: [], list: '' };
+  for (const cpu of cpus) {
+    if (allowed.cpus.length && !allowed.cpus.includes(cpu)) {
+      throw usageError(`--cpus names CPU ${cpu}, but this process may run only on CPUs ${allowed.list}`, `pick CPUs from ${allowed.list}, or widen what taskset or the cgroup's cpuset allows`);
+    }
   }
   const runtimeMs = raw.runtime !== undefined ? parseDuration(raw.runtime, '--runtime') : undefined;
   const ioLimit = raw.ios !== undefined ? parseCount(raw.ios, '--ios', 1) : 0;
