@@ -32,6 +32,7 @@ export interface RawRunOptions {
   vectored?: boolean;
   maxErrors?: string;
   repeat?: string;
+  warmup?: string;
   forceDestroy?: boolean;
   vfioAutoBind?: boolean;
   csv?: string | boolean;
@@ -71,6 +72,8 @@ export interface RunPlan {
   vectored: boolean;
   maxErrors: number;
   repeat: number;
+  /** Unmeasured runs of every cell before the measured repeats (hyperfine's --warmup). */
+  warmup: number;
   forceDestroy: boolean;
   csv: string | true | undefined;
   json: string | true | undefined;
@@ -204,6 +207,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     vectored: raw.vectored ?? false,
     maxErrors: raw.maxErrors !== undefined ? parseCount(raw.maxErrors, '--max-errors', 0) : 0,
     repeat: raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1,
+    warmup: raw.warmup !== undefined ? parseCount(raw.warmup, '--warmup', 0, 1000) : 0,
     forceDestroy: raw.forceDestroy ?? false,
     csv: optionalExport(raw.csv),
     json: optionalExport(raw.json),
