@@ -125,8 +125,8 @@ test('repeats: mean ± σ for IOPS and p99, n column, outliers flagged', () => {
   const p99 = t.headers.indexOf('p99 µs');
   assert.ok(n >= 0);
   assert.equal(t.rows[0][n], '5');
-  assert.equal(t.rows[0][iops], '940K ± 134K !');
-  assert.equal(t.rows[1][iops], '1.32M ± 10K');
+  assert.equal(t.rows[0][iops], '940K ± 134K (14%) !');
+  assert.equal(t.rows[1][iops], '1.32M ± 10K (0.76%)');
   assert.match(t.rows[1][p99], /^97\.0 ± 0\.7\d$/);
   assert.ok(t.notes.some((l) => /uring.*repeat 4 is an outlier at 700K IOPS/.test(l)), t.notes.join('\n'));
   assert.ok(!t.notes.some((l) => /pt-poll.*outlier/.test(l)));

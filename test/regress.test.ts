@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { BenchError } from '../src/errors.js';
 import { toCsv } from '../src/export/csv.js';
 import { toJson } from '../src/export/json.js';
-import { compareResults, parseMetrics, parseThreshold, type RegressRow } from '../src/commands/regress.js';
+import { compareResults, parseMetrics, parseThreshold, reportTable, type RegressRow } from '../src/commands/regress.js';
+import { repeatsToDetect } from '../src/analysis/welch.js';
 import type { Outcome } from '../src/commands/outcome.js';
 import { createProgram, exitCodeFor } from '../src/cli.js';
 import type { RunRecord } from '../src/model.js';
@@ -73,10 +74,27 @@ test('significance: a noisy 10% drop with ≥2 repeats each is not a regression'
   assert.equal(r.verdict, 'not significant');
   assert.ok(r.p! > 0.05, String(r.p));
   assert.equal(rep.regressions, 0);
+  // δ = 50K at σ = 150K: 2·((1.96 + 0.84)·3)² = 141.3, so 142 repeats on each side.
+  assert.equal(r.repeatsToDetect, 142);
+  assert.match(reportTable(rep).rows[0][6], /^not significant \(~142 repeats each to detect\)$/);
   // With a single run on one side there is no test: the threshold alone decides.
   const single = compareResults(base, cur.slice(0, 1).map((x) => ({ ...x, iops: 450e3 })), { metrics: ['iops'] });
   assert.equal(single.rows[0].p, undefined);
   assert.equal(single.rows[0].verdict, 'regression');
+});
+
+test('repeats to detect: the two-sample power approximation at α 0.05 and power 0.8', () => {
+  // σ = √2 (each side), δ = 1: 2·(2.8016·√2)² = 31.4 → 32.
+  assert.equal(repeatsToDetect([9, 11], [10, 12]), 32);
+  // A large change at a small spread needs the minimum of 2.
+  assert.equal(repeatsToDetect([100, 101], [200, 201]), 2);
+  assert.equal(repeatsToDetect([100, 101], [100, 101]), undefined, 'no difference to detect');
+  assert.equal(repeatsToDetect([100, 100], [200, 200]), undefined, 'no spread to go by');
+  assert.equal(repeatsToDetect([100], [200, 201]), undefined);
+  // Only for a change past the threshold that is not significant.
+  const unchanged = compareResults(cell([500e3, 650e3, 350e3]), cell([499e3, 649e3, 349e3]), { metrics: ['iops'] });
+  assert.equal(unchanged.rows[0].verdict, 'unchanged');
+  assert.equal(unchanged.rows[0].repeatsToDetect, undefined);
 });
 
 test('matching: engine, bs, QD, threads, options and firmware must all agree; one-sided rows are listed', () => {

@@ -458,7 +458,7 @@ static napi_value __build_result(napi_env env, struct run *run)
 	static const char *const reasons[] = { "done", "interrupted", "error" };
 	struct histogram *merged;
 	napi_value out, workers, hist, s;
-	uint64_t verified = 0, vfail = 0;
+	uint64_t verified = 0, vfail = 0, errors = 0, ramp_errors = 0;
 	uint32_t i;
 	int reason;
 
@@ -485,6 +485,8 @@ static napi_value __build_result(napi_env env, struct run *run)
 		napi_util_set_number(env, wo, "submitted", (double)w->submitted);
 		napi_util_set_number(env, wo, "reaped", (double)w->reaped);
 		napi_util_set_number(env, wo, "errors", (double)w->errors);
+		errors += w->errors;
+		ramp_errors += w->ramp_errors;
 		napi_util_set_number(env, wo, "userUs", (double)w->user_us);
 		napi_util_set_number(env, wo, "sysUs", (double)w->sys_us);
 		napi_util_set_number(env, wo, "elapsedUs", (double)w->elapsed_us);
@@ -501,7 +503,8 @@ static napi_value __build_result(napi_env env, struct run *run)
 	napi_util_set_number(env, out, "latencyMaxNs", (double)merged->max_ns);
 	napi_util_set_number(env, out, "verifiedBlocks", (double)verified);
 	napi_util_set_number(env, out, "verifyFailures", (double)vfail);
-	napi_util_set_number(env, out, "errors", (double)run->errors_total);
+	napi_util_set_number(env, out, "errors", (double)errors);
+	napi_util_set_number(env, out, "rampErrors", (double)ramp_errors);
 	reason = run->stop_reason;
 	if (reason < 0 || reason > 2)
 		reason = 2;

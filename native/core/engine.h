@@ -167,7 +167,8 @@ struct worker {
 	uint64_t reap_calls;
 	uint64_t submitted;
 	uint64_t reaped;
-	uint64_t errors;
+	uint64_t errors;      /* measured: reset when measuring begins */
+	uint64_t ramp_errors; /* before measuring began: in the --max-errors budget, not in the measured count */
 	bool ramping;
 	/* I/Os outside the measured interval (ramp, setup, drain, read-back): for the live line only */
 	uint64_t unmeasured_ios;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "fix.h"
 #include "verify.h"
 #include "nvme.h"
 #include "nvme_cmd.h"
@@ -333,6 +334,8 @@ static void __worker_begin_measure(struct worker *w)
 	struct rusage ru;
 
 	histogram_reset(&w->lat);
+	store_relaxed(&w->ramp_errors, w->errors);
+	store_relaxed(&w->errors, 0);
 	store_relaxed(&w->done, 0);
 	store_relaxed(&w->bytes, 0);
 	store_relaxed(&w->submit_calls, 0);
@@ -686,13 +689,6 @@ static void *__worker_main(void *arg)
 	struct run *run = w->run;
 	bool verify_writes = run->written != NULL;
 
-	if (w->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(w->cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
 	if (w->cmd && w->cmd->setup)
 		__worker_setup(w);
 	if (!run->job.ramp_ns)
@@ -822,9 +818,26 @@ static void __run_start_threads(struct run *run)
 
 	for (i = 0; i < run->nr_workers; i++) {
 		struct worker *w = &run->workers[i];
+		pthread_attr_t attr;
+		int err;
 
-		if (pthread_create(&w->thread, NULL, __worker_main, w)) {
-			snprintf(run->errmsg, sizeof(run->errmsg), "cannot start worker thread %u", i);
+		/* Pinned from birth: glibc fails the create when the CPU is not one this process may use. */
+		pthread_attr_init(&attr);
+		if (w->cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(w->cpu, &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		err = pthread_create(&w->thread, &attr, __worker_main, w);
+		pthread_attr_destroy(&attr);
+		if (err) {
+			if (w->cpu >= 0 && err == EINVAL)
+				snprintf(run->errmsg, sizeof(run->errmsg), "cannot pin worker thread %u to CPU %d: %s" FIX("pick --cpus from the CPUs this process may use (taskset -p $$, or Cpus_allowed_list in /proc/self/status)"),
+					 i, w->cpu, strerror(err));
+			else
+				snprintf(run->errmsg, sizeof(run->errmsg), "cannot start worker thread %u: %s", i, strerror(err));
 			run->stop = 1;
 			run->stop_reason = RUN_STOP_ERROR;
 			/* Threads already running must see the stop before we join them. */

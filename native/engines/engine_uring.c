@@ -19,6 +19,7 @@ int uring_engine_init(struct worker *w, unsigned ring_flags)
 	const struct job *job = &w->run->job;
 	struct uring_engine *ue = calloc(1, sizeof(*ue));
 	struct iovec *iovs;
+	unsigned entries = w->depth;
 	unsigned i;
 
 	if (!ue)
@@ -31,12 +32,20 @@ int uring_engine_init(struct worker *w, unsigned ring_flags)
 	ue->reg_files = job->reg_files;
 	if (worker_open_target(w) < 0)
 		return -1;
-	if (ue->sqpoll)
+	/*
+	 * The SQPOLL thread posts the CQEs of I/Os that complete inline before
+	 * it advances the SQ head past their SQEs, so once those are reaped the
+	 * SQ can hold up to depth SQEs the kernel has taken plus depth new
+	 * ones: twice the depth never looks full.
+	 */
+	if (ue->sqpoll) {
 		ring_flags |= IORING_SETUP_SQPOLL;
-	if (uring_init(&ue->ring, w->depth, ring_flags, -1) < 0) {
+		entries *= 2;
+	}
+	if (uring_init(&ue->ring, entries, ring_flags, -1) < 0) {
 		int err = errno;
 
-		snprintf(w->errmsg, sizeof(w->errmsg), "io_uring_setup(%u%s%s%s) failed: %s", w->depth,
+		snprintf(w->errmsg, sizeof(w->errmsg), "io_uring_setup(%u%s%s%s) failed: %s", entries,
 			 ring_flags & IORING_SETUP_IOPOLL ? ", IOPOLL" : "",
 			 ring_flags & IORING_SETUP_SQPOLL ? ", SQPOLL" : "",
 			 ring_flags & IORING_SETUP_SQE128 ? ", SQE128|CQE32" : "", strerror(err));

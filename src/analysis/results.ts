@@ -5,6 +5,7 @@
 import type { RunRecord } from '../model.js';
 import { mergeHistograms } from './histogram.js';
 import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from './stats.js';
+import { cellWarnings, type CellWarning } from './warnings.js';
 
 export interface CellResult extends CellStats {
   /** The ok repeats' latency histograms, pooled bucket by bucket ([lowNs, count]). */
@@ -15,6 +16,8 @@ export interface CellResult extends CellStats {
    * only the time it ran.
    */
   partial?: CellStats;
+  /** What not to trust in the repeats' figures (slow first repeat, outliers, a wide spread): warnings.ts. */
+  warnings: CellWarning[];
 }
 
 export interface Results {
@@ -39,6 +42,7 @@ export function buildResults(records: RunRecord[]): Results {
       ...cell,
       histogram: mergeHistograms(cell.ok.map((r) => r.histogram ?? [])),
       partial: partialFigures(cell),
+      warnings: cellWarnings(cell),
     }),
   );
   const configs = cells.map((c) => c.config);

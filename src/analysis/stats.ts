@@ -182,6 +182,30 @@ export const OUTLIER_MIN_IQR_FRACTION = 0.02;
  * Indices of values beyond Tukey's fences (1.5 × IQR, the IQR at least 2% of the
  * median); none with fewer than 4 values.
  */
+/** Iglewicz and Hoaglin's cutoff for the modified z-score 0.6745·|x − median| / MAD. */
+export const OUTLIER_MODIFIED_Z = 3.5;
+
+/**
+ * Indices of outliers among a cell's repeats: Tukey's fences from 4 values;
+ * for exactly 3, where quartiles say nothing, the modified z-score
+ * 0.6745·|x − median| / MAD beyond 3.5 (Iglewicz & Hoaglin), the MAD at least
+ * 1% of the median (half the IQR floor, as MAD ≈ IQR/2 for a normal spread).
+ * With 3 values that flags one that lies more than about 5.2 times as far
+ * from the median as the nearer other value. None with fewer than 3.
+ */
+export function repeatOutliers(values: number[]): number[] {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (v.length >= 4) return tukeyOutliers(values);
+  if (v.length < 3) return [];
+  const median = ssMedian(v);
+  const mad = Math.max(ssMedian(v.map((x) => Math.abs(x - median))), (OUTLIER_MIN_IQR_FRACTION / 2) * Math.abs(median));
+  const out: number[] = [];
+  values.forEach((x, i) => {
+    if (Number.isFinite(x) && mad > 0 && (0.6745 * Math.abs(x - median)) / mad > OUTLIER_MODIFIED_Z) out.push(i);
+  });
+  return out;
+}
+
 export function tukeyOutliers(values: number[]): number[] {
   const v = values.filter((x) => Number.isFinite(x));
   if (v.length < 4) return [];
@@ -219,7 +243,7 @@ export interface CellStats {
   cpuNsPerIo: Summary;
   iosPerSubmit: Summary;
   iosPerReap: Summary;
-  /** Repeats whose IOPS lie beyond 1.5 × IQR of the cell's repeats. */
+  /** Repeats whose IOPS are outliers among the cell's repeats (repeatOutliers: Tukey from 4, MAD for 3). */
   iopsOutliers: Outlier[];
 }
 
@@ -273,7 +297,7 @@ export function aggregateCells(records: RunRecord[]): CellStats[] {
       cpuNsPerIo: s((r) => r.cpuNsPerIo),
       iosPerSubmit: s((r) => r.iosPerSubmitCall),
       iosPerReap: s((r) => r.iosPerReapCall),
-      iopsOutliers: tukeyOutliers(iopsValues).map((i) => ({ repeat: ok[i].repeat, value: iopsValues[i] })),
+      iopsOutliers: repeatOutliers(iopsValues).map((i) => ({ repeat: ok[i].repeat, value: iopsValues[i] })),
     });
   }
   return cells;

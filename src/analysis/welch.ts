@@ -128,3 +128,26 @@ export function welchTTest(a: number[], b: number[]): WelchResult | null {
   const df = (se2 * se2) / ((va * va) / (x.length - 1) + (vb * vb) / (y.length - 1));
   return { t, df, p: tTwoSidedP(t, df), meanA: ma, meanB: mb };
 }
+
+/** z_{1-α/2} for α = 0.05 and z_{1-β} for power 0.8: the standard normal quantiles. */
+export const Z_ALPHA_05_TWO_SIDED = 1.959964;
+export const Z_POWER_80 = 0.841621;
+
+/**
+ * Repeats per side that would make a difference this large significant at the
+ * spread observed: the normal approximation for a two-sample, two-sided test,
+ * n ≈ 2·((z_{1−α/2} + z_{1−β})·σ/δ)², α 0.05 and power 0.8, with σ the pooled
+ * sample standard deviation sqrt((σa² + σb²)/2) and δ the difference of the means.
+ * At least 2 (a t-test needs two per side); undefined when δ or σ is 0 or not
+ * finite, or either side has fewer than 2 values (no spread to go by).
+ */
+export function repeatsToDetect(a: number[], b: number[]): number | undefined {
+  const x = a.filter((v) => Number.isFinite(v));
+  const y = b.filter((v) => Number.isFinite(v));
+  if (x.length < 2 || y.length < 2) return undefined;
+  const delta = Math.abs(ssMean(x) - ssMean(y));
+  const sd = Math.sqrt((sampleVariance(x) + sampleVariance(y)) / 2);
+  if (!(delta > 0) || !(sd > 0) || !Number.isFinite(delta / sd)) return undefined;
+  const n = 2 * (((Z_ALPHA_05_TWO_SIDED + Z_POWER_80) * sd) / delta) ** 2;
+  return Math.max(2, Math.ceil(n));
+}

@@ -25,7 +25,7 @@ import {
   type MetricDef,
   type Summary,
 } from '../analysis/stats.js';
-import { welchTTest } from '../analysis/welch.js';
+import { repeatsToDetect, welchTTest } from '../analysis/welch.js';
 
 export const ALPHA = 0.05;
 export const DEFAULT_METRICS = ['iops', 'lat_p99_us', 'cpu_ns_per_io'];
@@ -53,6 +53,8 @@ export interface RegressRow {
   /** Welch two-sided p, when both sides have ≥ 2 repeats. */
   p?: number;
   verdict: Verdict;
+  /** 'not significant': repeats per side that would detect this change at the spread seen (repeatsToDetect). */
+  repeatsToDetect?: number;
 }
 
 export interface RegressReport {
@@ -146,7 +148,8 @@ function compareCell(key: string, label: string, metric: MetricDef, b: CellGroup
     if (!significant) verdict = 'not significant';
     else verdict = worse > 0 ? 'regression' : 'improvement';
   }
-  return { ...row, deltaPct: delta, p, verdict };
+  const needed = verdict === 'not significant' ? repeatsToDetect(base.values, cur.values) : undefined;
+  return { ...row, deltaPct: delta, p, verdict, ...(needed !== undefined ? { repeatsToDetect: needed } : {}) };
 }
 
 function mismatchHint(base: CellGroup[], cur: CellGroup[]): string {
@@ -185,7 +188,11 @@ export function reportTable(report: RegressReport): { headers: string[]; rows: s
     r.current ? formatMetric(r.metric, r.current) : r.verdict === 'only in baseline' ? '(absent)' : '-',
     formatDeltaPct(r.deltaPct),
     formatP(r.p),
-    r.verdict === 'regression' || r.verdict === 'now fails' ? `${r.verdict.toUpperCase()}` : r.verdict,
+    r.verdict === 'regression' || r.verdict === 'now fails'
+      ? `${r.verdict.toUpperCase()}`
+      : r.repeatsToDetect !== undefined
+        ? `${r.verdict} (~${r.repeatsToDetect} repeats each to detect)`
+        : r.verdict,
   ]);
   return { headers, rows, align };
 }
@@ -278,7 +285,9 @@ Cells match on engine, workload, bs, QD, threads, read %, options, target kind,
 device model and firmware. IOPS, bandwidth and I/Os per call: higher is better;
 latencies and CPU figures: lower is better. A regression is a change worse than
 the threshold that is also significant (Welch's t-test, p < ${ALPHA}) where both
-files hold at least 2 repeats of the cell (use --repeat). Exit code 1 on any
+files hold at least 2 repeats of the cell (use --repeat). A change past the
+threshold that is not significant says how many repeats on each side would
+detect it at the spread seen (α 0.05, power 0.8). Exit code 1 on any
 regression, 0 otherwise, 2 when a file cannot be read: a row with status ok
 must hold a finite, non-negative number in every compared metric.`,
     )

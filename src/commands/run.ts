@@ -51,6 +51,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--max-errors <n>', 'stop once more I/O errors than this occur (default 0)')
     .option('--lat <mode>', 'which I/Os are timed: all (default), sample:N (every Nth), or off (IOPS and CPU only)')
     .option('--repeat <n>', 'run every cell n times, interleaved (default 1)')
+    .option('--warmup <n>', 'unmeasured runs of every cell before the repeats, interleaved; not recorded (default 0)')
     .option('--force-destroy', 'write even to a device that is mounted, held or carries a signature')
     .option('--vfio-auto-bind', 'vfio: bind the controller to vfio-pci for the run and give it back to its driver afterwards (also on Ctrl-C or an error)')
     .option('--csv [file]', 'append results as CSV (default results/<time>-<workload>.csv)')

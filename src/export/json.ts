@@ -1,34 +1,43 @@
-// JSON: { schemaVersion, generator, records: RunRecord[] } with the full
-// latency histograms. Always overwrites. Non-finite numbers become null.
+// JSON: { schemaVersion, generator, records: RunRecord[], warnings } with the
+// full latency histograms. Always overwrites. Non-finite numbers become null.
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import { SCHEMA_VERSION, type RunRecord } from '../model.js';
 import { VERSION } from '../version.js';
+import { buildResults, type Results } from '../analysis/results.js';
+import type { CellWarning } from '../analysis/warnings.js';
+import { warningText } from '../output/warnings.js';
 import { writeExport } from './fsutil.js';
 import type { ExportDest, Exporter } from './types.js';
+
+/** One cell's warning (analysis/warnings.ts) with the key of its cell and the words the table prints. */
+export type JsonWarning = CellWarning & { cell: string; message: string };
 
 export interface JsonDocument {
   schemaVersion: number;
   generator: string;
   records: RunRecord[];
+  /** Warnings about the cells' repeats; readers of records may ignore them. */
+  warnings: JsonWarning[];
 }
 
-export function toJsonDocument(records: RunRecord[]): JsonDocument {
-  return { schemaVersion: SCHEMA_VERSION, generator: `nvmebench ${VERSION}`, records };
+export function toJsonDocument(records: RunRecord[], results: Results = buildResults(records)): JsonDocument {
+  const warnings = results.cells.flatMap((cell) => cell.warnings.map((w) => ({ cell: cell.key, ...w, message: warningText(w) })));
+  return { schemaVersion: SCHEMA_VERSION, generator: `nvmebench ${VERSION}`, records, warnings };
 }
 
-export function toJson(records: RunRecord[]): string {
-  return JSON.stringify(toJsonDocument(records), null, 2) + '\n';
+export function toJson(records: RunRecord[], results?: Results): string {
+  return JSON.stringify(toJsonDocument(records, results), null, 2) + '\n';
 }
 
-export function writeJson(records: RunRecord[], dest: ExportDest): void {
-  writeExport(dest, toJson(records));
+export function writeJson(records: RunRecord[], dest: ExportDest, results?: Results): void {
+  writeExport(dest, toJson(records, results));
 }
 
 export const jsonExporter: Exporter = {
   format: 'json',
-  render: (results) => toJson(results.records),
-  write: (results, dest) => writeJson(results.records, dest),
+  render: (results) => toJson(results.records, results),
+  write: (results, dest) => writeJson(results.records, dest, results),
 };
 
 /** The schemaVersion of a parsed JSON document, or undefined when it is not ours. */

@@ -30,7 +30,10 @@ export interface NativeRunResult {
   latencyMaxNs: number;
   verifiedBlocks: number;
   verifyFailures: number;
+  /** I/O errors while measuring. */
   errors: number;
+  /** I/O errors before measuring began (--ramp, setup passes): they count against --max-errors only. */
+  rampErrors: number;
   stopped: 'done' | 'interrupted' | 'error';
   errorMessage: string;
   /** What to do about errorMessage, when the native side knows. */

@@ -3,6 +3,7 @@
 import type { RunRecord } from '../model.js';
 import type { CellConfig, CellStats } from '../analysis/stats.js';
 import type { CellResult, Results } from '../analysis/results.js';
+import { coefficientOfVariation } from '../analysis/warnings.js';
 import {
   formatBlockSize,
   formatCount,
@@ -15,6 +16,7 @@ import {
   formatUsPm,
 } from './format.js';
 import { describeConfig } from './labels.js';
+import { formatShare, warningText } from './warnings.js';
 
 export type Align = 'left' | 'right';
 
@@ -67,7 +69,7 @@ export function buildResultsTable(results: Results): TableModel {
   }
   if (partial) notes.unshift('* interrupted: the figures cover only the time it ran');
   if (shape.repeats) {
-    notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them${flagged ? '; ! marks a cell with an outlier repeat' : ''}`);
+    notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them, IOPS with σ/mean in brackets${flagged ? '; ! marks a cell with a warning below' : ''}`);
   }
   return { headers, align, rows, notes };
 }
@@ -90,7 +92,7 @@ function resultColumns(shape: TableShape): { headers: string[]; align: Align[] }
   return { headers, align };
 }
 
-/** One cell's row, and whether its IOPS carries "*" (interrupted) or "!" (an outlier repeat). */
+/** One cell's row, and whether its IOPS carries "*" (interrupted) or "!" (a warning: an outlier repeat, a slow first one, a wide spread). */
 function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: string[]; interrupted: boolean; outlier: boolean } {
   const c = cell.config;
   const row: string[] = [];
@@ -108,9 +110,9 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
     return { row, interrupted: false, outlier: false };
   }
   const multi = shown.n >= 2;
-  let iops = multi ? formatCountPm(shown.iops.mean, shown.iops.sd) : formatCount(shown.iops.mean);
+  let iops = multi ? `${formatCountPm(shown.iops.mean, shown.iops.sd)} (${formatShare(coefficientOfVariation(shown.iops))})` : formatCount(shown.iops.mean);
   const interrupted = !!cell.partial;
-  const outlier = shown.iopsOutliers.length > 0;
+  const outlier = cell.warnings.length > 0;
   if (interrupted) iops += ' *';
   if (outlier) iops += ' !';
   // --lat off timed nothing: no latency to show, rather than zeros.
@@ -139,12 +141,10 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
 /** A latency column of a cell run with --lat off. */
 const NOT_TIMED = '–';
 
-/** The lines under the table for one cell: its outlier repeats, failed runs and I/O errors. */
-function cellNotes(cell: CellStats, label: string): string[] {
+/** The lines under the table for one cell: its warnings (analysis/warnings.ts), failed runs and I/O errors. */
+function cellNotes(cell: CellResult, label: string): string[] {
   const notes: string[] = [];
-  for (const o of cell.iopsOutliers) {
-    notes.push(`! ${label}: repeat ${o.repeat} is an outlier at ${formatCount(o.value)} IOPS (beyond 1.5×IQR of the cell's ${cell.n} repeats)`);
-  }
+  for (const w of cell.warnings) notes.push(`! ${label}: ${warningText(w)}`);
   for (const r of cell.all) {
     const rep = cell.all.length > 1 ? ` repeat ${r.repeat}` : '';
     if (r.status !== 'ok') notes.push(`${label}${rep}: ${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);

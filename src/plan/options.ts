@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type EngineName, type LatencyMode, type Workload } from '../model.js';
 import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
+import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
 export interface RawRunOptions {
@@ -32,6 +33,7 @@ export interface RawRunOptions {
   maxErrors?: string;
   lat?: string;
   repeat?: string;
+  warmup?: string;
   forceDestroy?: boolean;
   vfioAutoBind?: boolean;
   csv?: string | boolean;
@@ -75,6 +77,8 @@ export interface RunPlan {
   latency: LatencyMode;
   latEvery: number;
   repeat: number;
+  /** Unmeasured runs of every cell before the measured repeats (hyperfine's --warmup). */
+  warmup: number;
   forceDestroy: boolean;
   csv: string | true | undefined;
   json: string | true | undefined;
@@ -154,7 +158,7 @@ function optionalExport(value: string | boolean | undefined): string | true | un
   return value === true ? true : value;
 }
 
-export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions): RunPlan {
+export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions, sys: Pick<SysReader, 'read'> = realSys): RunPlan {
   const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
   checkTarget(workload, targetPath, engines);
   const ioDepths = parseList(raw.qd ?? String(DEFAULTS.qd), (q) => parseCount(q, '--qd', 1, 4096));
@@ -174,6 +178,12 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   if (cpus.length > 256) throw usageError(`--cpus lists ${cpus.length} CPUs; a run pins at most 256`, 'list at most 256 CPUs, one per worker');
   for (const cpu of cpus) {
     if (cpu >= ncpu) throw usageError(`--cpus names CPU ${cpu}, but this machine has CPUs 0-${ncpu - 1}`, `pick CPUs from 0 to ${ncpu - 1}`);
+  }
+  const allowed = cpus.length ? readAllowedCpus(sys) : { cpus: [], list: '' };
+  for (const cpu of cpus) {
+    if (allowed.cpus.length && !allowed.cpus.includes(cpu)) {
+      throw usageError(`--cpus names CPU ${cpu}, but this process may run only on CPUs ${allowed.list}`, `pick CPUs from ${allowed.list}, or widen what taskset or the cgroup's cpuset allows`);
+    }
   }
   const runtimeMs = raw.runtime !== undefined ? parseDuration(raw.runtime, '--runtime') : undefined;
   const ioLimit = raw.ios !== undefined ? parseCount(raw.ios, '--ios', 1) : 0;
@@ -231,6 +241,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     latency,
     latEvery,
     repeat: raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1,
+    warmup: raw.warmup !== undefined ? parseCount(raw.warmup, '--warmup', 0, 1000) : 0,
     forceDestroy: raw.forceDestroy ?? false,
     csv: optionalExport(raw.csv),
     json: optionalExport(raw.json),

@@ -67,6 +67,7 @@ const OPTION_KINDS: Record<string, Kind> = {
   vectored: 'bool',
   maxErrors: 'int',
   repeat: 'int',
+  warmup: 'int',
 };
 
 const COMMAND_LINE_ONLY: Record<string, string> = {

@@ -82,11 +82,18 @@ export async function runCell(job: NativeJob, hooks: RunHooks, label: string): P
   }
 }
 
-/** Every cell, repeats interleaved (A, B, C, A, B, C…) so drift hits them alike. */
+/**
+ * Every cell, repeats interleaved (A, B, C, A, B, C…) so drift hits them alike,
+ * after --warmup rounds of the same order that are run and thrown away: caches,
+ * page tables, the device's own state warm up outside what is measured. A
+ * warmup run that fails is not reported; the measured runs after it show the error.
+ */
 export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
-  for (let repeat = 0; repeat < prep.plan.repeat; repeat++) {
+  const { warmup, repeat: repeats } = prep.plan;
+  for (let round = 0; round < warmup + repeats; round++) {
+    const repeat = round - warmup; // < 0: a warmup round
     for (const cell of prep.cells) {
       if (hooks.interrupted()) return records;
       // --vfio-auto-bind: the controller on vfio-pci for vfio cells, on its own driver for the others.
@@ -95,8 +102,10 @@ export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRec
         if (hooks.interrupted()) return records;
       }
       const job = buildJob(prep, cell);
-      const label = `${cell.engine} bs=${cell.blockSize} qd=${job.ioDepth}${prep.plan.repeat > 1 ? ` #${repeat + 1}` : ''}`;
+      const which = repeat < 0 ? ` warmup #${round + 1}` : repeats > 1 ? ` #${repeat + 1}` : '';
+      const label = `${cell.engine} bs=${cell.blockSize} qd=${job.ioDepth}${which}`;
       const result = await runCell(job, hooks, label);
+      if (repeat < 0) continue;
       const record = toRecord(prep, cell, job, result, repeat, runId);
       records.push(record);
       hooks.onRecord(record);

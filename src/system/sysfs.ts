@@ -32,7 +32,19 @@ export function readSys(file: string): string | undefined {
  * User input (--cpus) goes through plan/units.ts, which names what is wrong.
  */
 export function readCpuList(sys: Pick<SysReader, 'read'>, file: string): number[] {
-  const text = sys.read(file);
+  return kernelCpuList(sys.read(file));
+}
+
+/**
+ * The CPUs this process may run on, from Cpus_allowed_list in /proc/self/status
+ * (what taskset and cgroup cpusets leave it); cpus is [] when it cannot be read.
+ */
+export function readAllowedCpus(sys: Pick<SysReader, 'read'>): { cpus: number[]; list: string } {
+  const line = /^Cpus_allowed_list:\s*(\S+)\s*$/m.exec(sys.read('/proc/self/status') ?? '');
+  return line ? { cpus: kernelCpuList(line[1]), list: line[1] } : { cpus: [], list: '' };
+}
+
+function kernelCpuList(text: string | undefined): number[] {
   if (!text) return [];
   const cpus: number[] = [];
   for (const item of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {

@@ -1,0 +1,22 @@
+// The words for a cell's warnings (analysis/warnings.ts), for the lines under
+// the table and the JSON export's warnings.
+import { HIGH_CV, type CellWarning } from '../analysis/warnings.js';
+import { formatCount, formatCountPm } from './format.js';
+
+/** A share as a percentage with two significant digits: 0.14 → "14%", 0.012 → "1.2%". */
+export function formatShare(share: number): string {
+  if (!Number.isFinite(share)) return '-';
+  const pct = share * 100;
+  return `${pct >= 10 ? pct.toFixed(0) : pct.toPrecision(2)}%`;
+}
+
+export function warningText(w: CellWarning): string {
+  switch (w.kind) {
+    case 'slow-first':
+      return `the first repeat (${w.repeat}) ran at ${formatCount(w.iops)} IOPS, well below the rest (${formatCountPm(w.restMean, w.restSd)}): caches or the device were likely cold; add --warmup 1 or more`;
+    case 'outlier':
+      return `repeat ${w.repeat} is an outlier at ${formatCount(w.iops)} IOPS (${w.rule === 'tukey' ? `beyond 1.5×IQR of the cell's ${w.repeats} repeats` : `modified z-score over 3.5 among the cell's ${w.repeats} repeats`})`;
+    case 'high-cv':
+      return `IOPS vary by ${formatShare(w.cv)} (σ/mean over ${w.repeats} repeats, more than ${formatShare(HIGH_CV)}): run more repeats, pin workers with --cpus, or see what nvmebench doctor finds`;
+  }
+}
