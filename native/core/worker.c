@@ -503,7 +503,12 @@ static uint32_t __worker_claim(struct worker *w, uint32_t want)
 	return (uint32_t)take;
 }
 
-/* Return claimed I/Os this batch did not issue (their blocks were in flight). */
+/*
+ * Return claimed I/Os this batch did not issue (their blocks were in flight,
+ * or the command had nothing left). A worker that gives back after its blocks
+ * were busy must claim again: a worker whose claim came back 0 meanwhile may
+ * have left its loop.
+ */
 static void __worker_unclaim(struct worker *w, uint32_t n)
 {
 	if (w->run->job.io_limit && n)
@@ -552,10 +557,16 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 
 			if (prepped != PREP_OK) {
 				w->nr_free++;
-				if (prepped == PREP_DONE)
-					budget_left = false;
-				else if (claimed_batch)
+				/* What this batch claimed and did not issue goes back to the --ios budget. */
+				if (claimed_batch)
 					__worker_unclaim(w, to_prep - i);
+				/*
+				 * Busy: claim again once completions free the blocks, even
+				 * after a short claim (budget_left false above). The I/Os just
+				 * given back are owed, and the other workers may already have
+				 * found the budget spent and left: nobody else would issue them.
+				 */
+				budget_left = prepped == PREP_BUSY;
 				break;
 			}
 			if (ops->queue(w, io) < 0) {
