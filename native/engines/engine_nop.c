@@ -37,13 +37,10 @@ static int nop_init(struct worker *w)
 static int nop_queue(struct worker *w, struct io_unit *io)
 {
 	struct uring_engine *ue = w->priv;
-	struct io_uring_sqe *sqe = uring_get_sqe(&ue->ring);
+	struct io_uring_sqe *sqe = uring_engine_sqe(w, ue);
 
-	if (!sqe) {
-		snprintf(w->errmsg, sizeof(w->errmsg), "submission queue full");
-		errno = EBUSY;
+	if (!sqe)
 		return -1;
-	}
 	sqe->opcode = IORING_OP_NOP;
 	sqe->fd = -1;
 	sqe->user_data = io->index;

@@ -54,15 +54,12 @@ static int pt_queue(struct worker *w, struct io_unit *io)
 {
 	struct uring_engine *ue = w->priv;
 	const struct job *job = &w->run->job;
-	struct io_uring_sqe *sqe = uring_get_sqe(&ue->ring);
+	struct io_uring_sqe *sqe = uring_engine_sqe(w, ue);
 	struct nvme_uring_cmd *cmd;
 	bool vectored;
 
-	if (!sqe) {
-		snprintf(w->errmsg, sizeof(w->errmsg), "submission queue full");
-		errno = EBUSY;
+	if (!sqe)
 		return -1;
-	}
 	cmd = (struct nvme_uring_cmd *)sqe->cmd;
 	sqe->opcode = IORING_OP_URING_CMD;
 	__pt_fill_cmd(job, cmd, io, job->vectored);

@@ -183,13 +183,10 @@ static void __uring_block_command(struct worker *w, struct io_uring_sqe *sqe, st
 static int uring_block_queue(struct worker *w, struct io_unit *io)
 {
 	struct uring_engine *ue = w->priv;
-	struct io_uring_sqe *sqe = uring_get_sqe(&ue->ring);
+	struct io_uring_sqe *sqe = uring_engine_sqe(w, ue);
 
-	if (!sqe) {
-		snprintf(w->errmsg, sizeof(w->errmsg), "submission queue full");
-		errno = EBUSY;
+	if (!sqe)
 		return -1;
-	}
 	if (io->op == IO_OP_CMD) {
 		__uring_block_command(w, sqe, io);
 	} else if (ue->fixed_bufs) {

@@ -6,6 +6,9 @@
 #ifndef NVMEBENCH_URING_ENGINE_H
 #define NVMEBENCH_URING_ENGINE_H
 
+#include <errno.h>
+#include <stdio.h>
+
 #include "engine.h"
 #include "uring.h"
 
@@ -21,6 +24,18 @@ struct uring_engine {
 int uring_engine_init(struct worker *w, unsigned ring_flags);
 int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete);
 void uring_engine_exit(struct worker *w);
+
+/* The next free SQE; NULL with EBUSY and the worker's errmsg set when the SQ is full. */
+static inline struct io_uring_sqe *uring_engine_sqe(struct worker *w, struct uring_engine *ue)
+{
+	struct io_uring_sqe *sqe = uring_get_sqe(&ue->ring);
+
+	if (!sqe) {
+		snprintf(w->errmsg, sizeof(w->errmsg), "submission queue full");
+		errno = EBUSY;
+	}
+	return sqe;
+}
 
 /* Fill the parts of the SQE common to every request. */
 static inline void uring_engine_prep(struct uring_engine *ue, struct worker *w, struct io_uring_sqe *sqe,
