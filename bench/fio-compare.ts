@@ -10,19 +10,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { arg, benchCpu, bin, median } from './common.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'nvmebench.js');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
 
 const rounds = Number(arg('rounds', '3'));
 const runtime = Number(arg('runtime', '5'));
-const cpu = Number(arg('cpu', String(Math.min(1, os.cpus().length - 1))));
+const cpu = benchCpu();
 const sizeMiB = Number(arg('size-mib', '256'));
 const file = arg('file', path.join(os.tmpdir(), 'nvmebench-bench.dat'));
 
@@ -33,11 +26,6 @@ interface Sample {
   iopsPerCore: number;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function prepareFile(): void {
   if (!fs.existsSync(file) || fs.statSync(file).size !== sizeMiB * 1024 * 1024) {

@@ -9,30 +9,15 @@
 // Prints IOPS for each run, then the medians, nop/fio-null, and what timing
 // every I/O (or one in 64) costs, as % of the IOPS of nop with --lat off.
 import { spawnSync } from 'node:child_process';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'nvmebench.js');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { arg, benchCpu, bin, median } from './common.js';
 
 const rounds = Number(arg('rounds', '3'));
 const runtime = Number(arg('runtime', '3'));
-const cpu = Number(arg('cpu', String(Math.min(1, os.cpus().length - 1))));
+const cpu = benchCpu();
 
 const LAT_MODES = ['all', 'sample:64', 'off'] as const;
 type Tool = `nop --lat ${(typeof LAT_MODES)[number]}` | 'fio null';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function runNop(lat: (typeof LAT_MODES)[number]): number {
   const r = spawnSync(
