@@ -129,33 +129,54 @@ static void __iommu_sort_ranges(struct vfio_dev *d)
 	}
 }
 
-/* VFIO_IOMMU_GET_INFO and its capability chain: page sizes and the usable IOVA ranges. */
-static int __iommu_get_info(struct vfio_dev *d, char *err, size_t errlen)
+/*
+ * A VFIO *_INFO ioctl whose answer may not fit: every such struct starts with
+ * argsz, and when the kernel needs more room (a capability chain) it says how
+ * much there, so ask once more with that size. query holds the fields the
+ * ioctl reads (size bytes). Returns the answer (free it) and its argsz, or
+ * NULL with errno set.
+ */
+static void *__vfio_get_info(int fd, unsigned long request, const void *query, uint32_t size, uint32_t *argsz_out)
 {
-	struct vfio_iommu_type1_info *info;
-	uint32_t argsz = sizeof(*info);
+	uint32_t argsz = size;
 	int tries;
 
-	info = calloc(1, argsz);
-	if (!info)
-		return __vfio_fail(err, errlen, ENOMEM, "out of memory");
 	for (tries = 0; tries < 2; tries++) {
-		info->argsz = argsz;
-		if (ioctl(d->container_fd, VFIO_IOMMU_GET_INFO, info) < 0) {
+		uint32_t *info = calloc(1, argsz);
+
+		if (!info) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		memcpy(info, query, size);
+		info[0] = argsz;
+		if (ioctl(fd, request, info) < 0) {
 			int e = errno;
 
 			free(info);
-			return __vfio_fail(err, errlen, e, "VFIO_IOMMU_GET_INFO failed: %s", strerror(e));
+			errno = e;
+			return NULL;
 		}
-		if (info->argsz <= argsz)
-			break;
-		/* The capability chain did not fit: ask again with the size the kernel wants. */
-		argsz = info->argsz;
+		if (info[0] <= argsz) {
+			*argsz_out = argsz;
+			return info;
+		}
+		argsz = info[0];
 		free(info);
-		info = calloc(1, argsz);
-		if (!info)
-			return __vfio_fail(err, errlen, ENOMEM, "out of memory");
 	}
+	errno = EOVERFLOW; /* the kernel wanted more room twice */
+	return NULL;
+}
+
+/* VFIO_IOMMU_GET_INFO and its capability chain: page sizes and the usable IOVA ranges. */
+static int __iommu_get_info(struct vfio_dev *d, char *err, size_t errlen)
+{
+	struct vfio_iommu_type1_info query = { .argsz = sizeof(query) }, *info;
+	uint32_t argsz;
+
+	info = __vfio_get_info(d->container_fd, VFIO_IOMMU_GET_INFO, &query, sizeof(query), &argsz);
+	if (!info)
+		return __vfio_fail(err, errlen, errno, "VFIO_IOMMU_GET_INFO failed: %s", strerror(errno));
 	d->iova_pgsizes = (info->flags & VFIO_IOMMU_INFO_PGSIZES) ? info->iova_pgsizes : VFIO_PAGE;
 	d->nr_ranges = 0;
 	if ((info->flags & VFIO_IOMMU_INFO_CAPS) && info->cap_offset) {
@@ -268,32 +289,14 @@ int iommu_unmap(struct vfio_dev *d, void *vaddr)
 /* BAR0 from offset 0: the whole region, or the sparse area that holds the registers. */
 static int __vfio_map_bar0(struct vfio_dev *d, char *err, size_t errlen)
 {
-	struct vfio_region_info *info;
-	uint32_t argsz = sizeof(*info);
+	struct vfio_region_info query = { .argsz = sizeof(query), .index = VFIO_PCI_BAR0_REGION_INDEX }, *info;
+	uint32_t argsz;
 	uint64_t map_size = 0;
 	void *p;
-	int tries;
 
-	info = calloc(1, argsz);
+	info = __vfio_get_info(d->device_fd, VFIO_DEVICE_GET_REGION_INFO, &query, sizeof(query), &argsz);
 	if (!info)
-		return __vfio_fail(err, errlen, ENOMEM, "out of memory");
-	for (tries = 0; tries < 2; tries++) {
-		info->argsz = argsz;
-		info->index = VFIO_PCI_BAR0_REGION_INDEX;
-		if (ioctl(d->device_fd, VFIO_DEVICE_GET_REGION_INFO, info) < 0) {
-			int e = errno;
-
-			free(info);
-			return __vfio_fail(err, errlen, e, "cannot read BAR0 of %s: %s", d->bdf, strerror(e));
-		}
-		if (info->argsz <= argsz)
-			break;
-		argsz = info->argsz;
-		free(info);
-		info = calloc(1, argsz);
-		if (!info)
-			return __vfio_fail(err, errlen, ENOMEM, "out of memory");
-	}
+		return __vfio_fail(err, errlen, errno, "cannot read BAR0 of %s: %s", d->bdf, strerror(errno));
 	if (!(info->flags & VFIO_REGION_INFO_FLAG_MMAP) || info->size < 0x2000) {
 		uint64_t size = info->size;
 
