@@ -101,6 +101,7 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 	napi_util_set_number(env, cap, "dstrd", c->dstrd);
 	napi_util_set_number(env, cap, "mpsmin", c->mpsmin);
 	napi_util_set_number(env, cap, "timeoutMs", c->timeout_ms);
+	napi_util_set_number(env, cap, "readyTimeoutMs", c->ready_ms);
 	napi_util_set_number(env, cap, "css", c->css);
 	napi_util_set_number(env, cap, "maxTransferBytes", c->max_xfer);
 	napi_util_set_number(env, cap, "iommuRanges", c->vfio.nr_ranges);

@@ -235,7 +235,7 @@ static int __nvme_sync(struct nvme_ctrl *c, struct nvme_qpair *qp, struct nvme_s
 
 int nvme_admin(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *dw0)
 {
-	return __nvme_sync(c, &c->admin, cmd, dw0, c->admin_cid++, __nvme_admin_name(cmd->opcode));
+	return __nvme_sync(c, &c->admin, cmd, dw0, nvme_next_cid(&c->admin_cid), __nvme_admin_name(cmd->opcode));
 }
 
 int nvme_io_sync(struct nvme_ctrl *c, struct nvme_qpair *qp, struct nvme_sqe *cmd, uint32_t *dw0)
@@ -265,7 +265,7 @@ static int __nvme_ctrl_reset(struct nvme_ctrl *c)
 	if (cc == 0xffffffffU || csts == 0xffffffffU)
 		return __nvme_fail(c, ENODEV, "%s does not answer (its registers read all ones)", c->vfio.bdf);
 	if ((cc & NVME_CC_EN) && !(csts & NVME_CSTS_RDY) && !(csts & NVME_CSTS_CFS))
-		__nvme_wait_csts(c, NVME_CSTS_RDY, NVME_CSTS_RDY, c->timeout_ms, NULL);
+		__nvme_wait_csts(c, NVME_CSTS_RDY, NVME_CSTS_RDY, c->ready_ms, NULL);
 	if (cc & NVME_CC_EN)
 		nvme_reg_write32(c, NVME_REG_CC, cc & ~NVME_CC_EN);
 	if (__nvme_wait_csts(c, NVME_CSTS_RDY, 0, c->timeout_ms, &csts) == 0)
@@ -298,9 +298,9 @@ static int __nvme_ctrl_read_cap(struct nvme_ctrl *c)
 		return __nvme_fail(c, ENODEV, "%s does not answer (its registers read all ones)", c->vfio.bdf);
 	c->version = nvme_reg_read32(c, NVME_REG_VS);
 	c->mqes = (uint32_t)(c->cap & 0xffff) + 1;
-	c->timeout_ms = (uint32_t)((c->cap >> 24) & 0xff) * 500;
-	if (!c->timeout_ms)
-		c->timeout_ms = 500;
+	c->timeout_ms = nvme_ready_timeout_ms(c->cap & ~NVME_CAP_CRMS_CRWMS, 0, NULL);
+	/* CRTO exists only where CAP.CRMS says so: reading it elsewhere may fault on a target that lacks it. */
+	c->ready_ms = nvme_ready_timeout_ms(c->cap, (c->cap & NVME_CAP_CRMS_CRWMS) ? nvme_reg_read32(c, NVME_REG_CRTO) : 0, NULL);
 	c->dstrd = (uint32_t)((c->cap >> 32) & 0xf);
 	c->db_stride = 4U << c->dstrd;
 	c->css = (uint32_t)((c->cap >> 37) & 0xff);
@@ -341,12 +341,14 @@ static int __nvme_ctrl_enable(struct nvme_ctrl *c)
 	     (4U << NVME_CC_IOCQES_SHIFT);
 	nvme_reg_write32(c, NVME_REG_CC, cc);
 	nvme_reg_write32(c, NVME_REG_CC, cc | NVME_CC_EN);
-	if (__nvme_wait_csts(c, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY, c->timeout_ms, &csts) < 0)
-		return __nvme_fail(c, ETIMEDOUT, "%s did not become ready within CAP.TO (%u ms; CSTS 0x%x%s)", c->vfio.bdf,
-				   c->timeout_ms, csts, (csts & NVME_CSTS_CFS) && csts != 0xffffffffU ? ", fatal status" : "");
+	if (__nvme_wait_csts(c, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY, c->ready_ms, &csts) < 0)
+		return __nvme_fail(c, ETIMEDOUT, "%s did not become ready within %s (%u ms; CSTS 0x%x%s)", c->vfio.bdf,
+				   c->ready_ms > c->timeout_ms ? "CRTO.CRWMT" : "CAP.TO", c->ready_ms, csts,
+				   (csts & NVME_CSTS_CFS) && csts != 0xffffffffU ? ", fatal status" : "");
 	c->enabled = true; /* ready: from here on, a shutdown is owed */
-	nvme_debug("%s: enabled (CAP.MQES %u, DSTRD %u, MPSMIN %u, TO %u ms, CSS 0x%x; NVMe %u.%u)", c->vfio.bdf, c->mqes - 1,
-		   c->dstrd, c->mpsmin, c->timeout_ms, c->css, c->version >> 16, (c->version >> 8) & 0xff);
+	nvme_debug("%s: enabled (CAP.MQES %u, DSTRD %u, MPSMIN %u, TO %u ms, ready within %u ms, CSS 0x%x; NVMe %u.%u)",
+		   c->vfio.bdf, c->mqes - 1, c->dstrd, c->mpsmin, c->timeout_ms, c->ready_ms, c->css, c->version >> 16,
+		   (c->version >> 8) & 0xff);
 	return 0;
 }
 

@@ -22,7 +22,12 @@
 #define NVME_REG_AQA 0x24
 #define NVME_REG_ASQ 0x28
 #define NVME_REG_ACQ 0x30
+#define NVME_REG_CRTO 0x68 /* Controller Ready Timeouts (NVMe 2.0) */
 #define NVME_REG_DBS 0x1000
+
+/* CAP.CRMS: the controller can be ready with media (CRWMS) or independent of it (CRIMS). */
+#define NVME_CAP_CRMS_CRWMS (1ULL << 59)
+#define NVME_CAP_CRMS_CRIMS (1ULL << 60)
 
 #define NVME_CC_EN (1U << 0)
 #define NVME_CC_CSS_SHIFT 4
@@ -118,7 +123,8 @@ struct nvme_ctrl {
 	uint32_t db_stride;    /* bytes between doorbells: 4 << CAP.DSTRD */
 	uint32_t dstrd;
 	uint32_t mpsmin;       /* bytes: 4096 << CAP.MPSMIN */
-	uint32_t timeout_ms;   /* CAP.TO in milliseconds */
+	uint32_t timeout_ms;   /* CAP.TO in milliseconds: how long a disable may take */
+	uint32_t ready_ms;     /* how long an enable may take: CAP.TO, or CRTO.CRWMT where larger (nvme_ready_timeout_ms) */
 	uint32_t css;          /* CAP.CSS bits */
 	uint32_t cc_css;       /* the command set selected in CC */
 	uint32_t version;
@@ -180,6 +186,38 @@ static inline uint32_t nvme_reg_read32(const struct nvme_ctrl *c, unsigned off)
 static inline void nvme_reg_write32(struct nvme_ctrl *c, unsigned off, uint32_t v)
 {
 	*(volatile uint32_t *)(c->regs + off) = v;
+}
+
+/*
+ * How long to wait for CSTS.RDY after CC.EN = 1, in milliseconds, as Linux
+ * decides it: CAP.TO (500 ms units); on a controller that reports CAP.CRMS.CRWMS,
+ * CRTO.CRWMT (bits 15:0, 500 ms units) where it is the larger. A CRWMT below
+ * CAP.TO is a controller bug (the spec wants it >= CAP.TO): CAP.TO stands.
+ * CC.CRIME is never set, so CRIMT does not apply. *crto_used says whether CRTO won.
+ */
+static inline uint32_t nvme_ready_timeout_ms(uint64_t cap, uint32_t crto, bool *crto_used)
+{
+	uint32_t units = (uint32_t)((cap >> 24) & 0xff);
+
+	if (crto_used)
+		*crto_used = false;
+	if ((cap & NVME_CAP_CRMS_CRWMS) && (crto & 0xffff) > units) {
+		units = crto & 0xffff;
+		if (crto_used)
+			*crto_used = true;
+	}
+	return units ? units * 500U : 500U;
+}
+
+/*
+ * The next admin command identifier. 0xFFFF is never used: a completion or an
+ * error log entry with CID 0xFFFF means "not tied to a command".
+ */
+static inline uint16_t nvme_next_cid(uint16_t *cid)
+{
+	if (*cid == 0xffff)
+		*cid = 0;
+	return (*cid)++;
 }
 
 #endif

@@ -110,7 +110,7 @@ export interface NvmeZoneReport {
 
 /** vfioProbe(): nvmeIdentify()'s shape for a controller on vfio-pci, plus the CAP fields the driver uses. */
 export interface VfioProbeResult extends NvmeIdentify {
-  cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
+  cap: { mqes: number; dstrd: number; mpsmin: number; timeoutMs: number; readyTimeoutMs: number; css: number; maxTransferBytes: number; iommuRanges: number };
   /** With a namespace: what nvmeCommandInfo() reads through a kernel node, read over the driver's admin queue. */
   commands?: NvmeCommandInfo;
 }
