@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { usageError } from '../errors.js';
 import { defaultLabOptions, runLab, type LabOptions } from '../lab/index.js';
 import { parseSize } from '../plan/units.js';
+import { DEFAULT_KERNEL, parseKernelSpec } from '../lab/apt.js';
 import { parseAccel, parseIntIn, parseLbaSize, parseNsProps, parseSeconds, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
 
 export interface LabCliOptions {
@@ -24,6 +25,7 @@ export interface LabCliOptions {
   share?: string[];
   quiet?: boolean;
   nsProps?: string[];
+  kernel?: string;
 }
 
 /** The options every command that boots a lab shares (lab, demo). */
@@ -45,6 +47,7 @@ export function addLabOptions(cmd: Command, which: 'all' | 'machine'): Command {
       );
   }
   cmd
+    .option('--kernel <version>', 'the Debian kernel to boot: 6.1 (bookworm), 6.12 (bookworm-backports) or a package name', DEFAULT_KERNEL)
     .addOption(new Option('--accel <mode>', 'auto, tcg or kvm; auto uses KVM only with kvm_intel/kvm_amd loaded').default('auto'))
     .option('--cpus <n>', 'guest vCPUs', String(defaultLabOptions().cpus))
     .option('--mem <size>', 'guest memory', '2G')
@@ -77,6 +80,7 @@ export function labOptionsFrom(o: LabCliOptions): LabOptions {
     shares: o.share ?? [],
     quiet: !!o.quiet,
     nsProps: (o.nsProps ?? []).map(parseNsProps),
+    kernel: o.kernel !== undefined ? parseKernelSpec(o.kernel) : d.kernel,
   };
 }
 
@@ -102,11 +106,14 @@ Examples:
   nvmebench lab --controllers 2 --namespaces 2 --lba-size 4096 --vfio -- devices
   nvmebench lab --namespaces 2 --ns-props 2:mssrl=0,mcl=0,msrc=0 -- copy /dev/ng0n2
   nvmebench lab --exec "cat /sys/module/nvme/parameters/poll_queues"
+  nvmebench lab --kernel 6.12 -- devices
   nvmebench lab --shell
 
 Put -- before the guest command so its options are not taken as the lab's.
-The first run downloads the kernel (apt-get download) and builds an initramfs
-into ~/.cache/nvmebench ($XDG_CACHE_HOME/nvmebench); later runs start at once.`,
+The first run of each --kernel downloads it (apt-get download; 6.12 from
+bookworm-backports through a private apt state, the system's apt is left alone)
+and builds an initramfs into ~/.cache/nvmebench ($XDG_CACHE_HOME/nvmebench);
+later runs start at once.`,
   );
   cmd.action(async (command: string[], o: LabCliOptions & { exec?: string; shell?: boolean }) => {
     const opts = labOptionsFrom(o);

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { runError, usageError } from '../errors.js';
 import { chooseAccel, ensureHostTools, say } from './host.js';
+import { describeSpec } from './apt.js';
 import { ensureKernel, type KernelInfo } from './kernel.js';
 import { ensureInitramfs } from './initramfs.js';
 import { validateLabOptions, type LabOptions } from './options.js';
@@ -106,7 +107,7 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
   const shell = !!guest.shell;
 
   const tools = ensureHostTools(quiet);
-  const kernel = ensureKernel(tools, quiet);
+  const kernel = ensureKernel(tools, quiet, opts.kernel);
   const initrd = ensureInitramfs(tools, kernel);
   const accel = chooseAccel(opts.accel);
 
@@ -133,7 +134,7 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
     });
     if (process.env.NVMEBENCH_DEBUG) process.stderr.write(`lab: qemu-system-x86_64 ${args.join(' ')}\n`);
     const accelWhy = accel.accel === 'tcg' ? `TCG: ${accel.why}` : 'KVM';
-    say(quiet, `booting Linux ${kernel.release} under QEMU (${accelWhy}; ${opts.cpus} vCPU${opts.cpus > 1 ? 's' : ''}, ${opts.memMiB} MiB): ${describeLab(opts, plan)}`);
+    say(quiet, `booting Linux ${kernel.release} (--kernel ${describeSpec(opts.kernel)}) under QEMU (${accelWhy}; ${opts.cpus} vCPU${opts.cpus > 1 ? 's' : ''}, ${opts.memMiB} MiB): ${describeLab(opts, plan)}`);
 
     // setpriv makes the kernel kill QEMU if we die without running our handlers.
     const [cmd, argv] = tools.setpriv ? [tools.setpriv, ['--pdeathsig', 'KILL', '--', tools.qemu, ...args]] : [tools.qemu, args];

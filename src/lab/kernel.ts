@@ -6,10 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { runError } from '../errors.js';
+import { runError, usageError } from '../errors.js';
+import {
+  describeSpec, downloadPackage, ensureScopeLists, hostCodename, HOST_APT, KERNEL_METAPACKAGE, metapackageKernel, packageInfo,
+  packageRelease, privateScope, refreshScope, specMatches, type AptScope, type KernelSpec,
+} from './apt.js';
 import { aptGet, aptHasLists, isRoot, say, which, type HostTools } from './host.js';
-
-export const KERNEL_METAPACKAGE = 'linux-image-amd64';
 
 export interface KernelInfo {
   /** Kernel release, e.g. 6.1.0-56-amd64. */
@@ -63,8 +65,8 @@ function readInfo(dir: string): KernelInfo | null {
   }
 }
 
-/** The newest complete kernel in the cache, if any. */
-export function cachedKernel(): KernelInfo | null {
+/** The newest complete kernel in the cache that the spec asks for, if any. */
+export function cachedKernel(spec: KernelSpec): KernelInfo | null {
   let names: string[];
   try {
     names = fs.readdirSync(kernelsDir());
@@ -74,26 +76,71 @@ export function cachedKernel(): KernelInfo | null {
   const infos = names
     .filter((n) => !n.startsWith('.'))
     .map((n) => readInfo(path.join(kernelsDir(), n)))
-    .filter((i): i is KernelInfo => i !== null)
+    .filter((i): i is KernelInfo => i !== null && specMatches(spec, i.release, i.pkg))
     .sort((a, b) => compareReleases(b.release, a.release));
   return infos[0] ?? null;
-}
-
-/** linux-image-amd64 → linux-image-6.1.0-56-amd64 (the candidate's dependency). */
-function resolveKernelPackage(): string | null {
-  const r = spawnSync('apt-cache', ['depends', KERNEL_METAPACKAGE], { encoding: 'utf8' });
-  if (r.status !== 0) return null;
-  for (const line of r.stdout.split('\n')) {
-    const m = /^\s*Depends:\s*(linux-image-\d[^\s]*)/.exec(line);
-    if (m) return m[1];
-  }
-  return null;
 }
 
 function manualKernelFix(): string {
   return aptHasLists()
     ? `check the network and apt sources (apt-get download ${KERNEL_METAPACKAGE}'s kernel must work)`
     : 'refresh the package lists (sudo apt-get update), then run nvmebench lab again';
+}
+
+/** Where a kernel package comes from, and what it weighs. */
+interface KernelSource {
+  pkg: string;
+  scope: AptScope;
+  version: string;
+  size: number;
+}
+
+function backports(): AptScope | null {
+  const codename = hostCodename();
+  return codename ? privateScope(cacheRoot(), `${codename}-backports`, codename) : null;
+}
+
+/** The package --kernel names, from the host's apt or else the backports suite. */
+function resolveKernel(spec: KernelSpec, quiet: boolean): KernelSource {
+  const tried: string[] = [];
+  const source = (pkg: string, scope: AptScope): KernelSource | null => {
+    const info = packageInfo(scope, pkg);
+    return info ? { pkg, scope, ...info } : null;
+  };
+  // The host's own suites first: today's default, and no extra lists to fetch.
+  let hostPkg = spec.kind === 'package' ? spec.pkg : metapackageKernel(HOST_APT);
+  if (spec.kind === 'series' && !hostPkg && isRoot()) {
+    say(quiet, 'refreshing the package lists to find the kernel: apt-get update');
+    aptGet(['update']);
+    hostPkg = metapackageKernel(HOST_APT);
+  }
+  if (hostPkg && specMatches(spec, packageRelease(hostPkg), hostPkg)) {
+    const found = source(hostPkg, HOST_APT);
+    if (found) return found;
+  }
+  if (hostPkg && spec.kind === 'series') tried.push(`the host's apt has ${hostPkg}`);
+  const bp = backports();
+  if (bp) {
+    const lists = ensureScopeLists(bp);
+    if (!lists.ok) {
+      throw usageError(`cannot read the package lists of ${bp.name} for --kernel ${describeSpec(spec)} (${lists.why || 'apt-get update failed'})`, 'check the network (the lab fetches from the Debian archive in your apt sources)');
+    }
+    const pkg = spec.kind === 'package' ? spec.pkg : metapackageKernel(bp);
+    if (pkg && specMatches(spec, packageRelease(pkg), pkg)) {
+      const found = source(pkg, bp);
+      if (found) return found;
+    }
+    if (pkg && spec.kind === 'series') tried.push(`${bp.name} has ${pkg}`);
+  }
+  if (spec.kind === 'package') {
+    throw usageError(`apt knows no package ${spec.pkg} (in the host's sources${bp ? ` or ${bp.name}` : ''})`, 'list them with apt-cache search linux-image, or give --kernel 6.1 or 6.12');
+  }
+  if (!hostPkg && !bp) throw usageError(`apt does not know ${KERNEL_METAPACKAGE}, the lab's kernel`, aptHasLists() ? "enable Debian's main archive in apt sources" : manualKernelFix());
+  throw usageError(`no Debian kernel ${spec.series} to fetch${tried.length ? ` (${tried.join('; ')})` : ''}`, 'give --kernel 6.1 or 6.12, or an exact package name (apt-cache search linux-image)');
+}
+
+function mb(bytes: number): string {
+  return bytes > 0 ? `${Math.round(bytes / 1e6)} MB` : 'size unknown';
 }
 
 /** Directories of modules a lab never loads; dropping them saves ~200 MB of cache. */
@@ -276,8 +323,8 @@ function sweepStaleFetches(): void {
 }
 
 /** Make sure a kernel is unpacked in the cache; download it the first time. */
-export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
-  const cached = cachedKernel();
+export function ensureKernel(tools: HostTools, quiet: boolean, spec: KernelSpec): KernelInfo {
+  const cached = cachedKernel(spec);
   if (cached) return cached;
 
   if (!which('apt-get') || !which('dpkg')) {
@@ -286,32 +333,27 @@ export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
       'run the lab on Debian (or a derivative with apt and dpkg)',
     );
   }
-  let pkg = resolveKernelPackage();
-  if (!pkg && isRoot()) {
-    say(quiet, 'refreshing the package lists to find the kernel: apt-get update');
-    aptGet(['update']);
-    pkg = resolveKernelPackage();
-  }
-  if (!pkg) {
-    throw runError(`apt does not know ${KERNEL_METAPACKAGE}, the lab's kernel`, aptHasLists() ? "enable Debian's main archive in apt sources" : manualKernelFix());
-  }
+  const src = resolveKernel(spec, quiet);
+  const pkg = src.pkg;
 
   fs.mkdirSync(kernelsDir(), { recursive: true });
   sweepStaleFetches();
   const work = fs.mkdtempSync(path.join(kernelsDir(), '.fetch-'));
   fs.writeFileSync(path.join(work, 'pid'), `${process.pid}\n`);
   try {
-    say(quiet, `downloading the kernel once: apt-get download ${pkg} (unpacked into ${tildify(kernelsDir())}, not installed)`);
-    const aptArgs = isRoot() ? ['-o', 'APT::Sandbox::User=root', 'download', pkg] : ['download', pkg];
-    let dl = spawnSync('apt-get', aptArgs, { cwd: work, encoding: 'utf8' });
-    if (dl.status !== 0 && isRoot()) {
+    say(quiet, `fetching ${pkg} ${src.version} (${mb(src.size)}) from ${src.scope.name} once: apt-get download, unpacked into ${tildify(kernelsDir())}, not installed`);
+    let dl = downloadPackage(src.scope, pkg, work);
+    if (!dl.ok && src.scope.dir) {
+      // The private lists may be older than the archive: refresh them once.
+      refreshScope(src.scope);
+      dl = downloadPackage(src.scope, pkg, work);
+    } else if (!dl.ok && isRoot()) {
       aptGet(['update']);
-      dl = spawnSync('apt-get', aptArgs, { cwd: work, encoding: 'utf8' });
+      dl = downloadPackage(src.scope, pkg, work);
     }
     const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
-    if (dl.status !== 0 || !deb) {
-      const why = (dl.stderr || '').trim().split('\n').filter(Boolean).pop() ?? 'no .deb came back';
-      throw runError(`could not download ${pkg} (${why})`, manualKernelFix());
+    if (!dl.ok || !deb) {
+      throw usageError(`could not download ${pkg} (${dl.why || 'no .deb came back'})`, src.scope.dir ? 'check the network (the lab fetches from the Debian archive in your apt sources)' : manualKernelFix());
     }
     const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1] ?? '';
     const tree = path.join(work, 'tree');

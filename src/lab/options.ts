@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { usageError } from '../errors.js';
 import { parseSize } from '../plan/units.js';
+import { DEFAULT_KERNEL, parseKernelSpec, type KernelSpec } from './apt.js';
 
 export type Accel = 'auto' | 'tcg' | 'kvm';
 
@@ -43,6 +44,8 @@ export interface LabOptions {
   quiet: boolean;
   /** --ns-props: extra QEMU nvme-ns properties for some namespaces. */
   nsProps: NsProps[];
+  /** --kernel: the Debian kernel series (6.1, 6.12) or package the guest boots. */
+  kernel: KernelSpec;
 }
 
 /** One --ns-props: properties for namespace nsid, of one controller or of every controller that has it. */
@@ -78,6 +81,7 @@ export function defaultLabOptions(): LabOptions {
     cwd: process.cwd(),
     shares: [],
     quiet: false,
+    kernel: parseKernelSpec(DEFAULT_KERNEL),
     nsProps: [],
   };
 }
