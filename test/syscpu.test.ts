@@ -229,3 +229,12 @@ test('a real run on a file: sys CPU per I/O at least the workers\', context swit
   assert.ok(s.system && s.system.helperThreads >= 1 && s.system.helperCpuNs > 0, JSON.stringify(s.system));
   assert.ok(s.sysCpuNsPerIo > s.cpuNsPerIo, 'the SQPOLL thread adds to the workers');
 });
+
+test('the table shows sys CPU/IO and irqs/IO where measured, and leaves the columns out where no cell has them', () => {
+  const t = buildResultsTable(buildResults([makeRecord({ engine: 'uring' }), makeRecord({ engine: 'uring-poll', irqsPerIo: 0.004 })]));
+  const col = (h: string) => t.headers.indexOf(h);
+  assert.ok(col('sys CPU/IO') === col('CPU ns/IO') + 1 && col('irqs/IO') === col('sys CPU/IO') + 1, t.headers.join(', '));
+  assert.deepEqual(t.rows.map((r) => [r[0], r[col('sys CPU/IO')], r[col('irqs/IO')]]), [['uring', '2210', '0.98'], ['uring-poll', '2210', '0.00']]);
+  const v1 = buildResultsTable(buildResults([makeRecord({ sysCpuNsPerIo: NaN, irqsPerIo: NaN, ctxswPerIo: NaN })]));
+  assert.ok(!v1.headers.includes('sys CPU/IO') && !v1.headers.includes('irqs/IO'), v1.headers.join(', '));
+});
