@@ -329,6 +329,9 @@ void worker_close_target(struct worker *w)
 	w->fd = -1;
 }
 
+/* One pinned worker per CPU: every CPU a job can pin is one the snapshots keep. */
+_Static_assert(SYSSTAT_MAX_CPUS >= ENGINE_MAX_THREADS, "sysstat keeps fewer CPUs than a job can pin");
+
 /*
  * The run's end snapshot, once: by the last worker to end measuring, or at
  * join when a worker never got that far (a failed start). Taken after that
