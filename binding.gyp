@@ -9,6 +9,7 @@
         "native/workload/workload_cmd.c",
         "native/core/histogram.c",
         "native/core/verify.c",
+        "native/core/sysstat.c",
         "native/engines/uring.c",
         "native/engines/engine_psync.c",
         "native/engines/engine_aio.c",
@@ -24,7 +25,8 @@
         "native/engines/engine_vfio.c",
         "native/engines/engine_nop.c",
         "native/addon/vfio_napi.c",
-        "native/addon/flock_napi.c"
+        "native/addon/flock_napi.c",
+        "native/addon/sysstat_napi.c"
       ],
       "include_dirs": ["native/core", "native/engines", "native/nvme", "native/vfio", "native/workload", "native/addon"],
       "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE"],

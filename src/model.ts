@@ -47,6 +47,8 @@ export interface NativeJob {
   maxErrors: number;
   /** Time every Nth I/O: 1 every one (--lat all), N (--lat sample:N), 0 none (--lat off). */
   latEvery: number;
+  /** /proc/interrupts action-name prefixes of the target's controller (["nvme0q"]); empty: interrupts not counted. */
+  irqNames: string[];
   /** NVMe command workloads; absent for plain reads and writes. */
   command?: CommandName;
   rawOpcode?: number;
@@ -153,6 +155,12 @@ export interface RunRecord {
   cpuUserPct: number;
   cpuSysPct: number;
   cpuNsPerIo: number;
+  /** Whole-system CPU per I/O (results/README.md): workers + io_uring helpers + IRQ + softirq + other kernel time. NaN: not measured. */
+  sysCpuNsPerIo: number;
+  /** NVMe interrupts per I/O on the controller's vectors; NaN for files, loop devices, nop and vfio. */
+  irqsPerIo: number;
+  /** Context switches (voluntary + involuntary) of the workers and io_uring helper threads per I/O. */
+  ctxswPerIo: number;
   iosPerSubmitCall: number;
   iosPerReapCall: number;
   errors: number;
@@ -161,6 +169,38 @@ export interface RunRecord {
   command?: CommandRecord;
   /** Full histogram: [bucketLowNs, count] pairs for non-empty buckets (JSON only). */
   histogram: Array<[number, number]>;
+  /** Where the CPU went over the measured interval, whole system (JSON only; absent before schema v2). */
+  system?: SystemCpuRecord;
+}
+
+/**
+ * The whole system over the measured interval, in ns (results/README.md).
+ * sysCpuNsPerIo = (workerCpuNs + helperCpuNs + irqNs + softirqNs + otherKernelNs) / ios.
+ */
+export interface SystemCpuRecord {
+  elapsedNs: number;
+  /** The worker threads: getrusage(RUSAGE_THREAD), user + system. */
+  workerCpuNs: number;
+  /** io_uring's helper threads (iou-sqp-*, iou-wrk-*) of this process. */
+  helperCpuNs: number;
+  helperThreads: number;
+  /** /proc/stat over all CPUs. */
+  irqNs: number;
+  softirqNs: number;
+  /** All CPUs' system time less this process's (clamped at 0): kworkers, ksoftirqd, the block layer on others' behalf, and other processes' kernel time. */
+  otherKernelNs: number;
+  stealNs: number;
+  /** Busy time (user + nice + system) on the CPUs considered, less this process's CPU (clamped at 0). */
+  foreignCpuNs: number;
+  /** getrusage(RUSAGE_SELF), user + system: every thread of this process, Node's included. */
+  processCpuNs: number;
+  /** Interrupts on the controller's vectors; null when not counted (no NVMe controller behind the target). */
+  interrupts: number | null;
+  irqSources: string[];
+  contextSwitches: { voluntary: number; involuntary: number };
+  /** The CPUs the "another process" warning looks at: the workers' pinned CPUs, or every CPU when unpinned. */
+  cpus: Array<{ cpu: number; busyNs: number; stealNs: number }>;
+  cpusPinned: boolean;
 }
 
 /** What a command workload's record adds. */
@@ -183,4 +223,7 @@ export interface CommandRecord {
   dataDir?: 'none' | 'write' | 'read';
 }
 
-export const SCHEMA_VERSION = 1;
+/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON). */
+export const SCHEMA_VERSION = 2;
+/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];

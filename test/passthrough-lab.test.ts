@@ -206,6 +206,9 @@ const lab512 = once(
     { name: 'ng-bad-nsid', args: run('randread', '--nsid', '2', '/dev/ng0n1') },
     { name: 'profile', args: ['profile', 'seed001-kiops', '/dev/ng0n1', '--runtime', '0.3', '--quiet', '--size', '1m'] },
     { name: 'profile-003', args: ['profile', 'seed003-ng-vs-block', '/dev/ng0n1', '--runtime', '0.5', '--quiet', '--size', '1m', '--format', 'json'] },
+    // Interrupts per I/O at QD 1 on the block node: one per completion interrupt-driven, none polled.
+    { name: 'irqs-qd1', args: run('randread', '--engine', 'uring,uring-poll', '--qd', '1', '--size', '1m', '--format', 'json', '/dev/nvme0n1') },
+    { name: 'proc-interrupts', sh: 'grep nvme0q /proc/interrupts' },
     // No poll queues.
     { name: 'rebind', sh: REBIND_WITHOUT_POLL_QUEUES },
     { name: 'nopoll-devices', args: ['devices', '--json'] },
@@ -329,6 +332,22 @@ test('lab 512: the seed 001 profile prints the seed\'s table shape and its numbe
   for (const r of seed3) {
     assert.deepEqual([r.options.batchSubmit, r.options.batchComplete, r.options.fixedBufs, r.options.regFiles, r.options.cpus, r.threads], [32, 32, true, true, [1], 1]);
   }
+});
+
+test('lab 512: uring takes about one interrupt per I/O at QD 1, uring-poll about none', opts, () => {
+  // The guest's kernel names the controller's vectors after its queues.
+  assert.match(get(lab512(), 'proc-interrupts', 0).stdout, /PCI-MSI\S*\s+\S+\s+nvme0q1$/m);
+  const recs = records(get(lab512(), 'irqs-qd1', 0));
+  const by = new Map(recs.map((r) => [r.engine, r]));
+  const uring = by.get('uring')!;
+  const polled = by.get('uring-poll')!;
+  for (const r of [uring, polled]) {
+    assert.equal(r.status, 'ok');
+    assert.ok(r.system && r.system.irqSources.includes('nvme0q1'), JSON.stringify(r.system));
+    assert.ok(r.sysCpuNsPerIo >= r.cpuNsPerIo, `${r.engine}: sys ${r.sysCpuNsPerIo} < worker ${r.cpuNsPerIo}`);
+  }
+  assert.ok(uring.irqsPerIo >= 0.5 && uring.irqsPerIo <= 1.5, `uring: ${uring.irqsPerIo} interrupts per I/O`);
+  assert.ok(polled.irqsPerIo < 0.1, `uring-poll: ${polled.irqsPerIo} interrupts per I/O`);
 });
 
 test('lab 512, no poll queues: polled engines refuse with the fix, doctor fails only for them', opts, () => {

@@ -29,6 +29,10 @@ void cmd_napi_result(napi_env env, napi_value out, const struct run *run);
 void cmd_napi_register(napi_env env, napi_value exports);
 void flock_napi_register(napi_env env, napi_value exports);
 
+/* sysstat_napi.c: whole-system CPU */
+const char *sysstat_napi_parse_job(napi_env env, napi_value obj, struct job *job);
+void sysstat_napi_result(napi_env env, napi_value out, const struct run *run);
+
 #define NAPI_CALL(env, call)                                          \
 	do {                                                          \
 		if ((call) != napi_ok) {                              \
@@ -202,7 +206,8 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 
 	memset(job, 0, sizeof(*job));
 	if ((bad = __job_target(env, obj, job)) || (bad = __job_io(env, obj, job)) || (bad = __job_queues(env, obj, job)) ||
-	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)))
+	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)) ||
+	    (bad = sysstat_napi_parse_job(env, obj, job)))
 		return bad;
 	return __job_sane(job);
 }
@@ -490,6 +495,8 @@ static napi_value __build_result(napi_env env, struct run *run)
 		napi_util_set_number(env, wo, "userUs", (double)w->user_us);
 		napi_util_set_number(env, wo, "sysUs", (double)w->sys_us);
 		napi_util_set_number(env, wo, "elapsedUs", (double)w->elapsed_us);
+		napi_util_set_number(env, wo, "vcsw", (double)w->vcsw);
+		napi_util_set_number(env, wo, "nvcsw", (double)w->nvcsw);
 		napi_set_element(env, workers, i, wo);
 	}
 	napi_set_named_property(env, out, "workers", workers);
@@ -519,6 +526,7 @@ static napi_value __build_result(napi_env env, struct run *run)
 			napi_util_set_string(env, out, "errorFix", fix);
 	}
 	cmd_napi_result(env, out, run);
+	sysstat_napi_result(env, out, run);
 	free(merged);
 	return out;
 }

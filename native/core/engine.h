@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "histogram.h"
+#include "sysstat.h"
 
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_MAX_QD 4096
@@ -88,6 +89,7 @@ struct job {
 	bool vectored;
 	uint64_t max_errors;
 	uint32_t lat_every;       /* time every Nth I/O: 1 all (--lat all), N (--lat sample:N), 0 none (--lat off) */
+	struct sysstat_irq_names irq_names; /* the controller's /proc/interrupts action prefixes; none: not counted */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -193,6 +195,8 @@ struct worker {
 	uint64_t user_us;
 	uint64_t sys_us;
 	uint64_t elapsed_us;
+	uint64_t vcsw;           /* voluntary and involuntary context switches, same interval */
+	uint64_t nvcsw;
 
 	pthread_t thread;
 	bool thread_started;
@@ -264,6 +268,11 @@ struct run {
 	enum run_stop stop_reason;
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
+	/* whole-system snapshots: the first worker to begin measuring takes one, the last to end the other */
+	struct sysstat_run *sysstat;
+	uint32_t measure_begun;   /* atomic: workers that began measuring */
+	uint32_t measure_ended;   /* atomic: workers that ended */
+	int sysstat_ended;        /* atomic: the end snapshot is taken (or being taken) */
 };
 
 extern const char *const engine_names[ENGINE_COUNT];

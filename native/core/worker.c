@@ -329,10 +329,42 @@ void worker_close_target(struct worker *w)
 	w->fd = -1;
 }
 
+/* One pinned worker per CPU: every CPU a job can pin is one the snapshots keep. */
+_Static_assert(SYSSTAT_MAX_CPUS >= ENGINE_MAX_THREADS, "sysstat keeps fewer CPUs than a job can pin");
+
+/*
+ * The run's end snapshot, once: by the last worker to end measuring, or at
+ * join when a worker never got that far (a failed start). Taken after that
+ * worker's own getrusage, so the /proc reads are not charged to it.
+ */
+static void __run_sysstat_end(struct run *run)
+{
+	int expected = 0;
+
+	if (!run->sysstat || !__atomic_load_n(&run->measure_begun, __ATOMIC_ACQUIRE))
+		return;
+	if (__atomic_compare_exchange_n(&run->sysstat_ended, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		sysstat_snapshot(run->sysstat, &run->sysstat->end, &run->job.irq_names);
+}
+
 static void __worker_begin_measure(struct worker *w)
 {
+	struct run *run = w->run;
 	struct rusage ru;
 
+	/* The first worker to measure snapshots the system, before its own getrusage. */
+	if (run->sysstat && __atomic_load_n(&run->measure_begun, __ATOMIC_ACQUIRE) == 0) {
+		static pthread_mutex_t begin_lock = PTHREAD_MUTEX_INITIALIZER;
+
+		/* The others wait for it: the interval starts when the snapshot is whole. */
+		pthread_mutex_lock(&begin_lock);
+		if (__atomic_load_n(&run->measure_begun, __ATOMIC_ACQUIRE) == 0)
+			sysstat_snapshot(run->sysstat, &run->sysstat->begin, &run->job.irq_names);
+		__atomic_add_fetch(&run->measure_begun, 1, __ATOMIC_ACQ_REL);
+		pthread_mutex_unlock(&begin_lock);
+	} else {
+		__atomic_add_fetch(&run->measure_begun, 1, __ATOMIC_ACQ_REL);
+	}
 	histogram_reset(&w->lat);
 	store_relaxed(&w->ramp_errors, w->errors);
 	store_relaxed(&w->errors, 0);
@@ -347,18 +379,26 @@ static void __worker_begin_measure(struct worker *w)
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime);
 	w->sys_us = __rusage_us(&ru.ru_stime);
+	w->vcsw = (uint64_t)ru.ru_nvcsw;
+	w->nvcsw = (uint64_t)ru.ru_nivcsw;
 	w->elapsed_us = clock_now_ns() / 1000;
 	__atomic_store_n(&w->ramping, false, __ATOMIC_RELAXED);
 }
 
 static void __worker_end_measure(struct worker *w)
 {
+	struct run *run = w->run;
 	struct rusage ru;
 
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime) - w->user_us;
 	w->sys_us = __rusage_us(&ru.ru_stime) - w->sys_us;
+	w->vcsw = (uint64_t)ru.ru_nvcsw - w->vcsw;
+	w->nvcsw = (uint64_t)ru.ru_nivcsw - w->nvcsw;
 	w->elapsed_us = clock_now_ns() / 1000 - w->elapsed_us;
+	/* nr_started is UINT32_MAX until every thread started: the last to end is known only then. */
+	if (__atomic_add_fetch(&run->measure_ended, 1, __ATOMIC_ACQ_REL) == __atomic_load_n(&run->nr_started, __ATOMIC_ACQUIRE))
+		__run_sysstat_end(run);
 }
 
 /*
@@ -892,6 +932,9 @@ int worker_run_start(struct run *run)
 		goto fail;
 	run->nr_workers = job->threads;
 	run->nr_started = UINT32_MAX;
+	run->sysstat = calloc(1, sizeof(*run->sysstat));
+	if (!run->sysstat)
+		goto fail;
 	for (i = 0; i < job->threads; i++) {
 		run->workers[i].run = run;
 		run->workers[i].ops = ops;
@@ -922,6 +965,7 @@ int worker_run_join(struct run *run)
 			run->workers[i].thread_started = false;
 		}
 	}
+	__run_sysstat_end(run);
 	return 0;
 }
 
@@ -949,5 +993,7 @@ void worker_run_free(struct run *run)
 	run->nr_workers = 0;
 	free(run->written);
 	run->written = NULL;
+	free(run->sysstat);
+	run->sysstat = NULL;
 	worker_cmd_run_free(run);
 }

@@ -37,6 +37,9 @@ export const METRICS: readonly MetricDef[] = [
   { name: 'cpu_usr_pct', label: 'CPU usr %', higherIsBetter: false, get: (r) => r.cpuUserPct },
   { name: 'cpu_sys_pct', label: 'CPU sys %', higherIsBetter: false, get: (r) => r.cpuSysPct },
   { name: 'cpu_ns_per_io', label: 'CPU ns per I/O', higherIsBetter: false, get: (r) => r.cpuNsPerIo },
+  { name: 'sys_cpu_ns_per_io', label: 'system CPU ns per I/O', higherIsBetter: false, get: (r) => r.sysCpuNsPerIo },
+  { name: 'irqs_per_io', label: 'interrupts per I/O', higherIsBetter: false, get: (r) => r.irqsPerIo },
+  { name: 'ctxsw_per_io', label: 'context switches per I/O', higherIsBetter: false, get: (r) => r.ctxswPerIo },
   { name: 'ios_per_submit_call', label: 'I/Os per submit call', higherIsBetter: true, get: (r) => r.iosPerSubmitCall },
   { name: 'ios_per_reap_call', label: 'I/Os per reap call', higherIsBetter: true, get: (r) => r.iosPerReapCall },
 ];
@@ -241,6 +244,9 @@ export interface CellStats {
   cpuUsr: Summary;
   cpuSys: Summary;
   cpuNsPerIo: Summary;
+  sysCpuNsPerIo: Summary;
+  irqsPerIo: Summary;
+  ctxswPerIo: Summary;
   iosPerSubmit: Summary;
   iosPerReap: Summary;
   /** Repeats whose IOPS are outliers among the cell's repeats (repeatOutliers: Tukey from 4, MAD for 3). */
@@ -295,6 +301,9 @@ export function aggregateCells(records: RunRecord[]): CellStats[] {
       cpuUsr: s((r) => r.cpuUserPct),
       cpuSys: s((r) => r.cpuSysPct),
       cpuNsPerIo: s((r) => r.cpuNsPerIo),
+      sysCpuNsPerIo: s((r) => r.sysCpuNsPerIo),
+      irqsPerIo: s((r) => r.irqsPerIo),
+      ctxswPerIo: s((r) => r.ctxswPerIo),
       iosPerSubmit: s((r) => r.iosPerSubmitCall),
       iosPerReap: s((r) => r.iosPerReapCall),
       iopsOutliers: repeatOutliers(iopsValues).map((i) => ({ repeat: ok[i].repeat, value: iopsValues[i] })),

@@ -2,6 +2,7 @@
 // not be trusted as they stand, and what to do about it. Computed once, in
 // buildResults; the table prints them under itself and the JSON export keeps them.
 import type { CellStats } from './stats.js';
+import { interferenceWarnings, type InterferenceWarning } from './interference.js';
 
 /** The first repeat is slow when its IOPS are this many σ of the rest below their mean… */
 export const SLOW_FIRST_SIGMAS = 2;
@@ -16,7 +17,9 @@ export type CellWarning =
   /** A repeat's IOPS are an outlier among the cell's repeats. */
   | { kind: 'outlier'; repeat: number; iops: number; repeats: number; rule: 'tukey' | 'mad' }
   /** The repeats' IOPS spread widely: σ/mean over HIGH_CV. */
-  | { kind: 'high-cv'; cv: number; repeats: number };
+  | { kind: 'high-cv'; cv: number; repeats: number }
+  /** Another process used the workers' CPUs, or a VM's host stole them (interference.ts). */
+  | InterferenceWarning;
 
 /** σ/mean of a cell's IOPS; NaN with fewer than 2 repeats or a zero mean. */
 export function coefficientOfVariation(summary: { n: number; mean: number; sd: number }): number {
@@ -46,5 +49,6 @@ export function cellWarnings(cell: CellStats): CellWarning[] {
   for (const o of cell.iopsOutliers.filter((x) => x.repeat !== slowFirst)) warnings.push({ kind: 'outlier', repeat: o.repeat, iops: o.value, repeats: cell.iops.n, rule });
   const cv = coefficientOfVariation(cell.iops);
   if (cv > HIGH_CV) warnings.push({ kind: 'high-cv', cv, repeats: cell.iops.n });
+  warnings.push(...interferenceWarnings(cell.ok));
   return warnings;
 }

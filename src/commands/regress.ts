@@ -7,7 +7,7 @@
 // every repeat now fails is a regression too. Cells on one side only are listed.
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import type { RunRecord } from '../model.js';
+import { READABLE_SCHEMA_VERSIONS, type RunRecord } from '../model.js';
 import { checkMetrics, peekSchemaVersion, readResultsFile } from '../export/read.js';
 import { markdownTable } from '../export/markdown.js';
 import { checkOutputPath, writeExport } from '../export/fsutil.js';
@@ -298,7 +298,9 @@ must hold a finite, non-negative number in every compared metric.`,
       const metrics = parseMetrics(opts.metric);
       const vb = peekSchemaVersion(baselineFile);
       const vc = peekSchemaVersion(currentFile);
-      if (vb !== undefined && vc !== undefined && vb !== vc) {
+      // v1 and v2 compare (v1 lacks the v2 figures, which read as unknown); any other pair does not.
+      const readable = (v: number): boolean => READABLE_SCHEMA_VERSIONS.includes(v);
+      if (vb !== undefined && vc !== undefined && vb !== vc && !(readable(vb) && readable(vc))) {
         throw usageError(
           `${baselineFile} is schema v${vb} and ${currentFile} is schema v${vc}`,
           'compare files of one schema version (re-run the baseline with this nvmebench)',

@@ -1,8 +1,8 @@
 // Reading a CSV written by --csv back into RunRecords (for regress and plot),
 // refusing another schema version, a foreign header or a row cut short.
 import { usageError } from '../errors.js';
-import { SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
-import { CSV_COLUMN_NAMES, parseCsv } from './csv.js';
+import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
+import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS, parseCsv } from './csv.js';
 
 export interface CsvTable {
   header: string[];
@@ -114,6 +114,10 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
     cpuUserPct: n('cpu_usr_pct'),
     cpuSysPct: n('cpu_sys_pct'),
     cpuNsPerIo: n('cpu_ns_per_io'),
+    // Absent in v1 files: NaN, unknown rather than 0.
+    sysCpuNsPerIo: n('sys_cpu_ns_per_io'),
+    irqsPerIo: n('irqs_per_io'),
+    ctxswPerIo: n('ctxsw_per_io'),
     iosPerSubmitCall: n('ios_per_submit_call'),
     iosPerReapCall: n('ios_per_reap_call'),
     errors: n('errors'),
@@ -144,12 +148,14 @@ export function parseCsvRows(text: string, source = 'CSV'): Array<{ line: number
     seen.add(h);
   }
   const version = csvSchemaVersion(table);
-  if (version !== undefined && version !== SCHEMA_VERSION) {
-    throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${SCHEMA_VERSION}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+  if (version !== undefined && !READABLE_SCHEMA_VERSIONS.includes(version)) {
+    throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
-  const missing = CSV_COLUMN_NAMES.filter((c) => !table.header.includes(c));
+  // A v1 file has every column but the ones v2 added.
+  const fileVersion = version ?? SCHEMA_VERSION;
+  const missing = CSV_COLUMN_NAMES.filter((c) => !table.header.includes(c) && !(fileVersion === 1 && CSV_V2_COLUMNS.includes(c)));
   if (missing.length > 0) {
-    throw usageError(`${source} is not an nvmebench v${SCHEMA_VERSION} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
+    throw usageError(`${source} is not an nvmebench v${fileVersion} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
   }
   const out: Array<{ line: number; record: RunRecord }> = [];
   for (let i = 1; i < parsed.length; i++) {
@@ -157,8 +163,8 @@ export function parseCsvRows(text: string, source = 'CSV'): Array<{ line: number
     parsed[i] = undefined;
     const values = rowValues(header, row, source);
     const v = Number(values.schema_version);
-    if (v !== SCHEMA_VERSION) {
-      throw usageError(`${source} line ${row.line} has schema_version ${values.schema_version}, expected ${SCHEMA_VERSION}`, 'keep one schema version per file');
+    if (v !== fileVersion) {
+      throw usageError(`${source} line ${row.line} has schema_version ${values.schema_version}, expected ${fileVersion}`, 'keep one schema version per file');
     }
     out.push({ line: row.line, record: csvRowToRecord(values, `${source} line ${row.line}`) });
   }

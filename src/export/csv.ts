@@ -63,6 +63,10 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'cpu_usr_pct', get: (r) => r.cpuUserPct },
   { name: 'cpu_sys_pct', get: (r) => r.cpuSysPct },
   { name: 'cpu_ns_per_io', get: (r) => r.cpuNsPerIo },
+  // v2: whole-system CPU, interrupts and context switches per I/O (empty when not measured).
+  { name: 'sys_cpu_ns_per_io', get: (r) => r.sysCpuNsPerIo },
+  { name: 'irqs_per_io', get: (r) => r.irqsPerIo },
+  { name: 'ctxsw_per_io', get: (r) => r.ctxswPerIo },
   { name: 'ios_per_submit_call', get: (r) => r.iosPerSubmitCall },
   { name: 'ios_per_reap_call', get: (r) => r.iosPerReapCall },
   { name: 'errors', get: (r) => r.errors },
@@ -71,6 +75,8 @@ export const CSV_COLUMNS: readonly Column[] = [
 ];
 
 export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name);
+/** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
+export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io'];
 
 /** One CSV field: quoted when it holds a comma, a quote, CR or LF, or edge spaces. */
 export function csvField(v: Cell): string {

@@ -2,7 +2,7 @@
 // full latency histograms. Always overwrites. Non-finite numbers become null.
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
-import { SCHEMA_VERSION, type RunRecord } from '../model.js';
+import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type RunRecord } from '../model.js';
 import { VERSION } from '../version.js';
 import { buildResults, type Results } from '../analysis/results.js';
 import type { CellWarning } from '../analysis/warnings.js';
@@ -49,7 +49,7 @@ export function jsonSchemaVersion(doc: unknown): number | undefined {
 }
 
 const NUMERIC_LATENCY = ['minUs', 'meanUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'] as const;
-const NUMERIC_TOP = ['runtimeS', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', 'iosPerSubmitCall', 'iosPerReapCall', 'ios', 'errors', 'verifiedBlocks'] as const;
+const NUMERIC_TOP = ['runtimeS', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', 'sysCpuNsPerIo', 'irqsPerIo', 'ctxswPerIo', 'iosPerSubmitCall', 'iosPerReapCall', 'ios', 'errors', 'verifiedBlocks'] as const;
 
 /** Parse a JSON document written by writeJson; null metrics (from NaN) come back as NaN. */
 export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
@@ -64,15 +64,16 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
   if (version === undefined || !Array.isArray(records)) {
     throw usageError(`${source} is not an nvmebench results file (no schemaVersion and records)`, 'give a file written by nvmebench --json');
   }
-  if (version !== SCHEMA_VERSION) {
-    throw usageError(`${source} uses schema v${version}, this nvmebench reads v${SCHEMA_VERSION}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+  if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
+    throw usageError(`${source} uses schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
   return records.map((raw, i) => {
     const r = raw as RunRecord;
     if (!r || typeof r !== 'object' || typeof r.engine !== 'string' || !r.latency || !r.options || !r.target || !r.env) {
       throw usageError(`${source} record ${i + 1}: incomplete (it lacks engine, latency, options, target or env)`, 'give a file written by nvmebench --json');
     }
-    for (const k of NUMERIC_TOP) if (r[k] === null) (r as unknown as Record<string, number>)[k] = NaN;
+    // null (NaN written) and, in v1 files, the v2 figures' absence: both unknown.
+    for (const k of NUMERIC_TOP) if (r[k] === null || (version === 1 && r[k] === undefined)) (r as unknown as Record<string, number>)[k] = NaN;
     for (const k of NUMERIC_LATENCY) if (r.latency[k] === null) r.latency[k] = NaN;
     if (!Array.isArray(r.histogram)) r.histogram = [];
     return r;

@@ -90,7 +90,8 @@ const NUMBERS: ReadonlyArray<[string, string]> = [
   ['latency.minUs', 'lat_min_us'], ['latency.meanUs', 'lat_mean_us'], ['latency.p50Us', 'lat_p50_us'],
   ['latency.p90Us', 'lat_p90_us'], ['latency.p99Us', 'lat_p99_us'], ['latency.p999Us', 'lat_p999_us'],
   ['latency.maxUs', 'lat_max_us'], ['cpuUserPct', 'cpu_usr_pct'], ['cpuSysPct', 'cpu_sys_pct'],
-  ['cpuNsPerIo', 'cpu_ns_per_io'], ['iosPerSubmitCall', 'ios_per_submit_call'], ['iosPerReapCall', 'ios_per_reap_call'],
+  ['cpuNsPerIo', 'cpu_ns_per_io'], ['sysCpuNsPerIo', 'sys_cpu_ns_per_io'], ['irqsPerIo', 'irqs_per_io'], ['ctxswPerIo', 'ctxsw_per_io'],
+  ['iosPerSubmitCall', 'ios_per_submit_call'], ['iosPerReapCall', 'ios_per_reap_call'],
   ['errors', 'errors'], ['verifiedBlocks', 'verified_blocks'],
 ];
 /** The configuration numbers: a cell cannot be matched without them. */

@@ -19,6 +19,29 @@ export interface NativeWorkerResult {
   userUs: number;
   sysUs: number;
   elapsedUs: number;
+  /** Voluntary and involuntary context switches over the measured interval. */
+  vcsw: number;
+  nvcsw: number;
+}
+
+/** result.system: native/core/sysstat.h's deltas over the measured interval, in ns. */
+export interface NativeSystemResult {
+  elapsedNs: number;
+  statValid: boolean;
+  totalNs: { user: number; nice: number; system: number; idle: number; iowait: number; irq: number; softirq: number; steal: number };
+  /** [cpu, ns] for every CPU online at both ends: user + nice + system. */
+  cpuBusyNs: Array<[number, number]>;
+  cpuStealNs: Array<[number, number]>;
+  helperCpuNs: number;
+  helperVcsw: number;
+  helperNvcsw: number;
+  helperThreads: number;
+  helpersTruncated: boolean;
+  /** null: no interrupt names in the job, or /proc/interrupts unreadable. */
+  irqs: number | null;
+  irqSources: string[];
+  processUserNs: number;
+  processSysNs: number;
 }
 
 export interface NativeRunResult {
@@ -38,6 +61,8 @@ export interface NativeRunResult {
   errorMessage: string;
   /** What to do about errorMessage, when the native side knows. */
   errorFix?: string;
+  /** Absent when no worker began measuring. */
+  system?: NativeSystemResult;
   /** zone-append only */
   zonesUsed?: number;
   zoneAppendsChecked?: number;

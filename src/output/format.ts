@@ -87,6 +87,12 @@ export function formatNs(ns: number): string {
   return Math.abs(ns) >= 10 ? ns.toFixed(0) : ns.toFixed(1);
 }
 
+/** Events per I/O (interrupts, context switches): "0.98", "0.02", "12". */
+export function formatPerIo(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  return Math.abs(x) >= 10 ? x.toFixed(0) : x.toFixed(2);
+}
+
 /** I/Os per syscall: "32", "1.2", "1". */
 export function formatPerCall(x: number): string {
   if (!Number.isFinite(x)) return '-';

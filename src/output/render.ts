@@ -63,7 +63,7 @@ export function tableWidth(model: Pick<TableModel, 'headers' | 'rows' | 'align'>
  * the terminal, the least telling first. Engine, QD, IOPS, p50, p99 and CPU
  * ns/IO always stay, and so do workload and config, which say what a row is.
  */
-const DROP_ORDER = ['IOs/call', 'usr%', 'sys%', 'max µs', 'p99.9 µs', 'mean µs', 'BW MiB/s', 'threads', 'bs', 'n'];
+const DROP_ORDER = ['IOs/call', 'usr%', 'sys%', 'irqs/IO', 'max µs', 'p99.9 µs', 'sys CPU/IO', 'mean µs', 'BW MiB/s', 'threads', 'bs', 'n'];
 
 /** The table without the columns it must lose to fit `width`, and their headers. */
 export function fitTable(model: TableModel, width: number): { model: TableModel; omitted: string[] } {

@@ -12,6 +12,7 @@ import {
   formatNs,
   formatPct,
   formatPerCall,
+  formatPerIo,
   formatUs,
   formatUsPm,
 } from './format.js';
@@ -44,6 +45,9 @@ interface TableShape {
   /** Varying fields without a column of their own: they go into "config". */
   extra: Array<keyof CellConfig>;
   repeats: boolean;
+  /** Some cell measured whole-system CPU (schema v2 records), or interrupts (an NVMe controller behind the target). */
+  sysCpu: boolean;
+  irqs: boolean;
 }
 
 export function buildResultsTable(results: Results): TableModel {
@@ -54,6 +58,8 @@ export function buildResultsTable(results: Results): TableModel {
     showWorkload: varying.includes('workload'),
     extra: varying.filter((f) => !OWN_COLUMNS.includes(f)),
     repeats: cells.some((c) => c.all.length > 1),
+    sysCpu: cells.some((c) => (c.partial ?? c).sysCpuNsPerIo.n > 0),
+    irqs: cells.some((c) => (c.partial ?? c).irqsPerIo.n > 0),
   };
   const { headers, align } = resultColumns(shape);
   const rows: string[][] = [];
@@ -88,7 +94,10 @@ function resultColumns(shape: TableShape): { headers: string[]; align: Align[] }
   col('QD', 'right');
   col('threads', 'right');
   if (shape.repeats) col('n', 'right');
-  for (const h of ['IOPS', 'BW MiB/s', 'mean µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'usr%', 'sys%', 'CPU ns/IO', 'IOs/call']) col(h, 'right');
+  for (const h of ['IOPS', 'BW MiB/s', 'mean µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'usr%', 'sys%', 'CPU ns/IO']) col(h, 'right');
+  if (shape.sysCpu) col('sys CPU/IO', 'right');
+  if (shape.irqs) col('irqs/IO', 'right');
+  col('IOs/call', 'right');
   return { headers, align };
 }
 
@@ -133,6 +142,8 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
     formatPct(shown.cpuUsr.mean),
     formatPct(shown.cpuSys.mean),
     formatNs(shown.cpuNsPerIo.mean),
+    ...(shape.sysCpu ? [formatNs(shown.sysCpuNsPerIo.mean)] : []),
+    ...(shape.irqs ? [formatPerIo(shown.irqsPerIo.mean)] : []),
     `${formatPerCall(shown.iosPerSubmit.mean)}/${formatPerCall(shown.iosPerReap.mean)}`,
   );
   return { row, interrupted, outlier };

@@ -10,12 +10,23 @@ export function formatShare(share: number): string {
   return `${pct >= 10 ? pct.toFixed(0) : pct.toPrecision(2)}%`;
 }
 
+function repeatWords(repeats: number[]): string {
+  return repeats.length === 1 ? `repeat ${repeats[0]}` : `repeats ${repeats.join(', ')}`;
+}
+
 export function warningText(w: CellWarning): string {
   switch (w.kind) {
     case 'slow-first':
       return `the first repeat (${w.repeat}) ran at ${formatCount(w.iops)} IOPS, well below the rest (${formatCountPm(w.restMean, w.restSd)}): caches or the device were likely cold; add --warmup 1 or more`;
     case 'outlier':
       return `repeat ${w.repeat} is an outlier at ${formatCount(w.iops)} IOPS (${w.rule === 'tukey' ? `beyond 1.5×IQR of the cell's ${w.repeats} repeats` : `modified z-score over 3.5 among the cell's ${w.repeats} repeats`})`;
+    case 'foreign-cpu': {
+      const where = `${w.cpus.length === 1 ? 'CPU' : 'CPUs'} ${w.cpus.join(', ')}`;
+      const what = w.pinned ? "the workers' CPUs" : 'the CPUs (workers not pinned)';
+      return `another process used ${what} during ${repeatWords(w.repeats)}: ${where} ${w.cpus.length === 1 ? 'was' : 'were'} busy ${formatShare(w.share)} of the time beyond nvmebench's own CPU; pick idle CPUs with --cpus, and check top for what runs there`;
+    }
+    case 'steal':
+      return `the VM's host took ${formatShare(w.share)} of the CPUs' time (steal) during ${repeatWords(w.repeats)}: figures from this VM vary with its neighbours; run on a quieter host or on bare metal`;
     case 'high-cv':
       return `IOPS vary by ${formatShare(w.cv)} (σ/mean over ${w.repeats} repeats, more than ${formatShare(HIGH_CV)}): run more repeats, pin workers with --cpus, or see what nvmebench doctor finds`;
   }

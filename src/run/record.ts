@@ -11,6 +11,7 @@ import { commandRecord } from '../engines/commands.js';
 import { needsTarget } from '../engines/registry.js';
 import { vfioFix } from '../target/pci.js';
 import type { Cell, PreparedRun } from './prepare.js';
+import { systemFigures } from './system-cpu.js';
 
 /** Words for a setup failure, with the fix, from the errno the engine saw. */
 export function explainStartError(err: NativeError, job: NativeJob): BenchError {
@@ -106,6 +107,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
   const submitted = result.workers.reduce((sum, w) => sum + w.submitted, 0);
   const reaped = result.workers.reduce((sum, w) => sum + w.reaped, 0);
   const status: RunRecord['status'] = result.stopped === 'error' ? 'failed' : result.stopped === 'interrupted' ? 'interrupted' : 'ok';
+  const { system, ...perIo } = systemFigures(result, job, ios);
   const errorMessage = result.errorMessage ? (result.errorFix ? `${result.errorMessage}: ${result.errorFix}` : explainIoError(result.errorMessage, job)) : '';
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -148,11 +150,13 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     cpuUserPct: (userUs / elapsedUs) * 100,
     cpuSysPct: (sysUs / elapsedUs) * 100,
     cpuNsPerIo: ios ? ((userUs + sysUs) * 1000) / ios : 0,
+    ...perIo,
     iosPerSubmitCall: submitCalls ? submitted / submitCalls : 0,
     iosPerReapCall: reapCalls ? reaped / reapCalls : 0,
     errors: result.errors,
     verifiedBlocks: result.verifiedBlocks,
     ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
     histogram: sparseBuckets(result.histogram),
+    ...(system ? { system } : {}),
   };
 }

@@ -10,6 +10,7 @@ import type { LiveLine } from '../output/live.js';
 import { commandJobFields } from '../engines/commands.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { explainStartError, toRecord } from './record.js';
+import { irqNamesFor } from './system-cpu.js';
 
 export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
   const { plan, target } = prep;
@@ -46,6 +47,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     vectored: plan.vectored,
     maxErrors: plan.maxErrors,
     latEvery: plan.latEvery,
+    irqNames: irqNamesFor(target.nvme?.controller, spec.opens, target.kind),
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }
