@@ -107,6 +107,8 @@ test('plan: QEMU arguments', () => {
   assert.match(cmdline, /intel_iommu=on/);
   assert.match(cmdline, /nvmebench\.job=\/tmp\/j/);
   assert.match(cmdline, /tsc=reliable/);
+  assert.match(cmdline, /no_timer_check/, 'a loaded TCG host must not panic the IOMMU guest at the timer check');
+  assert.doesNotMatch(kernelCmdline(o, { accel: 'kvm', kernelImage: '/k', initrd: '/i', jobDir: '/tmp/j', shell: false }), /no_timer_check/);
   const plain = qemuArgs(opts(), planLab(opts(), '/tmp/j'), { accel: 'kvm', kernelImage: '/k', initrd: '/i', jobDir: '/tmp/j', shell: false });
   assert.ok(!plain.some((a) => a.startsWith('intel-iommu')));
   assert.ok(plain.includes('kvm'));
