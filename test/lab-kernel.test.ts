@@ -4,14 +4,14 @@
 // vfio on a second controller bound to vfio-pci). On 6.12, pt-poll runs the
 // commands without data (write-zeroes, verify, flush) that 6.1 cannot poll, and
 // uring discards on the block device (BLOCK_URING_CMD_DISCARD). One boot; the
-// steps go through one guest node process (lab-driver.ts).
+// steps go through one guest node process (src/lab/driver.ts).
 // The --kernel parsing and apt source reading are unit-tested in lab-unit.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { RunRecord } from '../src/model.js';
 import { ROOT, runCli } from './cli.js';
-import { encodeSteps, parseResults, type Step, type StepResult } from './lab-driver.js';
+import { encodeSteps, parseResults, type Step, type StepResult } from '../src/lab/steps.js';
 
 const VFIO_BDF = '0000:00:11.0';
 const opts = { timeout: 900_000 };
@@ -39,7 +39,7 @@ const STEPS: Step[] = [
 ];
 
 test('lab --kernel 6.12: every engine verifies; pt-poll runs commands without data; uring trims the block device', opts, () => {
-  const driver = path.join(ROOT, 'dist', 'test', 'lab-driver.js');
+  const driver = path.join(ROOT, 'dist', 'src', 'lab', 'driver.js');
   const exec = `${process.execPath} ${driver} ${encodeSteps(STEPS)}`;
   const lab = runCli(['lab', '--kernel', '6.12', '--controllers', '2', '--vfio', '--timeout', '600', '--exec', exec], { timeoutMs: 840_000 });
   const results = parseResults(lab.stdout);

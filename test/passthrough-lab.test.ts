@@ -1,7 +1,7 @@
 // The passthrough engines (pt, pt-poll, ioctl), devices, doctor, profiles and
 // target resolution, for real, in `nvmebench lab` guests (QEMU, emulated
 // NVMe, Linux 6.1). Two boots (512- and 4096-byte namespaces); each runs all
-// its steps through one guest node process (see lab-driver.ts), and the tests
+// its steps through one guest node process (see src/lab/driver.ts), and the tests
 // below check the results. The emulated device is slow: runs are 1 s or less
 // on small regions. The no-poll-queues checks rebind the controller with
 // nvme.poll_queues=0 inside the 512-byte boot rather than booting again
@@ -14,7 +14,7 @@ import type { DoctorReport } from '../src/inventory/doctor.js';
 import type { Discovery } from '../src/inventory/discovery.js';
 import type { RunRecord } from '../src/model.js';
 import { ROOT, runCli } from './cli.js';
-import { encodeSteps, parseResults, type Step, type StepResult } from './lab-driver.js';
+import { encodeSteps, parseResults, type Step, type StepResult } from '../src/lab/steps.js';
 
 // What the lab sets up (src/lab/plan.ts): controller 0 at slot 0x10, serial nvmebench-lab-<n>.
 const LAB_MODEL = 'QEMU NVMe Ctrl';
@@ -27,7 +27,7 @@ const LAB_NS_BYTES = 64 * 1024 * 1024;
 /** Boot one lab guest, run the steps, return their results by name. */
 function boot(labArgs: string[], steps: Step[]): Map<string, StepResult> {
   const started = Date.now();
-  const driver = path.join(ROOT, 'dist', 'test', 'lab-driver.js');
+  const driver = path.join(ROOT, 'dist', 'src', 'lab', 'driver.js');
   const exec = `${process.execPath} ${driver} ${encodeSteps(steps)}`;
   const lab = runCli(['lab', '--quiet', '--timeout', '300', ...labArgs, '--exec', exec], { timeoutMs: 420_000 });
   const results = parseResults(lab.stdout);

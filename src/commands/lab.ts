@@ -29,7 +29,7 @@ export interface LabCliOptions {
 }
 
 /** The options every command that boots a lab shares (lab, demo). */
-export function addLabOptions(cmd: Command, which: 'all' | 'machine'): Command {
+export function addLabOptions(cmd: Command, which: 'all' | 'machine' | 'compat'): Command {
   if (which === 'all') {
     cmd
       .option('--controllers <n>', `emulated NVMe controllers (1-${MAX_CONTROLLERS})`, '1')
@@ -46,8 +46,9 @@ export function addLabOptions(cmd: Command, which: 'all' | 'machine'): Command {
         (v: string, prev: string[] = []) => [...prev, v],
       );
   }
+  // compat takes a list of kernels under the same name.
+  if (which !== 'compat') cmd.option('--kernel <version>', 'the Debian kernel to boot: 6.1 (bookworm), 6.12 (bookworm-backports) or a package name', DEFAULT_KERNEL);
   cmd
-    .option('--kernel <version>', 'the Debian kernel to boot: 6.1 (bookworm), 6.12 (bookworm-backports) or a package name', DEFAULT_KERNEL)
     .addOption(new Option('--accel <mode>', 'auto, tcg or kvm; auto uses KVM only with kvm_intel/kvm_amd loaded').default('auto'))
     .option('--cpus <n>', 'guest vCPUs', String(defaultLabOptions().cpus))
     .option('--mem <size>', 'guest memory', '2G')

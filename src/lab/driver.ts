@@ -6,46 +6,17 @@
 // bin/nvmebench.js afresh (a new module instance; its dependencies stay
 // loaded), so every step goes through the same entry point as a user's run.
 //
-//   node dist/test/lab-driver.js <base64 of JSON Step[]>
+//   node dist/src/lab/driver.js <base64 of JSON Step[]> [results-file]
+//
+// With a results file (in the lab's shared cwd), the result lines go there
+// instead of stdout: nvmebench compat reads them back on the host.
 import { execSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export interface Step {
-  name: string;
-  /** nvmebench arguments. */
-  args?: string[];
-  /** A shell command instead (setup such as chmod). */
-  sh?: string;
-  /** Before this step, become uid/gid 65534 (nobody) with no supplementary groups, for good. */
-  dropRoot?: boolean;
-}
+import { RESULT_MARK, type Step, type StepResult } from './steps.js';
 
-export interface StepResult {
-  name: string;
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-export const RESULT_MARK = '@@RESULT ';
-
-export function encodeSteps(steps: Step[]): string {
-  return Buffer.from(JSON.stringify(steps)).toString('base64');
-}
-
-/** The results a lab run printed, by step name. */
-export function parseResults(stdout: string): Map<string, StepResult> {
-  const results = new Map<string, StepResult>();
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(RESULT_MARK)) {
-      const r = JSON.parse(line.slice(RESULT_MARK.length)) as StepResult;
-      results.set(r.name, r);
-    }
-  }
-  return results;
-}
 
 type Write = typeof process.stdout.write;
 
@@ -85,7 +56,7 @@ async function runStep(step: Step, index: number, bin: string): Promise<StepResu
     await import(`${pathToFileURL(bin).href}?step=${index}`);
     code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    captured.stderr += `lab-driver: ${(err as Error).stack ?? String(err)}\n`;
+    captured.stderr += `lab driver: ${(err as Error).stack ?? String(err)}\n`;
     code = 99;
   } finally {
     process.stdout.write = realOut;
@@ -98,10 +69,13 @@ async function runStep(step: Step, index: number, bin: string): Promise<StepResu
 
 async function main(): Promise<void> {
   const steps = JSON.parse(Buffer.from(process.argv[2] ?? '', 'base64').toString('utf8')) as Step[];
-  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'nvmebench.js');
+  const out = process.argv[3];
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'nvmebench.js');
   for (let i = 0; i < steps.length; i++) {
     const result = await runStep(steps[i], i, bin);
-    process.stdout.write(RESULT_MARK + JSON.stringify(result) + '\n');
+    const line = RESULT_MARK + JSON.stringify(result) + '\n';
+    if (out) fs.appendFileSync(out, line);
+    else process.stdout.write(line);
   }
 }
 
