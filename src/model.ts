@@ -62,6 +62,8 @@ export interface NativeJob {
   zoneCapBytes?: number;
   /** raw --dump: where the data of the last command goes. */
   dumpPath?: string;
+  /** --explain: sample each worker thread with perf events. */
+  explain?: boolean;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -159,6 +161,10 @@ export interface RunRecord {
   verifiedBlocks: number;
   /** NVMe command workloads: the command and what it found (JSON only). */
   command?: CommandRecord;
+  /** Polled engines (uring-poll, pt-poll, vfio, SQPOLL): reap calls that found no completion, per I/O. */
+  emptyPollsPerIo?: number;
+  /** --explain: CPU by layer (JSON keeps all of it; CSV the ns/IO per layer). */
+  explain?: ExplainRecord;
   /** Full histogram: [bucketLowNs, count] pairs for non-empty buckets (JSON only). */
   histogram: Array<[number, number]>;
 }
@@ -184,3 +190,22 @@ export interface CommandRecord {
 }
 
 export const SCHEMA_VERSION = 1;
+
+/** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
+export interface ExplainRecord {
+  /** The sampled event: hardware cycles where a PMU exists, the software cpu-clock otherwise. */
+  event: 'cycles' | 'cpu-clock';
+  /** CPU ns one sample stands for: the period (cpu-clock), or the workers' CPU over the samples (cycles). */
+  nsPerSample: number;
+  samples: number;
+  /** Samples the kernel dropped (ring full), and those the native table had no room for. */
+  lost: number;
+  dropped: number;
+  /** The workers' CPU over the measured interval (getrusage), and what the samples add up to. */
+  cpuNs: number;
+  sampledNs: number;
+  /** Per layer (src/explain/layers.ts): ns per I/O and share of the samples (%). */
+  layers: Record<string, { nsPerIo: number; pct: number }>;
+  /** Every symbol sampled, most first; those in layer 'other' are what the rules missed. */
+  symbols: Array<{ symbol: string; module: string; kernel: boolean; layer: string; samples: number; pct: number }>;
+}

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "histogram.h"
+#include "perf.h"
 
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_MAX_QD 4096
@@ -88,6 +89,7 @@ struct job {
 	bool vectored;
 	uint64_t max_errors;
 	uint32_t lat_every;       /* time every Nth I/O: 1 all (--lat all), N (--lat sample:N), 0 none (--lat off) */
+	bool explain;             /* --explain: sample each worker thread (perf.h) */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -167,6 +169,7 @@ struct worker {
 	uint64_t reap_calls;
 	uint64_t submitted;
 	uint64_t reaped;
+	uint64_t empty_reaps;  /* reap calls that found no completion (polled engines: wasted polls) */
 	uint64_t errors;      /* measured: reset when measuring begins */
 	uint64_t ramp_errors; /* before measuring began: in the --max-errors budget, not in the measured count */
 	bool ramping;
@@ -188,6 +191,9 @@ struct worker {
 
 	/* latency histogram, fixed size */
 	struct histogram lat;
+
+	/* --explain: this thread's sampler; NULL without */
+	struct perf_sampler *perf;
 
 	/* CPU time over the measured interval */
 	uint64_t user_us;
@@ -262,6 +268,7 @@ struct run {
 	int go;                   /* atomic: setup done, the clock restarted, measure */
 	uint32_t *za_tags;        /* zone-append --verify: the stamp generation found at each block */
 	enum run_stop stop_reason;
+	struct perf_reader perf;  /* --explain: drains the workers' samplers */
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
 };

@@ -11,6 +11,7 @@ import { commandRecord } from '../engines/commands.js';
 import { needsTarget } from '../engines/registry.js';
 import { vfioFix } from '../target/pci.js';
 import type { Cell, PreparedRun } from './prepare.js';
+import { explainResult } from '../explain/index.js';
 
 /** Words for a setup failure, with the fix, from the errno the engine saw. */
 export function explainStartError(err: NativeError, job: NativeJob): BenchError {
@@ -95,6 +96,11 @@ export function targetInfo(target: Target, node: string): TargetInfo {
   };
 }
 
+/** The engines whose reap calls poll: one that finds nothing is a wasted poll. */
+function polled(engine: RunRecord['engine'], sqpoll: boolean): boolean {
+  return engine === 'uring-poll' || engine === 'pt-poll' || engine === 'vfio' || sqpoll;
+}
+
 export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: NativeRunResult, repeat: number, runId: string): RunRecord {
   const ios = result.workers.reduce((sum, w) => sum + w.ios, 0);
   const bytes = result.workers.reduce((sum, w) => sum + w.bytes, 0);
@@ -153,6 +159,8 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     errors: result.errors,
     verifiedBlocks: result.verifiedBlocks,
     ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
+    ...(polled(cell.engine, job.sqpoll) ? { emptyPollsPerIo: ios ? result.workers.reduce((s, w) => s + w.emptyReaps, 0) / ios : 0 } : {}),
+    ...(job.explain ? { explain: explainResult(result, ios) } : {}),
     histogram: sparseBuckets(result.histogram),
   };
 }
