@@ -8,7 +8,7 @@
 // | app         | nvmebench and libc (user space)       | every user-space symbol but the vfio driver's          |
 // | vfio        | the vfio driver's own code            | user: vfio_*, nvme_ctrl_*, vfio engine; kernel: vfio*  |
 // | syscall     | syscall entry and exit                | entry_SYSCALL*, do_syscall_64, *_sys_* (not io_uring)  |
-// | io_uring    | io_uring                              | io_*, __io_*, *io_uring*                               |
+// | io_uring    | io_uring, and the aio engine's kernel | io_*, __io_*, *io_uring*, aio_*, lookup_ioctx          |
 // | fs          | file systems and direct I/O on files  | ext4_*, xfs_*, iomap_*, *_file_*, vfs_*                |
 // | block       | the block layer                       | blk_*, bio_*, blkg_*, submit_bio*, blk_mq_*, bdev_*    |
 // | nvme        | the NVMe driver                       | modules nvme, nvme_core; nvme_*                        |
@@ -28,7 +28,7 @@ export const LAYER_TITLES: Record<Layer, string> = {
   app: 'nvmebench + libc',
   vfio: 'vfio driver',
   syscall: 'syscall entry/exit',
-  io_uring: 'io_uring',
+  io_uring: 'io_uring (and aio)',
   fs: 'file system',
   block: 'block layer',
   nvme: 'NVMe driver',
@@ -57,7 +57,7 @@ const KERNEL_RULES: Rule[] = [
   { layer: 'nvme', modules: /^nvme(_core)?$/ },
   { layer: 'vfio', modules: /^vfio/ },
   { layer: 'sched', symbol: /^(io_schedule|perf_|__perf_|x86_pmu|native_(write|read)_msr|intel_pmu|amd_pmu|event_sched)/ },
-  { layer: 'io_uring', symbol: /(^_*io_|io_uring|^io_wq|^tctx_)/ },
+  { layer: 'io_uring', symbol: /(^_*io_|io_uring|^io_wq|^tctx_|^_*aio_|^lookup_ioctx|^read_events|^_*get_reqs_available|^_*put_reqs_available)/ },
   { layer: 'syscall', symbol: /^(entry_SYSCALL|do_syscall_|syscall_|__x64_sys_|__ia32_sys_|__arm64_sys_|__do_sys_|__se_sys_|x64_sys_call|ksys_|exit_to_user_mode|syscall_exit|restore_regs_and_return|irqentry_exit_to_user|switch_fpu_return|fpregs_|__fdget|fdget|__rseq|rseq_|__get_user|__put_user|bpf_lsm_|security_|__fget|fget|fput|__fput|rw_verify_area|security_file|apparmor_file|selinux_file|audit|__audit)/ },
   { layer: 'fs', symbol: /^(current_time|_*ext4_|_*xfs_|_*btrfs_|_*iomap_|_*vfs_|_*jbd2_|generic_file_|file_(update|modified|remove)|__generic_file|generic_write|touch_atime|atime_|inode_|__mark_inode|dio_|__dio_|do_blockdev_direct|filemap_write_and_wait|filemap_fdatawrite|kiocb_|rw_copy_check|new_sync_|do_iter_|vfs_)/ },
   { layer: 'block', symbol: /^(_*blk_|_*bio_|_*bio$|_*blkg_|_*blkcg_|_*submit_bio|_*bdev_|_*blkdev_|_*disk_|_*part_stat|_*bvec_|_*rq_qos|_*wbt_|_*dd_|_*kyber_|_*bfq_|_*elv_|_*sbitmap|_*__sbitmap|_*sbq_|_*mempool_|_*bio_poll|_*iocb_bio|_*sg_|_*__sg_|_*update_io_ticks|_*_find_next_zero_bit|_*_find_next_bit)/ },

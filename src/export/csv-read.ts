@@ -2,7 +2,7 @@
 // refusing another schema version, a foreign header or a row cut short.
 import { usageError } from '../errors.js';
 import { SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
-import { CSV_COLUMN_NAMES, parseCsv } from './csv.js';
+import { CSV_REQUIRED_COLUMNS, parseCsv } from './csv.js';
 
 export interface CsvTable {
   header: string[];
@@ -147,7 +147,7 @@ export function parseCsvRows(text: string, source = 'CSV'): Array<{ line: number
   if (version !== undefined && version !== SCHEMA_VERSION) {
     throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${SCHEMA_VERSION}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
-  const missing = CSV_COLUMN_NAMES.filter((c) => !table.header.includes(c));
+  const missing = CSV_REQUIRED_COLUMNS.filter((c) => !table.header.includes(c));
   if (missing.length > 0) {
     throw usageError(`${source} is not an nvmebench v${SCHEMA_VERSION} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
   }

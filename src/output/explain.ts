@@ -1,0 +1,61 @@
+// --explain's terminal output: per group of cells that differ only by engine,
+// a table of layers (rows) by engine (columns) in ns per I/O and % of the
+// sampled CPU, then each engine's top symbols in `perf report`'s format, and
+// the symbols no layer rule matched.
+import type { CellResult, Results } from '../analysis/results.js';
+import type { CellConfig } from '../analysis/stats.js';
+import { LAYERS, LAYER_TITLES } from '../explain/layers.js';
+import { drawTable } from './render.js';
+
+export const TOP_SYMBOLS = 15;
+
+/** Cells that differ only by engine (and what the engine decides), in order. */
+export function explainGroups(results: Results): Array<{ title: string; cells: CellResult[] }> {
+  const skip = new Set<keyof CellConfig>(['engine', ...results.engineDependent]);
+  const groups = new Map<string, { title: string; cells: CellResult[] }>();
+  for (const cell of results.cells) {
+    if (!cell.explain) continue;
+    const c = cell.config;
+    const key = (Object.keys(c) as Array<keyof CellConfig>).filter((k) => !skip.has(k)).map((k) => `${k}=${c[k]}`).join(' ');
+    const qd = skip.has('ioDepth') ? '' : ` qd=${c.ioDepth}`;
+    const title = `${c.workload} bs=${c.blockSize}${qd} threads=${c.threads}`;
+    const g = groups.get(key) ?? { title, cells: [] };
+    g.cells.push(cell);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+const ns = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+/** The perf-report line of one symbol: "  7.90%  nvmebench  [nvme]  [k] nvme_poll". */
+export function perfLine(s: { pct: number; module: string; kernel: boolean; symbol: string }): string {
+  return `${s.pct.toFixed(2).padStart(7)}%  nvmebench  ${`[${s.module}]`.padEnd(24)} [${s.kernel ? 'k' : '.'}] ${s.symbol}`;
+}
+
+export function renderExplain(results: Results): string[] {
+  const out: string[] = [];
+  for (const group of explainGroups(results)) {
+    const cells = group.cells;
+    const event = cells[0].explain!.event;
+    out.push('', `CPU by layer: ${group.title} (ns/IO and % of the sampled CPU; ${event} samples)`);
+    const shown = LAYERS.filter((l) => cells.some((c) => (c.explain!.layers[l]?.pct ?? 0) >= 0.05));
+    const rows = shown.map((l) => [LAYER_TITLES[l], ...cells.map((c) => {
+      const v = c.explain!.layers[l] ?? { nsPerIo: 0, pct: 0 };
+      return `${ns(v.nsPerIo)} (${v.pct.toFixed(1)}%)`;
+    })]);
+    rows.push(['sum of layers', ...cells.map((c) => ns(c.explain!.sampledNsPerIo))]);
+    rows.push(['measured CPU', ...cells.map((c) => ns(c.explain!.cpuNsPerIo))]);
+    if (cells.some((c) => c.emptyPollsPerIo !== undefined)) rows.push(['empty polls/IO', ...cells.map((c) => (c.emptyPollsPerIo === undefined ? '-' : c.emptyPollsPerIo.toFixed(2)))]);
+    rows.push(['samples (lost)', ...cells.map((c) => `${c.explain!.samples} (${c.explain!.lost})`)]);
+    const headers = ['layer', ...cells.map((c) => c.config.engine)];
+    out.push(drawTable({ headers, rows, align: headers.map((_, i) => (i ? 'right' : 'left')) }));
+    for (const c of cells) {
+      out.push('', `top ${TOP_SYMBOLS} symbols, ${c.config.engine} (${group.title}):`);
+      for (const s of c.explain!.symbols.slice(0, TOP_SYMBOLS)) out.push(perfLine(s));
+      const missed = c.explain!.symbols.filter((s) => s.layer === 'other').slice(0, 10);
+      if (missed.length) out.push(`  no layer rule matched (src/explain/layers.ts): ${missed.map((s) => `${s.symbol} [${s.module}] ${s.pct.toFixed(1)}%`).join(', ')}`);
+    }
+  }
+  return out;
+}
