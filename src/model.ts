@@ -195,7 +195,7 @@ export const SCHEMA_VERSION = 1;
 export interface ExplainRecord {
   /** The sampled event: hardware cycles where a PMU exists, the software cpu-clock otherwise. */
   event: 'cycles' | 'cpu-clock';
-  /** CPU ns one sample stands for: the period (cpu-clock), or the workers' CPU over the samples (cycles). */
+  /** CPU ns one sample stands for: the workers' measured CPU (getrusage) shared out over the samples. */
   nsPerSample: number;
   samples: number;
   /** Samples the kernel dropped (ring full), and those the native table had no room for. */
@@ -204,6 +204,8 @@ export interface ExplainRecord {
   /** The workers' CPU over the measured interval (getrusage), and what the samples add up to. */
   cpuNs: number;
   sampledNs: number;
+  /** cpu-clock: the event's own count of the workers' CPU, ns. Above cpuNs by steal and IRQ time in VMs. */
+  eventNs?: number;
   /** Per layer (src/explain/layers.ts): ns per I/O and share of the samples (%). */
   layers: Record<string, { nsPerIo: number; pct: number }>;
   /** Every symbol sampled, most first; those in layer 'other' are what the rules missed. */

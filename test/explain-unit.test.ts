@@ -103,7 +103,7 @@ test('symbolizer: kernel through kallsyms, user through the maps and ELF', () =>
   assert.equal(sym.resolve(0x1000n).module, '[unknown]');
 });
 
-test('buildExplain: samples become ns per I/O by layer, summing to the event total', () => {
+test('buildExplain: samples share out the measured CPU by layer, in ns per I/O', () => {
   const sym = new Symbolizer(parseKallsyms(KALLSYMS), []);
   const ex = buildExplain(
     [{ event: 'cpu-clock', period: 250_000, count: 1_000_000_000, samples: 4000, lost: 0, dropped: 0, ips: ['ffffffff81200010', 'ffffffffc0a01010', 'ffffffff81000100'], counts: [1000, 2000, 1000] }],
@@ -111,12 +111,14 @@ test('buildExplain: samples become ns per I/O by layer, summing to the event tot
     1_050_000_000,
     sym,
   )!;
-  assert.equal(ex.nsPerSample, 250_000);
-  assert.equal(ex.layers.block.nsPerIo, 250);
-  assert.equal(ex.layers.nvme.nsPerIo, 500);
+  // The samples share out the measured CPU (1.05 s over 4000 samples), not samples x period.
+  assert.equal(ex.nsPerSample, 262_500);
+  assert.equal(ex.layers.block.nsPerIo, 262.5);
+  assert.equal(ex.layers.nvme.nsPerIo, 525);
   assert.equal(ex.layers.nvme.pct, 50);
-  assert.equal(ex.layers.other.nsPerIo, 250, '_stext matches no rule');
-  assert.equal(ex.sampledNs, 1_000_000_000);
+  assert.equal(ex.layers.other.nsPerIo, 262.5, '_stext matches no rule');
+  assert.equal(ex.sampledNs, 1_050_000_000);
+  assert.equal(ex.eventNs, 1_000_000_000, "the event's own total is kept");
   assert.deepEqual(ex.symbols.map((s) => s.symbol), ['nvme_poll', '_stext', 'blk_stat_add']);
 });
 

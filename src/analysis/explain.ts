@@ -12,6 +12,8 @@ export interface CellExplain {
   /** The layers' sum and the workers' measured CPU, both per I/O. */
   sampledNsPerIo: number;
   cpuNsPerIo: number;
+  /** cpu-clock: the event's own count per I/O (mean over the repeats). */
+  eventNsPerIo?: number;
   samples: number;
   lost: number;
   /** Every symbol, samples summed over the repeats, most first; pct of the cell's samples. */
@@ -49,6 +51,7 @@ export function cellExplain(records: RunRecord[]): CellExplain | undefined {
     layers,
     sampledNsPerIo: mean(withData.map((r) => r.explain.sampledNs / r.ios)),
     cpuNsPerIo: mean(withData.map((r) => r.explain.cpuNs / r.ios)),
+    ...(withData.every((r) => r.explain.eventNs !== undefined) ? { eventNsPerIo: mean(withData.map((r) => r.explain.eventNs! / r.ios)) } : {}),
     samples: withData.reduce((s, r) => s + r.explain.samples, 0),
     lost: withData.reduce((s, r) => s + r.explain.lost, 0),
     symbols,
