@@ -5,7 +5,6 @@
 import type { CellResult, Results } from '../analysis/results.js';
 import type { CellConfig } from '../analysis/stats.js';
 import { LAYERS, LAYER_TITLES } from '../explain/layers.js';
-import { drawTable } from './render.js';
 import { engineSpec } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 
@@ -50,7 +49,8 @@ export function perfLine(s: { pct: number; module: string; kernel: boolean; symb
   return `${s.pct.toFixed(2).padStart(7)}%  nvmebench  ${`[${s.module}]`.padEnd(24)} [${s.kernel ? 'k' : '.'}] ${s.symbol}`;
 }
 
-export function renderExplain(results: Results): string[] {
+/** draw: render.ts's drawTable, passed in (render.ts imports this file). */
+export function renderExplain(results: Results, drawTable: (m: { headers: string[]; rows: string[][]; align: Array<'left' | 'right'> }) => string): string[] {
   const out: string[] = [];
   for (const group of explainGroups(results)) {
     const cells = group.cells;

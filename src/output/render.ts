@@ -102,7 +102,7 @@ export function renderResults(results: Results, opts: RenderOptions = {}): strin
   }
   const summary = buildSummary(results);
   if (summary.length) out.push('', ...summary);
-  out.push(...renderExplain(results));
+  out.push(...renderExplain(results, drawTable));
   return out.join('\n') + '\n';
 }
 

@@ -8,7 +8,7 @@ import type { NativeError, NativeRunResult } from '../native/addon.js';
 import type { Target } from '../target/target.js';
 import { VERSION } from '../version.js';
 import { commandRecord } from '../engines/commands.js';
-import { needsTarget } from '../engines/registry.js';
+import { engineSpec, needsTarget } from '../engines/registry.js';
 import { vfioFix } from '../target/pci.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { explainResult } from '../explain/index.js';
@@ -96,9 +96,9 @@ export function targetInfo(target: Target, node: string): TargetInfo {
   };
 }
 
-/** The engines whose reap calls poll: one that finds nothing is a wasted poll. */
+/** The engines whose reap calls poll (and SQPOLL rings): one that finds nothing is a wasted poll. */
 function polled(engine: RunRecord['engine'], sqpoll: boolean): boolean {
-  return engine === 'uring-poll' || engine === 'pt-poll' || engine === 'vfio' || sqpoll;
+  return engineSpec(engine).polled || sqpoll;
 }
 
 export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: NativeRunResult, repeat: number, runId: string): RunRecord {
