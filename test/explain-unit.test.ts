@@ -44,6 +44,8 @@ test('layer rules: seed 003 symbols land in the layers a storage engineer expect
   assert.equal(k('vfio_pci_core_ioctl', 'vfio_pci_core'), 'vfio');
   assert.equal(k('iomap_dio_rw'), 'fs');
   assert.equal(k('virtqueue_notify'), 'driver');
+  assert.equal(k('dma_map_page_attrs'), 'driver');
+  assert.equal(k('aa_file_perm'), 'syscall');
   assert.equal(k('some_new_function'), 'other', 'what no rule matches goes to other');
   assert.equal(layerOf('__worker_loop.isra.0', 'nvmebench_native.node', false), 'app');
   assert.equal(layerOf('__pread64', 'libc.so.6', false), 'app');
@@ -84,6 +86,9 @@ test('ELF: the native addon\'s own functions, through its executable segment', (
   // A file offset inside the text segment maps back to the linked address.
   const seg = image.segments[0];
   assert.equal(elfOffsetToAddr(image, seg.offset + 16n), seg.vaddr + 16n);
+  const plt = image.symbols.find((s) => s.name === '[plt]');
+  assert.ok(plt, 'the PLT is named, not left to the symbol before it (_init)');
+  assert.equal(elfSymbolAt(image, plt.addr + 4n), '[plt]');
   assert.equal(readElf(Buffer.from('not an elf file at all, not even close, no............................')), null);
 });
 

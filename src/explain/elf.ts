@@ -65,6 +65,7 @@ function parseElf(read: (offset: bigint, length: number) => Buffer): ElfImage | 
   const phnum = eh.readUInt16LE(56);
   const shentsize = eh.readUInt16LE(58);
   const shnum = eh.readUInt16LE(60);
+  const shstrndx = eh.readUInt16LE(62);
   const segments: ElfSegment[] = [];
   const ph = read(phoff, phentsize * phnum);
   for (let i = 0; i < phnum && (i + 1) * phentsize <= ph.length; i++) {
@@ -75,8 +76,10 @@ function parseElf(read: (offset: bigint, length: number) => Buffer): ElfImage | 
   const sh = read(shoff, shentsize * shnum);
   const sections = Array.from({ length: Math.floor(sh.length / shentsize) }, (_, i) => {
     const s = sh.subarray(i * shentsize);
-    return { type: s.readUInt32LE(4), offset: s.readBigUInt64LE(24), size: s.readBigUInt64LE(32), link: s.readUInt32LE(40), entsize: s.readBigUInt64LE(56) };
+    return { name: s.readUInt32LE(0), type: s.readUInt32LE(4), addr: s.readBigUInt64LE(16), offset: s.readBigUInt64LE(24), size: s.readBigUInt64LE(32), link: s.readUInt32LE(40), entsize: s.readBigUInt64LE(56) };
   });
+  // PLT stubs have no symbols: without these, calls through them land in _init, the symbol before.
+  const names = sections[shstrndx] ? read(sections[shstrndx].offset, Number(sections[shstrndx].size)) : Buffer.alloc(0);
   // .symtab has the local (static) functions too; stripped files keep only .dynsym.
   const table = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
   const symbols: ElfSymbol[] = [];
@@ -90,6 +93,9 @@ function parseElf(read: (offset: bigint, length: number) => Buffer): ElfImage | 
       if (addr === 0n) continue; // undefined (imported)
       symbols.push({ addr, size: syms.readBigUInt64LE(at + 16), name: cString(strtab, syms.readUInt32LE(at)) });
     }
+  }
+  for (const sec of sections) {
+    if (/^\.plt(\.got|\.sec)?$/.test(cString(names, sec.name)) && sec.addr) symbols.push({ addr: sec.addr, size: sec.size, name: '[plt]' });
   }
   symbols.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   return { symbols, segments };
