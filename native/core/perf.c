@@ -1,7 +1,7 @@
 /*
  * --explain's sampler (perf.h). Nothing here runs per I/O: the worker
  * enables and disables its event at the measure boundaries, and the reader
- * thread empties the rings every 20 ms.
+ * thread empties the rings every 100 ms.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 
 #include "perf.h"
 
-#define PERF_DRAIN_INTERVAL_US 20000
+#define PERF_DRAIN_INTERVAL_US 100000 /* the ring holds ~8 s of samples at 2 kHz */
 
 int perf_sampler_alloc(struct perf_sampler **out)
 {
