@@ -1,7 +1,24 @@
 // The check --explain's tests share: a record's layers add up to the CPU
 // its workers measured.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { RunRecord } from '../src/model.js';
+import { runCli } from './cli.js';
+
+/** Steal time so far, in ms over all CPUs (/proc/stat, USER_HZ ticks): the host running something else. */
+function stealMs(): number {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  return Number(cpu[8] ?? 0) * 10;
+}
+
+/** Run the CLI and say whether the host stole CPU meanwhile (over 2% of the wall time on any CPU). */
+export function runMeasured(args: string[]): ReturnType<typeof runCli> & { stolen: boolean } {
+  const t0 = Date.now();
+  const s0 = stealMs();
+  const r = runCli(args);
+  return { ...r, stolen: stealMs() - s0 > 0.02 * (Date.now() - t0) };
+}
+
 
 /**
  * The check the issue asks for: the layers add up to the CPU the workers

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunRecord } from '../src/model.js';
 import { BIN, csvRows, runCli } from './cli.js';
-import { assertLayersAddUp } from './explain-check.js';
+import { assertLayersAddUp, runMeasured } from './explain-check.js';
 
 let dir = '';
 let file = '';
@@ -21,20 +21,6 @@ before(() => {
 });
 
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** Steal time so far, in ms over all CPUs (/proc/stat, USER_HZ ticks): the host running something else. */
-function stealMs(): number {
-  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  return Number(cpu[8] ?? 0) * 10;
-}
-
-/** Run the CLI and say whether the host stole CPU meanwhile (over 2% of the wall time on any CPU). */
-function runMeasured(args: string[]): ReturnType<typeof runCli> & { stolen: boolean } {
-  const t0 = Date.now();
-  const s0 = stealMs();
-  const r = runCli(args);
-  return { ...r, stolen: stealMs() - s0 > 0.02 * (Date.now() - t0) };
-}
 
 test('uring and psync on a file: layers by engine add up to the measured CPU; JSON, table and CSV carry them', () => {
   const json = path.join(dir, 'r.json');
