@@ -8,6 +8,8 @@
         "native/core/worker.c",
         "native/workload/workload_cmd.c",
         "native/core/histogram.c",
+        "native/core/perf.c",
+        "native/addon/perf_napi.c",
         "native/core/verify.c",
         "native/core/sysstat.c",
         "native/engines/uring.c",

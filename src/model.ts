@@ -64,6 +64,8 @@ export interface NativeJob {
   zoneCapBytes?: number;
   /** raw --dump: where the data of the last command goes. */
   dumpPath?: string;
+  /** --explain: sample each worker thread with perf events. */
+  explain?: boolean;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -167,6 +169,10 @@ export interface RunRecord {
   verifiedBlocks: number;
   /** NVMe command workloads: the command and what it found (JSON only). */
   command?: CommandRecord;
+  /** Polled engines (uring-poll, pt-poll, vfio, SQPOLL): reap calls that found no completion, per I/O. */
+  emptyPollsPerIo?: number;
+  /** --explain: CPU by layer (JSON keeps all of it; CSV the ns/IO per layer). */
+  explain?: ExplainRecord;
   /** Full histogram: [bucketLowNs, count] pairs for non-empty buckets (JSON only). */
   histogram: Array<[number, number]>;
   /** Where the CPU went over the measured interval, whole system (JSON only; absent before schema v2). */
@@ -227,3 +233,24 @@ export interface CommandRecord {
 export const SCHEMA_VERSION = 2;
 /** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
 export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+
+/** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
+export interface ExplainRecord {
+  /** The sampled event: hardware cycles where a PMU exists, the software cpu-clock otherwise. */
+  event: 'cycles' | 'cpu-clock';
+  /** CPU ns one sample stands for: the workers' measured CPU (getrusage) shared out over the samples. */
+  nsPerSample: number;
+  samples: number;
+  /** Samples the kernel dropped (ring full), and those the native table had no room for. */
+  lost: number;
+  dropped: number;
+  /** The workers' CPU over the measured interval (getrusage), and what the samples add up to. */
+  cpuNs: number;
+  sampledNs: number;
+  /** cpu-clock: the event's own count of the workers' CPU, ns. Above cpuNs by steal and IRQ time in VMs. */
+  eventNs?: number;
+  /** Per layer (src/explain/layers.ts): ns per I/O and share of the samples (%). */
+  layers: Record<string, { nsPerIo: number; pct: number }>;
+  /** Every symbol sampled, most first; those in layer 'other' are what the rules missed. */
+  symbols: Array<{ symbol: string; module: string; kernel: boolean; layer: string; samples: number; pct: number }>;
+}

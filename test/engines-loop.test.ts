@@ -7,6 +7,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { csvRows, runCli } from './cli.js';
 import { digestHead, isRoot, sh } from './loop.js';
+import { assertLayersAddUp, runMeasured } from './explain-check.js';
+import type { RunRecord } from '../src/model.js';
 
 let dir = '';
 let loop = '';
@@ -53,6 +55,18 @@ test('every block engine writes and reads a loop device with --verify', () => {
   const read = runCli(['read', '--engine', 'psync,aio,uring', '--bs', '128k', '--qd', '8', '--size', '8m', '--ios', '64', '--verify', '--format', 'csv', '--quiet', loop]);
   assert.equal(read.code, 0, read.stderr);
   for (const r of csvRows(read.stdout)) assert.equal(Number(r.verified_blocks), 64, r.engine);
+});
+
+test('--explain on a loop device: every block engine\'s layers add up, and the block layer and the loop driver show', () => {
+  const run = runMeasured(['randread', '--engine', 'psync,aio,uring', '--qd', '8', '--size', '16m', '--runtime', '1', '--explain', '--format', 'json', '--quiet', loop]);
+  assert.equal(run.code, 0, run.stderr);
+  const records = (JSON.parse(run.stdout) as { records: RunRecord[] }).records;
+  assert.deepEqual(records.map((r) => r.engine), ['psync', 'aio', 'uring']);
+  for (const r of records) {
+    assertLayersAddUp(r, run.stolen);
+    assert.ok(r.explain!.layers.block.nsPerIo > 0, `${r.engine}: block layer`);
+    assert.ok(r.explain!.symbols.some((s) => s.symbol.startsWith('loop_') || s.symbol.startsWith('lo_')), `${r.engine}: the loop driver is sampled`);
+  }
 });
 
 test('uring-poll on a device without poll queues names the fix and exits 2, as on a file', () => {

@@ -90,6 +90,9 @@ export function machine(spec: MachineSpec = {}): MemoryMachine {
   }
   if (spec.ioUringDisabled !== undefined) files['/proc/sys/kernel/io_uring_disabled'] = String(spec.ioUringDisabled);
   if (spec.ioUringGroup !== undefined) files['/proc/sys/kernel/io_uring_group'] = String(spec.ioUringGroup);
+  // --explain may sample the kernel (doctor's explain check)
+  files['/proc/sys/kernel/perf_event_paranoid'] = '1';
+  files['/proc/sys/kernel/kptr_restrict'] = '0';
   const cpus = spec.cpus ?? 4;
   files['/sys/devices/system/cpu/online'] = `0-${cpus - 1}`;
   for (let cpu = 0; cpu < cpus; cpu++) {

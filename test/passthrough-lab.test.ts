@@ -16,6 +16,8 @@ import type { RunRecord } from '../src/model.js';
 import { ROOT, runCli } from './cli.js';
 import { encodeSteps, parseResults, type Step, type StepResult } from '../src/lab/steps.js';
 
+import { assertLayersAddUp } from './explain-check.js';
+
 // What the lab sets up (src/lab/plan.ts): controller 0 at slot 0x10, serial nvmebench-lab-<n>.
 const LAB_MODEL = 'QEMU NVMe Ctrl';
 const LAB_SERIAL = 'nvmebench-lab-0';
@@ -209,6 +211,10 @@ const lab512 = once(
     // Interrupts per I/O at QD 1 on the block node: one per completion interrupt-driven, none polled.
     { name: 'irqs-qd1', args: run('randread', '--engine', 'uring,uring-poll', '--qd', '1', '--size', '1m', '--format', 'json', '/dev/nvme0n1') },
     { name: 'proc-interrupts', sh: 'grep nvme0q /proc/interrupts' },
+    // Seed 003 explained: --explain on uring-poll against pt-poll, the layer table, the JSON, the diff.
+    { name: 'explain-003', args: ['profile', 'seed003-explain', '/dev/ng0n1', '--runtime', '1', '--quiet', '--size', '1m', '--json', '/tmp/explain-003.json'] },
+    { name: 'explain-003-json', sh: 'cat /tmp/explain-003.json' },
+    { name: 'explain-diff', args: ['explain', '/tmp/explain-003.json', '--baseline', 'uring-poll', '--engine', 'pt-poll'] },
     // No poll queues.
     { name: 'rebind', sh: REBIND_WITHOUT_POLL_QUEUES },
     { name: 'nopoll-devices', args: ['devices', '--json'] },
@@ -269,6 +275,27 @@ test('lab 512: uring and uring-poll write then read back with --verify on the bl
 
 test('lab 512: writes to a namespace with a mounted filesystem are refused through every node, and its data is unchanged', opts, () => {
   checkMounted(lab512());
+});
+
+test('lab 512: seed003-explain: CPU by layer for uring-poll against pt-poll, adding up to the measured CPU', opts, () => {
+  const results = lab512();
+  const table = get(results, 'explain-003', 0).stdout;
+  process.stdout.write(table.split('\n').map((l) => `# ${l}`).join('\n') + '\n');
+  assert.match(table, /CPU by layer: randread bs=512 qd=128 threads=1/);
+  assert.match(table, /perf: % of the CPU per symbol, here \(--explain\) and in the source \(seed 003/);
+  const [uringPoll, ptPoll] = records(get(results, 'explain-003-json', 0));
+  assert.equal(uringPoll.engine, 'uring-poll');
+  assert.equal(ptPoll.engine, 'pt-poll');
+  for (const r of [uringPoll, ptPoll]) {
+    assert.equal(r.status, 'ok', r.errorMessage);
+    assertLayersAddUp(r, false);
+    assert.ok(r.emptyPollsPerIo !== undefined, `${r.engine} counts its empty polls`);
+    assert.ok(r.explain!.layers.nvme.pct > 0, `${r.engine} spends CPU in the NVMe driver`);
+  }
+  assert.ok(uringPoll.explain!.layers.block.pct > 0, 'uring-poll goes through the block layer');
+  const diff = get(results, 'explain-diff', 0).stdout;
+  assert.match(diff, /pt-poll against uring-poll: randread bs=512 qd=128 threads=1/);
+  assert.match(diff, /^pt-poll (saves|spends) .* than uring-poll; .* in all/m);
 });
 
 test('lab 512: pt with vectored commands and with SQPOLL verifies what was written', opts, () => {

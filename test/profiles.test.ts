@@ -82,7 +82,7 @@ test('files: broken JSON and missing files are usage errors', () => {
 });
 
 test('the built-in profiles load and carry the seeds\' numbers', () => {
-  assert.deepEqual(builtinProfileNames(), ['seed001-kiops', 'seed003-ng-vs-block']);
+  assert.deepEqual(builtinProfileNames(), ['seed001-kiops', 'seed003-explain', 'seed003-ng-vs-block']);
   const s1 = resolveProfile('seed001-kiops');
   assert.equal(s1.options.engine, 'uring,pt,uring-poll,pt-poll');
   assert.equal(s1.options.qd, '8,64,256');
@@ -97,6 +97,32 @@ test('the built-in profiles load and carry the seeds\' numbers', () => {
   assert.equal(s3.options.regfiles, true);
   assert.equal(s3.options.threads, '1');
   assert.deepEqual(s3.reference!.values['128'], { 'uring-poll': 808, 'pt-poll': 891 });
+});
+
+test('seed003-explain: seed 003\'s runs with --explain, and its perf percentages beside ours', () => {
+  const p = resolveProfile('seed003-explain');
+  assert.equal(p.options.explain, true);
+  assert.equal(p.options.qd, '128');
+  assert.equal(p.reference!.perf!.engine, 'pt-poll');
+  assert.equal(p.reference!.perf!.symbols.nvme_poll, 7.9);
+  const explained = (engine: 'uring-poll' | 'pt-poll', blkStat: number) => ({
+    ...makeRecord({ engine, ioDepth: 128, blockSize: 512, iops: 5000 }),
+    explain: {
+      event: 'cpu-clock' as const, nsPerSample: 1, samples: 100, lost: 0, dropped: 0, cpuNs: 100, sampledNs: 100,
+      layers: { block: { nsPerIo: 1, pct: blkStat + 10 }, nvme: { nsPerIo: 1, pct: 20 } },
+      symbols: [
+        { symbol: 'blk_stat_add', module: 'kernel.vmlinux', kernel: true, layer: 'block', samples: blkStat, pct: blkStat },
+        { symbol: 'nvme_poll', module: 'nvme', kernel: true, layer: 'nvme', samples: 20, pct: 20 },
+        { symbol: 'filler', module: 'kernel.vmlinux', kernel: true, layer: 'other', samples: 80 - blkStat, pct: 80 - blkStat },
+      ],
+    },
+  });
+  const text = renderReference(p, [explained('uring-poll', 3), explained('pt-poll', 1.5)]);
+  assert.match(text, /symbol\s+│ layer\s+│ source % \(pt-poll\) │ here % \(uring-poll\) │ here % \(pt-poll\)/);
+  assert.match(text, /blk_stat_add\s+│ block layer\s+│\s+2\.48 │\s+3\.00 │\s+1\.50/);
+  assert.match(text, /nvme_poll\s+│ NVMe driver\s+│\s+7\.90 │\s+20\.00 │\s+20\.00/);
+  assert.match(text, /= block layer, whole layer\s+│\s+│\s+│\s+13\.00 │\s+11\.50/);
+  assert.throws(() => parseProfile({ description: 'd', workload: 'randread', options: {}, reference: { source: 's', unit: 'KIOPS', values: { '1': { uring: 1 } }, perf: { engine: 'nope', symbols: {} } } }, 'x', 'x.json', [0]), /reference.perf names unknown engine "nope"/);
 });
 
 test('the command line overrides the profile', () => {
@@ -119,7 +145,7 @@ test('profile command: --list, unknown names, bad files, and a run on a file', (
   assert.match(list.stdout, /= nvmebench randread --engine uring-poll,pt-poll --qd 128 --bs 512/);
   const unknown = runCli(['profile', 'nope', '/dev/null']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /no profile named "nope": choose one of seed001-kiops, seed003-ng-vs-block/);
+  assert.match(unknown.stderr, /no profile named "nope": choose one of seed001-kiops, seed003-explain, seed003-ng-vs-block/);
   const dir = tmpDir();
   const bad = path.join(dir, 'bad.json');
   fs.writeFileSync(bad, JSON.stringify({ ...GOOD, options: { qdepth: 8 } }));

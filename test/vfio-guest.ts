@@ -107,6 +107,8 @@ async function run(): Promise<void> {
   // Bring-up and what is bound.
   await cli('status-initial', ['vfio', 'status', '--json']);
   await cli('all-on-vfio', ['randread', '--engine', 'all', '--ios', '400', '--qd', '8', ...JSONQ, VFIO_BDF]);
+  // --explain on the userspace driver: its CPU is nearly all user time, in the vfio layer.
+  await cli('vfio-explain', ['randread', '--engine', 'vfio', '--runtime', '1', '--qd', '8', '--size', '4M', '--explain', ...JSONQ, VFIO_BDF]);
   await cli('all-on-kernel', ['randread', '--engine', 'all', '--ios', '200', '--qd', '4', ...JSONQ, '/dev/ng0n1']);
 
   // Data written through vfio: 4 MiB at 0, every block once, seed 77.

@@ -18,6 +18,8 @@ import type { Target } from '../src/target/target.js';
 import { checkBindable, vfioStatus } from '../src/vfio/binding.js';
 import { dropRecord, readRecords, restoreDriverFor, saveRecord } from '../src/vfio/records.js';
 import { controllerNamespaces, groupBlockers, normalizePciAddress, pciDevice } from '../src/system/pci.js';
+import { assertLayersAddUp } from './explain-check.js';
+import type { RunRecord } from '../src/model.js';
 import { vfioFix } from '../src/target/pci.js';
 
 // ---- a fake machine in sysfs form ----
@@ -360,6 +362,15 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci, its namespac
     const s = step('all-on-vfio');
     assert.match(s.stderr, /skipping pt: 0000:00:11\.0 is bound to vfio-pci/);
     assert.match(s.stderr, /skipping uring: 0000:00:11\.0 is bound to vfio-pci/);
+  });
+
+  test('--explain on vfio: the layers add up, the driver\'s own code is the vfio layer, empty polls counted', () => {
+    const rec = okRun('vfio-explain', ['vfio'])[0] as unknown as RunRecord;
+    assertLayersAddUp(rec, false);
+    assert.ok(rec.explain!.layers.vfio.pct > 5, `vfio layer ${rec.explain!.layers.vfio.pct}%`);
+    assert.ok(rec.explain!.layers.app.pct + rec.explain!.layers.vfio.pct > 50, 'a userspace driver spends its CPU in user space');
+    assert.equal(rec.explain!.layers.block.nsPerIo, 0, 'no block layer');
+    assert.ok(rec.emptyPollsPerIo !== undefined && rec.emptyPollsPerIo > 0, `a polled CQ under an emulated device comes up empty: ${rec.emptyPollsPerIo}`);
   });
 
   test('--engine all on a kernel namespace lists vfio as unusable with the bind command', () => {

@@ -18,6 +18,7 @@
 #include "napi_util.h"
 #include "nvme.h"
 #include "nvme_cmd.h"
+#include "perf_napi.h"
 
 /* vfio_napi.c */
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
@@ -154,6 +155,8 @@ static const char *__job_queues(napi_env env, napi_value obj, struct job *job)
 		return "sqpoll";
 	if (napi_util_get_bool(env, obj, "vectored", &job->vectored) <= 0)
 		return "vectored";
+	if (napi_util_get_bool(env, obj, "explain", &job->explain) < 0) /* optional */
+		return "explain";
 	return NULL;
 }
 
@@ -497,6 +500,8 @@ static napi_value __build_result(napi_env env, struct run *run)
 		napi_util_set_number(env, wo, "elapsedUs", (double)w->elapsed_us);
 		napi_util_set_number(env, wo, "vcsw", (double)w->vcsw);
 		napi_util_set_number(env, wo, "nvcsw", (double)w->nvcsw);
+		napi_util_set_number(env, wo, "emptyReaps", (double)w->empty_reaps);
+		perf_napi_result(env, wo, w);
 		napi_set_element(env, workers, i, wo);
 	}
 	napi_set_named_property(env, out, "workers", workers);

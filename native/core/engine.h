@@ -14,6 +14,7 @@
 
 #include "histogram.h"
 #include "sysstat.h"
+#include "perf.h"
 
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_MAX_QD 4096
@@ -90,6 +91,7 @@ struct job {
 	uint64_t max_errors;
 	uint32_t lat_every;       /* time every Nth I/O: 1 all (--lat all), N (--lat sample:N), 0 none (--lat off) */
 	struct sysstat_irq_names irq_names; /* the controller's /proc/interrupts action prefixes; none: not counted */
+	bool explain;             /* --explain: sample each worker thread (perf.h) */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -169,6 +171,7 @@ struct worker {
 	uint64_t reap_calls;
 	uint64_t submitted;
 	uint64_t reaped;
+	uint64_t empty_reaps;  /* reap calls that found no completion (polled engines: wasted polls) */
 	uint64_t errors;      /* measured: reset when measuring begins */
 	uint64_t ramp_errors; /* before measuring began: in the --max-errors budget, not in the measured count */
 	bool ramping;
@@ -190,6 +193,9 @@ struct worker {
 
 	/* latency histogram, fixed size */
 	struct histogram lat;
+
+	/* --explain: this thread's sampler; NULL without */
+	struct perf_sampler *perf;
 
 	/* CPU time over the measured interval */
 	uint64_t user_us;
@@ -266,6 +272,7 @@ struct run {
 	int go;                   /* atomic: setup done, the clock restarted, measure */
 	uint32_t *za_tags;        /* zone-append --verify: the stamp generation found at each block */
 	enum run_stop stop_reason;
+	struct perf_reader perf;  /* --explain: drains the workers' samplers */
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
 	/* whole-system snapshots: the first worker to begin measuring takes one, the last to end the other */

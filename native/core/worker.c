@@ -374,6 +374,7 @@ static void __worker_begin_measure(struct worker *w)
 	store_relaxed(&w->reap_calls, 0);
 	store_relaxed(&w->submitted, 0);
 	store_relaxed(&w->reaped, 0);
+	store_relaxed(&w->empty_reaps, 0);
 	w->read_ios = 0;
 	w->write_ios = 0;
 	getrusage(RUSAGE_THREAD, &ru);
@@ -382,6 +383,7 @@ static void __worker_begin_measure(struct worker *w)
 	w->vcsw = (uint64_t)ru.ru_nvcsw;
 	w->nvcsw = (uint64_t)ru.ru_nivcsw;
 	w->elapsed_us = clock_now_ns() / 1000;
+	perf_sampler_enable(w->perf);
 	__atomic_store_n(&w->ramping, false, __ATOMIC_RELAXED);
 }
 
@@ -390,6 +392,7 @@ static void __worker_end_measure(struct worker *w)
 	struct run *run = w->run;
 	struct rusage ru;
 
+	perf_sampler_disable(w->perf);
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime) - w->user_us;
 	w->sys_us = __rusage_us(&ru.ru_stime) - w->sys_us;
@@ -568,6 +571,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 		uint32_t to_prep = 0, wait = 0, i;
 		bool claimed_batch = false;
 		uint64_t now;
+		int reaped;
 
 		if (run->stop)
 			break;
@@ -638,11 +642,14 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			worker_fail(w, "%s: submit failed: %s", ops->name, w->errmsg[0] ? w->errmsg : strerror(errno));
 			return -1;
 		}
-		if (ops->reap(w, wait) < 0) {
+		reaped = ops->reap(w, wait);
+		if (reaped < 0) {
 			worker_fail(w, "%s: reaping completions failed: %s", ops->name,
 				    w->errmsg[0] ? w->errmsg : strerror(errno));
 			return -1;
 		}
+		if (!reaped && !w->ramping)
+			counter_add(&w->empty_reaps, 1);
 	}
 	return 0;
 }
@@ -740,6 +747,14 @@ static void *__worker_main(void *arg)
 	struct run *run = w->run;
 	bool verify_writes = run->written != NULL;
 
+	if (w->perf) {
+		char msg[ENGINE_ERRMSG_LEN];
+
+		if (perf_sampler_open(w->perf, msg, sizeof(msg)) < 0) {
+			worker_fail(w, "%s", msg);
+			return NULL;
+		}
+	}
 	if (w->cmd && w->cmd->setup)
 		__worker_setup(w);
 	if (!run->job.ramp_ns)
@@ -943,9 +958,23 @@ int worker_run_start(struct run *run)
 	for (i = 0; i < job->threads; i++)
 		if (__worker_init(&run->workers[i], i, blocks) < 0)
 			goto fail;
+	if (job->explain) {
+		run->perf.samplers = calloc(job->threads, sizeof(*run->perf.samplers));
+		if (!run->perf.samplers)
+			goto fail;
+		run->perf.nr = job->threads;
+		for (i = 0; i < job->threads; i++) {
+			if (perf_sampler_alloc(&run->workers[i].perf) < 0)
+				goto fail;
+			run->perf.samplers[i] = run->workers[i].perf;
+		}
+	}
 	run->start_ns = clock_now_ns();
 	run->end_ns = __run_end_ns(job, run->start_ns);
 	__run_start_threads(run);
+	/* Without the reader the rings overflow and samples are lost (counted), nothing worse. */
+	if (job->explain)
+		perf_reader_start(&run->perf, run->perf.samplers, run->perf.nr);
 	return 0;
 
 fail:
@@ -966,12 +995,15 @@ int worker_run_join(struct run *run)
 		}
 	}
 	__run_sysstat_end(run);
+	perf_reader_stop(&run->perf);
 	return 0;
 }
 
 void worker_run_free(struct run *run)
 {
 	uint32_t i;
+
+	perf_reader_stop(&run->perf); /* before the samplers go; a no-op after worker_run_join */
 
 	for (i = 0; run->workers && i < run->nr_workers; i++) {
 		struct worker *w = &run->workers[i];
@@ -987,7 +1019,12 @@ void worker_run_free(struct run *run)
 		worker_cmd_free(w);
 		free(w->overlap_head);
 		free(w->overlap_next);
+		perf_sampler_free(w->perf);
+		w->perf = NULL;
 	}
+	free(run->perf.samplers);
+	run->perf.samplers = NULL;
+	run->perf.nr = 0;
 	free(run->workers);
 	run->workers = NULL;
 	run->nr_workers = 0;

@@ -6,6 +6,7 @@ import type { RunRecord } from '../model.js';
 import { mergeHistograms } from './histogram.js';
 import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from './stats.js';
 import { cellWarnings, type CellWarning } from './warnings.js';
+import { cellEmptyPolls, cellExplain, type CellExplain } from './explain.js';
 
 export interface CellResult extends CellStats {
   /** The ok repeats' latency histograms, pooled bucket by bucket ([lowNs, count]). */
@@ -18,6 +19,10 @@ export interface CellResult extends CellStats {
   partial?: CellStats;
   /** What not to trust in the repeats' figures (slow first repeat, outliers, a wide spread): warnings.ts. */
   warnings: CellWarning[];
+  /** --explain: CPU by layer over the ok repeats (analysis/explain.ts). */
+  explain?: CellExplain;
+  /** Polled engines: reap calls that found no completion, per I/O. */
+  emptyPollsPerIo?: number;
 }
 
 export interface Results {
@@ -43,6 +48,8 @@ export function buildResults(records: RunRecord[]): Results {
       histogram: mergeHistograms(cell.ok.map((r) => r.histogram ?? [])),
       partial: partialFigures(cell),
       warnings: cellWarnings(cell),
+      explain: cellExplain(cell.ok),
+      emptyPollsPerIo: cellEmptyPolls(cell.ok),
     }),
   );
   const configs = cells.map((c) => c.config);

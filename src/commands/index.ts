@@ -11,6 +11,7 @@ import { register as registerDoctor } from './doctor.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerVfio } from './vfio.js';
 import { register as registerCompat } from './compat.js';
+import { register as registerExplain } from './explain.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerProfile(program);
   registerVfio(program);
   registerCompat(program);
+  registerExplain(program);
 }

@@ -11,6 +11,8 @@ import { builtinProfileDir, builtinProfileNames, loadProfileFile, mergeOptions, 
 import { prepareRun } from '../run/prepare.js';
 import { addRunOptions, executeRun } from './run.js';
 import path from 'node:path';
+import { buildResults } from '../analysis/results.js';
+import { LAYER_TITLES, layerOf, type Layer } from '../explain/layers.js';
 
 interface ProfileCliOptions extends RawRunOptions {
   list?: boolean;
@@ -43,7 +45,34 @@ export function renderReference(profile: Profile, records: RunRecord[]): string 
     drawTable({ headers: ['QD', ...engines], rows, align: ['left', ...engines.map(() => 'right' as const)] }),
   ];
   if (emulated) lines.push('This target is emulated: compare the shape (which engine leads), not the numbers.');
+  lines.push(...renderPerfReference(profile, records));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * With --explain: the source's perf percentages beside ours, symbol by symbol
+ * and summed per layer, for every engine that ran (the source's is marked).
+ */
+export function renderPerfReference(profile: Profile, records: RunRecord[]): string[] {
+  const perf = profile.reference?.perf;
+  const cells = buildResults(records).cells.filter((c) => c.explain);
+  if (!perf || !cells.length) return [];
+  const engines = cells.map((c) => c.config.engine);
+  const pctOf = (engine: string, symbol: string): number => {
+    const cell = cells.find((c) => c.config.engine === engine)!;
+    return cell.explain!.symbols.filter((s) => s.symbol === symbol || s.symbol.startsWith(`${symbol}.`)).reduce((sum, s) => sum + s.pct, 0);
+  };
+  const symbols = Object.keys(perf.symbols);
+  const layerOfSym = (sym: string): Layer => layerOf(sym, /^nvme/.test(sym) ? 'nvme' : 'kernel.vmlinux', true);
+  const rows = symbols.map((sym) => [sym, LAYER_TITLES[layerOfSym(sym)], perf.symbols[sym].toFixed(2), ...engines.map((e) => pctOf(e, sym).toFixed(2))]);
+  for (const layer of [...new Set(symbols.map(layerOfSym))]) {
+    const listed = symbols.filter((sym) => layerOfSym(sym) === layer);
+    const seed = listed.reduce((sum, sym) => sum + perf.symbols[sym], 0);
+    rows.push([`= ${LAYER_TITLES[layer]}, these symbols`, '', seed.toFixed(2), ...engines.map((e) => listed.reduce((sum, sym) => sum + pctOf(e, sym), 0).toFixed(2))]);
+    rows.push([`= ${LAYER_TITLES[layer]}, whole layer`, '', '', ...cells.map((c) => (c.explain!.layers[layer]?.pct ?? 0).toFixed(2))]);
+  }
+  const headers = ['symbol', 'layer', `source % (${perf.engine})`, ...engines.map((e) => `here % (${e})`)];
+  return ['', `perf: % of the CPU per symbol, here (--explain) and in the source (${profile.reference!.source})`, drawTable({ headers, rows, align: headers.map((_, i) => (i > 1 ? 'right' : 'left')) })];
 }
 
 function renderList(): string {

@@ -60,6 +60,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
     .option('--quiet', 'no live line')
+    .option('--explain', 'sample where the workers spend their CPU and print it by layer (block, NVMe driver, io_uring…) in ns per I/O')
     .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
 

@@ -7,12 +7,15 @@ import { usageError } from '../errors.js';
 import { SCHEMA_VERSION, type RunRecord } from '../model.js';
 import { appendLocked, classifyOutput, describeExportError, isStream, writeExport, type OutputPath } from './fsutil.js';
 import type { Exporter } from './types.js';
+import { LAYERS } from '../explain/layers.js';
 
 type Cell = string | number | boolean;
 
 interface Column {
   name: string;
   get(r: RunRecord): Cell;
+  /** A file without this column still reads back. */
+  optional?: true;
 }
 
 export const CSV_COLUMNS: readonly Column[] = [
@@ -72,11 +75,15 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'errors', get: (r) => r.errors },
   { name: 'verified_blocks', get: (r) => r.verifiedBlocks },
   { name: 'error_message', get: (r) => r.errorMessage },
+  // --explain and polling: empty unless the run measured them (read back, they are not required).
+  { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
+  ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
 ];
 
 export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name);
 /** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
 export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io'];
+export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => !c.optional).map((c) => c.name);
 
 /** One CSV field: quoted when it holds a comma, a quote, CR or LF, or edge spaces. */
 export function csvField(v: Cell): string {

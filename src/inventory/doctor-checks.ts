@@ -6,6 +6,7 @@ import { ENGINES, POLL_QUEUES_FIX } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { rebindToNvme, type DiscoveredController, type DiscoveredNamespace, type Discovery } from './discovery.js';
 import { readCpuList, type SysReader } from '../system/sysfs.js';
+import { perfAccess } from '../system/perf-access.js';
 import { ioUringSysctl, parseKernelVersion, versionAtLeast, type KernelVersion } from '../system/kernel.js';
 
 export interface DoctorEnv {
@@ -378,3 +379,10 @@ export function namespaceChecks(env: DoctorEnv, d: Discovery, ns: DiscoveredName
   return drafts;
 }
 
+
+/** --explain: may this process sample kernel code and read kernel addresses? Stops no engine. */
+export function explainChecks(env: DoctorEnv): Draft[] {
+  const access = perfAccess(env.sys);
+  if (access.ok) return [{ id: 'explain', subject: 'system', message: `--explain can sample the kernel (perf_event_paranoid ${access.paranoid}, kptr_restrict ${access.kptrRestrict})` }];
+  return [{ id: 'explain', subject: 'system', message: access.message.replace(/^--explain: /, '--explain unavailable: '), fix: access.fix, advice: true }];
+}

@@ -15,6 +15,7 @@ import {
   bindingChecks,
   engineList,
   governorChecks,
+  explainChecks,
   ioUringChecks,
   kernelChecks,
   namespaceChecks,
@@ -76,7 +77,7 @@ export interface DoctorScope {
 export type TargetVerdict = { engine: EngineName; usable: true } | { engine: EngineName; usable: false; reason: string; fix: string };
 
 export function runDoctor(env: DoctorEnv, d: Discovery, opts: DoctorOptions, scope: DoctorScope = {}): DoctorReport {
-  const drafts: Draft[] = [...kernelChecks(env), ...ioUringChecks(env), ...governorChecks(env, opts), ...pollParamChecks(d)];
+  const drafts: Draft[] = [...kernelChecks(env), ...ioUringChecks(env), ...governorChecks(env, opts), ...pollParamChecks(d), ...explainChecks(env)];
   const everything = !scope.namespace && !scope.controller && !scope.other;
   for (const ctrl of d.controllers) {
     const subject = ctrl.name ?? ctrl.pciAddress;

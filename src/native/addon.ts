@@ -6,6 +6,21 @@ import path from 'node:path';
 import type { LiveStats, NativeJob } from '../model.js';
 import { runError } from '../errors.js';
 
+/** What a worker returns with --explain: its sampled instruction pointers (perf_napi.c). */
+export interface NativeExplain {
+  event: 'none' | 'cycles' | 'cpu-clock';
+  /** ns (cpu-clock) or cycles (cycles) per sample. */
+  period: number;
+  /** The event's total over the measured interval: ns of CPU (cpu-clock) or cycles. */
+  count: number;
+  samples: number;
+  lost: number;
+  dropped: number;
+  /** Hex instruction pointers, and how often each was sampled. */
+  ips: string[];
+  counts: number[];
+}
+
 export interface NativeWorkerResult {
   ios: number;
   bytes: number;
@@ -22,6 +37,10 @@ export interface NativeWorkerResult {
   /** Voluntary and involuntary context switches over the measured interval. */
   vcsw: number;
   nvcsw: number;
+  /** Reap calls that found no completion while measuring. */
+  emptyReaps: number;
+  /** --explain: the worker's samples (src/explain/build.ts). */
+  explain?: NativeExplain;
 }
 
 /** result.system: native/core/sysstat.h's deltas over the measured interval, in ns. */

@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import type { Results } from '../analysis/results.js';
 import { buildMatrix } from './matrix.js';
 import { buildSummary } from './summary.js';
+import { renderExplain } from './explain.js';
 import { buildResultsTable, contextLines, type TableModel } from './table.js';
 
 export const OUTPUT_FORMATS = ['table', 'csv', 'json', 'md'] as const;
@@ -101,6 +102,7 @@ export function renderResults(results: Results, opts: RenderOptions = {}): strin
   }
   const summary = buildSummary(results);
   if (summary.length) out.push('', ...summary);
+  out.push(...renderExplain(results, drawTable));
   return out.join('\n') + '\n';
 }
 

@@ -43,6 +43,7 @@ export interface RawRunOptions {
   format?: string;
   quiet?: boolean;
   wide?: boolean;
+  explain?: boolean;
 }
 
 export interface RunPlan {
@@ -77,6 +78,8 @@ export interface RunPlan {
   latency: LatencyMode;
   latEvery: number;
   repeat: number;
+  /** --explain: sample the workers' CPU by layer (src/explain/). */
+  explain: boolean;
   /** Unmeasured runs of every cell before the measured repeats (hyperfine's --warmup). */
   warmup: number;
   forceDestroy: boolean;
@@ -250,6 +253,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     format,
     quiet: raw.quiet ?? false,
     wide: raw.wide ?? false,
+    explain: raw.explain ?? false,
   };
 }
 

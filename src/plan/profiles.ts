@@ -24,6 +24,8 @@ export interface ProfileReference {
   unit: 'KIOPS';
   /** QD → engine → value. */
   values: Record<string, Partial<Record<EngineName, number>>>;
+  /** A perf profile the source took: per symbol, its % of one engine's CPU (printed beside --explain's). */
+  perf?: { engine: EngineName; symbols: Record<string, number> };
 }
 
 export interface Profile {
@@ -38,7 +40,7 @@ export interface Profile {
 }
 
 const TOP_KEYS = ['description', 'workload', 'options', 'reference', 'notes'] as const;
-const REFERENCE_KEYS = ['source', 'unit', 'values'] as const;
+const REFERENCE_KEYS = ['source', 'unit', 'values', 'perf'] as const;
 
 type Kind = 'list' | 'int' | 'size' | 'duration' | 'bool' | 'cpus';
 
@@ -68,6 +70,7 @@ const OPTION_KINDS: Record<string, Kind> = {
   maxErrors: 'int',
   repeat: 'int',
   warmup: 'int',
+  explain: 'bool',
 };
 
 const COMMAND_LINE_ONLY: Record<string, string> = {
@@ -225,7 +228,21 @@ function parseReference(where: string, ref: unknown): ProfileReference {
       values[qd][engine as EngineName] = v;
     }
   }
-  return { source: ref.source.trim(), unit: 'KIOPS', values };
+  const out: ProfileReference = { source: ref.source.trim(), unit: 'KIOPS', values };
+  if (ref.perf !== undefined) out.perf = parsePerf(where, ref.perf);
+  return out;
+}
+
+function parsePerf(where: string, perf: unknown): NonNullable<ProfileReference['perf']> {
+  const example = 'e.g. "perf": { "engine": "pt-poll", "symbols": { "nvme_poll": 7.9 } }';
+  if (!isObject(perf) || typeof perf.engine !== 'string' || !isObject(perf.symbols)) throw usageError(`${where}: reference.perf must name an engine and map symbols to % of its CPU`, example);
+  if (!(ENGINE_NAMES as readonly string[]).includes(perf.engine)) throw usageError(`${where}: reference.perf names unknown engine "${perf.engine}"`, `choose from ${ENGINE_NAMES.join(', ')}`);
+  const symbols: Record<string, number> = {};
+  for (const [sym, v] of Object.entries(perf.symbols)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) throw usageError(`${where}: reference.perf.symbols["${sym}"] must be a percentage, not ${JSON.stringify(v)}`, example);
+    symbols[sym] = v;
+  }
+  return { engine: perf.engine as EngineName, symbols };
 }
 
 export function loadProfileFile(file: string, online?: number[]): Profile {

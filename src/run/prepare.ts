@@ -17,6 +17,7 @@ import type { Target } from '../target/target.js';
 import { pciAddressTarget, pciDevice } from '../system/pci.js';
 import { commandUsable } from '../engines/commands.js';
 import { checkCommand } from '../engines/command-support.js';
+import { checkExplainAccess } from '../explain/access.js';
 import { VfioAutoBind } from '../vfio/binding.js';
 
 export interface Cell {
@@ -69,6 +70,7 @@ function prepareNop(plan: RunPlan): PreparedRun {
 
 /** Resolve engines, region and safety before anything runs. Throws on bad input. */
 export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): PreparedRun {
+  if (plan.explain) checkExplainAccess();
   if (plan.engines !== 'all' && plan.engines.length && !plan.engines.some(needsTarget)) return prepareNop(plan);
   const writes = plan.readPercent < 100 || plan.command?.writes === true;
   const created = createWriteTarget(plan, writes);

@@ -8,10 +8,11 @@ import type { NativeError, NativeRunResult } from '../native/addon.js';
 import type { Target } from '../target/target.js';
 import { VERSION } from '../version.js';
 import { commandRecord } from '../engines/commands.js';
-import { needsTarget } from '../engines/registry.js';
+import { engineSpec, needsTarget } from '../engines/registry.js';
 import { vfioFix } from '../target/pci.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { systemFigures } from './system-cpu.js';
+import { explainResult } from '../explain/index.js';
 
 /** Words for a setup failure, with the fix, from the errno the engine saw. */
 export function explainStartError(err: NativeError, job: NativeJob): BenchError {
@@ -96,6 +97,11 @@ export function targetInfo(target: Target, node: string): TargetInfo {
   };
 }
 
+/** The engines whose reap calls poll (and SQPOLL rings): one that finds nothing is a wasted poll. */
+function polled(engine: RunRecord['engine'], sqpoll: boolean): boolean {
+  return engineSpec(engine).polled || sqpoll;
+}
+
 export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: NativeRunResult, repeat: number, runId: string): RunRecord {
   const ios = result.workers.reduce((sum, w) => sum + w.ios, 0);
   const bytes = result.workers.reduce((sum, w) => sum + w.bytes, 0);
@@ -156,6 +162,8 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     errors: result.errors,
     verifiedBlocks: result.verifiedBlocks,
     ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
+    ...(polled(cell.engine, job.sqpoll) ? { emptyPollsPerIo: ios ? result.workers.reduce((s, w) => s + w.emptyReaps, 0) / ios : 0 } : {}),
+    ...(job.explain ? { explain: explainResult(result, ios) } : {}),
     histogram: sparseBuckets(result.histogram),
     ...(system ? { system } : {}),
   };

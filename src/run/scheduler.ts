@@ -48,6 +48,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     maxErrors: plan.maxErrors,
     latEvery: plan.latEvery,
     irqNames: irqNamesFor(target.nvme?.controller, spec.opens, target.kind),
+    ...(plan.explain ? { explain: true } : {}),
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }
