@@ -10,6 +10,8 @@ import { register as registerDevices } from './devices.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerVfio } from './vfio.js';
+import { register as registerCompletion } from './completion.js';
+import { addExamples } from './examples.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
@@ -22,4 +24,6 @@ export function registerCommands(program: Command): void {
   registerDoctor(program);
   registerProfile(program);
   registerVfio(program);
+  registerCompletion(program);
+  addExamples(program);
 }

@@ -5,6 +5,7 @@ import { runError } from '../errors.js';
 import type { RunRecord, RwWorkload } from '../model.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
+import { RunProgress } from '../output/progress.js';
 import { buildResults } from '../analysis/results.js';
 import { printResults } from '../export/stdout.js';
 import { prepareRun, type PreparedRun } from '../run/prepare.js';
@@ -112,16 +113,24 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
+  // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
+  const progress = RunProgress.forTerminal(plan.quiet, {
+    runs: prep.cells.length * (plan.warmup + plan.repeat),
+    runMs: plan.rampMs + plan.runtimeMs,
+    ioLimit: plan.ioLimit || undefined,
+  });
   try {
     records = await runAll(prep, {
       onRecord: (record) => session.add(record),
-      live: LiveLine.forTerminal(plan.quiet),
+      live: LiveLine.forTerminal(plan.quiet, progress && ((text) => progress.log(text))),
+      progress,
       interrupted: () => interrupted,
       setCurrent: (stop) => {
         stopCurrent = stop;
       },
     });
   } finally {
+    progress?.stop();
     prep.claim?.release();
     // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
     await prep.vfioAutoBind?.restore();
