@@ -111,3 +111,27 @@ test('colour: a terminal gets it, NO_COLOR and --color never take it away, --col
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /--color.*'sometimes' is invalid. Allowed choices are never, auto, always/);
 });
+
+test("the lab's download bar: bytes so far against the package's size, on a terminal only", { timeout: 60_000 }, () => {
+  // A child that writes 6 × 200 KB over about 2 s stands in for apt-get download.
+  const out = join(dir, 'fetched');
+  const child = `for i in 1 2 3 4 5 6; do head -c 200000 /dev/zero >> ${out}; sleep 0.3; done`;
+  const driver = join(dir, 'driver.mjs');
+  writeFileSync(
+    driver,
+    `import fs from 'node:fs';
+import { runWithProgress } from ${JSON.stringify(join(process.cwd(), 'dist/src/lab/fetch-progress.js'))};
+const size = () => { try { return fs.statSync(${JSON.stringify(out)}).size; } catch { return 0; } };
+const r = await runWithProgress('sh', ['-c', ${JSON.stringify(child)}], { quiet: false, what: 'kernel download', total: 1200000, measure: size });
+process.exit(r.status ?? 9);
+`,
+  );
+  const shown = spawnSync('script', ['-qec', `${q(process.execPath)} ${q(driver)}`, '/dev/null'], { encoding: 'utf8' });
+  assert.equal(shown.status, 0, shown.stdout);
+  const plain = shown.stdout.replace(/\x1b\[[0-9;]*m/g, '');
+  assert.match(plain, /lab: kernel download ▕█+░*▏ [\d.]+ (KiB|MiB)\/1\.1 MiB \d+s left/, shown.stdout);
+  rmSync(out, { force: true });
+  const piped = spawnSync(process.execPath, [driver], { encoding: 'utf8' });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stderr + piped.stdout, '', 'no terminal, no bar');
+});

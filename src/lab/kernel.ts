@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { runError } from '../errors.js';
 import { aptGet, aptHasLists, isRoot, say, which, type HostTools } from './host.js';
+import { packageSizes, runWithProgress, treeBytes } from './fetch-progress.js';
 
 export const KERNEL_METAPACKAGE = 'linux-image-amd64';
 
@@ -275,8 +276,8 @@ function sweepStaleFetches(): void {
   }
 }
 
-/** Make sure a kernel is unpacked in the cache; download it the first time. */
-export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
+/** Make sure a kernel is unpacked in the cache; download it the first time (with a progress bar on a terminal). */
+export async function ensureKernel(tools: HostTools, quiet: boolean): Promise<KernelInfo> {
   const cached = cachedKernel();
   if (cached) return cached;
 
@@ -303,10 +304,12 @@ export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
   try {
     say(quiet, `downloading the kernel once: apt-get download ${pkg} (unpacked into ${tildify(kernelsDir())}, not installed)`);
     const aptArgs = isRoot() ? ['-o', 'APT::Sandbox::User=root', 'download', pkg] : ['download', pkg];
-    let dl = spawnSync('apt-get', aptArgs, { cwd: work, encoding: 'utf8' });
+    const sizes = packageSizes(pkg);
+    const download = () => runWithProgress('apt-get', aptArgs, { cwd: work, quiet, what: 'kernel download', total: sizes.download, measure: () => treeBytes(work) });
+    let dl = await download();
     if (dl.status !== 0 && isRoot()) {
       aptGet(['update']);
-      dl = spawnSync('apt-get', aptArgs, { cwd: work, encoding: 'utf8' });
+      dl = await download();
     }
     const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
     if (dl.status !== 0 || !deb) {
@@ -315,7 +318,7 @@ export function ensureKernel(tools: HostTools, quiet: boolean): KernelInfo {
     }
     const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1] ?? '';
     const tree = path.join(work, 'tree');
-    const x = spawnSync('dpkg', ['-x', path.join(work, deb), tree], { encoding: 'utf8' });
+    const x = await runWithProgress('dpkg', ['-x', path.join(work, deb), tree], { quiet, what: 'kernel unpack', total: sizes.installed, measure: () => treeBytes(tree) });
     if (x.status !== 0) throw runError(`dpkg -x ${deb} failed: ${(x.stderr || '').trim()}`, 'check free space in ' + tildify(kernelsDir()));
     fs.rmSync(path.join(work, deb), { force: true });
 
