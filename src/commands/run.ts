@@ -60,7 +60,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--md [file]', 'write the results table as Markdown')
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
-    .option('--quiet', 'no live line')
+    .option('--quiet', 'no live line and no progress line')
     .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
 
