@@ -4,6 +4,8 @@
 import type { Command } from 'commander';
 
 export const EXAMPLES: Record<string, string[]> = {
+  // nvmebench --help: the program as a whole.
+  '': ['nvmebench randread --engine all --qd 1,32 /dev/ng0n1', 'nvmebench demo', 'nvmebench doctor /dev/ng0n1'],
   randread: [
     'nvmebench randread --qd 128 /dev/ng1n1',
     'nvmebench randread --engine uring,uring-poll --qd 8,64,256 --bs 512 /dev/nvme0n1 --csv results/run.csv',
@@ -65,5 +67,5 @@ export function addExamples(program: Command): void {
     if (lines) cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}`);
     cmd.commands.forEach(visit);
   };
-  program.commands.forEach(visit);
+  visit(program);
 }

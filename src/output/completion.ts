@@ -92,7 +92,7 @@ _nvmebench_targets() {
     [[ -r $d/class && $(<"$d/class") == 0x010802 ]] && list+="\${d##*/} "
   done
   COMPREPLY+=($(compgen -W "$list" -- "$cur"))
-  [[ $cur == /dev/* ]] || COMPREPLY+=($(compgen -f -- "$cur"))
+  [[ $cur == /dev/* ]] || { COMPREPLY+=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; }
 }
 
 _nvmebench_value() {
