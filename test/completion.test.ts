@@ -55,6 +55,7 @@ test('bash: the script loads with bash-completion and completes commands, engine
   assert.deepEqual(bashComplete(file, 'nvmebench --color never vfio '), ['bind', 'status', 'unbind']);
   assert.deepEqual(bashComplete(file, 'nvmebench regress --color n'), ['never']);
   assert.deepEqual(bashComplete(file, 'nvmebench completion '), ['bash', 'fish', 'zsh']);
+  assert.deepEqual(bashComplete(file, 'nvmebench regress a.csv b.csv --metric iops,lat_p9'), ['iops,lat_p90_us', 'iops,lat_p999_us', 'iops,lat_p99_us']);
   assert.ok(bashComplete(file, 'nvmebench profile ').includes('seed001-kiops'), 'built-in profile names');
   // A target is a file too; an option's value is not taken for the target.
   writeFileSync(join(dir, 'scratch.dat'), '');

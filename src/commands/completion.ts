@@ -1,9 +1,11 @@
 // nvmebench completion bash|zsh|fish: a completion script made from the
 // commander program itself (its commands, options, arguments and choices),
 // so a new option completes without anyone editing a list. What a value
-// completes to comes from the option's or argument's name (valuesFor).
+// completes to comes from the option's or argument's name (optionValues,
+// argumentValues).
 import type { Argument, Command, Option } from 'commander';
 import { ENGINES } from '../engines/registry.js';
+import { METRICS } from '../analysis/stats.js';
 import { builtinProfileNames } from '../plan/profiles.js';
 import { VERSION } from '../version.js';
 import { COMPLETION_SHELLS, completionScript, type CompletionCommand, type CompletionOption, type Values } from '../output/completion.js';
@@ -19,6 +21,7 @@ function words(list: string[], commaList = false): Values {
 function optionValues(option: Option): Values {
   if (option.argChoices) return words(option.argChoices);
   if (option.attributeName() === 'engine') return words([...ENGINES.map((e) => e.name), 'all'], true);
+  if (option.attributeName() === 'metric') return words(METRICS.map((m) => m.name), true);
   if (/[<[](file|dir)[>\]]/.test(option.flags) || option.long === '--share') return FILE;
   return { kind: 'none' };
 }
