@@ -75,6 +75,12 @@ test('ETA arithmetic: the plan with --runtime, the rate with --ios', () => {
   counted.tick({ ios: 500, ramping: false } as never);
   assert.equal(counted.fraction(), 0.25);
   counted.stop();
+  // After the line is gone a log line is written at once, not kept for a redraw that never comes.
+  const written: string[] = [];
+  const late = new RunProgress({ runs: 1, runMs: 1000 }, Object.assign(Object.create(sink), { write: (t: string) => written.push(t) }));
+  late.stop();
+  late.log('nvmebench: restored\n');
+  assert.equal(written.at(-1), 'nvmebench: restored\n');
 });
 
 function regressFiles(): [string, string] {

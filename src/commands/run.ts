@@ -102,27 +102,30 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
     throw err;
   }
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
-  let interrupted = false;
-  let stopCurrent: (() => void) | undefined;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write('\nnvmebench: interrupted, stopping the workers and reporting what was measured\n');
-    stopCurrent?.();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let records: RunRecord[] = [];
   // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
   const progress = RunProgress.forTerminal(plan.quiet, {
     runs: prep.cells.length * (plan.warmup + plan.repeat),
     runMs: plan.rampMs + plan.runtimeMs,
     ioLimit: plan.ioLimit || undefined,
   });
+  // Lines written during the run go above the progress line, not through it.
+  const say = (text: string): void => void (progress ? progress.log(text) : process.stderr.write(text));
+  prep.vfioAutoBind?.logTo((line) => say(`nvmebench: ${line}\n`));
+  let interrupted = false;
+  let stopCurrent: (() => void) | undefined;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    say('\nnvmebench: interrupted, stopping the workers and reporting what was measured\n');
+    stopCurrent?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let records: RunRecord[] = [];
   try {
     records = await runAll(prep, {
       onRecord: (record) => session.add(record),
-      live: LiveLine.forTerminal(plan.quiet, progress && ((text) => progress.log(text))),
+      live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
       interrupted: () => interrupted,
       setCurrent: (stop) => {

@@ -58,6 +58,7 @@ export class RunProgress {
   private runFraction = 0;
   private finishedMs = 0;
   private finished = 0;
+  private stopped = false;
 
   static forTerminal(quiet: boolean, estimate: RunEstimate, stream: Stream = process.stderr): RunProgress | undefined {
     return progressWanted(quiet, stream) && estimate.runs > 0 ? new RunProgress(estimate, stream) : undefined;
@@ -65,7 +66,7 @@ export class RunProgress {
 
   constructor(
     private readonly estimate: RunEstimate,
-    stream: Stream,
+    private readonly stream: Stream,
   ) {
     this.paint = painterFor(stream);
     this.multi = multiBar(stream, () => this.line());
@@ -116,13 +117,16 @@ export class RunProgress {
     this.runFraction = 1;
   }
 
-  /** A line printed above the progress line (it ends in "\n"). */
+  /** A line printed above the progress line (it ends in "\n"); once the line is gone, straight to the stream. */
   log(text: string): void {
-    this.multi.log(text);
+    if (this.stopped) this.stream.write(text);
+    else this.multi.log(text);
   }
 
   /** Flush what was logged and clear the progress line. */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.multi.update();
     this.multi.stop();
   }
