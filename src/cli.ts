@@ -1,11 +1,12 @@
 // Parse → options → scheduler → results → exporters. This file only wires the
 // commands together and maps what they return, or throw, to exit codes, in one
 // place.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { BenchError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_RUN_FAILED } from './errors.js';
 import { VERSION } from './version.js';
 import { registerCommands } from './commands/index.js';
 import type { Outcome } from './commands/outcome.js';
+import { COLOR_WHEN, painterFor, setColorWhen, type ColorWhen } from './output/color.js';
 
 /**
  * A command whose actions hand their Outcome to settle(). Subcommands are made
@@ -44,12 +45,15 @@ export function createProgram(settle: (outcome: Outcome) => void): Command {
     .name('nvmebench')
     .description('Compare the Linux NVMe I/O paths side by side on the same namespace')
     .version(VERSION)
+    .addOption(new Option('--color <when>', 'colour: never, auto (on a terminal, unless NO_COLOR is set) or always').choices(COLOR_WHEN).default('auto'))
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
       writeErr: (text) => process.stderr.write(text),
       outputError: (text, write) => write(`nvmebench: ${text.replace(/^error: /, '')}`),
     });
+  // Root options are taken after the subcommand too (nvmebench regress a b --color never).
+  program.hook('preAction', (root) => setColorWhen(root.opts<{ color: ColorWhen }>().color));
   registerCommands(program);
   return program;
 }
@@ -69,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
 
 export function reportError(err: unknown): number {
   if (err instanceof BenchError) {
-    process.stderr.write(`nvmebench: ${err.toLine()}\n`);
+    process.stderr.write(`${painterFor(process.stderr).red('nvmebench:')} ${err.toLine()}\n`);
     return err.exitCode;
   }
   if (err instanceof CommanderError) {

@@ -52,14 +52,6 @@ export function register(program: Command): void {
     .option('--md <file>', 'also write the matrix as Markdown')
     .option('--json <file>', 'also write the matrix as JSON');
   addLabOptions(cmd, 'compat');
-  cmd.addHelpText(
-    'after',
-    `
-Examples:
-  nvmebench compat
-  nvmebench compat --kernel 6.12 --md compat.md
-  nvmebench compat --kernel 6.1,linux-image-6.12.95+deb12-amd64 --json compat.json`,
-  );
   cmd.action(async (o: CompatOptions & { kernel: string }): Promise<Outcome> => {
     const kernels = parseKernelList(o.kernel);
     const ios = Number(o.ios);

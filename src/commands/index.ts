@@ -12,6 +12,8 @@ import { register as registerProfile } from './profile.js';
 import { register as registerVfio } from './vfio.js';
 import { register as registerCompat } from './compat.js';
 import { register as registerExplain } from './explain.js';
+import { register as registerCompletion } from './completion.js';
+import { addExamples } from './examples.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
@@ -26,4 +28,6 @@ export function registerCommands(program: Command): void {
   registerVfio(program);
   registerCompat(program);
   registerExplain(program);
+  registerCompletion(program);
+  addExamples(program);
 }

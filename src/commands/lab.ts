@@ -102,14 +102,6 @@ export function register(program: Command): void {
   cmd.addHelpText(
     'after',
     `
-Examples:
-  nvmebench lab -- randread --engine all --qd 1,16 /dev/ng0n1 --csv results/lab.csv
-  nvmebench lab --controllers 2 --namespaces 2 --lba-size 4096 --vfio -- devices
-  nvmebench lab --namespaces 2 --ns-props 2:mssrl=0,mcl=0,msrc=0 -- copy /dev/ng0n2
-  nvmebench lab --exec "cat /sys/module/nvme/parameters/poll_queues"
-  nvmebench lab --kernel 6.12 -- devices
-  nvmebench lab --shell
-
 Put -- before the guest command so its options are not taken as the lab's.
 The first run of each --kernel downloads it (apt-get download; 6.12 from
 bookworm-backports through a private apt state, the system's apt is left alone)

@@ -12,6 +12,7 @@ import { checkMetrics, peekSchemaVersion, readResultsFile } from '../export/read
 import { markdownTable } from '../export/markdown.js';
 import { checkOutputPath, writeExport } from '../export/fsutil.js';
 import { drawTable } from '../output/render.js';
+import { painterFor, type Painter } from '../output/color.js';
 import { formatCountPm, formatDeltaPct, formatNs, formatP, formatPct, formatUsPm, formatPerCall } from '../output/format.js';
 import { AXIS_FIELDS, describeConfig, fieldLabel } from '../output/labels.js';
 import {
@@ -197,6 +198,12 @@ export function reportTable(report: RegressReport): { headers: string[]; rows: s
   return { headers, rows, align };
 }
 
+/** The verdict column in colour for a terminal: regressions red, improvements green. */
+function paintVerdicts(table: ReturnType<typeof reportTable>, paint: Painter): ReturnType<typeof reportTable> {
+  const verdict = (v: string): string => (/^(REGRESSION|NOW FAILS)/.test(v) ? paint.red(v) : v.startsWith('improvement') ? paint.green(v) : v);
+  return { ...table, rows: table.rows.map((r) => [...r.slice(0, -1), verdict(r[r.length - 1])]) };
+}
+
 /** Rows a terminal shows by default; --all shows every row. */
 export const DEFAULT_SHOWN_ROWS = 50;
 
@@ -314,7 +321,7 @@ must hold a finite, non-negative number in every compared metric.`,
       checkMetrics(cur, metrics);
       const report = compareResults(base.records, cur.records, { thresholdPct, metrics: metrics.map((m) => m.name) });
       const shown = opts.all ? { report } : shownRows(report);
-      const out = [drawTable(reportTable(shown.report))];
+      const out = [drawTable(paintVerdicts(reportTable(shown.report), painterFor(process.stdout)))];
       if (shown.omitted) out.push(shown.omitted);
       out.push(summaryLine(report));
       if (report.hint) out.push(report.hint);

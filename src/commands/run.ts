@@ -5,6 +5,7 @@ import { runError } from '../errors.js';
 import type { RunRecord, RwWorkload } from '../model.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
+import { RunProgress } from '../output/progress.js';
 import { buildResults } from '../analysis/results.js';
 import { printResults } from '../export/stdout.js';
 import { prepareRun, type PreparedRun } from '../run/prepare.js';
@@ -59,7 +60,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--md [file]', 'write the results table as Markdown')
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
-    .option('--quiet', 'no live line')
+    .option('--quiet', 'no live line and no progress line')
     .option('--explain', 'sample where the workers spend their CPU and print it by layer (block, NVMe driver, io_uring…) in ns per I/O')
     .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
@@ -102,12 +103,21 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
     throw err;
   }
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
+  // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
+  const progress = RunProgress.forTerminal(plan.quiet, {
+    runs: prep.cells.length * (plan.warmup + plan.repeat),
+    runMs: plan.rampMs + plan.runtimeMs,
+    ioLimit: plan.ioLimit || undefined,
+  });
+  // Lines written during the run go above the progress line, not through it.
+  const say = (text: string): void => void (progress ? progress.log(text) : process.stderr.write(text));
+  prep.vfioAutoBind?.logTo((line) => say(`nvmebench: ${line}\n`));
   let interrupted = false;
   let stopCurrent: (() => void) | undefined;
   const onSignal = () => {
     if (interrupted) return;
     interrupted = true;
-    process.stderr.write('\nnvmebench: interrupted, stopping the workers and reporting what was measured\n');
+    say('\nnvmebench: interrupted, stopping the workers and reporting what was measured\n');
     stopCurrent?.();
   };
   process.on('SIGINT', onSignal);
@@ -116,13 +126,15 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   try {
     records = await runAll(prep, {
       onRecord: (record) => session.add(record),
-      live: LiveLine.forTerminal(plan.quiet),
+      live: LiveLine.forTerminal(plan.quiet, progress && say),
+      progress,
       interrupted: () => interrupted,
       setCurrent: (stop) => {
         stopCurrent = stop;
       },
     });
   } finally {
+    progress?.stop();
     prep.claim?.release();
     // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
     await prep.vfioAutoBind?.restore();

@@ -182,21 +182,20 @@ export function metapackageKernel(scope: AptScope): string | null {
   return null;
 }
 
-/** The candidate of `pkg` in this scope: its version and size in bytes, or null when apt does not know it. */
-export function packageInfo(scope: AptScope, pkg: string): { version: string; size: number } | null {
+/** The candidate of `pkg` in this scope: its version, download and unpacked sizes in bytes, or null when apt does not know it. */
+export function packageInfo(scope: AptScope, pkg: string): { version: string; size: number; installed: number } | null {
   const r = spawnSync('apt-cache', [...scope.opts, 'show', '--no-all-versions', pkg], { encoding: 'utf8' });
   if (r.status !== 0 || !/^Package:/m.test(r.stdout)) return null;
   return {
     version: /^Version:\s*(\S+)/m.exec(r.stdout)?.[1] ?? '',
     size: Number(/^Size:\s*(\d+)/m.exec(r.stdout)?.[1] ?? 0),
+    installed: Number(/^Installed-Size:\s*(\d+)/m.exec(r.stdout)?.[1] ?? 0) * 1024,
   };
 }
 
-/** apt-get download into cwd. */
-export function downloadPackage(scope: AptScope, pkg: string, cwd: string): { ok: boolean; why: string } {
+/** apt-get's arguments to download pkg into the cwd. */
+export function downloadArgs(scope: AptScope, pkg: string): string[] {
   const args = [...scope.opts];
   if (!scope.dir && isRoot()) args.push('-o', 'APT::Sandbox::User=root');
-  const r = spawnSync('apt-get', [...args, '-q', 'download', pkg], { cwd, encoding: 'utf8' });
-  const why = (r.stderr || '').trim().split('\n').filter(Boolean).pop() ?? '';
-  return { ok: r.status === 0, why };
+  return [...args, '-q', 'download', pkg];
 }

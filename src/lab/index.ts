@@ -107,8 +107,8 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
   const shell = !!guest.shell;
 
   const tools = ensureHostTools(quiet);
-  const kernel = ensureKernel(tools, quiet, opts.kernel);
-  const initrd = ensureInitramfs(tools, kernel);
+  const kernel = await ensureKernel(tools, quiet, opts.kernel);
+  const initrd = ensureInitramfs(tools, kernel, quiet);
   const accel = chooseAccel(opts.accel);
 
   const jobDir = makeJobDir();

@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { runError } from '../errors.js';
 import { buildCpio, type CpioEntry } from './cpio.js';
+import { TaskProgress } from '../output/progress.js';
 import type { HostTools } from './host.js';
 import { cacheRoot, moduleLoadOrder, moduleName, parseModulesDep, readBuiltin, type KernelInfo, type ModuleDep } from './kernel.js';
 
@@ -217,7 +218,7 @@ export function initramfsDir(): string {
 }
 
 /** The cached initramfs for this kernel, built when missing or when its inputs changed. */
-export function ensureInitramfs(tools: HostTools, kernel: KernelInfo): { path: string; lists: ModuleLists; built: boolean } {
+export function ensureInitramfs(tools: HostTools, kernel: KernelInfo, quiet = true): { path: string; lists: ModuleLists; built: boolean } {
   const lists = moduleLists(kernel);
   const busybox = fs.readFileSync(tools.busybox);
   const listText = (l: ModuleDep[]) => l.map((d) => moduleName(d.file) + '\n').join('');
@@ -246,8 +247,15 @@ export function ensureInitramfs(tools: HostTools, kernel: KernelInfo): { path: s
   for (const a of applets) entries.push({ path: `bin/${a}`, kind: 'symlink', data: 'busybox' });
   entries.push({ path: 'init', kind: 'file', mode: 0o755, data: INIT_SCRIPT });
   const all = [...lists.base, ...lists.nvme, ...lists.vfio];
-  for (const d of all) {
-    entries.push({ path: `lib/modules/${moduleName(d.file)}.ko`, kind: 'file', mode: 0o644, data: readModule(tools, path.join(kernel.modulesDir, d.file)) });
+  // Decompressing the modules is the slow part of a build: a bar counts them on a terminal.
+  const bar = TaskProgress.forTerminal(quiet, 'initramfs build: modules', all.length, 'items');
+  try {
+    all.forEach((d, i) => {
+      entries.push({ path: `lib/modules/${moduleName(d.file)}.ko`, kind: 'file', mode: 0o644, data: readModule(tools, path.join(kernel.modulesDir, d.file)) });
+      bar?.update(i + 1);
+    });
+  } finally {
+    bar?.stop();
   }
   entries.push({ path: 'etc/lab/base.list', kind: 'file', data: listText(lists.base) });
   entries.push({ path: 'etc/lab/nvme.list', kind: 'file', data: listText(lists.nvme) });

@@ -7,11 +7,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { runError, usageError } from '../errors.js';
-import {
-  describeSpec, downloadPackage, ensureScopeLists, hostCodename, HOST_APT, KERNEL_METAPACKAGE, metapackageKernel, packageInfo,
-  packageRelease, privateScope, refreshScope, specMatches, type AptScope, type KernelSpec,
-} from './apt.js';
-import { aptGet, aptHasLists, isRoot, say, which, type HostTools } from './host.js';
+import { downloadArgs, refreshScope, specMatches, type KernelSpec } from './apt.js';
+import { manualKernelFix, mb, resolveKernel } from './kernel-source.js';
+import { aptGet, isRoot, say, which, type HostTools } from './host.js';
+import { runWithProgress, treeBytes } from './fetch-progress.js';
 
 export interface KernelInfo {
   /** Kernel release, e.g. 6.1.0-56-amd64. */
@@ -79,68 +78,6 @@ export function cachedKernel(spec: KernelSpec): KernelInfo | null {
     .filter((i): i is KernelInfo => i !== null && specMatches(spec, i.release, i.pkg))
     .sort((a, b) => compareReleases(b.release, a.release));
   return infos[0] ?? null;
-}
-
-function manualKernelFix(): string {
-  return aptHasLists()
-    ? `check the network and apt sources (apt-get download ${KERNEL_METAPACKAGE}'s kernel must work)`
-    : 'refresh the package lists (sudo apt-get update), then run nvmebench lab again';
-}
-
-/** Where a kernel package comes from, and what it weighs. */
-interface KernelSource {
-  pkg: string;
-  scope: AptScope;
-  version: string;
-  size: number;
-}
-
-function backports(): AptScope | null {
-  const codename = hostCodename();
-  return codename ? privateScope(cacheRoot(), `${codename}-backports`, codename) : null;
-}
-
-/** The package --kernel names, from the host's apt or else the backports suite. */
-function resolveKernel(spec: KernelSpec, quiet: boolean): KernelSource {
-  const tried: string[] = [];
-  const source = (pkg: string, scope: AptScope): KernelSource | null => {
-    const info = packageInfo(scope, pkg);
-    return info ? { pkg, scope, ...info } : null;
-  };
-  // The host's own suites first: today's default, and no extra lists to fetch.
-  let hostPkg = spec.kind === 'package' ? spec.pkg : metapackageKernel(HOST_APT);
-  if (spec.kind === 'series' && !hostPkg && isRoot()) {
-    say(quiet, 'refreshing the package lists to find the kernel: apt-get update');
-    aptGet(['update']);
-    hostPkg = metapackageKernel(HOST_APT);
-  }
-  if (hostPkg && specMatches(spec, packageRelease(hostPkg), hostPkg)) {
-    const found = source(hostPkg, HOST_APT);
-    if (found) return found;
-  }
-  if (hostPkg && spec.kind === 'series') tried.push(`the host's apt has ${hostPkg}`);
-  const bp = backports();
-  if (bp) {
-    const lists = ensureScopeLists(bp);
-    if (!lists.ok) {
-      throw usageError(`cannot read the package lists of ${bp.name} for --kernel ${describeSpec(spec)} (${lists.why || 'apt-get update failed'})`, 'check the network (the lab fetches from the Debian archive in your apt sources)');
-    }
-    const pkg = spec.kind === 'package' ? spec.pkg : metapackageKernel(bp);
-    if (pkg && specMatches(spec, packageRelease(pkg), pkg)) {
-      const found = source(pkg, bp);
-      if (found) return found;
-    }
-    if (pkg && spec.kind === 'series') tried.push(`${bp.name} has ${pkg}`);
-  }
-  if (spec.kind === 'package') {
-    throw usageError(`apt knows no package ${spec.pkg} (in the host's sources${bp ? ` or ${bp.name}` : ''})`, 'list them with apt-cache search linux-image, or give --kernel 6.1 or 6.12');
-  }
-  if (!hostPkg && !bp) throw usageError(`apt does not know ${KERNEL_METAPACKAGE}, the lab's kernel`, aptHasLists() ? "enable Debian's main archive in apt sources" : manualKernelFix());
-  throw usageError(`no Debian kernel ${spec.series} to fetch${tried.length ? ` (${tried.join('; ')})` : ''}`, 'give --kernel 6.1 or 6.12, or an exact package name (apt-cache search linux-image)');
-}
-
-function mb(bytes: number): string {
-  return bytes > 0 ? `${Math.round(bytes / 1e6)} MB` : 'size unknown';
 }
 
 /** Directories of modules a lab never loads; dropping them saves ~200 MB of cache. */
@@ -322,8 +259,8 @@ function sweepStaleFetches(): void {
   }
 }
 
-/** Make sure a kernel is unpacked in the cache; download it the first time. */
-export function ensureKernel(tools: HostTools, quiet: boolean, spec: KernelSpec): KernelInfo {
+/** Make sure a kernel is unpacked in the cache; download it the first time (with a progress bar on a terminal). */
+export async function ensureKernel(tools: HostTools, quiet: boolean, spec: KernelSpec): Promise<KernelInfo> {
   const cached = cachedKernel(spec);
   if (cached) return cached;
 
@@ -333,7 +270,7 @@ export function ensureKernel(tools: HostTools, quiet: boolean, spec: KernelSpec)
       'run the lab on Debian (or a derivative with apt and dpkg)',
     );
   }
-  const src = resolveKernel(spec, quiet);
+  const src = resolveKernel(spec, quiet, cacheRoot());
   const pkg = src.pkg;
 
   fs.mkdirSync(kernelsDir(), { recursive: true });
@@ -342,14 +279,18 @@ export function ensureKernel(tools: HostTools, quiet: boolean, spec: KernelSpec)
   fs.writeFileSync(path.join(work, 'pid'), `${process.pid}\n`);
   try {
     say(quiet, `fetching ${pkg} ${src.version} (${mb(src.size)}) from ${src.scope.name} once: apt-get download, unpacked into ${tildify(kernelsDir())}, not installed`);
-    let dl = downloadPackage(src.scope, pkg, work);
+    const download = async (): Promise<{ ok: boolean; why: string }> => {
+      const r = await runWithProgress('apt-get', downloadArgs(src.scope, pkg), { cwd: work, quiet, what: 'kernel download', total: src.size, measure: () => treeBytes(work) });
+      return { ok: r.status === 0, why: (r.stderr || '').trim().split('\n').filter(Boolean).pop() ?? '' };
+    };
+    let dl = await download();
     if (!dl.ok && src.scope.dir) {
       // The private lists may be older than the archive: refresh them once.
       refreshScope(src.scope);
-      dl = downloadPackage(src.scope, pkg, work);
+      dl = await download();
     } else if (!dl.ok && isRoot()) {
       aptGet(['update']);
-      dl = downloadPackage(src.scope, pkg, work);
+      dl = await download();
     }
     const deb = fs.readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!dl.ok || !deb) {
@@ -357,7 +298,7 @@ export function ensureKernel(tools: HostTools, quiet: boolean, spec: KernelSpec)
     }
     const version = /_([^_]+)_[^_]+\.deb$/.exec(deb)?.[1] ?? '';
     const tree = path.join(work, 'tree');
-    const x = spawnSync('dpkg', ['-x', path.join(work, deb), tree], { encoding: 'utf8' });
+    const x = await runWithProgress('dpkg', ['-x', path.join(work, deb), tree], { quiet, what: 'kernel unpack', total: src.installed, measure: () => treeBytes(tree) });
     if (x.status !== 0) throw runError(`dpkg -x ${deb} failed: ${(x.stderr || '').trim()}`, 'check free space in ' + tildify(kernelsDir()));
     fs.rmSync(path.join(work, deb), { force: true });
 

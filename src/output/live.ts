@@ -45,8 +45,9 @@ export class LiveLine {
 
   constructor(private readonly write: (text: string) => void = (t) => process.stderr.write(t)) {}
 
-  static forTerminal(quiet: boolean): LiveLine | undefined {
-    return !quiet && process.stdout.isTTY ? new LiveLine() : undefined;
+  /** write: where the lines go (above the progress line when one is drawn); stderr by default. */
+  static forTerminal(quiet: boolean, write?: (text: string) => void): LiveLine | undefined {
+    return !quiet && process.stdout.isTTY ? new LiveLine(write) : undefined;
   }
 
   begin(label: string, rampMs = 0): void {

@@ -3,6 +3,7 @@
 // files.
 import { usageError } from '../errors.js';
 import type { Results } from '../analysis/results.js';
+import { stripColor } from './color.js';
 import { buildMatrix } from './matrix.js';
 import { buildSummary } from './summary.js';
 import { renderExplain } from './explain.js';
@@ -11,10 +12,10 @@ import { buildResultsTable, contextLines, type TableModel } from './table.js';
 export const OUTPUT_FORMATS = ['table', 'csv', 'json', 'md'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** Columns a string takes on a terminal: one per code point, none for combining marks. */
+/** Columns a string takes on a terminal: one per code point, none for combining marks or colour codes. */
 export function textWidth(s: string): number {
   let w = 0;
-  for (const ch of s) if (!/\p{M}/u.test(ch)) w++;
+  for (const ch of stripColor(s)) if (!/\p{M}/u.test(ch)) w++;
   return w;
 }
 

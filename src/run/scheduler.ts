@@ -7,6 +7,7 @@ import type { NativeJob, RunRecord } from '../model.js';
 import { native, type NativeError, type NativeRunResult, type RunHandle } from '../native/addon.js';
 import { defaultBatch } from '../plan/options.js';
 import type { LiveLine } from '../output/live.js';
+import type { RunProgress } from '../output/progress.js';
 import { commandJobFields } from '../engines/commands.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { explainStartError, toRecord } from './record.js';
@@ -58,6 +59,8 @@ export interface RunHooks {
   onRecord(record: RunRecord): void;
   /** Where the live line goes; undefined for none. */
   live?: LiveLine;
+  /** The overall progress line on a terminal; undefined for none. */
+  progress?: RunProgress;
   /** Set by the caller's SIGINT handler. */
   interrupted(): boolean;
   /** Lets the caller's SIGINT handler stop the run in flight. */
@@ -75,13 +78,20 @@ export async function runCell(job: NativeJob, hooks: RunHooks, label: string): P
   }
   hooks.setCurrent(() => engine.stop(handle));
   hooks.live?.begin(label, job.rampMs);
-  const timer = setInterval(() => hooks.live?.tick(engine.stats(handle)), 1000);
+  const timer = hooks.live || hooks.progress
+    ? setInterval(() => {
+        const stats = engine.stats(handle);
+        hooks.live?.tick(stats);
+        hooks.progress?.tick(stats);
+      }, 1000)
+    : undefined;
   try {
     return await engine.wait(handle);
   } finally {
     clearInterval(timer);
     hooks.setCurrent(undefined);
     hooks.live?.end();
+    hooks.progress?.end();
   }
 }
 
@@ -95,6 +105,8 @@ export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRec
   const records: RunRecord[] = [];
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
   const { warmup, repeat: repeats } = prep.plan;
+  const manyBs = new Set(prep.cells.map((c) => c.blockSize)).size > 1;
+  let runIndex = 0;
   for (let round = 0; round < warmup + repeats; round++) {
     const repeat = round - warmup; // < 0: a warmup round
     for (const cell of prep.cells) {
@@ -107,6 +119,7 @@ export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRec
       const job = buildJob(prep, cell);
       const which = repeat < 0 ? ` warmup #${round + 1}` : repeats > 1 ? ` #${repeat + 1}` : '';
       const label = `${cell.engine} bs=${cell.blockSize} qd=${job.ioDepth}${which}`;
+      hooks.progress?.begin(runIndex++, `${cell.engine} QD ${job.ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}`);
       const result = await runCell(job, hooks, label);
       if (repeat < 0) continue;
       const record = toRecord(prep, cell, job, result, repeat, runId);

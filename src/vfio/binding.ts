@@ -302,8 +302,13 @@ export class VfioAutoBind {
   constructor(
     readonly address: string,
     private readonly forceDestroy: boolean,
-    private readonly log: (line: string) => void = (line) => process.stderr.write(`nvmebench: ${line}\n`),
+    private log: (line: string) => void = (line) => process.stderr.write(`nvmebench: ${line}\n`),
   ) {}
+
+  /** Where the bind and unbind lines go from now on (above the progress line while one is drawn). */
+  logTo(log: (line: string) => void): void {
+    this.log = log;
+  }
 
   /** Everything that would make the bind fail, checked before the run starts. */
   precheck(): void {
