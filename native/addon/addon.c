@@ -44,12 +44,12 @@ void sysstat_napi_result(napi_env env, napi_value out, const struct run *run);
 
 /*
  * A run's handle, the external JavaScript holds. Three parties may join the
- * run's threads: the wait (on a libuv pool thread), the finalizer (when the
+ * run's threads: the run's own libuv pool thread (__run_execute), the finalizer (when the
  * external is collected) and the environment cleanup hook (when the
  * environment is torn down). Joining a pthread twice is undefined, so each
- * goes through __handle_join, which joins once under join_lock. While a wait
- * is pending, self holds the external: the finalizer cannot free the handle
- * under the async work that still uses it. process.exit() only stops runs
+ * goes through __handle_join, which joins once under join_lock. Until the
+ * pool thread's part is over, self holds the external: the finalizer cannot
+ * free the handle under the async work that still uses it. process.exit() only stops runs
  * (the 'exit' listener), it joins nothing.
  */
 struct run_handle {
@@ -57,10 +57,12 @@ struct run_handle {
 	napi_env env;
 	napi_async_work work;
 	napi_deferred deferred;
-	napi_ref self;               /* a strong reference while the wait is pending */
+	napi_ref self;               /* a strong reference while the pool thread runs the run */
 	pthread_mutex_t join_lock;
-	bool waiting;
+	bool waiting;                /* wait() was called */
+	bool done;                   /* the pool thread's part is over (__run_complete ran) */
 	bool joined;                 /* under join_lock */
+	int start_errno;             /* worker_run_start failed on the pool thread: its errno */
 	bool hooked;                 /* the env cleanup hook is registered */
 	struct run_handle *next;     /* on live_handles until finalized */
 };
@@ -312,7 +314,7 @@ static void __handle_finalize(napi_env env, void *data, void *hint)
 	struct run_handle *h = data;
 
 	__handle_unlink(h);
-	/* A pending wait holds a reference, so none is running now: no one else uses h. */
+	/* The pool thread's work held a reference, so it is over: no one else uses h. */
 	__handle_stop(h);
 	__handle_join(h);
 	if (h->hooked)
@@ -332,10 +334,13 @@ static struct run_handle *__get_handle(napi_env env, napi_value v)
 	return data;
 }
 
+static void __run_execute(napi_env env, void *data);
+static void __run_complete(napi_env env, napi_status status, void *data);
+
 static napi_value addon_start(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1], ext;
+	napi_value argv[1], ext, name;
 	struct run_handle *h;
 	const char *bad;
 	char msg[ENGINE_ERRMSG_LEN + 64];
@@ -358,14 +363,7 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 		napi_throw_type_error(env, "EINVAL", msg);
 		return NULL;
 	}
-	if (worker_run_start(h->run) < 0) {
-		int err = errno;
-
-		snprintf(msg, sizeof(msg), "%s", h->run->errmsg[0] ? h->run->errmsg : strerror(err));
-		free(h->run);
-		free(h);
-		return napi_util_throw_errno(env, err, msg);
-	}
+	/* The engines come up on a libuv pool thread (__run_execute), not here. */
 	h->env = env;
 	pthread_mutex_init(&h->join_lock, NULL);
 	if (napi_create_external(env, h, __handle_finalize, NULL, &ext) != napi_ok) {
@@ -382,6 +380,19 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 	if (napi_add_env_cleanup_hook(env, __handle_cleanup, h) == napi_ok)
 		h->hooked = true;
 	__handle_link(h);
+	/* Hold the external while the pool thread uses the handle: the caller may drop it at once. */
+	if (napi_create_reference(env, ext, 1, &h->self) != napi_ok ||
+	    napi_create_string_utf8(env, "nvmebench-run", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, __run_execute, __run_complete, h, &h->work) != napi_ok ||
+	    napi_queue_async_work(env, h->work) != napi_ok) {
+		/* The finalizer frees it; nothing started. */
+		if (h->self)
+			napi_delete_reference(env, h->self);
+		h->self = NULL;
+		h->done = true;
+		napi_throw_error(env, "EINTERNAL", "could not queue the run");
+		return NULL;
+	}
 	return ext;
 }
 
@@ -400,14 +411,17 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	napi_value argv[1], out, ramping, verifying;
 	struct run_handle *h;
 	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0, un_ios = 0, un_bytes = 0;
-	bool any_ramping = false, any_verifying = false;
+	bool any_ramping = false, any_verifying = false, launched;
 	uint32_t i;
 
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	h = argc ? __get_handle(env, argv[0]) : NULL;
 	if (!h)
 		return napi_util_throw_errno(env, EINVAL, "stats(handle) needs a run handle");
-	for (i = 0; i < h->run->nr_workers; i++) {
+	/* Still coming up on the pool thread (wait()): nothing to read yet, and it counts as ramping. */
+	launched = __atomic_load_n(&h->run->launched, __ATOMIC_ACQUIRE);
+	any_ramping = !launched;
+	for (i = 0; launched && i < h->run->nr_workers; i++) {
 		struct worker *w = &h->run->workers[i];
 
 		ios += load_relaxed(&w->done);
@@ -430,7 +444,7 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	napi_util_set_number(env, out, "submitted", (double)sub);
 	napi_util_set_number(env, out, "reaped", (double)rea);
 	napi_util_set_number(env, out, "errors", (double)errs);
-	napi_util_set_number(env, out, "elapsedMs", (double)(clock_now_ns() - h->run->start_ns) / 1e6);
+	napi_util_set_number(env, out, "elapsedMs", launched ? (double)(clock_now_ns() - h->run->start_ns) / 1e6 : 0);
 	napi_util_set_number(env, out, "unmeasuredIos", (double)un_ios);
 	napi_util_set_number(env, out, "unmeasuredBytes", (double)un_bytes);
 	napi_get_boolean(env, any_ramping, &ramping);
@@ -452,13 +466,6 @@ static napi_value addon_stop(napi_env env, napi_callback_info info)
 		return napi_util_throw_errno(env, EINVAL, "stop(handle) needs a run handle");
 	__handle_stop(h);
 	return NULL;
-}
-
-static void __wait_execute(napi_env env, void *data)
-{
-	struct run_handle *h = data;
-
-	__handle_join(h);
 }
 
 static napi_value __build_result(napi_env env, struct run *run)
@@ -536,24 +543,56 @@ static napi_value __build_result(napi_env env, struct run *run)
 	return out;
 }
 
-static void __wait_complete(napi_env env, napi_status status, void *data)
+/*
+ * The run itself, on a libuv pool thread from start() on: the engines come up
+ * (a VFIO controller's bring-up may take CAP.TO, up to 127 s, or CRTO), the
+ * workers run and are joined, and the engines close (a VFIO shutdown may take
+ * RTD3E). The JavaScript thread stays free for the live line and Ctrl-C,
+ * whose stop() also cuts a bring-up short.
+ */
+static void __run_execute(napi_env env, void *data)
 {
 	struct run_handle *h = data;
+
+	if (worker_run_start(h->run) < 0) {
+		h->start_errno = errno ? errno : EIO;
+		return;
+	}
+	__handle_join(h);
+	worker_run_release(h->run);
+}
+
+/* Settle wait()'s promise: the result, or what start() used to throw when the engines did not come up. */
+static void __settle(napi_env env, struct run_handle *h)
+{
 	napi_value result;
 
-	result = __build_result(env, h->run);
-	if (result)
-		napi_resolve_deferred(env, h->deferred, result);
-	else {
-		napi_value err;
+	if (h->start_errno) {
+		int err = h->start_errno;
 
-		napi_create_string_utf8(env, "could not build the result", NAPI_AUTO_LENGTH, &err);
-		napi_reject_deferred(env, h->deferred, err);
+		result = napi_util_errno_error(env, err, h->run->errmsg[0] ? h->run->errmsg : strerror(err));
+		napi_reject_deferred(env, h->deferred, result);
+	} else if ((result = __build_result(env, h->run))) {
+		napi_resolve_deferred(env, h->deferred, result);
+	} else {
+		napi_create_string_utf8(env, "could not build the result", NAPI_AUTO_LENGTH, &result);
+		napi_reject_deferred(env, h->deferred, result);
 	}
+	h->deferred = NULL;
+	/* The counters are in the result: free the rest now; the handle itself goes with the GC. */
+	worker_run_free(h->run);
+}
+
+static void __run_complete(napi_env env, napi_status status, void *data)
+{
+	struct run_handle *h = data;
+
 	napi_delete_async_work(env, h->work);
 	h->work = NULL;
-	/* Close rings and fds now; the handle itself goes with the GC, which it may from here on. */
-	worker_run_free(h->run);
+	h->done = true;
+	if (h->deferred)
+		__settle(env, h);
+	/* Nothing runs on the pool thread any more: the GC may take the handle. */
 	napi_delete_reference(env, h->self);
 	h->self = NULL;
 }
@@ -561,7 +600,7 @@ static void __wait_complete(napi_env env, napi_status status, void *data)
 static napi_value addon_wait(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
-	napi_value argv[1], promise, name;
+	napi_value argv[1], promise;
 	struct run_handle *h;
 
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -571,12 +610,10 @@ static napi_value addon_wait(napi_env env, napi_callback_info info)
 	if (h->waiting)
 		return napi_util_throw_errno(env, EBUSY, "wait() already called for this run");
 	NAPI_CALL(env, napi_create_promise(env, &h->deferred, &promise));
-	/* Hold the external until __wait_complete: the caller may drop it the moment wait() returns. */
-	NAPI_CALL(env, napi_create_reference(env, argv[0], 1, &h->self));
 	h->waiting = true;
-	NAPI_CALL(env, napi_create_string_utf8(env, "nvmebench-run", NAPI_AUTO_LENGTH, &name));
-	NAPI_CALL(env, napi_create_async_work(env, NULL, name, __wait_execute, __wait_complete, h, &h->work));
-	NAPI_CALL(env, napi_queue_async_work(env, h->work));
+	/* Already over (nobody waited meanwhile): settle now; otherwise __run_complete will. */
+	if (h->done)
+		__settle(env, h);
 	return promise;
 }
 

@@ -16,20 +16,28 @@ size_t napi_util_fix_split(const char *text, const char **fix)
 	return sep ? (size_t)(sep - text) : strlen(text);
 }
 
-napi_value napi_util_throw_errno(napi_env env, int err, const char *text)
+napi_value napi_util_errno_error(napi_env env, int err, const char *text)
 {
 	const char *name = strerrorname_np(err), *fix;
 	size_t len = napi_util_fix_split(text, &fix);
 	napi_value code, msg, error;
 
 	if (napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code) != napi_ok ||
-	    napi_create_string_utf8(env, text, len, &msg) != napi_ok || napi_create_error(env, code, msg, &error) != napi_ok) {
-		napi_throw_error(env, name ? name : "EUNKNOWN", text);
+	    napi_create_string_utf8(env, text, len, &msg) != napi_ok || napi_create_error(env, code, msg, &error) != napi_ok)
 		return NULL;
-	}
 	if (fix)
 		napi_util_set_string(env, error, "fix", fix);
-	napi_throw(env, error);
+	return error;
+}
+
+napi_value napi_util_throw_errno(napi_env env, int err, const char *text)
+{
+	napi_value error = napi_util_errno_error(env, err, text);
+
+	if (error)
+		napi_throw(env, error);
+	else
+		napi_throw_error(env, strerrorname_np(err) ? strerrorname_np(err) : "EUNKNOWN", text);
 	return NULL;
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <node_api.h>
 
+/* The Error napi_util_throw_errno throws, made but not thrown (to reject a promise with); NULL if napi failed. */
+napi_value napi_util_errno_error(napi_env env, int err, const char *text);
 /*
  * Throw an Error whose code is err's name ("EINVAL"). A fix at the end of
  * text (fix.h) becomes the error's `fix`, the rest its message. Returns NULL.

@@ -57,7 +57,7 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return napi_util_throw_errno(env, ENOMEM, "out of memory");
-	if (nvme_ctrl_open(c, bdf, 0) < 0) {
+	if (nvme_ctrl_open(c, bdf, 0, NULL) < 0) {
 		char msg[NVME_ERRLEN];
 
 		err = errno;
@@ -201,7 +201,7 @@ napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
 			munmap(buf, len);
 		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	}
-	if (nvme_ctrl_open(c, bdf, 1) < 0) {
+	if (nvme_ctrl_open(c, bdf, 1, NULL) < 0) {
 		err = errno;
 		snprintf(msg, sizeof(msg), "%s", c->errmsg);
 		free(c);

@@ -260,6 +260,12 @@ struct run {
 	struct worker *workers;
 	uint32_t nr_workers;
 	volatile int stop;       /* set by stop() or by a worker on a fatal error */
+	/*
+	 * The workers are set up and their threads started (release, by
+	 * worker_run_start on a libuv pool thread): before that, stats() on the
+	 * JavaScript thread must not look at workers[].
+	 */
+	bool launched;
 	uint64_t start_ns;
 	uint64_t measure_start_ns;
 	uint64_t end_ns;
@@ -304,6 +310,7 @@ static inline uint64_t clock_mul_sat(uint64_t a, uint64_t b)
 /* worker.c */
 int worker_run_start(struct run *run);
 int worker_run_join(struct run *run);
+void worker_run_release(struct run *run);
 void worker_run_free(struct run *run);
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns);
 void worker_io_error(struct worker *w, struct io_unit *io, const char *what);

@@ -975,6 +975,7 @@ int worker_run_start(struct run *run)
 	/* Without the reader the rings overflow and samples are lost (counted), nothing worse. */
 	if (job->explain)
 		perf_reader_start(&run->perf, run->perf.samplers, run->perf.nr);
+	__atomic_store_n(&run->launched, true, __ATOMIC_RELEASE);
 	return 0;
 
 fail:
@@ -997,6 +998,25 @@ int worker_run_join(struct run *run)
 	__run_sysstat_end(run);
 	perf_reader_stop(&run->perf);
 	return 0;
+}
+
+/*
+ * Close every engine once the threads are joined: rings and fds, and a VFIO
+ * controller's shutdown (CC.SHN, up to RTD3E). Run where waiting is fine (the
+ * libuv pool thread of wait()), not on the JavaScript thread. The counters and
+ * histograms stay for the result; worker_run_free finds nothing left to close.
+ */
+void worker_run_release(struct run *run)
+{
+	uint32_t i;
+
+	for (i = 0; run->workers && i < run->nr_workers; i++) {
+		struct worker *w = &run->workers[i];
+
+		/* Every engine's exit leaves priv NULL and fd -1 (worker_close_target). */
+		if (w->ops && (w->priv || w->fd >= 0))
+			w->ops->exit(w);
+	}
 }
 
 void worker_run_free(struct run *run)

@@ -126,7 +126,8 @@ static struct vfio_engine_ctrl *__vfio_engine_get(struct worker *w)
 		__vfio_engine_fail(w, ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (nvme_ctrl_open(&ec->ctrl, job->path, job->threads) < 0) {
+	/* A stop (Ctrl-C) while the controller comes up gives up the wait: bring-up runs off the JavaScript thread now. */
+	if (nvme_ctrl_open(&ec->ctrl, job->path, job->threads, &w->run->stop) < 0) {
 		err = errno;
 		__vfio_engine_fail(w, err, "%s", ec->ctrl.errmsg);
 		goto fail;

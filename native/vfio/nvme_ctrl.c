@@ -70,7 +70,11 @@ static void __nvme_reg_write64(struct nvme_ctrl *c, unsigned off, uint64_t v)
 	nvme_reg_write32(c, off + 4, (uint32_t)(v >> 32));
 }
 
-/* Wait until (CSTS & mask) == want; 0, or -1 on timeout or a fatal status. */
+/*
+ * Wait until (CSTS & mask) == want; 0, or -1 on timeout or a fatal status.
+ * Waits for the controller to become ready (want RDY) give up early when
+ * c->abort is set; waits for a disable or a shutdown always run their course.
+ */
 static int __nvme_wait_csts(struct nvme_ctrl *c, uint32_t mask, uint32_t want, uint32_t timeout_ms, uint32_t *last)
 {
 	uint64_t deadline = __nvme_now_ms() + timeout_ms;
@@ -87,6 +91,8 @@ static int __nvme_wait_csts(struct nvme_ctrl *c, uint32_t mask, uint32_t want, u
 		if ((csts & NVME_CSTS_CFS) && !(mask & NVME_CSTS_CFS) && want)
 			return -1;
 		if (__nvme_now_ms() > deadline)
+			return -1;
+		if ((want & NVME_CSTS_RDY) && c->abort && *c->abort)
 			return -1;
 		usleep(1000);
 	}
@@ -200,6 +206,11 @@ static int __nvme_sync(struct nvme_ctrl *c, struct nvme_qpair *qp, struct nvme_s
 		status = qp->cq[qp->cq_head].status;
 		if ((status & 1) == qp->phase)
 			break;
+		if (c->abort && *c->abort) {
+			/* The command may still complete: only a disable is safe from here on. */
+			c->broken = true;
+			return __nvme_fail(c, EINTR, "interrupted waiting for %s (opcode 0x%02x)", name, cmd->opcode);
+		}
 		if (__nvme_now_ms() > deadline) {
 			c->broken = true;
 			return __nvme_fail(c, ETIMEDOUT, "%s (opcode 0x%02x) got no completion within %u s (CSTS 0x%x)",
@@ -341,7 +352,9 @@ static int __nvme_ctrl_enable(struct nvme_ctrl *c)
 	     (4U << NVME_CC_IOCQES_SHIFT);
 	nvme_reg_write32(c, NVME_REG_CC, cc);
 	nvme_reg_write32(c, NVME_REG_CC, cc | NVME_CC_EN);
-	if (__nvme_wait_csts(c, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY, c->ready_ms, &csts) < 0)
+	if (__nvme_wait_csts(c, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY, c->ready_ms, &csts) < 0 && c->abort && *c->abort)
+		return __nvme_fail(c, EINTR, "interrupted while %s came up", c->vfio.bdf);
+	if (!(csts & NVME_CSTS_RDY) || (csts & NVME_CSTS_CFS))
 		return __nvme_fail(c, ETIMEDOUT, "%s did not become ready within %s (%u ms; CSTS 0x%x%s)", c->vfio.bdf,
 				   c->ready_ms > c->timeout_ms ? "CRTO.CRWMT" : "CAP.TO", c->ready_ms, csts,
 				   (csts & NVME_CSTS_CFS) && csts != 0xffffffffU ? ", fatal status" : "");
@@ -424,12 +437,13 @@ static int __nvme_set_num_queues(struct nvme_ctrl *c, unsigned want)
 	return 0;
 }
 
-int nvme_ctrl_open(struct nvme_ctrl *c, const char *bdf, unsigned want_queues)
+int nvme_ctrl_open(struct nvme_ctrl *c, const char *bdf, unsigned want_queues, const volatile int *abort)
 {
 	uint64_t iova;
 	int saved;
 
 	memset(c, 0, sizeof(*c));
+	c->abort = abort;
 	if (vfio_open(&c->vfio, bdf, c->errmsg, sizeof(c->errmsg)) < 0)
 		return -1;
 	c->vfio_open = true;

@@ -142,6 +142,12 @@ struct nvme_ctrl {
 
 	bool enabled;
 	bool broken;           /* an admin command timed out: only a disable is safe now */
+	/*
+	 * Set non-zero (by another thread: the run's stop) to give up waiting for
+	 * the controller to come up or answer an admin command. Never consulted
+	 * while shutting down, which is always waited for. May be NULL.
+	 */
+	const volatile int *abort;
 	char errmsg[NVME_ERRLEN];
 };
 
@@ -151,7 +157,7 @@ struct nvme_ctrl {
  * Set Features Number of Queues. Returns -1 with errno and c->errmsg set; on
  * failure everything is already closed again.
  */
-int nvme_ctrl_open(struct nvme_ctrl *c, const char *bdf, unsigned want_queues);
+int nvme_ctrl_open(struct nvme_ctrl *c, const char *bdf, unsigned want_queues, const volatile int *abort);
 /* Identify Namespace into ns; -1 with c->errmsg when it is not an active namespace. */
 int nvme_ctrl_identify_ns(struct nvme_ctrl *c, uint32_t nsid, struct nvme_ns_info *ns);
 /* Delete nothing, shut down (CC.SHN) within RTD3E, unmap, close. Safe on a half-open controller. */

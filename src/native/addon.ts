@@ -161,9 +161,11 @@ export interface VfioProbeResult extends NvmeIdentify {
 
 /** Every export of the addon; nothing else crosses into native code. */
 export interface NativeAddon {
+  /** Parses the job; the engines come up and the workers start inside wait(), off the JavaScript thread. */
   start(job: NativeJob): RunHandle;
   stats(handle: RunHandle): LiveStats;
   stop(handle: RunHandle): void;
+  /** Brings the engines up, runs, joins and closes them (a VFIO shutdown) on a pool thread; rejects with what start() threw before. */
   wait(handle: RunHandle): Promise<NativeRunResult>;
   nvmeIdentify(devicePath: string, nsid?: number): NvmeIdentify;
   nvmeCommandInfo(devicePath: string, nsid?: number): NvmeCommandInfo;

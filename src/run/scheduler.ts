@@ -86,7 +86,11 @@ export async function runCell(job: NativeJob, hooks: RunHooks, label: string): P
       }, 1000)
     : undefined;
   try {
-    return await engine.wait(handle);
+    // The engines come up inside wait() (off this thread: a VFIO bring-up may take CAP.TO), so what
+    // start() threw before, wait() rejects with: the same error, explained the same way.
+    return await engine.wait(handle).catch((err: NativeError) => {
+      throw explainStartError(err, job);
+    });
   } finally {
     clearInterval(timer);
     hooks.setCurrent(undefined);
