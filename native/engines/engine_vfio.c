@@ -477,6 +477,12 @@ static void vfio_engine_exit(struct worker *w)
 	if (vw->ec) {
 		c = &vw->ec->ctrl;
 		/*
+		 * A stop cuts only the bring-up short: the teardown's admin commands
+		 * (Delete I/O SQ and CQ) are waited for, however the run ended.
+		 * Workers exit one after another on the same thread; no one reads it now.
+		 */
+		c->abort = NULL;
+		/*
 		 * Deleting the SQ completes or aborts anything still queued (the
 		 * spec's promise for Delete I/O SQ); when it fails, the controller is
 		 * disabled (or reset) instead. Either way it is stopped before the
