@@ -6,6 +6,7 @@
         "native/addon/addon.c",
         "native/addon/napi_util.c",
         "native/core/worker.c",
+        "native/core/clock.c",
         "native/workload/workload_cmd.c",
         "native/core/histogram.c",
         "native/core/verify.c",

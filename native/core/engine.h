@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sys/uio.h>
 
+#include "clock.h"
 #include "histogram.h"
 
 #define ENGINE_MAX_THREADS 256
@@ -88,6 +89,7 @@ struct job {
 	bool vectored;
 	uint64_t max_errors;
 	uint32_t lat_every;       /* time every Nth I/O: 1 all (--lat all), N (--lat sample:N), 0 none (--lat off) */
+	enum clock_mode clock_mode; /* --clock: what stamps latencies (clock.h) */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -251,6 +253,7 @@ struct run {
 	uint32_t nr_workers;
 	volatile int stop;       /* set by stop() or by a worker on a fatal error */
 	uint64_t start_ns;
+	struct clock_lat clock;  /* latency stamps and the loop's deadlines: clock_lat_now() */
 	uint64_t measure_start_ns;
 	uint64_t end_ns;
 	uint64_t ios_issued;     /* shared budget for --ios, atomic */
@@ -267,8 +270,6 @@ struct run {
 };
 
 extern const char *const engine_names[ENGINE_COUNT];
-
-uint64_t clock_now_ns(void);
 
 /* Clock arithmetic saturates: a deadline past the end of time is never, not a moment ago. */
 static inline uint64_t clock_add_sat(uint64_t a, uint64_t b)

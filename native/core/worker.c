@@ -53,14 +53,6 @@ const char *const engine_names[ENGINE_COUNT] = {
 	[ENGINE_NOP] = "nop",
 };
 
-uint64_t clock_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t __rusage_us(const struct timeval *tv)
 {
 	return (uint64_t)tv->tv_sec * 1000000ULL + (uint64_t)tv->tv_usec;
@@ -531,7 +523,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 
 		if (run->stop)
 			break;
-		now = clock_now_ns();
+		now = clock_lat_now(&run->clock);
 		if (phase == PHASE_MAIN) {
 			if (w->ramping && now >= ramp_end)
 				__worker_begin_measure(w);
@@ -578,7 +570,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 		to_prep = i;
 		if (stamps && to_prep) {
 			/* Time the batch from its hand-over; its slots are the ones just taken off the free list. */
-			uint64_t handed = clock_now_ns();
+			uint64_t handed = clock_lat_now(&run->clock);
 
 			for (i = 0; i < to_prep; i++) {
 				struct io_unit *io = &w->ios[w->free_slots[w->nr_free + i]];
@@ -900,6 +892,8 @@ int worker_run_start(struct run *run)
 	for (i = 0; i < job->threads; i++)
 		if (__worker_init(&run->workers[i], i, blocks) < 0)
 			goto fail;
+	if (clock_lat_init(&run->clock, job->clock_mode, run->errmsg, sizeof(run->errmsg)) < 0)
+		goto fail;
 	run->start_ns = clock_now_ns();
 	run->end_ns = __run_end_ns(job, run->start_ns);
 	__run_start_threads(run);

@@ -79,7 +79,7 @@ static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 		struct io_unit *io = &w->ios[cqe->user_data];
 
 		if (!now && io->start_ns)
-			now = clock_now_ns();
+			now = clock_lat_now(&w->run->clock);
 		if (kind == URING_REAP_PT) {
 			/* CQE32: big_cqe[0] holds the command's result dwords 0-1 (zone append: the LBA). */
 			io->result = cqe->big_cqe[0];

@@ -46,6 +46,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     vectored: plan.vectored,
     maxErrors: plan.maxErrors,
     latEvery: plan.latEvery,
+    clockMode: plan.clockMode,
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }
