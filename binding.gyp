@@ -28,7 +28,7 @@
         "native/addon/flock_napi.c"
       ],
       "include_dirs": ["native/core", "native/engines", "native/nvme", "native/vfio", "native/workload", "native/addon"],
-      "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE"],
+      "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE", "-fvisibility=hidden"],
       "cflags!": ["-fno-exceptions"],
       "libraries": ["-lpthread"]
     }

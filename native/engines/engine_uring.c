@@ -85,6 +85,8 @@ int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete)
 	unsigned flags = 0;
 	int ret;
 
+	if (__builtin_expect(!ring->ring_registered, 0))
+		uring_register_ring(ring);
 	uring_flush_sq(ring);
 	if (ue->sqpoll) {
 		/* The SQ thread takes what we published; wake it only when it sleeps. */

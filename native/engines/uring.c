@@ -14,7 +14,7 @@ static int __uring_setup(unsigned entries, struct io_uring_params *p)
 
 int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags)
 {
-	int ret = (int)syscall(__NR_io_uring_enter, ring->fd, to_submit, min_complete, flags, NULL, 0);
+	int ret = (int)syscall(__NR_io_uring_enter, ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags, NULL, 0);
 
 	return ret < 0 ? -1 : ret;
 }
@@ -32,6 +32,25 @@ int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigne
 int uring_register_files(struct uring *ring, const int *fds, unsigned nr)
 {
 	return __uring_register(ring, IORING_REGISTER_FILES, fds, nr) < 0 ? -1 : 0;
+}
+
+/*
+ * Register the ring's own fd with the calling thread (Linux 5.18 on), so
+ * that each io_uring_enter skips looking the fd up (t/io_uring's -X). The
+ * registration belongs to the thread that makes it: the worker calls this
+ * from its own thread, on its first submission. Where the kernel refuses, the
+ * ring goes on by its fd. Returns 0 when registered, -1 otherwise.
+ */
+int uring_register_ring(struct uring *ring)
+{
+	struct io_uring_rsrc_update reg = { .offset = -1U, .data = (uint64_t)ring->fd };
+
+	ring->ring_registered = true;
+	if (__uring_register(ring, IORING_REGISTER_RING_FDS, &reg, 1) != 1)
+		return -1;
+	ring->enter_fd = (int)reg.offset;
+	ring->enter_flags = IORING_ENTER_REGISTERED_RING;
+	return 0;
 }
 
 int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thread_cpu)
@@ -56,6 +75,7 @@ int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thre
 	if (fd < 0)
 		return -1;
 	ring->fd = fd;
+	ring->enter_fd = fd;
 	ring->sq_entries = p.sq_entries;
 	ring->cq_entries = p.cq_entries;
 	ring->sqe_shift = (p.flags & IORING_SETUP_SQE128) ? 7 : 6;
@@ -123,4 +143,5 @@ void uring_exit(struct uring *ring)
 		close(ring->fd);
 	memset(ring, 0, sizeof(*ring));
 	ring->fd = -1;
+	ring->enter_fd = -1;
 }
