@@ -12,12 +12,45 @@ static int __uring_setup(unsigned entries, struct io_uring_params *p)
 	return (int)syscall(__NR_io_uring_setup, entries, p);
 }
 
+#if defined(__x86_64__)
+/*
+ * io_uring_enter without libc's syscall(): its wrapper shuffles six
+ * arguments through registers and the stack on every call, and this is the
+ * submit and reap path, once per batch. The kernel returns -errno.
+ */
+static inline long __uring_enter_raw(long fd, long to_submit, long min_complete, long flags)
+{
+	register long r10 __asm__("r10") = flags;
+	register long r8 __asm__("r8") = 0; /* sigset: none */
+	register long r9 __asm__("r9") = 0; /* its size */
+	long ret;
+
+	__asm__ __volatile__("syscall"
+			     : "=a"(ret)
+			     : "a"((long)__NR_io_uring_enter), "D"(fd), "S"(to_submit), "d"(min_complete), "r"(r10), "r"(r8),
+			       "r"(r9)
+			     : "rcx", "r11", "memory");
+	return ret;
+}
+
+int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags)
+{
+	long ret = __uring_enter_raw(ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags);
+
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return (int)ret;
+}
+#else
 int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags)
 {
 	int ret = (int)syscall(__NR_io_uring_enter, ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags, NULL, 0);
 
 	return ret < 0 ? -1 : ret;
 }
+#endif
 
 static int __uring_register(struct uring *ring, unsigned opcode, const void *arg, unsigned nr)
 {
