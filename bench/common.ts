@@ -36,16 +36,24 @@ export function tIoUringPath(): string | undefined {
 /**
  * t/io_uring with args for runtime seconds, pinned to cpu with taskset (it
  * pins itself only to a NUMA node). It prints IOPS= once a second; the mean of
- * those lines is its IOPS over the run (give it 3 s or more).
+ * those lines is its IOPS over the run (give it 3 s or more). Its CPU time
+ * (all its threads; the main one only sleeps and prints) comes from
+ * /usr/bin/time where that is installed, NaN otherwise.
  */
-export function runTIoUring(binary: string, args: string[], runtime: number, cpu: number): number {
-  const r = spawnSync('taskset', ['-c', String(cpu), binary, ...args, `-r${runtime}`], { encoding: 'utf8' });
+export function runTIoUring(binary: string, args: string[], runtime: number, cpu: number): { iops: number; cpuPct: number } {
+  const timed = fs.existsSync('/usr/bin/time');
+  const command = ['taskset', '-c', String(cpu), binary, ...args, `-r${runtime}`];
+  const r = timed
+    ? spawnSync('/usr/bin/time', ['-f', 'nvmebench-time %e %U %S', ...command], { encoding: 'utf8' })
+    : spawnSync(command[0], command.slice(1), { encoding: 'utf8' });
   const rate = (m: RegExpMatchArray) => Number(m[1]) * (m[2] === 'M' ? 1e6 : m[2] === 'K' ? 1e3 : 1);
   // A run under two seconds may print no full second: then its maximum is all there is.
   let rates = [...r.stdout.matchAll(/^IOPS=([\d.]+)([MK]?)/gm)].map(rate);
   if (!rates.length) rates = [...r.stdout.matchAll(/^Maximum IOPS=([\d.]+)([MK]?)/gm)].map(rate).filter((x) => x > 0);
   if (r.status !== 0 || !rates.length) throw new Error(`t/io_uring ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
-  return rates.reduce((a, b) => a + b, 0) / rates.length;
+  const time = /nvmebench-time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  const cpuPct = time ? ((Number(time[2]) + Number(time[3])) / Number(time[1])) * 100 : NaN;
+  return { iops: rates.reduce((a, b) => a + b, 0) / rates.length, cpuPct };
 }
 
 /** A file of sizeMiB, pulled into the page cache, for the buffered benchmarks. */

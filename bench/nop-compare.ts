@@ -11,8 +11,10 @@
 //
 //   npm run bench:nop -- [--rounds 3] [--runtime 3] [--cpu 1] [--section nop|file|both] [--t-io-uring PATH]
 //
-// Prints IOPS for each run, then the median and range of each, the ratios to
-// the peers, and what timing costs as % of the IOPS of --lat off.
+// Prints IOPS and IOPS per core of CPU time for each run (t/io_uring's CPU from
+// /usr/bin/time), then the median and range of each, the ratios to the peers,
+// and what timing costs as % of the IOPS per core of --lat off. On a shared
+// machine the worker gets only part of its CPU: compare per core.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,18 +33,27 @@ const TIMED = ['all', 'sample:64'] as const;
 const noTsc = tscUnusable(realSys);
 const CLOCKS = noTsc ? (['monotonic'] as const) : (['tsc', 'monotonic'] as const);
 
+/** IOPS, and IOPS per core of CPU time (NaN where the tool's CPU time is not known). */
+interface Sample {
+  iops: number;
+  perCore: number;
+}
+
 interface Variant {
   name: string;
-  run: () => number;
+  run: () => Sample;
 }
 
-function nvmebench(args: string[], extra: string[]): number {
+const sample = (iops: number, cpuPct: number): Sample => ({ iops, perCore: iops / (cpuPct / 100) });
+
+function nvmebench(args: string[], extra: string[]): Sample {
   const r = spawnSync(process.execPath, [bin, ...args, ...extra], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`nvmebench ${[...args, ...extra].join(' ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout).records[0].iops;
+  const rec = JSON.parse(r.stdout).records[0];
+  return sample(rec.iops, rec.cpuUserPct + rec.cpuSysPct);
 }
 
-function runFioNull(): number {
+function runFioNull(): Sample {
   // fio --enghelp=null: the null engine takes no options of its own.
   const r = spawnSync(
     'fio',
@@ -53,7 +64,13 @@ function runFioNull(): number {
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`fio failed: ${r.stderr}`);
-  return JSON.parse(r.stdout).jobs[0].read.iops;
+  const job = JSON.parse(r.stdout).jobs[0];
+  return sample(job.read.iops, job.usr_cpu + job.sys_cpu);
+}
+
+function peer(args: string[]): Sample {
+  const { iops, cpuPct } = runTIoUring(tIoUring!, args, runtime, cpu);
+  return sample(iops, cpuPct);
 }
 
 /** nvmebench with each --lat and clock, and --lat off, on the given arguments. */
@@ -68,11 +85,11 @@ function sectionVariants(which: 'nop' | 'file'): { title: string; label: string;
     const variants = nvmebenchVariants('nop', args);
     variants.push({ name: 'fio null', run: runFioNull });
     // t/io_uring wants a file even for NOPs; it opens it and never reads it.
-    if (tIoUring) variants.push({ name: 't/io_uring -N1', run: () => runTIoUring(tIoUring, ['-N1', '-d128', '-c32', '-s32', file], runtime, cpu) });
+    if (tIoUring) variants.push({ name: 't/io_uring -N1', run: () => peer(['-N1', '-d128', '-c32', '-s32', file]) });
     return { title: '4k randread on nop', label: 'nop', variants, peers: ['fio null', 't/io_uring -N1'] };
   }
   const variants = nvmebenchVariants('uring', nvmebenchFileArgs(cpu, runtime, file));
-  if (tIoUring) variants.push({ name: 't/io_uring', run: () => runTIoUring(tIoUring, [...T_IO_URING_FILE_ARGS, file], runtime, cpu) });
+  if (tIoUring) variants.push({ name: 't/io_uring', run: () => peer([...T_IO_URING_FILE_ARGS, file]) });
   return { title: '512 B buffered randread of a page-cached file, fixed buffers, registered files', label: 'uring', variants, peers: ['t/io_uring'] };
 }
 
@@ -80,32 +97,38 @@ const fmt = (iops: number) => `${(iops / 1e6).toFixed(2)}M`;
 
 function runSection(which: 'nop' | 'file'): void {
   const { title, label, variants, peers } = sectionVariants(which);
-  const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
   const width = Math.max(...variants.map((v) => v.name.length));
   console.log(`\n== ${title}: QD128, batch 32/32, 1 worker on CPU ${cpu}, ${runtime}s, ${rounds} rounds`);
   for (let i = 0; i < rounds; i++) {
     // Rotate the order, so no run always gets the warmer machine.
     const order = variants.map((_, k) => variants[(k + i) % variants.length]);
     for (const v of order) {
-      const iops = v.run();
-      samples.get(v.name)!.push(iops);
-      console.log(`round ${i + 1} ${v.name.padEnd(width)} IOPS=${fmt(iops)}`);
+      const s = v.run();
+      samples.get(v.name)!.push(s);
+      console.log(`round ${i + 1} ${v.name.padEnd(width)} IOPS=${fmt(s.iops)} per core=${fmt(s.perCore)}`);
     }
   }
-  const med = (name: string) => median(samples.get(name)!);
+  const of = (name: string, key: keyof Sample) => samples.get(name)!.map((s) => s[key]).filter((x) => !Number.isNaN(x));
+  const med = (name: string, key: keyof Sample = 'perCore') => median(of(name, key));
+  const range = (xs: number[]) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   for (const v of variants) {
-    const xs = samples.get(v.name)!;
-    console.log(`median ${v.name.padEnd(width)} ${fmt(med(v.name))} IOPS (range ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`);
+    const core = of(v.name, 'perCore');
+    const perCore = core.length ? `, ${fmt(median(core))} per core (${range(core)})` : '';
+    console.log(`median ${v.name.padEnd(width)} ${fmt(med(v.name, 'iops'))} IOPS (${range(of(v.name, 'iops'))})${perCore}`);
   }
-  const off = med(`${label} --lat off`);
-  for (const peer of peers.filter((p) => samples.has(p))) {
-    const all = CLOCKS.map((clock) => `--lat all --clock ${clock} ${(med(`${label} --lat all --clock ${clock}`) / med(peer)).toFixed(2)}x`).join(', ');
-    console.log(`${label}/${peer}: ${all}, --lat off ${(off / med(peer)).toFixed(2)}x`);
+  // On a shared machine the worker gets only part of its CPU: per core is the figure to compare.
+  const off = `${label} --lat off`;
+  for (const p of peers.filter((x) => samples.has(x))) {
+    const ratio = (name: string) => `${(med(name) / med(p)).toFixed(2)}x per core (${(med(name, 'iops') / med(p, 'iops')).toFixed(2)}x IOPS)`;
+    const all = CLOCKS.map((clock) => `--lat all --clock ${clock} ${ratio(`${label} --lat all --clock ${clock}`)}`).join(', ');
+    console.log(`${label}/${p}: ${all}, --lat off ${ratio(off)}`);
   }
   for (const lat of TIMED) {
     for (const clock of CLOCKS) {
       const name = `${label} --lat ${lat} --clock ${clock}`;
-      console.log(`cost of --lat ${lat} --clock ${clock}: ${(((off - med(name)) / off) * 100).toFixed(1)}% of ${label} --lat off IOPS`);
+      const cost = (key: keyof Sample) => (((med(off, key) - med(name, key)) / med(off, key)) * 100).toFixed(1);
+      console.log(`cost of --lat ${lat} --clock ${clock}: ${cost('perCore')}% of ${off} IOPS per core (${cost('iops')}% of its IOPS)`);
     }
   }
 }
