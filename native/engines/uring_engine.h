@@ -18,6 +18,7 @@ struct uring_engine {
 	bool iopoll;
 	bool sqpoll;
 	bool fixed_bufs;
+	bool one_buf;      /* the slots' buffers are registered as one: every SQE names buffer 0 */
 	bool reg_files;
 };
 
@@ -35,6 +36,12 @@ static inline struct io_uring_sqe *uring_engine_sqe(struct worker *w, struct uri
 		errno = EBUSY;
 	}
 	return sqe;
+}
+
+/* The registered buffer that holds io's data. */
+static inline uint16_t uring_engine_buf_index(const struct uring_engine *ue, const struct io_unit *io)
+{
+	return ue->one_buf ? 0 : io->index;
 }
 
 /* Fill the parts of the SQE common to every request. */
