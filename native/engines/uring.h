@@ -59,7 +59,11 @@ static inline struct io_uring_sqe *uring_get_sqe(struct uring *ring)
 		return NULL;
 	sqe = (struct io_uring_sqe *)(ring->sqes + ((size_t)(ring->sq_local_tail & ring->sq_mask) << ring->sqe_shift));
 	ring->sq_local_tail++;
-	__builtin_memset(sqe, 0, (size_t)1 << ring->sqe_shift);
+	/* Constant sizes, so the compiler clears the SQE inline rather than calling memset per I/O. */
+	if (ring->sqe_shift == 6)
+		__builtin_memset(sqe, 0, 64);
+	else
+		__builtin_memset(sqe, 0, 128);
 	return sqe;
 }
 
