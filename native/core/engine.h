@@ -190,6 +190,9 @@ struct worker {
 
 	/* latency histogram, fixed size */
 	struct histogram lat;
+	/* the latest run of equal latencies, not yet in lat (worker_io_done) */
+	uint64_t lat_run_ns;
+	uint64_t lat_run_n;
 
 	/* CPU time over the measured interval */
 	uint64_t user_us;

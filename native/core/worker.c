@@ -197,6 +197,31 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 	}
 }
 
+/* Put the run of equal latencies into the histogram. */
+static void __worker_lat_flush(struct worker *w)
+{
+	if (w->lat_run_n)
+		histogram_add_n(&w->lat, w->lat_run_ns, w->lat_run_n);
+	w->lat_run_n = 0;
+}
+
+/*
+ * The I/Os of one batch carry one start stamp and those reaped in one harvest
+ * one end stamp: their latencies are equal. A run of equal latencies is
+ * counted and goes into the histogram once, when another latency breaks it or
+ * measuring ends; the histogram is the same as with one add per I/O.
+ */
+static inline void __worker_lat_add(struct worker *w, uint64_t ns)
+{
+	if (w->lat_run_n && ns == w->lat_run_ns) {
+		w->lat_run_n++;
+		return;
+	}
+	__worker_lat_flush(w);
+	w->lat_run_ns = ns;
+	w->lat_run_n = 1;
+}
+
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns)
 {
 	struct run *run = w->run;
@@ -241,7 +266,7 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 	else
 		w->read_ios++;
 	if (io->start_ns)
-		histogram_add(&w->lat, now_ns - io->start_ns);
+		__worker_lat_add(w, now_ns - io->start_ns);
 }
 
 /* A passthrough completion: 0 is success, > 0 an NVMe status, < 0 an errno. */
@@ -333,6 +358,7 @@ static void __worker_begin_measure(struct worker *w)
 	struct rusage ru;
 
 	histogram_reset(&w->lat);
+	w->lat_run_n = 0;
 	store_relaxed(&w->ramp_errors, w->errors);
 	store_relaxed(&w->errors, 0);
 	store_relaxed(&w->done, 0);
@@ -354,6 +380,7 @@ static void __worker_end_measure(struct worker *w)
 {
 	struct rusage ru;
 
+	__worker_lat_flush(w);
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime) - w->user_us;
 	w->sys_us = __rusage_us(&ru.ru_stime) - w->sys_us;
