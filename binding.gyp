@@ -6,6 +6,7 @@
         "native/addon/addon.c",
         "native/addon/napi_util.c",
         "native/core/worker.c",
+        "native/core/clock.c",
         "native/workload/workload_cmd.c",
         "native/core/histogram.c",
         "native/core/perf.c",
@@ -31,7 +32,7 @@
         "native/addon/sysstat_napi.c"
       ],
       "include_dirs": ["native/core", "native/engines", "native/nvme", "native/vfio", "native/workload", "native/addon"],
-      "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE"],
+      "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE", "-fvisibility=hidden"],
       "cflags!": ["-fno-exceptions"],
       "libraries": ["-lpthread"]
     }

@@ -1,16 +1,19 @@
-// nvmebench against fio on the same page-cached file, alternating, so the
-// noise of a shared machine hits both alike. The workload is the one t/io_uring
-// is known for: 512-byte buffered randread, QD 128, submit and complete
-// batches of 32, fixed buffers, registered files, one worker on one CPU.
+// nvmebench against fio and, when given, t/io_uring on the same page-cached
+// file, alternating, so the noise of a shared machine hits all alike. The
+// workload is the one t/io_uring is known for: 512-byte buffered randread, QD
+// 128, submit and complete batches of 32, fixed buffers, registered files, one
+// worker on one CPU. nvmebench runs twice: every I/O timed, and --lat off (as
+// t/io_uring runs by default).
 //
-//   npm run bench -- [--rounds 3] [--runtime 5] [--cpu 1] [--file path]
+//   npm run bench -- [--rounds 3] [--runtime 5] [--cpu 1] [--file path] [--t-io-uring PATH]
 //
-// Prints IOPS and IOPS per core for each round and the ratio of the medians.
+// Prints IOPS and IOPS per core (t/io_uring's CPU from /usr/bin/time) for each
+// round, the median and range of each, and the ratios of the medians. On a
+// shared machine the worker gets only part of its CPU: compare per core.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, benchCpu, bin, median } from './common.js';
+import { arg, benchCpu, bin, cachedFile, median, nvmebenchFileArgs, runTIoUring, T_IO_URING_FILE_ARGS, tIoUringPath } from './common.js';
 
 
 const rounds = Number(arg('rounds', '3'));
@@ -18,6 +21,7 @@ const runtime = Number(arg('runtime', '5'));
 const cpu = benchCpu();
 const sizeMiB = Number(arg('size-mib', '256'));
 const file = arg('file', path.join(os.tmpdir(), 'nvmebench-bench.dat'));
+const tIoUring = tIoUringPath();
 
 interface Sample {
   tool: string;
@@ -27,27 +31,18 @@ interface Sample {
 }
 
 
-function prepareFile(): void {
-  if (!fs.existsSync(file) || fs.statSync(file).size !== sizeMiB * 1024 * 1024) {
-    const chunk = Buffer.alloc(1024 * 1024, 0x5a);
-    const fd = fs.openSync(file, 'w');
-    for (let i = 0; i < sizeMiB; i++) fs.writeSync(fd, chunk);
-    fs.closeSync(fd);
-  }
-  // Pull it into the page cache: both tools then read from memory.
-  fs.readFileSync(file);
-}
-
-function runNvmebench(): Sample {
-  const r = spawnSync(
-    process.execPath,
-    [bin, 'randread', '--engine', 'uring', '--bs', '512', '--qd', '128', '--batch-submit', '32', '--batch-complete', '32', '--fixedbufs', '--regfiles', '--buffered', '--cpus', String(cpu), '--runtime', String(runtime), '--format', 'json', '--quiet', file],
-    { encoding: 'utf8' },
-  );
+function runNvmebench(lat: 'all' | 'off'): Sample {
+  const r = spawnSync(process.execPath, [bin, ...nvmebenchFileArgs(cpu, runtime, file), '--lat', lat], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`nvmebench failed: ${r.stderr}`);
   const rec = JSON.parse(r.stdout).records[0];
   const cpuPct = rec.cpuUserPct + rec.cpuSysPct;
-  return { tool: 'nvmebench', iops: rec.iops, cpuPct, iopsPerCore: rec.iops / (cpuPct / 100) };
+  return { tool: lat === 'all' ? 'nvmebench' : 'nvmebench --lat off', iops: rec.iops, cpuPct, iopsPerCore: rec.iops / (cpuPct / 100) };
+}
+
+/** t/io_uring's CPU is its process's, from /usr/bin/time (NaN without it). */
+function runPeer(binary: string): Sample {
+  const { iops, cpuPct } = runTIoUring(binary, [...T_IO_URING_FILE_ARGS, file], runtime, cpu);
+  return { tool: 't/io_uring', iops, cpuPct, iopsPerCore: iops / (cpuPct / 100) };
 }
 
 function runFio(): Sample {
@@ -72,23 +67,37 @@ function main(): void {
     console.error('fio is not installed: apt-get install fio');
     process.exit(2);
   }
-  prepareFile();
+  cachedFile(file, sizeMiB);
+  const runs: Array<() => Sample> = [() => runNvmebench('all'), runFio, () => runNvmebench('off')];
+  if (tIoUring) runs.push(() => runPeer(tIoUring));
+  else console.log('no t/io_uring given (--t-io-uring PATH or NVMEBENCH_T_IO_URING): fio is the yardstick');
   const samples: Sample[] = [];
   console.log(`512B buffered randread, QD128, batch 32/32, fixedbufs, regfiles, 1 worker on CPU ${cpu}, ${runtime}s, ${rounds} rounds, ${file}`);
   for (let i = 0; i < rounds; i++) {
-    // Alternate which goes first, so neither always gets the warmer machine.
-    const order = i % 2 === 0 ? [runNvmebench, runFio] : [runFio, runNvmebench];
-    for (const run of order) {
+    // Rotate the order, so no tool always gets the warmer machine.
+    for (const run of runs.map((_, k) => runs[(k + i) % runs.length])) {
       const s = run();
       samples.push(s);
-      console.log(`round ${i + 1} ${s.tool.padEnd(9)} IOPS=${(s.iops / 1e6).toFixed(3)}M  CPU=${s.cpuPct.toFixed(0)}%  IOPS/core=${(s.iopsPerCore / 1e6).toFixed(3)}M`);
+      const core = Number.isNaN(s.cpuPct) ? '' : `  CPU=${s.cpuPct.toFixed(0)}%  IOPS/core=${(s.iopsPerCore / 1e6).toFixed(3)}M`;
+      console.log(`round ${i + 1} ${s.tool.padEnd(19)} IOPS=${(s.iops / 1e6).toFixed(3)}M${core}`);
     }
   }
-  const med = (tool: string, key: 'iops' | 'iopsPerCore') => median(samples.filter((s) => s.tool === tool).map((s) => s[key]));
-  const ratioIops = med('nvmebench', 'iops') / med('fio', 'iops');
-  const ratioCore = med('nvmebench', 'iopsPerCore') / med('fio', 'iopsPerCore');
-  console.log(`median IOPS/core: nvmebench ${(med('nvmebench', 'iopsPerCore') / 1e6).toFixed(3)}M, fio ${(med('fio', 'iopsPerCore') / 1e6).toFixed(3)}M`);
-  console.log(`nvmebench/fio: IOPS ${ratioIops.toFixed(2)}x, IOPS per core ${ratioCore.toFixed(2)}x`);
+  const of = (tool: string, key: 'iops' | 'iopsPerCore') => samples.filter((s) => s.tool === tool).map((s) => s[key]);
+  const med = (tool: string, key: 'iops' | 'iopsPerCore' = 'iops') => median(of(tool, key));
+  const tools = [...new Set(samples.map((s) => s.tool))];
+  for (const tool of tools) {
+    const xs = of(tool, 'iops');
+    console.log(`median ${tool.padEnd(19)} ${(med(tool) / 1e6).toFixed(3)}M IOPS (range ${(Math.min(...xs) / 1e6).toFixed(3)}–${(Math.max(...xs) / 1e6).toFixed(3)}M)`);
+  }
+  for (const tool of tools) {
+    const xs = of(tool, 'iopsPerCore').filter((x) => !Number.isNaN(x));
+    if (xs.length) console.log(`median ${tool.padEnd(19)} ${(median(xs) / 1e6).toFixed(3)}M IOPS per core (range ${(Math.min(...xs) / 1e6).toFixed(3)}–${(Math.max(...xs) / 1e6).toFixed(3)}M)`);
+  }
+  // On a shared machine the worker gets only part of its CPU: per core is the figure to compare, IOPS the one to doubt.
+  for (const peer of tools.filter((t) => !t.startsWith('nvmebench'))) {
+    const ratio = (tool: string, key: 'iops' | 'iopsPerCore') => (med(tool, key) / med(peer, key)).toFixed(2);
+    console.log(`nvmebench/${peer}: every I/O timed ${ratio('nvmebench', 'iopsPerCore')}x per core (${ratio('nvmebench', 'iops')}x IOPS), --lat off ${ratio('nvmebench --lat off', 'iopsPerCore')}x per core (${ratio('nvmebench --lat off', 'iops')}x IOPS)`);
+  }
 }
 
 main();

@@ -49,6 +49,8 @@ export interface NativeJob {
   latEvery: number;
   /** /proc/interrupts action-name prefixes of the target's controller (["nvme0q"]); empty: interrupts not counted. */
   irqNames: string[];
+  /** What stamps latencies: 0 CLOCK_MONOTONIC, 1 the TSC if its calibration holds, 2 the TSC or fail (native/core/clock.h). */
+  clockMode: number;
   /** NVMe command workloads; absent for plain reads and writes. */
   command?: CommandName;
   rawOpcode?: number;
@@ -89,6 +91,18 @@ export interface LiveStats {
 
 /** --lat: time every I/O, every Nth, or none. */
 export type LatencyMode = 'all' | 'off' | `sample:${number}`;
+
+/** --clock: what stamps latencies. */
+export type ClockMode = 'auto' | 'tsc' | 'monotonic';
+
+/** The clock a run's latencies came from, and its calibration. */
+export interface ClockInfo {
+  source: 'tsc' | 'monotonic';
+  /** The TSC's calibrated rate, when source is tsc. */
+  tscHz?: number;
+  /** --clock auto: why the TSC was not used. */
+  fallback?: string;
+}
 
 export interface LatencySummary {
   minUs: number;
@@ -145,7 +159,11 @@ export interface RunRecord {
     size: number;
     /** --lat: which I/Os were timed. JSON only (absent in CSV and in records from before it). */
     latency?: LatencyMode;
+    /** --clock as asked. JSON only (absent in CSV and in records from before it). */
+    clock?: ClockMode;
   };
+  /** The clock used (JSON only; records without it used CLOCK_MONOTONIC). */
+  clock?: ClockInfo;
   target: TargetInfo;
   env: EnvironmentInfo;
   status: 'ok' | 'interrupted' | 'failed';

@@ -166,6 +166,7 @@ static const char *__job_queues(napi_env env, napi_value obj, struct job *job)
 static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
 {
 	uint64_t runtime_ms, ramp_ms;
+	uint32_t clock_mode;
 
 	if (napi_util_get_u64(env, obj, "runtimeMs", &runtime_ms) <= 0)
 		return "runtimeMs";
@@ -179,6 +180,9 @@ static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
 		return "maxErrors";
 	if (napi_util_get_u32(env, obj, "latEvery", &job->lat_every) <= 0)
 		return "latEvery";
+	if (napi_util_get_u32(env, obj, "clockMode", &clock_mode) <= 0 || clock_mode > CLOCK_MODE_TSC)
+		return "clockMode";
+	job->clock_mode = (enum clock_mode)clock_mode;
 	return NULL;
 }
 
@@ -524,6 +528,10 @@ static napi_value __build_result(napi_env env, struct run *run)
 	napi_util_set_number(env, out, "verifyFailures", (double)vfail);
 	napi_util_set_number(env, out, "errors", (double)errors);
 	napi_util_set_number(env, out, "rampErrors", (double)ramp_errors);
+	napi_util_set_string(env, out, "clockSource", run->clock.tsc ? "tsc" : "monotonic");
+	napi_util_set_number(env, out, "tscHz", (double)run->clock.tsc_hz);
+	if (run->clock.fallback[0])
+		napi_util_set_string(env, out, "clockFallback", run->clock.fallback);
 	reason = run->stop_reason;
 	if (reason < 0 || reason > 2)
 		reason = 2;

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sys/uio.h>
 
+#include "clock.h"
 #include "histogram.h"
 #include "sysstat.h"
 #include "perf.h"
@@ -92,6 +93,7 @@ struct job {
 	uint32_t lat_every;       /* time every Nth I/O: 1 all (--lat all), N (--lat sample:N), 0 none (--lat off) */
 	struct sysstat_irq_names irq_names; /* the controller's /proc/interrupts action prefixes; none: not counted */
 	bool explain;             /* --explain: sample each worker thread (perf.h) */
+	enum clock_mode clock_mode; /* --clock: what stamps latencies (clock.h) */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -193,6 +195,9 @@ struct worker {
 
 	/* latency histogram, fixed size */
 	struct histogram lat;
+	/* the latest run of equal latencies, not yet in lat (worker_io_done) */
+	uint64_t lat_run_ns;
+	uint64_t lat_run_n;
 
 	/* --explain: this thread's sampler; NULL without */
 	struct perf_sampler *perf;
@@ -267,6 +272,7 @@ struct run {
 	 */
 	bool launched;
 	uint64_t start_ns;
+	struct clock_lat clock;  /* latency stamps and the loop's deadlines: clock_lat_now() */
 	uint64_t measure_start_ns;
 	uint64_t end_ns;
 	uint64_t ios_issued;     /* shared budget for --ios, atomic */
@@ -289,8 +295,6 @@ struct run {
 };
 
 extern const char *const engine_names[ENGINE_COUNT];
-
-uint64_t clock_now_ns(void);
 
 /* Clock arithmetic saturates: a deadline past the end of time is never, not a moment ago. */
 static inline uint64_t clock_add_sat(uint64_t a, uint64_t b)

@@ -98,7 +98,7 @@ static int aio_reap(struct worker *w, unsigned min_complete)
 		return errno == EINTR ? 0 : -1;
 	if (!ret)
 		return 0;
-	now = clock_now_ns();
+	now = clock_lat_now(&w->run->clock);
 	counter_add(&w->reap_calls, 1);
 	counter_add(&w->reaped, (uint64_t)ret);
 	for (i = 0; i < ret; i++)

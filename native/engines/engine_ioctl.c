@@ -25,7 +25,7 @@ static int ioctl_commit(struct worker *w, unsigned nr, unsigned min_complete)
 	nvme_cmd_to_passthru(&d, &cmd);
 	ret = ioctl(w->fd, NVME_IOCTL_IO64_CMD, &cmd);
 	io->result = cmd.result;
-	worker_pt_done(w, io, ret < 0 ? -errno : ret, clock_now_ns());
+	worker_pt_done(w, io, ret < 0 ? -errno : ret, clock_lat_now(&w->run->clock));
 	return 0;
 }
 

@@ -51,7 +51,7 @@ static int psync_commit(struct worker *w, unsigned nr, unsigned min_complete)
 		ret = pwrite(w->fd, io->buf, io->len, (off_t)io->offset);
 	else
 		ret = pread(w->fd, io->buf, io->len, (off_t)io->offset);
-	worker_io_done(w, io, ret < 0 ? -(int64_t)errno : (int64_t)ret, clock_now_ns());
+	worker_io_done(w, io, ret < 0 ? -(int64_t)errno : (int64_t)ret, clock_lat_now(&w->run->clock));
 	return 0;
 }
 

@@ -68,7 +68,7 @@ static int pt_queue(struct worker *w, struct io_unit *io)
 	/* Registered buffers cover the data buffers only, not the DSM/Copy descriptor buffers. */
 	if (ue->fixed_bufs && cmd->data_len && !vectored && cmd->addr == (uint64_t)(uintptr_t)io->buf) {
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = io->index;
+		sqe->buf_index = uring_engine_buf_index(ue, io);
 	}
 	uring_engine_prep(ue, w, sqe, io);
 	return 0;

@@ -438,7 +438,7 @@ static int vfio_engine_reap(struct worker *w, unsigned min_complete)
 		/* The phase tag is in: the rest of the CQE, and the data, may be read now. */
 		nvme_rmb();
 		if (!fresh) {
-			now = clock_now_ns();
+			now = clock_lat_now(&w->run->clock);
 			fresh = true;
 		}
 		since = 0;

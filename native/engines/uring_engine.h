@@ -18,6 +18,7 @@ struct uring_engine {
 	bool iopoll;
 	bool sqpoll;
 	bool fixed_bufs;
+	bool one_buf;      /* the slots' buffers are registered as one: every SQE names buffer 0 */
 	bool reg_files;
 };
 
@@ -35,6 +36,12 @@ static inline struct io_uring_sqe *uring_engine_sqe(struct worker *w, struct uri
 		errno = EBUSY;
 	}
 	return sqe;
+}
+
+/* The registered buffer that holds io's data. */
+static inline uint16_t uring_engine_buf_index(const struct uring_engine *ue, const struct io_unit *io)
+{
+	return ue->one_buf ? 0 : io->index;
 }
 
 /* Fill the parts of the SQE common to every request. */
@@ -79,7 +86,7 @@ static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 		struct io_unit *io = &w->ios[cqe->user_data];
 
 		if (!now && io->start_ns)
-			now = clock_now_ns();
+			now = clock_lat_now(&w->run->clock);
 		if (kind == URING_REAP_PT) {
 			/* CQE32: big_cqe[0] holds the command's result dwords 0-1 (zone append: the LBA). */
 			io->result = cqe->big_cqe[0];

@@ -43,5 +43,20 @@ int main(int argc, char **argv)
 		CHECK(a.count == 3 && a.min_ns == 5 && a.max_ns == 1u << 20 && a.sum_ns == 1000 + 5 + (1u << 20));
 		CHECK(a.buckets[histogram_index(1000)] == 1 && a.buckets[5] == 1);
 	}
+	{
+		/* n equal values at once are n adds (worker_io_done's runs of equal latencies). */
+		static const uint64_t values[] = { 0, 7, 128, 1000, 123456789 };
+		struct histogram one, many;
+		unsigned v, k;
+
+		histogram_reset(&one);
+		histogram_reset(&many);
+		for (v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			for (k = 0; k < 32 + v; k++)
+				histogram_add(&one, values[v]);
+			histogram_add_n(&many, values[v], 32 + v);
+		}
+		CHECK(memcmp(&one, &many, sizeof(one)) == 0);
+	}
 	return ctest_done("histogram_test");
 }

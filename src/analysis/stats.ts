@@ -70,6 +70,8 @@ export interface CellConfig {
   size: number;
   /** --lat: 'all' also for records that do not say (CSV, and runs from before --lat). */
   latency: string;
+  /** The clock that stamped latencies: 'monotonic' also for records that do not say (CSV, runs from before --clock). */
+  clock: string;
   targetKind: string;
   deviceModel: string;
   deviceFirmware: string;
@@ -96,6 +98,7 @@ export function cellConfig(r: RunRecord): CellConfig {
     offset: o.offset,
     size: o.size,
     latency: o.latency ?? 'all',
+    clock: r.clock?.source ?? 'monotonic',
     targetKind: r.target.kind,
     deviceModel: r.target.model,
     deviceFirmware: r.target.firmware,
@@ -109,7 +112,7 @@ export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'targetKind', 'deviceModel', 'deviceFirmware',
 ];
 
-/** --lat all, the default, stays out of the key: a record that does not say matches one that says all. */
+/** --lat all and CLOCK_MONOTONIC stay out of the key: a record that does not say matches one that says all, or monotonic. */
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
   return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all')).map((f) => `${f}=${String(c[f])}`).join('|');
 }

@@ -50,6 +50,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--nsid <n>', 'NVMe namespace id (default: the node\'s own; 1 for a PCI address)')
     .option('--vectored', 'pt: NVME_URING_CMD_IO_VEC (turns fixed buffers off)')
     .option('--max-errors <n>', 'stop once more I/O errors than this occur (default 0)')
+    .option('--clock <clock>', 'what stamps latencies: auto (default: the TSC where it is invariant and calibrates, else CLOCK_MONOTONIC), tsc, or monotonic')
     .option('--lat <mode>', 'which I/Os are timed: all (default), sample:N (every Nth), or off (IOPS and CPU only)')
     .option('--repeat <n>', 'run every cell n times, interleaved (default 1)')
     .option('--warmup <n>', 'unmeasured runs of every cell before the repeats, interleaved; not recorded (default 0)')

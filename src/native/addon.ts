@@ -76,6 +76,10 @@ export interface NativeRunResult {
   errors: number;
   /** I/O errors before measuring began (--ramp, setup passes): they count against --max-errors only. */
   rampErrors: number;
+  /** The clock that stamped latencies, its calibrated rate (0 unless tsc), and why --clock auto fell back. */
+  clockSource: 'tsc' | 'monotonic';
+  tscHz: number;
+  clockFallback?: string;
   stopped: 'done' | 'interrupted' | 'error';
   errorMessage: string;
   /** What to do about errorMessage, when the native side knows. */

@@ -39,6 +39,8 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return `size ${formatBlockSize(c.size)}`;
     case 'latency':
       return `lat ${c.latency}`;
+    case 'clock':
+      return `clock ${c.clock}`;
     case 'targetKind':
       return c.targetKind;
     case 'deviceModel':

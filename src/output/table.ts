@@ -73,6 +73,7 @@ export function buildResultsTable(results: Results): TableModel {
     flagged ||= outlier;
     notes.push(...cellNotes(cell, cellLabel(cell, varying)));
   }
+  notes.push(...clockNotes(results.records));
   if (partial) notes.unshift('* interrupted: the figures cover only the time it ran');
   if (shape.repeats) {
     notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them, IOPS with σ/mean in brackets${flagged ? '; ! marks a cell with a warning below' : ''}`);
@@ -147,6 +148,20 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
     `${formatPerCall(shown.iosPerSubmit.mean)}/${formatPerCall(shown.iosPerReap.mean)}`,
   );
   return { row, interrupted, outlier };
+}
+
+/** Which clock timed the latencies, once per distinct clock (records that timed something and say). */
+function clockNotes(records: RunRecord[]): string[] {
+  const lines = new Set<string>();
+  for (const r of records) {
+    if (!r.clock || r.options.latency === 'off') continue;
+    if (r.clock.source === 'tsc') {
+      lines.add(`latencies timed by the TSC (${((r.clock.tscHz ?? 0) / 1e9).toFixed(3)} GHz, calibrated against CLOCK_MONOTONIC)`);
+    } else {
+      lines.add(`latencies timed by CLOCK_MONOTONIC${r.clock.fallback ? ` (the TSC was not used: ${r.clock.fallback})` : ''}`);
+    }
+  }
+  return [...lines];
 }
 
 /** A latency column of a cell run with --lat off. */

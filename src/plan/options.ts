@@ -2,10 +2,11 @@
 // RunPlan whose cells become fully specified native jobs.
 import os from 'node:os';
 import { usageError } from '../errors.js';
-import { ENGINE_NAMES, type EngineName, type LatencyMode, type Workload } from '../model.js';
+import { ENGINE_NAMES, type ClockMode, type EngineName, type LatencyMode, type Workload } from '../model.js';
 import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
+import { tscUnusable } from '../system/tsc.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
 export interface RawRunOptions {
@@ -32,6 +33,7 @@ export interface RawRunOptions {
   vectored?: boolean;
   maxErrors?: string;
   lat?: string;
+  clock?: string;
   repeat?: string;
   warmup?: string;
   forceDestroy?: boolean;
@@ -77,6 +79,10 @@ export interface RunPlan {
   /** --lat: which I/Os are timed, and as the native job says it (every Nth; 0 none). */
   latency: LatencyMode;
   latEvery: number;
+  /** --clock as asked, the native job's clockMode, and why auto cannot use the TSC here. */
+  clock: ClockMode;
+  clockMode: number;
+  clockFallback: string | undefined;
   repeat: number;
   /** --explain: sample the workers' CPU by layer (src/explain/). */
   explain: boolean;
@@ -130,6 +136,18 @@ export function parseLatency(text: string): { latency: LatencyMode; latEvery: nu
     throw usageError(`--lat ${text} is not all, off or sample:N with N from 1`, 'use --lat all, --lat off, or --lat sample:64 to time one I/O in 64');
   }
   return every === 1 ? { latency: 'all', latEvery: 1 } : { latency: `sample:${every}`, latEvery: every };
+}
+
+/** --clock auto | tsc | monotonic: tsc where the TSC is not invariant is refused. */
+export function parseClock(text: string, sys: Pick<SysReader, 'read'>, arch: string = process.arch): { clock: ClockMode; clockMode: number; clockFallback: string | undefined } {
+  const clock = text.trim();
+  if (clock === 'monotonic') return { clock, clockMode: 0, clockFallback: undefined };
+  if (clock !== 'auto' && clock !== 'tsc') {
+    throw usageError(`--clock ${text} is not auto, tsc or monotonic`, 'use --clock auto (the TSC where it is invariant), --clock tsc or --clock monotonic');
+  }
+  const why = tscUnusable(sys, arch);
+  if (clock === 'tsc' && why) throw usageError(`--clock tsc cannot be used: ${why}`, 'use --clock auto or --clock monotonic');
+  return why ? { clock, clockMode: 0, clockFallback: why } : { clock, clockMode: clock === 'tsc' ? 2 : 1, clockFallback: undefined };
 }
 
 /** nop opens nothing: a run of nop alone needs no target, one mixing it with another engine does. */
@@ -215,6 +233,7 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     throw usageError('--verify cannot check the nop engine: a NOP stores nothing to read back', 'drop --verify, or drop nop from --engine');
   }
   const { latency, latEvery } = parseLatency(raw.lat ?? 'all');
+  const { clock, clockMode, clockFallback } = parseClock(raw.clock ?? 'auto', sys);
   return {
     workload,
     targetPath: targetPath ?? '',
@@ -243,6 +262,9 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     maxErrors: raw.maxErrors !== undefined ? parseCount(raw.maxErrors, '--max-errors', 0) : 0,
     latency,
     latEvery,
+    clock,
+    clockMode,
+    clockFallback,
     repeat: raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1,
     warmup: raw.warmup !== undefined ? parseCount(raw.warmup, '--warmup', 0, 1000) : 0,
     forceDestroy: raw.forceDestroy ?? false,

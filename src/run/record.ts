@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { BenchError, runError, usageError } from '../errors.js';
 import { latencySummary, sparseBuckets } from '../analysis/histogram.js';
-import { SCHEMA_VERSION, type EnvironmentInfo, type NativeJob, type RunRecord, type TargetInfo } from '../model.js';
+import { SCHEMA_VERSION, type ClockInfo, type EnvironmentInfo, type NativeJob, type RunRecord, type TargetInfo } from '../model.js';
 import type { NativeError, NativeRunResult } from '../native/addon.js';
 import type { Target } from '../target/target.js';
 import { VERSION } from '../version.js';
@@ -102,6 +102,13 @@ function polled(engine: RunRecord['engine'], sqpoll: boolean): boolean {
   return engineSpec(engine).polled || sqpoll;
 }
 
+/** The clock the native run used; a fallback TypeScript decided (CPU flags) or native did (calibration). */
+function clockInfo(result: NativeRunResult, planFallback: string | undefined): ClockInfo {
+  if (result.clockSource === 'tsc') return { source: 'tsc', tscHz: result.tscHz };
+  const fallback = planFallback ?? result.clockFallback;
+  return fallback ? { source: 'monotonic', fallback } : { source: 'monotonic' };
+}
+
 export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: NativeRunResult, repeat: number, runId: string): RunRecord {
   const ios = result.workers.reduce((sum, w) => sum + w.ios, 0);
   const bytes = result.workers.reduce((sum, w) => sum + w.bytes, 0);
@@ -138,7 +145,9 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
       offset: job.offset,
       size: job.size,
       latency: prep.plan.latency,
+      clock: prep.plan.clock,
     },
+    clock: clockInfo(result, prep.plan.clockFallback),
     target: needsTarget(cell.engine) ? targetInfo(prep.target, cell.node) : { ...NO_TARGET },
     env: environment(),
     status,

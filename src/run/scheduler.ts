@@ -50,6 +50,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     latEvery: plan.latEvery,
     irqNames: irqNamesFor(target.nvme?.controller, spec.opens, target.kind),
     ...(plan.explain ? { explain: true } : {}),
+    clockMode: plan.clockMode,
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }

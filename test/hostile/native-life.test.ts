@@ -31,7 +31,7 @@ function jobSource(o: Record<string, unknown>): string {
     engine: 'psync', path: file, readPercent: 100, random: true, blockSize: 4096, ioDepth: 1, threads: 1, cpus: [],
     runtimeMs: 0, rampMs: 0, ioLimit: 0, offset: 0, size: 4 * 1024 * 1024, batchSubmit: 1, batchComplete: 1,
     fixedBufs: false, regFiles: false, sqpoll: false, direct: false, verify: false, verifySeed: 0, nsid: 0, lbaSize: 0,
-    vectored: false, maxErrors: 0, latEvery: 1, ...o,
+    vectored: false, maxErrors: 0, latEvery: 1, clockMode: 0, ...o,
   };
   return `const JOB = ${JSON.stringify(job)};`;
 }
