@@ -168,6 +168,9 @@ static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
 		return "rampMs";
 	job->runtime_ns = clock_mul_sat(runtime_ms, 1000000ULL);
 	job->ramp_ns = clock_mul_sat(ramp_ms, 1000000ULL);
+	/* Optional: absent (0) starts at once; TypeScript gives every target's job the same instant. */
+	if (napi_util_get_u64(env, obj, "startAtNs", &job->start_at_ns) < 0)
+		return "startAtNs";
 	if (napi_util_get_u64(env, obj, "ioLimit", &job->io_limit) <= 0)
 		return "ioLimit";
 	if (napi_util_get_u64(env, obj, "maxErrors", &job->max_errors) <= 0)
@@ -396,7 +399,7 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1], out, ramping, verifying;
 	struct run_handle *h;
-	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0, un_ios = 0, un_bytes = 0;
+	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0, un_ios = 0, un_bytes = 0, now;
 	bool any_ramping = false, any_verifying = false;
 	uint32_t i;
 
@@ -427,7 +430,8 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	napi_util_set_number(env, out, "submitted", (double)sub);
 	napi_util_set_number(env, out, "reaped", (double)rea);
 	napi_util_set_number(env, out, "errors", (double)errs);
-	napi_util_set_number(env, out, "elapsedMs", (double)(clock_now_ns() - h->run->start_ns) / 1e6);
+	now = clock_now_ns();
+	napi_util_set_number(env, out, "elapsedMs", now > h->run->start_ns ? (double)(now - h->run->start_ns) / 1e6 : 0);
 	napi_util_set_number(env, out, "unmeasuredIos", (double)un_ios);
 	napi_util_set_number(env, out, "unmeasuredBytes", (double)un_bytes);
 	napi_get_boolean(env, any_ramping, &ramping);
