@@ -10,6 +10,7 @@ import { register as registerDevices } from './devices.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerVfio } from './vfio.js';
+import { register as registerMerge } from './merge.js';
 
 export function registerCommands(program: Command): void {
   registerRun(program);
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerDoctor(program);
   registerProfile(program);
   registerVfio(program);
+  registerMerge(program);
 }
