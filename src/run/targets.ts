@@ -10,17 +10,18 @@ import type { Target } from '../target/target.js';
 import { assignCpus } from './cpus.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
 
-/** What makes two targets one: the same file or node, namespace, or controller. */
+/** What makes two targets one: the same controller (PCI), file or node, or namespace. */
 function identity(target: Target): string[] {
+  // A PCI address names the controller; its namespace info has no kernel controller name to compare.
+  if (target.pci) return [`pci:${target.pci.address}`];
   const ids: string[] = [];
   try {
     const st = fs.statSync(target.path);
     ids.push(st.isBlockDevice() || st.isCharacterDevice() ? `rdev:${st.rdev}` : `ino:${st.dev}:${st.ino}`);
   } catch {
-    // a PCI address has no node to stat
+    // nothing to stat: the other facts decide
   }
-  if (target.nvme) ids.push(`ns:${target.nvme.controller}/${target.nvme.nsid}`);
-  if (target.pci) ids.push(`pci:${target.pci.address}`);
+  if (target.nvme?.controller) ids.push(`ns:${target.nvme.controller}/${target.nvme.nsid}`);
   return ids;
 }
 
@@ -79,13 +80,15 @@ export function prepareTargets(plan: RunPlan, extra: { vfioAutoBind?: boolean } 
     for (const prep of preps) prep.claim?.release();
     throw err;
   }
-  if (preps[0].target.kind === 'none') return preps;
+  // nop alone opens no target, however many were given: one run.
+  if (preps[0].target.kind === 'none') return preps.slice(0, 1);
   const choices = assignCpus(preps.map((p) => p.target), plan.threads, plan.cpus, plan.cpusAuto);
   preps.forEach((prep, index) => {
     prep.cpus = choices[index].cpus;
     if (preps.length > 1) prep.targetIndex = index;
   });
-  if (plan.cpusAuto && !plan.quiet) {
+  // Said even with --quiet (which silences only the live line): the pinning is part of what was measured.
+  if (plan.cpusAuto) {
     const words = preps.map((p, i) => `${p.plan.targetPath} (${choices[i].node >= 0 ? `NUMA node ${choices[i].node}` : 'no NUMA node'}): CPUs ${formatCpuList(choices[i].cpus) || 'none found, not pinned'}`);
     process.stderr.write(`nvmebench: --cpus auto: ${words.join('; ')}\n`);
   }
