@@ -132,7 +132,7 @@ test('lab: the figures of a 4-namespace run, per target and aggregate, measured 
   checkCells(recs, NODES, ['pt']);
   const rows = recs.filter((r) => !r.aggregate);
   const span = Math.max(...rows.map((r) => r.runtimeS)) - Math.min(...rows.map((r) => r.runtimeS));
-  assert.ok(span < 0.2, `the targets measured together (runtimes differ by ${span.toFixed(3)} s)`);
+  assert.ok(span < 0.3, `the targets measured together (runtimes differ by ${span.toFixed(3)} s)`);
   assert.match(step('figures', 0).stderr, /--cpus auto: \/dev\/ng0n1/);
   for (const r of recs) {
     process.stdout.write(`# ${r.aggregate ? 'aggregate ' : r.target.path.padEnd(10)}: ${Math.round(r.iops)} IOPS, p50 ${r.latency.p50Us.toFixed(1)} µs, p99 ${r.latency.p99Us.toFixed(1)} µs, cpu ${(r.cpuUserPct + r.cpuSysPct).toFixed(0)}%, runtime ${r.runtimeS.toFixed(3)} s\n`);
