@@ -17,7 +17,7 @@ const src = srcFlag > 0 ? path.resolve(process.argv[srcFlag + 1]) : path.join(ro
  * in src/ (errors.ts, model.ts, version.ts) are the bottom, cli.ts the top.
  * A folder missing from this list fails the check until it is given a place.
  */
-const LAYERS = ['(root)', 'system', 'native', 'target', 'vfio', 'engines', 'inventory', 'plan', 'analysis', 'explain', 'output', 'export', 'run', 'lab', 'compat', 'commands', 'cli.ts'];
+const LAYERS = ['(root)', 'system', 'native', 'target', 'vfio', 'engines', 'inventory', 'plan', 'analysis', 'explain', 'output', 'export', 'fleet', 'run', 'lab', 'compat', 'commands', 'cli.ts'];
 
 function tsFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -28,6 +28,8 @@ export interface NativeJob {
   rampMs: number;
   /** Total I/Os across workers, 0 for time-based. */
   ioLimit: number;
+  /** Several targets: the CLOCK_MONOTONIC instant (ns) every target's workers start at, so they measure together. Absent: at once. */
+  startAtNs?: number;
   offset: number;
   size: number;
   batchSubmit: number;
@@ -195,6 +197,10 @@ export interface RunRecord {
   histogram: Array<[number, number]>;
   /** Where the CPU went over the measured interval, whole system (JSON only; absent before schema v2). */
   system?: SystemCpuRecord;
+  /** Several targets in one run: which target (0-based, in the order given); absent for one target and for the aggregate. */
+  targetIndex?: number;
+  /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
+  aggregate?: boolean;
 }
 
 /**

@@ -16,7 +16,7 @@ function doctor(spec: MachineSpec, opts: Partial<DoctorOptions> & { kernel?: str
   const report = runDoctor(
     { sys: deps.sys, kernelRelease: opts.kernel ?? '6.1.0-18-amd64', uid: opts.uid ?? (spec.root === false ? 1000 : 0), gids: opts.gids ?? [] },
     d,
-    { wanted: opts.wanted ?? DEFAULT_WANTED, cpus: opts.cpus ?? [] },
+    { wanted: opts.wanted ?? DEFAULT_WANTED, cpus: opts.cpus ?? [], cpusAuto: opts.cpusAuto },
   );
   const find = (id: string, subject?: string): Check => {
     const c = report.checks.find((x) => x.id === id && (subject === undefined || x.subject === subject));
@@ -158,7 +158,11 @@ test('doctor: NUMA node of the device against the pinned CPUs', () => {
   assert.match(far.message, /CPUs 0-1 \(--cpus\) are not on the device's NUMA node 1 \(CPUs 4-7\)/);
   assert.equal(far.fix, "pin to the device's node: --cpus 4-5");
   assert.equal(doctor({ cpus: 8, numaNodes: 2, deviceNode: 1 }, { cpus: [5] }).find('numa').status, 'ok');
-  assert.match(doctor({ cpus: 8, numaNodes: 2, deviceNode: 1 }).find('numa').fix!, /--cpus 4/);
+  assert.match(doctor({ cpus: 8, numaNodes: 2, deviceNode: 1 }).find('numa').fix!, /--cpus auto, or --cpus 4/);
+  // --cpus auto (src/run/cpus.ts) pins to the node doctor reads: nothing to warn about.
+  const auto = doctor({ cpus: 8, numaNodes: 2, deviceNode: 1 }, { cpusAuto: true }).find('numa');
+  assert.equal(auto.status, 'ok');
+  assert.match(auto.message, /NUMA node 1 \(CPUs 4-7\): --cpus auto pins its workers there/);
 });
 
 test('doctor: binding to vfio-pci', () => {

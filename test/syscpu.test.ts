@@ -171,7 +171,7 @@ test('schema v1 files still read: the v2 figures unknown (NaN), not 0; a v2 row 
   writeFileSync(file, v1);
   assert.throws(
     () => appendCsv([makeRecord()], file),
-    (e: Error) => /old\.csv has a different CSV header \(it lacks sys_cpu_ns_per_io, irqs_per_io, ctxsw_per_io; this nvmebench writes schema v2\)/.test(e.message),
+    (e: Error) => /old\.csv has a different CSV header \(it lacks target_index, aggregate, sys_cpu_ns_per_io, irqs_per_io, …; this nvmebench writes schema v2\)/.test(e.message),
   );
   assert.equal(readFileSync(file, 'utf8'), v1, 'the v1 file is left as it was');
 });

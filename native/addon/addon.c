@@ -44,25 +44,26 @@ void sysstat_napi_result(napi_env env, napi_value out, const struct run *run);
 
 /*
  * A run's handle, the external JavaScript holds. Three parties may join the
- * run's threads: the run's own libuv pool thread (__run_execute), the finalizer (when the
+ * run's threads: the run's own thread (__run_thread), the finalizer (when the
  * external is collected) and the environment cleanup hook (when the
  * environment is torn down). Joining a pthread twice is undefined, so each
  * goes through __handle_join, which joins once under join_lock. Until the
- * pool thread's part is over, self holds the external: the finalizer cannot
+ * run thread's part is over, self holds the external: the finalizer cannot
  * free the handle under the async work that still uses it. process.exit() only stops runs
  * (the 'exit' listener), it joins nothing.
  */
 struct run_handle {
 	struct run *run;
 	napi_env env;
-	napi_async_work work;
 	napi_deferred deferred;
-	napi_ref self;               /* a strong reference while the pool thread runs the run */
+	napi_ref self;               /* a strong reference while the run thread runs */
 	pthread_mutex_t join_lock;
 	bool waiting;                /* wait() was called */
-	bool done;                   /* the pool thread's part is over (__run_complete ran) */
+	bool done;                   /* the run thread's part is over (__run_complete ran) */
+	pthread_t thread;            /* the run thread: engines up, workers joined, engines closed */
+	napi_threadsafe_function tsfn; /* how the run thread tells the JavaScript thread it is done */
 	bool joined;                 /* under join_lock */
-	int start_errno;             /* worker_run_start failed on the pool thread: its errno */
+	int start_errno;             /* worker_run_start failed on the run thread: its errno */
 	bool hooked;                 /* the env cleanup hook is registered */
 	struct run_handle *next;     /* on live_handles until finalized */
 };
@@ -174,6 +175,9 @@ static const char *__job_limits(napi_env env, napi_value obj, struct job *job)
 		return "rampMs";
 	job->runtime_ns = clock_mul_sat(runtime_ms, 1000000ULL);
 	job->ramp_ns = clock_mul_sat(ramp_ms, 1000000ULL);
+	/* Optional: absent (0) starts at once; TypeScript gives every target's job the same instant. */
+	if (napi_util_get_u64(env, obj, "startAtNs", &job->start_at_ns) < 0)
+		return "startAtNs";
 	if (napi_util_get_u64(env, obj, "ioLimit", &job->io_limit) <= 0)
 		return "ioLimit";
 	if (napi_util_get_u64(env, obj, "maxErrors", &job->max_errors) <= 0)
@@ -282,10 +286,9 @@ static void __handle_unlink(struct run_handle *h)
 
 /*
  * process.on('exit'): stop every live run of this environment. process.exit()
- * runs no environment cleanup hooks before it shuts the libuv pool down, and
- * that shutdown joins the pool thread a pending wait() blocks in: without
- * this, exiting waits until the run ends by itself, which an --ios run may
- * never do. Stopping is enough: the workers drain and the wait returns.
+ * runs no environment cleanup hooks: without this, the workers of a run go on
+ * issuing I/O while the process tears down. Stopping is enough: the workers
+ * drain what is in flight and end.
  */
 static napi_value __addon_on_exit(napi_env env, napi_callback_info info)
 {
@@ -318,7 +321,7 @@ static void __handle_finalize(napi_env env, void *data, void *hint)
 	struct run_handle *h = data;
 
 	__handle_unlink(h);
-	/* The pool thread's work held a reference, so it is over: no one else uses h. */
+	/* The run thread's part held a reference, so it is over: no one else uses h. */
 	__handle_stop(h);
 	__handle_join(h);
 	if (h->hooked)
@@ -338,8 +341,8 @@ static struct run_handle *__get_handle(napi_env env, napi_value v)
 	return data;
 }
 
-static void __run_execute(napi_env env, void *data);
-static void __run_complete(napi_env env, napi_status status, void *data);
+static void *__run_thread(void *arg);
+static void __run_complete(napi_env env, napi_value js_cb, void *context, void *data);
 
 static napi_value addon_start(napi_env env, napi_callback_info info)
 {
@@ -367,7 +370,7 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 		napi_throw_type_error(env, "EINVAL", msg);
 		return NULL;
 	}
-	/* The engines come up on a libuv pool thread (__run_execute), not here. */
+	/* The engines come up on the run's own thread (__run_thread), not here. */
 	h->env = env;
 	pthread_mutex_init(&h->join_lock, NULL);
 	if (napi_create_external(env, h, __handle_finalize, NULL, &ext) != napi_ok) {
@@ -384,19 +387,28 @@ static napi_value addon_start(napi_env env, napi_callback_info info)
 	if (napi_add_env_cleanup_hook(env, __handle_cleanup, h) == napi_ok)
 		h->hooked = true;
 	__handle_link(h);
-	/* Hold the external while the pool thread uses the handle: the caller may drop it at once. */
+	/*
+	 * Hold the external while the run thread uses the handle: the caller may
+	 * drop it at once. A thread of its own, not libuv's pool (4 threads by
+	 * default, and it is up before we could size it): with five targets the
+	 * fifth run would start only when one of the first four ended.
+	 */
 	if (napi_create_reference(env, ext, 1, &h->self) != napi_ok ||
 	    napi_create_string_utf8(env, "nvmebench-run", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, __run_execute, __run_complete, h, &h->work) != napi_ok ||
-	    napi_queue_async_work(env, h->work) != napi_ok) {
+	    napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, h, __run_complete, &h->tsfn) != napi_ok ||
+	    pthread_create(&h->thread, NULL, __run_thread, h) != 0) {
 		/* The finalizer frees it; nothing started. */
+		if (h->tsfn)
+			napi_release_threadsafe_function(h->tsfn, napi_tsfn_abort);
+		h->tsfn = NULL;
 		if (h->self)
 			napi_delete_reference(env, h->self);
 		h->self = NULL;
 		h->done = true;
-		napi_throw_error(env, "EINTERNAL", "could not queue the run");
+		napi_throw_error(env, "EINTERNAL", "could not start the run thread");
 		return NULL;
 	}
+	pthread_detach(h->thread);
 	return ext;
 }
 
@@ -414,7 +426,7 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	size_t argc = 1;
 	napi_value argv[1], out, ramping, verifying;
 	struct run_handle *h;
-	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0, un_ios = 0, un_bytes = 0;
+	uint64_t ios = 0, bytes = 0, sc = 0, rc = 0, sub = 0, rea = 0, errs = 0, un_ios = 0, un_bytes = 0, now;
 	bool any_ramping = false, any_verifying = false, launched;
 	uint32_t i;
 
@@ -422,7 +434,7 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	h = argc ? __get_handle(env, argv[0]) : NULL;
 	if (!h)
 		return napi_util_throw_errno(env, EINVAL, "stats(handle) needs a run handle");
-	/* Still coming up on the pool thread (wait()): nothing to read yet, and it counts as ramping. */
+	/* Still coming up on the run thread: nothing to read yet, and it counts as ramping. */
 	launched = __atomic_load_n(&h->run->launched, __ATOMIC_ACQUIRE);
 	any_ramping = !launched;
 	for (i = 0; launched && i < h->run->nr_workers; i++) {
@@ -448,7 +460,9 @@ static napi_value addon_stats(napi_env env, napi_callback_info info)
 	napi_util_set_number(env, out, "submitted", (double)sub);
 	napi_util_set_number(env, out, "reaped", (double)rea);
 	napi_util_set_number(env, out, "errors", (double)errs);
-	napi_util_set_number(env, out, "elapsedMs", launched ? (double)(clock_now_ns() - h->run->start_ns) / 1e6 : 0);
+	now = clock_now_ns();
+	/* Not launched, or waiting for its start time (startAtNs): no time has passed yet. */
+	napi_util_set_number(env, out, "elapsedMs", launched && now > h->run->start_ns ? (double)(now - h->run->start_ns) / 1e6 : 0);
 	napi_util_set_number(env, out, "unmeasuredIos", (double)un_ios);
 	napi_util_set_number(env, out, "unmeasuredBytes", (double)un_bytes);
 	napi_get_boolean(env, any_ramping, &ramping);
@@ -552,22 +566,27 @@ static napi_value __build_result(napi_env env, struct run *run)
 }
 
 /*
- * The run itself, on a libuv pool thread from start() on: the engines come up
- * (a VFIO controller's bring-up may take CAP.TO, up to 127 s, or CRTO), the
+ * The run itself, on its own thread from start() on: the engines come up (a
+ * VFIO controller's bring-up may take CAP.TO, up to 127 s, or CRTO), the
  * workers run and are joined, and the engines close (a VFIO shutdown may take
  * RTD3E). The JavaScript thread stays free for the live line and Ctrl-C,
- * whose stop() also cuts a bring-up short.
+ * whose stop() also cuts a bring-up short. It ends by handing the handle to
+ * __run_complete on the JavaScript thread; the threadsafe function keeps the
+ * event loop alive until then.
  */
-static void __run_execute(napi_env env, void *data)
+static void *__run_thread(void *arg)
 {
-	struct run_handle *h = data;
+	struct run_handle *h = arg;
 
 	if (worker_run_start(h->run) < 0) {
 		h->start_errno = errno ? errno : EIO;
-		return;
+	} else {
+		__handle_join(h);
+		worker_run_release(h->run);
 	}
-	__handle_join(h);
-	worker_run_release(h->run);
+	napi_call_threadsafe_function(h->tsfn, h, napi_tsfn_blocking);
+	napi_release_threadsafe_function(h->tsfn, napi_tsfn_release);
+	return NULL;
 }
 
 /* Settle wait()'s promise: the result, or what start() used to throw when the engines did not come up. */
@@ -591,16 +610,16 @@ static void __settle(napi_env env, struct run_handle *h)
 	worker_run_free(h->run);
 }
 
-static void __run_complete(napi_env env, napi_status status, void *data)
+static void __run_complete(napi_env env, napi_value js_cb, void *context, void *data)
 {
 	struct run_handle *h = data;
 
-	napi_delete_async_work(env, h->work);
-	h->work = NULL;
+	if (!env)
+		return; /* the environment is going away: its cleanup hook stops and joins */
 	h->done = true;
 	if (h->deferred)
 		__settle(env, h);
-	/* Nothing runs on the pool thread any more: the GC may take the handle. */
+	/* Nothing runs on the run thread any more: the GC may take the handle. */
 	napi_delete_reference(env, h->self);
 	h->self = NULL;
 }

@@ -75,6 +75,7 @@ struct job {
 	uint32_t ncpus;
 	uint64_t runtime_ns;
 	uint64_t ramp_ns;
+	uint64_t start_at_ns;     /* CLOCK_MONOTONIC: workers wait for it (several targets start together); 0: at once */
 	uint64_t io_limit;
 	uint64_t offset;
 	uint64_t size;
@@ -287,6 +288,7 @@ struct run {
 	struct perf_reader perf;  /* --explain: drains the workers' samplers */
 	char errmsg[ENGINE_ERRMSG_LEN];
 	pthread_mutex_t errlock;
+	pthread_mutex_t begin_lock; /* the first worker to measure snapshots the system; per run, so targets do not queue */
 	/* whole-system snapshots: the first worker to begin measuring takes one, the last to end the other */
 	struct sysstat_run *sysstat;
 	uint32_t measure_begun;   /* atomic: workers that began measuring */

@@ -378,14 +378,12 @@ static void __worker_begin_measure(struct worker *w)
 
 	/* The first worker to measure snapshots the system, before its own getrusage. */
 	if (run->sysstat && __atomic_load_n(&run->measure_begun, __ATOMIC_ACQUIRE) == 0) {
-		static pthread_mutex_t begin_lock = PTHREAD_MUTEX_INITIALIZER;
-
 		/* The others wait for it: the interval starts when the snapshot is whole. */
-		pthread_mutex_lock(&begin_lock);
+		pthread_mutex_lock(&run->begin_lock);
 		if (__atomic_load_n(&run->measure_begun, __ATOMIC_ACQUIRE) == 0)
 			sysstat_snapshot(run->sysstat, &run->sysstat->begin, &run->job.irq_names);
 		__atomic_add_fetch(&run->measure_begun, 1, __ATOMIC_ACQ_REL);
-		pthread_mutex_unlock(&begin_lock);
+		pthread_mutex_unlock(&run->begin_lock);
 	} else {
 		__atomic_add_fetch(&run->measure_begun, 1, __ATOMIC_ACQ_REL);
 	}
@@ -767,6 +765,18 @@ static void __worker_setup(struct worker *w)
 	}
 }
 
+/* Several targets: every worker of every target's run sleeps until the one instant they share. */
+static void __worker_wait_start(const struct job *job)
+{
+	struct timespec at = { .tv_sec = (time_t)(job->start_at_ns / 1000000000ULL),
+			       .tv_nsec = (long)(job->start_at_ns % 1000000000ULL) };
+
+	if (!job->start_at_ns)
+		return;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+		;
+}
+
 static void *__worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -781,6 +791,7 @@ static void *__worker_main(void *arg)
 			return NULL;
 		}
 	}
+	__worker_wait_start(&run->job);
 	if (w->cmd && w->cmd->setup)
 		__worker_setup(w);
 	if (!run->job.ramp_ns)
@@ -950,6 +961,7 @@ int worker_run_start(struct run *run)
 	int saved;
 
 	pthread_mutex_init(&run->errlock, NULL);
+	pthread_mutex_init(&run->begin_lock, NULL);
 	if (!ops) {
 		snprintf(run->errmsg, sizeof(run->errmsg), "engine not available in this build");
 		errno = ENOTSUP;
@@ -998,6 +1010,16 @@ int worker_run_start(struct run *run)
 	if (clock_lat_init(&run->clock, job->clock_mode, run->errmsg, sizeof(run->errmsg)) < 0)
 		goto fail;
 	run->start_ns = clock_now_ns();
+	if (job->start_at_ns) {
+		struct timespec ts;
+		uint64_t mono;
+
+		/* start_at_ns is CLOCK_MONOTONIC; shift it onto whatever clock_now_ns() counts. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		mono = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+		if (job->start_at_ns > mono)
+			run->start_ns = clock_add_sat(run->start_ns, job->start_at_ns - mono);
+	}
 	run->end_ns = __run_end_ns(job, run->start_ns);
 	__run_start_threads(run);
 	/* Without the reader the rings overflow and samples are lost (counted), nothing worse. */

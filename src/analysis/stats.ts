@@ -75,6 +75,8 @@ export interface CellConfig {
   targetKind: string;
   deviceModel: string;
   deviceFirmware: string;
+  /** Several targets: '0', '1'… for a target's row, 'all' for the aggregate; '' for a run on one target. */
+  target: string;
 }
 
 /** Every field that defines the configuration of a cell (not the target path, not runtime). */
@@ -102,6 +104,7 @@ export function cellConfig(r: RunRecord): CellConfig {
     targetKind: r.target.kind,
     deviceModel: r.target.model,
     deviceFirmware: r.target.firmware,
+    target: r.aggregate ? 'all' : r.targetIndex !== undefined ? String(r.targetIndex) : '',
   };
 }
 
@@ -109,12 +112,12 @@ export function cellConfig(r: RunRecord): CellConfig {
 export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
   'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size', 'latency',
-  'targetKind', 'deviceModel', 'deviceFirmware',
+  'targetKind', 'deviceModel', 'deviceFirmware', 'target',
 ];
 
 /** --lat all and CLOCK_MONOTONIC stay out of the key: a record that does not say matches one that says all, or monotonic. */
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
-  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all')).map((f) => `${f}=${String(c[f])}`).join('|');
+  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all') && !(f === 'target' && c.target === '')).map((f) => `${f}=${String(c[f])}`).join('|');
 }
 
 export function cellKey(r: RunRecord): string {

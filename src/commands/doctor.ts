@@ -60,11 +60,12 @@ export function register(program: Command): void {
     .description('check what stops an I/O path here or changes its results, with the fix for each (exit code 1 when a check fails)')
     .argument('[target]', 'a namespace (/dev/ng0n1, /dev/nvme0n1), a controller (/dev/nvme0, a PCI address), or a file; default: the system and every NVMe namespace')
     .option('-e, --engine <list>', `the engines you mean to run: a check that stops one fails (default: ${DEFAULT_WANTED.join(', ')})`)
-    .option('--cpus <list>', 'the CPUs you will pin to (checks their governor and NUMA node)')
+    .option('--cpus <list>', 'the CPUs you will pin to (checks their governor and NUMA node), or auto (the runs\' --cpus auto)')
     .option('--nsid <n>', 'with a controller node: the namespace to check')
     .option('--json', 'machine-readable output')
     .action((given: string | undefined, opts: DoctorCliOptions) => {
-      const cpus = opts.cpus ? parseCpuList(opts.cpus) : [];
+      const cpusAuto = opts.cpus?.trim() === 'auto';
+      const cpus = opts.cpus && !cpusAuto ? parseCpuList(opts.cpus) : [];
       const ncpu = os.cpus().length;
       for (const cpu of cpus) if (cpu >= ncpu) throw usageError(`--cpus names CPU ${cpu}, but this machine has CPUs 0-${ncpu - 1}`, `pick CPUs from 0 to ${ncpu - 1}`);
       const nsid = opts.nsid !== undefined ? parseCount(opts.nsid, '--nsid', 1, 0xfffffffe) : undefined;
@@ -72,7 +73,7 @@ export function register(program: Command): void {
       const { scope, fileLike } = given ? scopeFor(given, nsid, d) : { scope: {}, fileLike: false };
       const wanted = opts.engine ? parseWanted(opts.engine) : fileLike ? (['psync', 'aio', 'uring'] as EngineName[]) : DEFAULT_WANTED;
       const env = { sys: realSys, kernelRelease: os.release(), uid: process.getuid?.() ?? 0, gids: process.getgroups?.() ?? [] };
-      const report = runDoctor(env, d, { wanted, cpus }, scope);
+      const report = runDoctor(env, d, { wanted, cpus, cpusAuto }, scope);
       const outcome = report.counts.fail ? 'failed' : 'ok';
       if (opts.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');

@@ -44,6 +44,7 @@ export const EXAMPLES: Record<string, string[]> = {
   'vfio bind': ['sudo nvmebench vfio bind 0000:00:04.0', 'sudo nvmebench vfio bind /dev/nvme1'],
   'vfio unbind': ['sudo nvmebench vfio unbind 0000:00:04.0', 'sudo nvmebench vfio unbind /dev/nvme1'],
   'vfio status': ['nvmebench vfio status', 'nvmebench vfio status --json'],
+  merge: ['nvmebench merge results/fleet-1/ -o fleet.csv', 'nvmebench merge results/fleet-1/ -o fleet.csv --json fleet.json --outlier 10% --fail-on-outliers'],
   completion: ['source <(nvmebench completion bash)', 'nvmebench completion fish > ~/.config/fish/completions/nvmebench.fish'],
 };
 

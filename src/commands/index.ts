@@ -13,6 +13,7 @@ import { register as registerVfio } from './vfio.js';
 import { register as registerCompat } from './compat.js';
 import { register as registerExplain } from './explain.js';
 import { register as registerCompletion } from './completion.js';
+import { register as registerMerge } from './merge.js';
 import { addExamples } from './examples.js';
 
 export function registerCommands(program: Command): void {
@@ -29,5 +30,6 @@ export function registerCommands(program: Command): void {
   registerCompat(program);
   registerExplain(program);
   registerCompletion(program);
+  registerMerge(program);
   addExamples(program);
 }

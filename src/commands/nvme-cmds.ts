@@ -10,7 +10,7 @@ import { checkRawDirection, checkRawTransfer } from '../engines/commands.js';
 import { rawEffects, readCommandInfo } from '../engines/command-support.js';
 import { COMMANDS, hex, type CommandPlan, type RawCommand } from '../engines/command-table.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
-import { prepareRun } from '../run/prepare.js';
+import { prepareTargets } from '../run/targets.js';
 import { probeTarget } from '../target/probe.js';
 import { parseCount, parseSize } from '../plan/units.js';
 import { pciAddressTarget } from '../system/pci.js';
@@ -146,7 +146,7 @@ export function register(program: Command): void {
     );
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
       const plan = buildCommandPlan(name, target, o);
-      const prep = prepareRun(plan);
+      const prep = prepareTargets(plan);
       return (await executeRun(prep, name)).outcome;
     });
   }

@@ -8,7 +8,7 @@ import { buildPlan, type RawRunOptions } from '../plan/options.js';
 import { formatKiops } from '../output/format.js';
 import { drawTable } from '../output/render.js';
 import { builtinProfileDir, builtinProfileNames, loadProfileFile, mergeOptions, profileCommandLine, resolveProfile, type Profile } from '../plan/profiles.js';
-import { prepareRun } from '../run/prepare.js';
+import { prepareTargets } from '../run/targets.js';
 import { addRunOptions, executeRun } from './run.js';
 import path from 'node:path';
 import { buildResults } from '../analysis/results.js';
@@ -112,7 +112,7 @@ export function register(program: Command): void {
     // Output options (--format, --wide, --quiet) come only from the command line; a profile cannot hold them.
     const raw = mergeOptions(profile.options, cli);
     const plan = buildPlan(profile.workload, target, raw);
-    const prep = prepareRun(plan);
+    const prep = prepareTargets(plan);
     if (plan.format === 'table') process.stdout.write(`profile ${profile.name}: ${profile.description}\n`);
     const { records, outcome } = await executeRun(prep, `profile-${profile.name}`);
     if (plan.format === 'table' && profile.reference && records.length) process.stdout.write(renderReference(profile, records));

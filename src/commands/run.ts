@@ -8,7 +8,8 @@ import { LiveLine } from '../output/live.js';
 import { RunProgress } from '../output/progress.js';
 import { buildResults } from '../analysis/results.js';
 import { printResults } from '../export/stdout.js';
-import { prepareRun, type PreparedRun } from '../run/prepare.js';
+import type { PreparedRun } from '../run/prepare.js';
+import { prepareTargets } from '../run/targets.js';
 import { runAll } from '../run/scheduler.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
@@ -30,11 +31,11 @@ export function addRunOptions(cmd: Command): Command {
     .option('-e, --engine <list>', 'engines: psync, aio, uring, uring-poll, pt, pt-poll, ioctl, vfio, nop (no target: what nvmebench costs per I/O), or all (every one but nop; default: pt on /dev/ng*, uring otherwise)')
     .option('-q, --qd <list>', 'queue depths, e.g. 8,64,256 (default 32)')
     .option('-b, --bs <list>', 'block sizes, e.g. 512,4k,128k (default 4k)')
-    .option('-j, --threads <n>', 'worker threads, one ring or queue each (default 1)')
-    .option('--cpus <list>', 'pin workers to these CPUs, e.g. 0,2 or 0-3')
+    .option('-j, --threads <n>', 'worker threads per target, one ring or queue each (default 1)')
+    .option('--cpus <list>', 'pin workers to these CPUs, e.g. 0,2 or 0-3 (round-robin over every worker of every target), or auto: CPUs of each device\'s NUMA node, cores before hyperthreads')
     .option('-t, --runtime <seconds>', 'measured time per run (default 10s)')
     .option('--ramp <seconds>', 'warm-up before measuring (default 0)')
-    .option('--ios <count>', 'stop after this many I/Os in total instead of after --runtime')
+    .option('--ios <count>', 'stop after this many I/Os in total (per target) instead of after --runtime')
     .option('--size <bytes>', 'region size (default: the whole target from --offset)')
     .option('--offset <bytes>', 'region start (default 0)')
     .option('--batch-submit <n>', 'I/Os prepared per submit call (default qd/4, at most 32)')
@@ -71,11 +72,14 @@ function exportTargets(plan: RunPlan, name: string): ExportTargets {
   return { csv: pick(plan.csv, 'csv'), json: pick(plan.json, 'json'), md: pick(plan.md, 'md') };
 }
 
-/** The target and its nodes: no export may write over them. */
-function targetNodes(prep: PreparedRun): TargetNodes {
-  const { target, plan } = prep;
-  const paths = [plan.targetPath, target.given, target.path, target.nvme?.blockPath, target.nvme?.charPath, ...prep.cells.map((c) => c.node)];
+/** Every target and its nodes: no export may write over any of them. */
+function targetNodes(preps: PreparedRun[]): TargetNodes {
+  const paths = preps.flatMap(({ target, plan, cells }) => [plan.targetPath, target.given, target.path, target.nvme?.blockPath, target.nvme?.charPath, ...cells.map((c) => c.node)]);
   return { paths: [...new Set(paths.filter((p): p is string => !!p))] };
+}
+
+function releaseClaims(preps: PreparedRun[]): void {
+  for (const prep of preps) prep.claim?.release();
 }
 
 /** What a run leaves: its records, and 'failed' when it was interrupted or lost an export. */
@@ -90,17 +94,19 @@ function terminalWidth(wide: boolean): number | undefined {
 }
 
 /** Run a prepared plan with live output, Ctrl-C handling and exports. */
-export async function executeRun(prep: PreparedRun, name: string): Promise<RunResult> {
+export async function executeRun(given: PreparedRun | PreparedRun[], name: string): Promise<RunResult> {
+  const preps = Array.isArray(given) ? given : [given];
+  const prep = preps[0];
   const { plan } = prep;
   // Every export path is checked here, before anything runs (usage error, exit 2).
-  const target = targetNodes(prep);
+  const target = targetNodes(preps);
   let session: ReturnType<typeof createExportSession>;
   let plotOut: ReturnType<typeof checkOutputPath> | undefined;
   try {
     session = createExportSession(exportTargets(plan, name), { target });
     plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
   } catch (err) {
-    prep.claim?.release(); // nothing ran: the device goes back at once
+    releaseClaims(preps); // nothing ran: the devices go back at once
     throw err;
   }
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
@@ -125,7 +131,7 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
   try {
-    records = await runAll(prep, {
+    records = await runAll(preps, {
       onRecord: (record) => session.add(record),
       live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
@@ -136,7 +142,7 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
     });
   } finally {
     progress?.stop();
-    prep.claim?.release();
+    releaseClaims(preps);
     // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
     await prep.vfioAutoBind?.restore();
     process.off('SIGINT', onSignal);
@@ -167,11 +173,11 @@ export async function executeRun(prep: PreparedRun, name: string): Promise<RunRe
 
 export function register(program: Command): void {
   for (const workload of Object.keys(WORKLOAD_HELP) as RwWorkload[]) {
-    const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[target]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio)');
-    addRunOptions(cmd).action(async (target: string | undefined, raw: RawRunOptions) => {
-      const plan = buildPlan(workload, target, raw);
-      const prep = prepareRun(plan, { vfioAutoBind: raw.vfioAutoBind });
-      return (await executeRun(prep, workload)).outcome;
+    const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[targets...]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio); several run every cell on all of them at once');
+    addRunOptions(cmd).action(async (targets: string[], raw: RawRunOptions) => {
+      const plan = buildPlan(workload, targets.length ? targets : undefined, raw);
+      const preps = prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
+      return (await executeRun(preps, workload)).outcome;
     });
   }
 }

@@ -123,6 +123,9 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
     errors: n('errors'),
     verifiedBlocks: n('verified_blocks'),
     histogram: [],
+    // Several targets (v2): absent in v1 files and for one target.
+    ...(Number.isNaN(n('target_index')) ? {} : { targetIndex: n('target_index') }),
+    ...(b('aggregate') ? { aggregate: true } : {}),
   };
 }
 

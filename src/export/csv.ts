@@ -28,6 +28,9 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'nvmebench_version', get: (r) => r.env.nvmebenchVersion },
   { name: 'cpu_model', get: (r) => r.env.cpuModel },
   { name: 'target', get: (r) => r.target.path },
+  // v2, several targets: the target's place (empty for one target and for the aggregate), and the aggregate row's marker.
+  { name: 'target_index', get: (r) => r.targetIndex ?? '' },
+  { name: 'aggregate', get: (r) => r.aggregate === true },
   { name: 'target_kind', get: (r) => r.target.kind },
   { name: 'target_size_bytes', get: (r) => r.target.sizeBytes },
   { name: 'logical_block_size', get: (r) => r.target.logicalBlockSize },
@@ -82,7 +85,7 @@ export const CSV_COLUMNS: readonly Column[] = [
 
 export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name);
 /** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
-export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io'];
+export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io', 'target_index', 'aggregate'];
 export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => !c.optional).map((c) => c.name);
 
 /** One CSV field: quoted when it holds a comma, a quote, CR or LF, or edge spaces. */

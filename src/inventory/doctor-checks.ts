@@ -23,6 +23,8 @@ export interface DoctorOptions {
   wanted: EngineName[];
   /** --cpus: where the workers will be pinned. */
   cpus: number[];
+  /** --cpus auto: runs pin each target's workers to its device's node (src/run/cpus.ts). */
+  cpusAuto?: boolean;
 }
 
 /** The engines each kind of problem stops. */
@@ -227,8 +229,9 @@ export function numaChecks(env: DoctorEnv, ctrl: DiscoveredController, subject: 
   const nodeCpus = readCpuList(env.sys, `/sys/devices/system/node/node${ctrl.numaNode}/cpulist`);
   const nodeText = `node ${ctrl.numaNode}${nodeCpus.length ? ` (CPUs ${formatCpuList(nodeCpus)})` : ''}`;
   if (nodes.length <= 1) return [{ id, subject, message: `the device is on NUMA ${nodeText}, the only node` }];
+  if (opts.cpusAuto) return [{ id, subject, message: `the device is on NUMA ${nodeText}: --cpus auto pins its workers there` }];
   if (!opts.cpus.length) {
-    return [{ id, subject, message: `the device is on NUMA ${nodeText}; runs without --cpus may put workers on another node`, fix: `pin the workers to the device's node: --cpus ${nodeCpus.length ? formatCpuList(nodeCpus.slice(0, 1)) : '...'}`, advice: true }];
+    return [{ id, subject, message: `the device is on NUMA ${nodeText}; runs without --cpus may put workers on another node`, fix: `pin the workers to the device's node: --cpus auto, or --cpus ${nodeCpus.length ? formatCpuList(nodeCpus.slice(0, 1)) : '...'}`, advice: true }];
   }
   const far = opts.cpus.filter((c) => !nodeCpus.includes(c));
   if (!far.length) return [{ id, subject, message: `the pinned CPUs (${formatCpuList(opts.cpus)}) are on the device's NUMA ${nodeText}` }];

@@ -47,6 +47,8 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return c.deviceModel || '(no model)';
     case 'deviceFirmware':
       return `fw ${c.deviceFirmware || '?'}`;
+    case 'target':
+      return c.target === 'all' ? 'all targets' : c.target === '' ? 'one target' : `target ${c.target}`;
   }
 }
 

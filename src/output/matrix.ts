@@ -6,7 +6,7 @@
 // Rows are QD (or bs, or whatever else varies apart from the engine), columns
 // the engines in the order they ran, cells KIOPS (mean over repeats), each with
 // its speed relative to the first engine of the row.
-import { configKey, type CellConfig, type CellStats } from '../analysis/stats.js';
+import { configKey, engineDependentFields, varyingFields, type CellConfig, type CellStats } from '../analysis/stats.js';
 import type { Results } from '../analysis/results.js';
 import { formatBlockSize, formatKiops, formatRatio } from './format.js';
 import { describeConfig, fieldLabel } from './labels.js';
@@ -48,11 +48,14 @@ function rowLabel(c: CellConfig, fields: Array<keyof CellConfig>): string {
 
 /** The matrix when several engines or several rows ran; null for a single cell. */
 export function buildMatrix(results: Results): MatrixModel | null {
-  const { cells } = results;
+  // Several targets: the matrix shows each cell's aggregate, not its per-target rows.
+  const several = results.cells.some((c) => c.config.target === 'all');
+  const cells = several ? results.cells.filter((c) => c.config.target === 'all') : results.cells;
   if (cells.length < 2) return null;
   const engines = [...new Set(cells.map((c) => c.config.engine))];
-  const intrinsic = results.engineDependent;
-  const rowFields = results.varying.filter((f) => f !== 'engine' && !intrinsic.includes(f));
+  const intrinsic = several ? engineDependentFields(cells.map((c) => c.config)) : results.engineDependent;
+  const varying = several ? varyingFields(cells.map((c) => c.config)) : results.varying;
+  const rowFields = varying.filter((f) => f !== 'engine' && !intrinsic.includes(f));
   const groups = new Map<string, CellStats[]>();
   for (const cell of cells) {
     const k = configKey(cell.config, ['engine', ...intrinsic]);

@@ -184,7 +184,7 @@ export function contextLines(records: RunRecord[]): string[] {
   if (records.length === 0) return [];
   const lines: string[] = [];
   const workloads = [...new Set(records.map((r) => r.workload))].join(', ');
-  const targets = [...new Set(records.map((r) => targetWords(r)))];
+  const targets = [...new Set(records.filter((r) => !r.aggregate).map((r) => targetWords(r)))];
   const first = records[0];
   const env = [first.env.hostname && `host ${first.env.hostname}`, first.env.kernel && `kernel ${first.env.kernel}`, first.env.cpuModel]
     .filter(Boolean)

@@ -50,8 +50,12 @@ export interface RawRunOptions {
 
 export interface RunPlan {
   workload: Workload;
-  /** '' when no target was given: only --engine nop runs without one. */
+  /** '' when no target was given: only --engine nop runs without one. The first target when several were given. */
   targetPath: string;
+  /** Every target given, in order ([] for none): each cell runs on all of them at once. */
+  targetPaths: string[];
+  /** --cpus auto: pin each target's workers to its device's NUMA node (src/run/cpus.ts). */
+  cpusAuto: boolean;
   /** 'all' expands once the target is known; empty means the target's default engine. */
   engines: EngineName[] | 'all';
   ioDepths: number[];
@@ -179,7 +183,9 @@ function optionalExport(value: string | boolean | undefined): string | true | un
   return value === true ? true : value;
 }
 
-export function buildPlan(workload: Workload, targetPath: string | undefined, raw: RawRunOptions, sys: Pick<SysReader, 'read'> = realSys): RunPlan {
+export function buildPlan(workload: Workload, targets: string | string[] | undefined, raw: RawRunOptions, sys: Pick<SysReader, 'read'> = realSys): RunPlan {
+  const targetPaths = targets === undefined ? [] : typeof targets === 'string' ? [targets] : targets;
+  const targetPath = targetPaths[0];
   const engines = raw.engine === undefined ? [] : parseEngines(raw.engine);
   checkTarget(workload, targetPath, engines);
   const ioDepths = parseList(raw.qd ?? String(DEFAULTS.qd), (q) => parseCount(q, '--qd', 1, 4096));
@@ -193,7 +199,8 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
     if (bs > 64 * 1024 * 1024) throw usageError(`block size ${bs} is over 64 MiB`, 'use a smaller --bs');
   }
   const threads = parseCount(raw.threads ?? String(DEFAULTS.threads), '--threads', 1, 256);
-  const cpus = raw.cpus ? parseCpuList(raw.cpus) : [];
+  const cpusAuto = raw.cpus?.trim() === 'auto';
+  const cpus = raw.cpus && !cpusAuto ? parseCpuList(raw.cpus) : [];
   const ncpu = os.cpus().length;
   // Workers are pinned round-robin over the list, and the native job holds at most 256 entries.
   if (cpus.length > 256) throw usageError(`--cpus lists ${cpus.length} CPUs; a run pins at most 256`, 'list at most 256 CPUs, one per worker');
@@ -237,6 +244,8 @@ export function buildPlan(workload: Workload, targetPath: string | undefined, ra
   return {
     workload,
     targetPath: targetPath ?? '',
+    targetPaths,
+    cpusAuto,
     engines,
     ioDepths: [...new Set(ioDepths)],
     blockSizes: [...new Set(blockSizes)],

@@ -38,6 +38,10 @@ export interface PreparedRun {
   vfioAutoBind?: VfioAutoBind;
   /** A write run's O_EXCL hold on the block device; executeRun releases it in a finally. */
   claim?: DeviceClaim;
+  /** The CPUs this target's workers are pinned to (src/run/targets.ts); absent: the plan's --cpus. */
+  cpus?: number[];
+  /** Several targets: this one's place among them (0-based); absent for one target. */
+  targetIndex?: number;
 }
 
 function defaultEngines(target: Target): EngineName[] {

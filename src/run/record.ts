@@ -72,7 +72,8 @@ export function environment(): EnvironmentInfo {
   if (!cachedEnv) {
     cachedEnv = {
       timestamp: new Date().toISOString(),
-      hostname: os.hostname(),
+      // NVMEBENCH_HOSTNAME: the name a fleet knows the host by (an Ansible inventory name), when os.hostname() is not it.
+      hostname: process.env.NVMEBENCH_HOSTNAME?.trim() || os.hostname(),
       kernel: os.release(),
       nvmebenchVersion: VERSION,
       cpuModel: os.cpus()[0]?.model ?? '',

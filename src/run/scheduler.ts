@@ -12,6 +12,8 @@ import { commandJobFields } from '../engines/commands.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { explainStartError, toRecord } from './record.js';
 import { irqNamesFor } from './system-cpu.js';
+import { aggregateTargets } from '../analysis/targets.js';
+import type { LiveStats } from '../model.js';
 
 export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
   const { plan, target } = prep;
@@ -28,7 +30,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     blockSize: cell.blockSize,
     ioDepth: depth,
     threads: plan.threads,
-    cpus: plan.cpus,
+    cpus: prep.cpus ?? plan.cpus,
     runtimeMs: plan.runtimeMs,
     rampMs: plan.rampMs,
     ioLimit: plan.ioLimit,
@@ -70,28 +72,81 @@ export interface RunHooks {
 
 /** Run one cell to completion. */
 export async function runCell(job: NativeJob, hooks: RunHooks, label: string): Promise<NativeRunResult> {
+  return (await runCellOnTargets([job], hooks, label))[0];
+}
+
+/** Counters of several runs as one live line. */
+function sumStats(all: LiveStats[]): LiveStats {
+  const add = (f: (s: LiveStats) => number) => all.reduce((n, s) => n + f(s), 0);
+  return {
+    ios: add((s) => s.ios),
+    bytes: add((s) => s.bytes),
+    submitCalls: add((s) => s.submitCalls),
+    reapCalls: add((s) => s.reapCalls),
+    submitted: add((s) => s.submitted),
+    reaped: add((s) => s.reaped),
+    errors: add((s) => s.errors),
+    elapsedMs: Math.max(...all.map((s) => s.elapsedMs)),
+    ramping: all.some((s) => s.ramping),
+    unmeasuredIos: add((s) => s.unmeasuredIos),
+    unmeasuredBytes: add((s) => s.unmeasuredBytes),
+    verifying: all.some((s) => s.verifying),
+  };
+}
+
+/**
+ * How long after the starts are asked for the workers of several targets begin:
+ * enough for every run's setup (buffers, rings, queues), so they all wait for
+ * the same instant and, time-based, reach the same deadline.
+ */
+const START_MARGIN_NS = 250_000_000;
+
+/**
+ * One cell on every target at once: one native run per target, all given the
+ * same CLOCK_MONOTONIC start (process.hrtime is CLOCK_MONOTONIC on Linux).
+ * A start that fails stops the ones already started before it is reported.
+ */
+export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label: string): Promise<NativeRunResult[]> {
   const engine = native();
-  let handle: RunHandle;
-  try {
-    handle = engine.start(job);
-  } catch (err) {
-    throw explainStartError(err as NativeError, job);
+  const handles: RunHandle[] = [];
+  const startAtNs = jobs.length > 1 ? Number(process.hrtime.bigint()) + START_MARGIN_NS : undefined;
+  for (const job of jobs) {
+    try {
+      handles.push(engine.start(startAtNs === undefined ? job : { ...job, startAtNs }));
+    } catch (err) {
+      for (const h of handles) engine.stop(h);
+      await Promise.allSettled(handles.map((h) => engine.wait(h)));
+      throw explainStartError(err as NativeError, job);
+    }
   }
-  hooks.setCurrent(() => engine.stop(handle));
-  hooks.live?.begin(label, job.rampMs);
+  if (startAtNs !== undefined && Number(process.hrtime.bigint()) > startAtNs) {
+    process.stderr.write(`nvmebench: setting up ${jobs.length} targets took over ${START_MARGIN_NS / 1e6} ms: the last ones started late\n`);
+  }
+  const stopAll = () => handles.forEach((h) => engine.stop(h));
+  hooks.setCurrent(stopAll);
+  hooks.live?.begin(label, jobs[0].rampMs);
   const timer = hooks.live || hooks.progress
     ? setInterval(() => {
-        const stats = engine.stats(handle);
+        const stats = sumStats(handles.map((h) => engine.stats(h)));
         hooks.live?.tick(stats);
         hooks.progress?.tick(stats);
       }, 1000)
     : undefined;
   try {
-    // The engines come up inside wait() (off this thread: a VFIO bring-up may take CAP.TO), so what
-    // start() threw before, wait() rejects with: the same error, explained the same way.
-    return await engine.wait(handle).catch((err: NativeError) => {
-      throw explainStartError(err, job);
-    });
+    // The engines come up inside the run (off this thread: a VFIO bring-up may take CAP.TO), so what
+    // start() threw before, wait() rejects with: the same error, explained the same way. One target
+    // that does not come up stops the others; every wait settles before this returns.
+    const settled = await Promise.allSettled(
+      handles.map((h, i) =>
+        engine.wait(h).catch((err: NativeError) => {
+          stopAll();
+          throw explainStartError(err, jobs[i]);
+        }),
+      ),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<NativeRunResult>).value);
   } finally {
     clearInterval(timer);
     hooks.setCurrent(undefined);
@@ -106,7 +161,9 @@ export async function runCell(job: NativeJob, hooks: RunHooks, label: string): P
  * page tables, the device's own state warm up outside what is measured. A
  * warmup run that fails is not reported; the measured runs after it show the error.
  */
-export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRecord[]> {
+export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks): Promise<RunRecord[]> {
+  const preps = Array.isArray(given) ? given : [given];
+  const prep = preps[0];
   const records: RunRecord[] = [];
   const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
   const { warmup, repeat: repeats } = prep.plan;
@@ -114,22 +171,30 @@ export async function runAll(prep: PreparedRun, hooks: RunHooks): Promise<RunRec
   let runIndex = 0;
   for (let round = 0; round < warmup + repeats; round++) {
     const repeat = round - warmup; // < 0: a warmup round
-    for (const cell of prep.cells) {
+    for (const [cellIndex, cell] of prep.cells.entries()) {
       if (hooks.interrupted()) return records;
       // --vfio-auto-bind: the controller on vfio-pci for vfio cells, on its own driver for the others.
       if (prep.vfioAutoBind) {
         await prep.vfioAutoBind.ensure(cell.engine === 'vfio', cell.engine === 'vfio' ? undefined : cell.node);
         if (hooks.interrupted()) return records;
       }
-      const job = buildJob(prep, cell);
+      // Several targets: cell i is the same engine, bs and QD on every one (src/run/targets.ts).
+      const jobs = preps.map((p) => buildJob(p, p.cells[cellIndex]));
       const which = repeat < 0 ? ` warmup #${round + 1}` : repeats > 1 ? ` #${repeat + 1}` : '';
-      const label = `${cell.engine} bs=${cell.blockSize} qd=${job.ioDepth}${which}`;
-      hooks.progress?.begin(runIndex++, `${cell.engine} QD ${job.ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}`);
-      const result = await runCell(job, hooks, label);
+      const over = preps.length > 1 ? ` on ${preps.length} targets` : '';
+      const label = `${cell.engine} bs=${cell.blockSize} qd=${jobs[0].ioDepth}${which}${over}`;
+      hooks.progress?.begin(runIndex++, `${cell.engine} QD ${jobs[0].ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}${over}`);
+      const results = await runCellOnTargets(jobs, hooks, label);
       if (repeat < 0) continue;
-      const record = toRecord(prep, cell, job, result, repeat, runId);
-      records.push(record);
-      hooks.onRecord(record);
+      const rows = preps.map((p, t) => {
+        const record = toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId);
+        return p.targetIndex === undefined ? record : { ...record, targetIndex: p.targetIndex };
+      });
+      if (rows.length > 1) rows.push(aggregateTargets(rows));
+      for (const record of rows) {
+        records.push(record);
+        hooks.onRecord(record);
+      }
     }
   }
   return records;

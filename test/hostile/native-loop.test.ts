@@ -204,7 +204,9 @@ test('the live line shows the ramp at its real rate, marked as ramp, and the fir
   const cmd = [process.execPath, BIN, 'randread', '--engine', 'uring', '--buffered', '--ramp', '2.5', '--runtime', '2', file].join(' ');
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  const lines = r.stdout.split(/\r?\n/).filter((l) => l.startsWith('IOPS='));
+  // Beside the progress line, each live line is drawn after cursor moves and erases (ESC [1G, ESC [2K).
+  const plain = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n');
+  const lines = plain.split(/\r\n|\r|\n/).map((l) => l.trim()).filter((l) => l.startsWith('IOPS='));
   const ramp = lines.filter((l) => l.endsWith('(ramp)'));
   const measured = lines.filter((l) => !l.includes('('));
   assert.ok(ramp.length >= 1 && measured.length >= 1, lines.join('\n'));

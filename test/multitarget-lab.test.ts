@@ -1,0 +1,154 @@
+// Several targets at once, for real, in one `nvmebench lab` boot: three
+// emulated controllers with two namespaces each, the first two on the nvme
+// driver (four namespaces), the third on vfio-pci. Every engine over all four
+// namespaces with --verify, the aggregate equal to the sum of the rows; then
+// the second controller bound to vfio-pci too and both vfio controllers run at
+// once. Linux numbers ngXnY in discovery order, not by nsid, so the steps name
+// all four nodes of the two controllers and read the nsids back from sysfs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import type { RunRecord } from '../src/model.js';
+import { ROOT, csvRows, runCli } from './cli.js';
+import { encodeSteps, parseResults, type Step, type StepResult } from '../src/lab/steps.js';
+
+const NODES = ['/dev/ng0n1', '/dev/ng0n2', '/dev/ng1n1', '/dev/ng1n2'];
+const KERNEL_BDF = '0000:00:11.0'; // the second controller (nvme1): bound to vfio-pci for the last steps
+const VFIO_BDF = '0000:00:12.0'; // the third, on vfio-pci from boot (--vfio)
+const REGION = ['--bs', '4k', '--size', '1m', '--qd', '4'];
+
+const STEPS: Step[] = [
+  { name: 'nsids', sh: 'for n in /sys/block/nvme*n*; do echo "$(basename $n) $(cat $n/nsid 2>/dev/null || echo ?)"; done' },
+  // Every block of the 1 MiB region written once per engine (sequential, 256 I/Os a target), read back as it goes.
+  // CSV, not JSON: 35 records' histograms would take the console a long while.
+  { name: 'write', args: ['write', '--engine', 'all', ...REGION, '--ios', '256', '--verify', '--verify-seed', '7', '--quiet', '--format', 'csv', ...NODES] },
+  { name: 'read', args: ['randread', '--engine', 'all', ...REGION, '--ios', '300', '--verify', '--verify-seed', '7', '--quiet', '--format', 'csv', ...NODES] },
+  // The figures for the report: time-based, pt, all four at once.
+  { name: 'figures', args: ['randread', '--engine', 'pt', '--qd', '8', '--runtime', '2', '--cpus', 'auto', '--quiet', '--format', 'json', ...NODES] },
+  { name: 'same-namespace', args: ['randread', '--engine', 'uring', '--ios', '10', '/dev/ng0n1', '/dev/nvme0n1'] },
+  { name: 'one-refused', args: ['randwrite', '--engine', 'pt', '--ios', '10', '/dev/ng0n1', '/dev/ng9n9'] },
+  { name: 'bind', args: ['vfio', 'bind', KERNEL_BDF] },
+  { name: 'vfio-write', args: ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '64', '--verify', '--verify-seed', '9', '--quiet', '--format', 'json', KERNEL_BDF, VFIO_BDF] },
+  { name: 'vfio-read', args: ['randread', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '200', '--verify', '--verify-seed', '9', '--quiet', '--format', 'json', KERNEL_BDF, VFIO_BDF] },
+];
+
+let booted: Map<string, StepResult> | undefined;
+let bootError: unknown;
+/** Boot once, on first use; a failed boot fails every test without booting again. */
+function results(): Map<string, StepResult> {
+  if (bootError) throw bootError;
+  if (booted) return booted;
+  try {
+    return boot();
+  } catch (err) {
+    bootError = err;
+    throw err;
+  }
+}
+
+function boot(): Map<string, StepResult> {
+  const started = Date.now();
+  const driver = path.join(ROOT, 'dist', 'src', 'lab', 'driver.js');
+  const lab = runCli(['lab', '--quiet', '--timeout', '420', '--controllers', '3', '--namespaces', '2', '--vfio', '--exec', `${process.execPath} ${driver} ${encodeSteps(STEPS)}`], { timeoutMs: 540_000 });
+  booted = parseResults(lab.stdout);
+  const missing = STEPS.filter((s) => !booted!.has(s.name)).map((s) => s.name);
+  assert.deepEqual(missing, [], `the guest did not finish (lab exit ${lab.code}):\n${lab.stderr.slice(-3000)}\n${lab.stdout.slice(-3000)}`);
+  process.stdout.write(`# lab multitarget: ${Math.round((Date.now() - started) / 1000)}s (${[...booted.values()].map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)}s`).join(', ')})\n`);
+  return booted;
+}
+
+function step(name: string, code: number): StepResult {
+  const r = results().get(name)!;
+  assert.equal(r.code, code, `${name}: exit ${r.code}, expected ${code}\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+  return r;
+}
+
+const records = (r: StepResult) => (JSON.parse(r.stdout) as { records: RunRecord[] }).records;
+
+/** Records from --format csv, with the fields checkCells reads (no histograms: CSV holds none). */
+function csvRecords(r: StepResult): RunRecord[] {
+  return csvRows(r.stdout).map((row) => ({
+    engine: row.engine,
+    aggregate: row.aggregate === 'true' || undefined,
+    targetIndex: row.target_index === '' ? undefined : Number(row.target_index),
+    status: row.status,
+    errorMessage: row.error_message,
+    errors: Number(row.errors),
+    ios: Number(row.ios),
+    iops: Number(row.iops),
+    bandwidthBps: Number(row.bw_bytes_s),
+    verifiedBlocks: Number(row.verified_blocks),
+    cpuUserPct: Number(row.cpu_usr_pct),
+    cpuSysPct: Number(row.cpu_sys_pct),
+    target: { path: row.target },
+    histogram: [],
+  }) as unknown as RunRecord);
+}
+
+/** Per cell: one row per target in order, then the aggregate, which is their sum. */
+function checkCells(recs: RunRecord[], targets: string[], engines: string[]): void {
+  const cells = [...new Set(recs.map((r) => r.engine))];
+  assert.deepEqual(cells, engines);
+  for (const engine of cells) {
+    const rows = recs.filter((r) => r.engine === engine && !r.aggregate);
+    const agg = recs.filter((r) => r.engine === engine && r.aggregate);
+    assert.equal(agg.length, 1, `${engine}: one aggregate`);
+    assert.deepEqual(rows.map((r) => r.targetIndex), targets.map((_, i) => i));
+    for (const r of rows) {
+      assert.equal(r.status, 'ok', `${engine} ${r.target.path}: ${r.errorMessage}`);
+      assert.equal(r.errors, 0);
+      assert.ok(r.ios > 0);
+    }
+    for (const k of ['ios', 'iops', 'bandwidthBps', 'verifiedBlocks', 'cpuUserPct', 'cpuSysPct'] as const) {
+      const total = rows.reduce((s, r) => s + r[k], 0);
+      assert.ok(Math.abs(agg[0][k] - total) <= 1e-9 * Math.max(1, total), `${engine} ${k}: aggregate ${agg[0][k]}, rows ${total}`);
+    }
+    // The merged histogram holds every timed I/O of every target (JSON only; CSV holds no histograms).
+    assert.equal(agg[0].histogram.reduce((s, [, c]) => s + c, 0), rows.reduce((s, r) => s + r.histogram.reduce((t, [, c]) => t + c, 0), 0));
+  }
+}
+
+const ALL = ['psync', 'aio', 'uring', 'uring-poll', 'pt', 'pt-poll', 'ioctl'];
+
+test('lab: four namespaces of two controllers, named in discovery order, each a distinct nsid per controller', () => {
+  const lines = step('nsids', 0).stdout.trim().split('\n').map((l) => l.split(' '));
+  const byCtrl = new Map<string, string[]>();
+  for (const [name, nsid] of lines) byCtrl.set(name.replace(/n\d+$/, ''), [...(byCtrl.get(name.replace(/n\d+$/, '')) ?? []), nsid]);
+  assert.deepEqual([...byCtrl.keys()].sort(), ['nvme0', 'nvme1']);
+  for (const nsids of byCtrl.values()) assert.deepEqual(nsids.sort(), ['1', '2']);
+});
+
+test('lab: every engine writes all four namespaces at once with --verify, then reads them back checked; aggregate = sum of rows', () => {
+  const write = csvRecords(step('write', 0));
+  checkCells(write, NODES, ALL);
+  for (const r of write.filter((x) => !x.aggregate)) assert.ok(r.verifiedBlocks >= 256, `${r.engine} ${r.target.path}: every written block read back`);
+  const read = csvRecords(step('read', 0));
+  checkCells(read, NODES, ALL);
+  for (const r of read.filter((x) => !x.aggregate)) assert.ok(r.verifiedBlocks >= 300, `${r.engine} ${r.target.path}: ${r.verifiedBlocks} checked`);
+});
+
+test('lab: the figures of a 4-namespace run, per target and aggregate, measured over one interval', () => {
+  const recs = records(step('figures', 0));
+  checkCells(recs, NODES, ['pt']);
+  const rows = recs.filter((r) => !r.aggregate);
+  const span = Math.max(...rows.map((r) => r.runtimeS)) - Math.min(...rows.map((r) => r.runtimeS));
+  assert.ok(span < 0.3, `the targets measured together (runtimes differ by ${span.toFixed(3)} s)`);
+  assert.match(step('figures', 0).stderr, /--cpus auto: \/dev\/ng0n1/);
+  for (const r of recs) {
+    process.stdout.write(`# ${r.aggregate ? 'aggregate ' : r.target.path.padEnd(10)}: ${Math.round(r.iops)} IOPS, p50 ${r.latency.p50Us.toFixed(1)} µs, p99 ${r.latency.p99Us.toFixed(1)} µs, cpu ${(r.cpuUserPct + r.cpuSysPct).toFixed(0)}%, runtime ${r.runtimeS.toFixed(3)} s\n`);
+  }
+});
+
+test('lab: one namespace named twice (block and char node), and one missing target, refuse the run naming it', () => {
+  assert.match(step('same-namespace', 2).stderr, /\/dev\/nvme0n1 is the same target as \/dev\/ng0n1/);
+  assert.match(step('one-refused', 2).stderr, /ng9n9/);
+});
+
+test('lab: two vfio controllers at once, written and read back with --verify', () => {
+  step('bind', 0);
+  const write = records(step('vfio-write', 0));
+  checkCells(write, [KERNEL_BDF, VFIO_BDF], ['vfio']);
+  const read = records(step('vfio-read', 0));
+  checkCells(read, [KERNEL_BDF, VFIO_BDF], ['vfio']);
+  assert.deepEqual(read.filter((r) => !r.aggregate).map((r) => r.target.path), [KERNEL_BDF, VFIO_BDF]);
+});
