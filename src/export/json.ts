@@ -53,6 +53,11 @@ const NUMERIC_TOP = ['runtimeS', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPc
 
 /** Parse a JSON document written by writeJson; null metrics (from NaN) come back as NaN. */
 export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
+  return parseJsonDocument(text, source).records;
+}
+
+/** parseJsonRecords, with the document's version and the parsed document (for schema validation before use). */
+export function parseJsonDocument(text: string, source = 'JSON'): { records: RunRecord[]; version: number; doc: unknown } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -67,7 +72,9 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
   if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
     throw usageError(`${source} uses schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
-  return records.map((raw, i) => {
+  // The records are read back in place (null → NaN): validate a copy of the document first.
+  const original = structuredClone(doc);
+  const out = records.map((raw, i) => {
     const r = raw as RunRecord;
     if (!r || typeof r !== 'object' || typeof r.engine !== 'string' || !r.latency || !r.options || !r.target || !r.env) {
       throw usageError(`${source} record ${i + 1}: incomplete (it lacks engine, latency, options, target or env)`, 'give a file written by nvmebench --json');
@@ -78,6 +85,7 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
     if (!Array.isArray(r.histogram)) r.histogram = [];
     return r;
   });
+  return { records: out, version, doc: original };
 }
 
 export function readJsonFile(file: string): RunRecord[] {
