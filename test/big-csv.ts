@@ -1,6 +1,7 @@
 // A large results CSV for the memory test, and the child that reads one.
 //   node dist/test/big-csv.js write FILE ROWS
 //   node dist/test/big-csv.js read FILE [READ_MODULE]   → one JSON line: rows, ms, maxRssMb
+//   node dist/test/big-csv.js stream FILE                → the same, the records handed on, not kept
 // READ_MODULE is the compiled src/export/read.js to use (another checkout's, to compare).
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -40,17 +41,20 @@ export function writeBigCsv(file: string, rows: number): void {
   }
 }
 
-async function readInChild(file: string, module: string): Promise<void> {
-  const { readResultsFile } = (await import(pathToFileURL(module).href)) as { readResultsFile: (f: string) => unknown };
+async function readInChild(file: string, module: string, stream: boolean): Promise<void> {
+  type Read = (f: string, opts?: { onRecord?: () => void }) => unknown;
+  const { readResultsFile } = (await import(pathToFileURL(module).href)) as { readResultsFile: Read };
   const start = performance.now();
-  const results = (await readResultsFile(file)) as { records: unknown[] };
+  let rows = 0;
+  const results = (await readResultsFile(file, stream ? { onRecord: () => rows++ } : {})) as { records: unknown[] };
+  rows += results.records.length;
   const ms = Math.round(performance.now() - start);
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  process.stdout.write(JSON.stringify({ rows: results.records.length, ms, maxRssMb }) + '\n');
+  process.stdout.write(JSON.stringify({ rows, ms, maxRssMb }) + '\n');
 }
 
 const [, script, verb, file, arg] = process.argv;
 if (script && import.meta.url === pathToFileURL(script).href) {
   if (verb === 'write') writeBigCsv(file!, Number(arg));
-  else if (verb === 'read') await readInChild(file!, arg ?? new URL('../src/export/read.js', import.meta.url).pathname);
+  else if (verb === 'read' || verb === 'stream') await readInChild(file!, arg ?? new URL('../src/export/read.js', import.meta.url).pathname, verb === 'stream');
 }

@@ -175,9 +175,11 @@ export class CsvRecordReader {
   private fileVersion?: number;
   private readonly pool = new RecordPool();
 
+  /** With `keep` false the records are only handed to onRecord: a file of any length reads in constant memory. */
   constructor(
     private readonly source: string,
     private readonly onRecord?: (record: RunRecord, values: Record<string, string>, line: number) => void,
+    private readonly keep = true,
   ) {}
 
   readonly row = (fields: string[], line: number): void => {
@@ -199,6 +201,7 @@ export class CsvRecordReader {
     }
     const record = csvRowToRecord(values, `${source} line ${line}`, this.pool);
     this.onRecord?.(record, values, line);
+    if (!this.keep) return;
     this.records.push(record);
     this.lines.push(line);
   };

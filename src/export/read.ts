@@ -88,9 +88,10 @@ export interface ResultsFile {
  * Read a CSV or JSON results file; usageError when missing, empty, malformed or
  * not ours. A CSV is streamed: its text is never held whole. A departure from
  * the schema is kept for checkSchema, so that the checks of the figures a
- * command uses (checkMetrics) speak first.
+ * command uses (checkMetrics) speak first. With onRecord, each checked record
+ * goes there and none is kept (records is empty): constant memory for a CSV.
  */
-export async function readResultsFile(file: string): Promise<ResultsFile> {
+export async function readResultsFile(file: string, opts: { onRecord?: (record: RunRecord, where: string) => void } = {}): Promise<ResultsFile> {
   const { text } = readHead(file);
   if (detectFormat(file, text) === 'json') {
     const whole = readText(file);
@@ -99,6 +100,10 @@ export async function readResultsFile(file: string): Promise<ResultsFile> {
     const violation = jsonViolation(doc, version, file);
     const results: ResultsFile = { file, format: 'json', records, where: (i) => `record ${i + 1}` };
     records.forEach((r, i) => checkRecord(r, 'json', `${file} ${results.where(i)}`));
+    if (opts.onRecord) {
+      records.forEach((r, i) => opts.onRecord!(r, results.where(i)));
+      results.records = [];
+    }
     if (violation) results.schemaViolation = violation;
     return results;
   }
@@ -109,7 +114,8 @@ export async function readResultsFile(file: string): Promise<ResultsFile> {
     if (violation) return;
     version ||= record.schemaVersion;
     violation = csvRowViolation(values, version, `${file} line ${line}`);
-  });
+    opts.onRecord?.(record, `line ${line}`);
+  }, !opts.onRecord);
   await streamCsvFile(file, reader.row);
   reader.finish();
   const { lines } = reader;
