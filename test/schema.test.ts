@@ -106,3 +106,20 @@ test('regress and plot name the first schema violation: file, line or record, fi
     }
   }
 });
+
+test('a benchmark run never loads ajv; regress loads it to read', { timeout: 120_000 }, () => {
+  const dir = tmpDir();
+  const hook = join(dir, 'hook.cjs');
+  // Reports every module load whose name mentions ajv (validate.ts requires it on first use).
+  writeFileSync(hook, "const M = require('module'); const load = M._load;\nM._load = function (r, ...a) { if (/ajv/.test(r)) process.stderr.write('AJV ' + r + '\\n'); return load.call(this, r, ...a); };\n");
+  const file = join(dir, 'data.bin');
+  writeFileSync(file, Buffer.alloc(4 << 20, 3));
+  const csv = join(dir, 'r.csv');
+  const env = { ...process.env, NODE_OPTIONS: `--require ${hook}` };
+  const run = runCli(['randread', file, '--engine', 'psync', '--runtime', '0.2', '--buffered', '--quiet', '--csv', csv], { env, timeoutMs: 60_000 });
+  assert.equal(run.code, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /AJV/);
+  const regress = runCli(['regress', csv, csv], { env });
+  assert.equal(regress.code, 0, regress.stderr);
+  assert.match(regress.stderr, /AJV ajv\/dist\/2020\.js/);
+});

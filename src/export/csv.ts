@@ -86,7 +86,7 @@ export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per
 // csv-stringify, set to write what nvmebench always wrote: a field is quoted when
 // it holds a comma, a quote, CR or LF, or starts or ends with white space (\s is
 // what String.trim removes); numbers as String(n), NaN and ±Infinity empty;
-// booleans true/false; rows end with "\n". test/export.test.ts pins the bytes.
+// booleans true/false; rows end with "\n". test/csv-stream.test.ts pins the bytes.
 const STRINGIFY_OPTIONS: StringifyOptions = {
   record_delimiter: '\n',
   quoted_match: /[\r\n",]|^\s|\s$/,
