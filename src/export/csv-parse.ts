@@ -28,12 +28,12 @@ function parserOptions(sink: CsvRowSink): Options {
   };
 }
 
-/** csv-parse counts the line a record ends on; ours is where it starts (csv-parse also counts a lone CR). */
+/** csv-parse counts the line a record ends on; ours is where it starts. Inside a record csv-parse counts every CR and every LF. */
 function startLine(fields: string[], endLine: number): number {
   let breaks = 0;
   for (const f of fields) {
     if (f.length === 0 || (f.indexOf('\n') < 0 && f.indexOf('\r') < 0)) continue;
-    breaks += f.match(/\r\n|\r|\n/g)?.length ?? 0;
+    breaks += f.match(/[\r\n]/g)?.length ?? 0;
   }
   return endLine - breaks;
 }

@@ -174,7 +174,8 @@ export function jsonResultsSchema(version = SCHEMA_VERSION): JsonSchema {
         items: { type: 'object', properties: { cell: text, kind: text, message: text }, required: ['cell', 'kind', 'message'] },
       },
     },
-    required: version > 1 ? ['schemaVersion', 'generator', 'records', 'warnings'] : ['schemaVersion', 'generator', 'records'],
+    // A v1 document may lack generator and warnings.
+    required: version > 1 ? ['schemaVersion', 'generator', 'records', 'warnings'] : ['schemaVersion', 'records'],
     $defs: { record: recordSchema(version) },
   };
 }
