@@ -56,8 +56,12 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
   return parseJsonDocument(text, source).records;
 }
 
-/** parseJsonRecords, with the document's version and the parsed document (for schema validation before use). */
-export function parseJsonDocument(text: string, source = 'JSON'): { records: RunRecord[]; version: number; doc: unknown } {
+/**
+ * parseJsonRecords, with the document's version. `inspect` sees the parsed
+ * document as written (before null figures read back as NaN): read.ts
+ * validates it against the schema there.
+ */
+export function parseJsonDocument(text: string, source = 'JSON', inspect?: (doc: unknown, version: number) => void): { records: RunRecord[]; version: number } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -72,8 +76,7 @@ export function parseJsonDocument(text: string, source = 'JSON'): { records: Run
   if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
     throw usageError(`${source} uses schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
-  // The records are read back in place (null → NaN): validate a copy of the document first.
-  const original = structuredClone(doc);
+  inspect?.(doc, version);
   const out = records.map((raw, i) => {
     const r = raw as RunRecord;
     if (!r || typeof r !== 'object' || typeof r.engine !== 'string' || !r.latency || !r.options || !r.target || !r.env) {
@@ -85,7 +88,7 @@ export function parseJsonDocument(text: string, source = 'JSON'): { records: Run
     if (!Array.isArray(r.histogram)) r.histogram = [];
     return r;
   });
-  return { records: out, version, doc: original };
+  return { records: out, version };
 }
 
 export function readJsonFile(file: string): RunRecord[] {

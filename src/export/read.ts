@@ -95,9 +95,9 @@ export async function readResultsFile(file: string, opts: { onRecord?: (record: 
   const { text } = readHead(file);
   if (detectFormat(file, text) === 'json') {
     const whole = readText(file);
-    const { records, version, doc } = parseJsonDocument(whole, file);
-    // Validated before the records are read back (null → NaN).
-    const violation = jsonViolation(doc, version, file);
+    let violation: BenchError | undefined;
+    // Validated as written, before the records are read back (null → NaN).
+    const { records } = parseJsonDocument(whole, file, (doc, version) => (violation = jsonViolation(doc, version, file)));
     const results: ResultsFile = { file, format: 'json', records, where: (i) => `record ${i + 1}` };
     records.forEach((r, i) => checkRecord(r, 'json', `${file} ${results.where(i)}`));
     if (opts.onRecord) {
