@@ -137,7 +137,7 @@ test('JSON holds the schema version and full histograms, and reads back', () => 
   usageErr(() => parseJsonRecords('{oops', 'z.json'), /z\.json is not valid JSON/);
 });
 
-test('readResultsFile tells CSV from JSON and reports a missing file', () => {
+test('readResultsFile tells CSV from JSON and reports a missing file', async () => {
   const dir = tmpDir();
   const c = join(dir, 'a.csv');
   const j = join(dir, 'a.json');
@@ -145,10 +145,10 @@ test('readResultsFile tells CSV from JSON and reports a missing file', () => {
   writeFileSync(c, toCsv([makeRecord()]));
   writeFileSync(j, toJson([makeRecord(), makeRecord({ repeat: 1 })]));
   writeFileSync(noext, toJson([makeRecord()]));
-  assert.equal(readResultsFile(c).format, 'csv');
-  assert.equal(readResultsFile(j).records.length, 2);
-  assert.equal(readResultsFile(noext).format, 'json');
-  usageErr(() => readResultsFile(join(dir, 'nope.csv')), /nope\.csv does not exist/);
+  assert.equal((await readResultsFile(c)).format, 'csv');
+  assert.equal((await readResultsFile(j)).records.length, 2);
+  assert.equal((await readResultsFile(noext)).format, 'json');
+  await assert.rejects(readResultsFile(join(dir, 'nope.csv')), /nope\.csv does not exist/);
 });
 
 test('Markdown table: escaped pipes, right-aligned numbers, same columns as the terminal', () => {

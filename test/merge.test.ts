@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { csvRows, runCli } from './cli.js';
+import { csvRows, ROOT, runCli } from './cli.js';
 
 let dir = '';
 let fleet = '';
@@ -76,7 +76,12 @@ test('merge bad input: one line with the fix, exit 2', () => {
   fs.mkdirSync(path.join(mixed, 'a'), { recursive: true });
   fs.mkdirSync(path.join(mixed, 'b'), { recursive: true });
   fs.copyFileSync(path.join(fleet, 'alpha', 'r.csv'), path.join(mixed, 'a', 'r.csv'));
-  const v1 = fs.readFileSync(path.join(fleet, 'bravo', 'r.csv'), 'utf8').replace(/^2,/gm, '1,');
+  // A real v1 file: v1's columns only (its published header), schema_version 1. The fields hold no commas.
+  const v1Header = (JSON.parse(fs.readFileSync(path.join(ROOT, 'results', 'schema', 'v1', 'results-csv-row.schema.json'), 'utf8')) as { $defs: { header: { prefixItems: Array<{ const: string }> } } }).$defs.header.prefixItems.map((p) => p.const);
+  const [head, ...rows] = fs.readFileSync(path.join(fleet, 'bravo', 'r.csv'), 'utf8').trimEnd().split('\n');
+  const cols = head.split(',');
+  const keep = v1Header.map((c) => cols.indexOf(c));
+  const v1 = [v1Header.join(','), ...rows.map((r) => keep.map((i) => r.split(',')[i]).join(',').replace(/^2,/, '1,'))].join('\n') + '\n';
   fs.writeFileSync(path.join(mixed, 'b', 'r.csv'), v1);
   const other = path.join(dir, 'other');
   fs.mkdirSync(other);

@@ -25,8 +25,8 @@ function checkEngineName(name: string, flag: string): void {
   }
 }
 
-export function explainDiff(file: string, opts: ExplainOptions): string {
-  const { records } = readResultsFile(file);
+export async function explainDiff(file: string, opts: ExplainOptions): Promise<string> {
+  const { records } = await readResultsFile(file);
   const results = buildResults(records);
   const groups = explainGroups(results);
   if (!groups.length) throw usageError(`${file} holds no --explain data`, 'run the benchmark with --explain --json FILE and give that file');
@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .argument('<results>', 'results file written with --explain --json')
     .option('--baseline <engine>', 'the engine to compare against (default: the first in the file)')
     .option('--engine <engine>', 'the engine to explain (default: the next in the file)')
-    .action((file: string, opts: ExplainOptions) => {
-      process.stdout.write(explainDiff(file, opts) + '\n');
+    .action(async (file: string, opts: ExplainOptions) => {
+      process.stdout.write((await explainDiff(file, opts)) + '\n');
     });
 }

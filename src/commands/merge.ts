@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--json <file>', 'write the merged records as JSON')
     .option('--outlier <pct>', 'name the hosts more than this far below the median IOPS', '15%')
     .option('--fail-on-outliers', 'exit 1 when any host is an outlier')
-    .action((dirs: string[], opts: MergeOptions): Outcome => {
+    .action(async (dirs: string[], opts: MergeOptions): Promise<Outcome> => {
       const threshold = parseOutlier(opts.outlier);
       const files = findResultFiles(dirs);
       // Checked before anything is read or written: never a directory, never one of the inputs.
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       const csvOut: OutputPath | undefined = opts.output ? checkOutputPath(opts.output, { flag: '-o', target: inputs }) : undefined;
       const jsonOut: OutputPath | undefined = opts.json ? checkOutputPath(opts.json, { flag: '--json', target: inputs }) : undefined;
       if (csvOut && jsonOut && csvOut.path === jsonOut.path) throw usageError(`-o and --json both name ${opts.output}`, 'give the CSV and the JSON different file names');
-      const { records, duplicates, schemaVersion } = mergeResults(files);
+      const { records, duplicates, schemaVersion } = await mergeResults(files);
       const groups = fleetSummary(records, threshold);
       const hosts = new Set(records.map((r) => r.env.hostname));
       process.stdout.write(`fleet: ${records.length} records from ${hosts.size} host${hosts.size === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'} (schema v${schemaVersion})${duplicates ? `, ${duplicates} exact duplicate${duplicates === 1 ? '' : 's'} dropped` : ''}\n`);

@@ -2,7 +2,7 @@
 // per engine, or (--latency) latency percentiles per engine. SVG, headless.
 import { buildResults } from '../analysis/results.js';
 import type { Command } from 'commander';
-import { checkMetrics, readResultsFile } from '../export/read.js';
+import { checkMetrics, checkSchema, readResultsFile } from '../export/read.js';
 import { writePlot } from '../export/plot.js';
 import { checkOutputPath } from '../export/fsutil.js';
 import { findMetric, METRICS } from '../analysis/stats.js';
@@ -27,12 +27,13 @@ export function register(program: Command): void {
       const out = opts.output ?? defaultPlotPath(resultsFile, !!opts.latency);
       // Checked before rendering; never over the results file itself.
       const svgOut = checkOutputPath(out, { flag: opts.output ? '-o' : undefined, target: { paths: [resultsFile], what: 'the results file' } });
-      const results = readResultsFile(resultsFile);
+      const results = await readResultsFile(resultsFile);
       const { records } = results;
       if (records.length === 0) throw usageError(`${resultsFile} holds no results`, 'give a results file with at least one row');
       // What the chart draws must be a number in every completed row (an unknown --metric is writePlot's to refuse).
       const drawn = opts.latency ? LATENCY_METRICS : [opts.metric];
       checkMetrics(results, drawn.map((name) => findMetric(name)).filter((m) => m !== undefined));
+      checkSchema(results);
       await writePlot(buildResults(records), svgOut, { metric: opts.metric, latency: !!opts.latency, title: opts.title });
       if (out !== '-') process.stderr.write(`nvmebench: wrote ${out}\n`);
     });

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { READABLE_SCHEMA_VERSIONS, type RunRecord } from '../model.js';
-import { checkMetrics, peekSchemaVersion, readResultsFile } from '../export/read.js';
+import { checkMetrics, checkSchema, peekSchemaVersion, readResultsFile } from '../export/read.js';
 import { markdownTable } from '../export/markdown.js';
 import { checkOutputPath, writeExport } from '../export/fsutil.js';
 import { drawTable } from '../output/render.js';
@@ -298,7 +298,7 @@ detect it at the spread seen (α 0.05, power 0.8). Exit code 1 on any
 regression, 0 otherwise, 2 when a file cannot be read: a row with status ok
 must hold a finite, non-negative number in every compared metric.`,
     )
-    .action((baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string; all?: boolean }) => {
+    .action(async (baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string; all?: boolean }) => {
       const thresholdPct = parseThreshold(opts.threshold);
       // Checked before the comparison; never over one of the files compared.
       const mdOut = opts.md ? checkOutputPath(opts.md, { flag: '--md', target: { paths: [baselineFile, currentFile], what: 'a results file being compared' } }) : undefined;
@@ -313,12 +313,14 @@ must hold a finite, non-negative number in every compared metric.`,
           'compare files of one schema version (re-run the baseline with this nvmebench)',
         );
       }
-      const base = readResultsFile(baselineFile);
-      const cur = readResultsFile(currentFile);
+      const base = await readResultsFile(baselineFile);
+      const cur = await readResultsFile(currentFile);
       if (base.records.length === 0) throw usageError(`${baselineFile} holds no results`, 'give a results file with at least one row');
       if (cur.records.length === 0) throw usageError(`${currentFile} holds no results`, 'give a results file with at least one row');
       checkMetrics(base, metrics);
       checkMetrics(cur, metrics);
+      checkSchema(base);
+      checkSchema(cur);
       const report = compareResults(base.records, cur.records, { thresholdPct, metrics: metrics.map((m) => m.name) });
       const shown = opts.all ? { report } : shownRows(report);
       const out = [drawTable(paintVerdicts(reportTable(shown.report), painterFor(process.stdout)))];

@@ -2,7 +2,8 @@
 // refusing another schema version, a foreign header or a row cut short.
 import { usageError } from '../errors.js';
 import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
-import { CSV_REQUIRED_COLUMNS, CSV_V2_COLUMNS, parseCsv } from './csv.js';
+import { CSV_REQUIRED_COLUMNS, CSV_V2_COLUMNS } from './csv.js';
+import { forEachCsvRow } from './csv-parse.js';
 
 export interface CsvTable {
   header: string[];
@@ -11,19 +12,22 @@ export interface CsvTable {
 
 /** Parse CSV text into header + row objects keyed by column name. */
 export function parseCsvTable(text: string, source = 'CSV'): CsvTable {
-  const parsed = parseCsv(text, source);
-  if (parsed.length === 0) throw usageError(`${source} is empty`, 'give a CSV written by nvmebench --csv');
-  const header = parsed[0].fields;
-  const rows = parsed.slice(1).map((row) => ({ line: row.line, values: rowValues(header, row, source) }));
+  let header: string[] | undefined;
+  const rows: CsvTable['rows'] = [];
+  forEachCsvRow(text, (fields, line) => {
+    if (!header) header = fields;
+    else rows.push({ line, values: rowValues(header, fields, line, source) });
+  }, source);
+  if (!header) throw usageError(`${source} is empty`, 'give a CSV written by nvmebench --csv');
   return { header, rows };
 }
 
-function rowValues(header: string[], { line, fields }: { line: number; fields: string[] }, source: string): Record<string, string> {
+function rowValues(header: string[], fields: string[], line: number, source: string): Record<string, string> {
   if (fields.length !== header.length) {
     throw usageError(`${source} line ${line} has ${fields.length} fields, the header has ${header.length}`, 'the file was edited or cut short; fix or drop that line');
   }
   const values: Record<string, string> = {};
-  header.forEach((h, j) => (values[h] = fields[j]));
+  for (let j = 0; j < header.length; j++) values[header[j]!] = fields[j]!;
   return values;
 }
 
@@ -31,9 +35,36 @@ function rowValues(header: string[], { line, fields }: { line: number; fields: s
 export function csvSchemaVersion(table: CsvTable): number | undefined {
   if (!table.header.includes('schema_version')) return undefined;
   const first = table.rows[0];
-  if (!first) return undefined;
-  const v = Number(first.values.schema_version);
+  return first ? versionOf(first.values) : undefined;
+}
+
+function versionOf(values: Record<string, string>): number | undefined {
+  const v = Number(values.schema_version);
   return Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * What a large file repeats on every row (host, kernel, target, options) is kept
+ * once: equal strings and equal option/target/env groups share one object, so a
+ * record costs its own figures and little else.
+ */
+export class RecordPool {
+  private readonly strings = new Map<string, string>();
+  private readonly groups = new Map<string, object>();
+
+  str(s: string): string {
+    if (s.length > 256) return s;
+    let kept = this.strings.get(s);
+    if (kept === undefined) this.strings.set(s, (kept = s));
+    return kept;
+  }
+
+  group<T extends object>(kind: string, parts: string[], make: () => T): T {
+    const key = kind + '\u0000' + parts.join('\u0000');
+    let kept = this.groups.get(key) as T | undefined;
+    if (kept === undefined) this.groups.set(key, (kept = make()));
+    return kept;
+  }
 }
 
 function num(values: Record<string, string>, name: string, where: string): number {
@@ -51,12 +82,16 @@ function bool(values: Record<string, string>, name: string, where: string): bool
   throw usageError(`${where}: column ${name} holds "${values[name]}", not true/false`, 'fix that field or re-export the file');
 }
 
+const OPTION_COLUMNS = ['batch_submit', 'batch_complete', 'fixedbufs', 'regfiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size'];
+const TARGET_COLUMNS = ['target', 'target_kind', 'target_size_bytes', 'logical_block_size', 'device_model', 'device_serial', 'device_firmware', 'emulated'];
+const ENV_COLUMNS = ['timestamp', 'hostname', 'kernel', 'nvmebench_version', 'cpu_model'];
+
 /** Turn one CSV row back into a RunRecord (histogram empty: the CSV does not hold it). */
-export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): RunRecord {
+export function csvRowToRecord(values: Record<string, string>, where = 'CSV', pool = new RecordPool()): RunRecord {
   const n = (name: string): number => num(values, name, where);
   const b = (name: string): boolean => bool(values, name, where);
-  const s = (name: string): string => values[name] ?? '';
-  const cpus = s('cpus').trim() === '' ? [] : s('cpus').split(/[;\s]+/).filter(Boolean).map(Number);
+  const s = (name: string): string => pool.str(values[name] ?? '');
+  const raw = (names: string[]): string[] => names.map((name) => values[name] ?? '');
   return {
     schemaVersion: n('schema_version'),
     runId: s('run_id'),
@@ -68,7 +103,7 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
     threads: n('threads'),
     readPercent: n('read_pct'),
     runtimeS: n('runtime_s'),
-    options: {
+    options: pool.group('options', raw(OPTION_COLUMNS), () => ({
       batchSubmit: n('batch_submit'),
       batchComplete: n('batch_complete'),
       fixedBufs: b('fixedbufs'),
@@ -76,11 +111,11 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
       sqpoll: b('sqpoll'),
       direct: b('direct'),
       verify: b('verify'),
-      cpus,
+      cpus: s('cpus').trim() === '' ? [] : s('cpus').split(/[;\s]+/).filter(Boolean).map(Number),
       offset: n('offset'),
       size: n('size'),
-    },
-    target: {
+    })),
+    target: pool.group('target', raw(TARGET_COLUMNS), () => ({
       path: s('target'),
       kind: s('target_kind') as RunRecord['target']['kind'],
       sizeBytes: n('target_size_bytes'),
@@ -89,14 +124,14 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
       serial: s('device_serial'),
       firmware: s('device_firmware'),
       emulated: b('emulated'),
-    },
-    env: {
+    })),
+    env: pool.group('env', raw(ENV_COLUMNS), () => ({
       timestamp: s('timestamp'),
       hostname: s('hostname'),
       kernel: s('kernel'),
       nvmebenchVersion: s('nvmebench_version'),
       cpuModel: s('cpu_model'),
-    },
+    })),
     status: (s('status') || 'ok') as RunRecord['status'],
     errorMessage: s('error_message'),
     ios: n('ios'),
@@ -130,46 +165,82 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV'): R
 }
 
 /**
- * Parse a whole nvmebench CSV into records. Rejects a schema version other than
- * ours and a header that lacks our columns.
+ * Rows in, records out, one row at a time (the header first). Refuses a schema
+ * version other than those we read, a header that lacks our columns, a repeated
+ * column and a row of another length or version. `onRecord` sees each record
+ * with its row's values while they are at hand (read.ts checks them there).
  */
+export class CsvRecordReader {
+  readonly records: RunRecord[] = [];
+  /** The line each record started on. */
+  readonly lines: number[] = [];
+  private header?: string[];
+  private fileVersion?: number;
+  private readonly pool = new RecordPool();
+
+  /** With `keep` false the records are only handed to onRecord: a file of any length reads in constant memory. */
+  constructor(
+    private readonly source: string,
+    private readonly onRecord?: (record: RunRecord, values: Record<string, string>, line: number) => void,
+    private readonly keep = true,
+  ) {}
+
+  readonly row = (fields: string[], line: number): void => {
+    const source = this.source;
+    if (!this.header) {
+      this.header = fields;
+      const seen = new Set<string>();
+      for (const [i, h] of fields.entries()) {
+        if (seen.has(h)) throw usageError(`${source} line 1: column ${i + 1} repeats the column name "${h}"`, 'keep one column of each name; re-export the file');
+        seen.add(h);
+      }
+      return;
+    }
+    const values = rowValues(this.header, fields, line, source);
+    // The first row says the file's version (the header alone cannot).
+    const fileVersion = this.fileVersion ?? this.checkHeader(this.header.includes('schema_version') ? versionOf(values) : undefined);
+    if (Number(values.schema_version) !== fileVersion) {
+      throw usageError(`${source} line ${line} has schema_version ${values.schema_version}, expected ${fileVersion}`, 'keep one schema version per file');
+    }
+    const record = csvRowToRecord(values, `${source} line ${line}`, this.pool);
+    this.onRecord?.(record, values, line);
+    if (!this.keep) return;
+    this.records.push(record);
+    this.lines.push(line);
+  };
+
+  /** After the last row: the file's version. */
+  finish(): number {
+    if (!this.header) throw usageError(`${this.source} is empty`, 'give a CSV written by nvmebench --csv');
+    return this.fileVersion ?? this.checkHeader(undefined);
+  }
+
+  private checkHeader(version: number | undefined): number {
+    const source = this.source;
+    const header = this.header ?? [];
+    if (version !== undefined && !READABLE_SCHEMA_VERSIONS.includes(version)) {
+      throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+    }
+    // A v1 file has every column but the ones v2 added; the optional ones (explain's) may be absent from any file.
+    const fileVersion = version ?? SCHEMA_VERSION;
+    const missing = CSV_REQUIRED_COLUMNS.filter((c) => !header.includes(c) && !(fileVersion === 1 && CSV_V2_COLUMNS.includes(c)));
+    if (missing.length > 0) {
+      throw usageError(`${source} is not an nvmebench v${fileVersion} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
+    }
+    this.fileVersion = fileVersion;
+    return fileVersion;
+  }
+}
+
+/** Parse a whole nvmebench CSV held in memory into records (CsvRecordReader's checks). */
 export function parseCsvRecords(text: string, source = 'CSV'): RunRecord[] {
   return parseCsvRows(text, source).map((r) => r.record);
 }
 
 /** parseCsvRecords, each record with the line it came from (for error messages). */
 export function parseCsvRows(text: string, source = 'CSV'): Array<{ line: number; record: RunRecord }> {
-  // Row by row, letting each parsed row go once it is a record: a 100K-row file
-  // would otherwise sit in memory three times over (fields, values, records).
-  const parsed: Array<{ line: number; fields: string[] } | undefined> = parseCsv(text, source);
-  if (parsed.length === 0) throw usageError(`${source} is empty`, 'give a CSV written by nvmebench --csv');
-  const header = parsed[0]!.fields;
-  const table: CsvTable = { header, rows: parsed.length > 1 ? [{ line: parsed[1]!.line, values: rowValues(header, parsed[1]!, source) }] : [] };
-  const seen = new Set<string>();
-  for (const [i, h] of table.header.entries()) {
-    if (seen.has(h)) throw usageError(`${source} line 1: column ${i + 1} repeats the column name "${h}"`, 'keep one column of each name; re-export the file');
-    seen.add(h);
-  }
-  const version = csvSchemaVersion(table);
-  if (version !== undefined && !READABLE_SCHEMA_VERSIONS.includes(version)) {
-    throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
-  }
-  // A v1 file has every column but the ones v2 added; the optional ones (explain's) may be absent from any file.
-  const fileVersion = version ?? SCHEMA_VERSION;
-  const missing = CSV_REQUIRED_COLUMNS.filter((c) => !table.header.includes(c) && !(fileVersion === 1 && CSV_V2_COLUMNS.includes(c)));
-  if (missing.length > 0) {
-    throw usageError(`${source} is not an nvmebench v${fileVersion} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
-  }
-  const out: Array<{ line: number; record: RunRecord }> = [];
-  for (let i = 1; i < parsed.length; i++) {
-    const row = parsed[i]!;
-    parsed[i] = undefined;
-    const values = rowValues(header, row, source);
-    const v = Number(values.schema_version);
-    if (v !== fileVersion) {
-      throw usageError(`${source} line ${row.line} has schema_version ${values.schema_version}, expected ${fileVersion}`, 'keep one schema version per file');
-    }
-    out.push({ line: row.line, record: csvRowToRecord(values, `${source} line ${row.line}`) });
-  }
-  return out;
+  const reader = new CsvRecordReader(source);
+  forEachCsvRow(text, reader.row, source);
+  reader.finish();
+  return reader.records.map((record, i) => ({ line: reader.lines[i]!, record }));
 }

@@ -1,13 +1,18 @@
 // CSV: one row per RunRecord (one cell, one repeat). The column set is part of
-// the schema (SCHEMA_VERSION, documented in results/README.md): change it only
-// together with the version. RFC 4180 quoting; rows end with "\n".
-// Reading a CSV back is csv-read.ts.
+// the schema (SCHEMA_VERSION, documented in results/README.md and published in
+// results/schema/): change it only together with the version and the schema
+// (node scripts/gen-schema.mjs). RFC 4180 quoting by csv-stringify; rows end
+// with "\n". Reading a CSV back is csv-read.ts, on csv-parse.ts.
 import { closeSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import { usageError } from '../errors.js';
 import { SCHEMA_VERSION, type RunRecord } from '../model.js';
 import { appendLocked, classifyOutput, describeExportError, isStream, writeExport, type OutputPath } from './fsutil.js';
 import type { Exporter } from './types.js';
 import { LAYERS } from '../explain/layers.js';
+import { parseCsv } from './csv-parse.js';
+
+export { parseCsv };
 
 type Cell = string | number | boolean;
 
@@ -88,18 +93,26 @@ export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name
 export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io', 'target_index', 'aggregate'];
 export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => !c.optional).map((c) => c.name);
 
-/** One CSV field: quoted when it holds a comma, a quote, CR or LF, or edge spaces. */
+// csv-stringify, set to write what nvmebench always wrote: a field is quoted when
+// it holds a comma, a quote, CR or LF, or starts or ends with white space (\s is
+// what String.trim removes); numbers as String(n), NaN and ±Infinity empty;
+// booleans true/false; rows end with "\n". test/csv-stream.test.ts pins the bytes.
+const STRINGIFY_OPTIONS: StringifyOptions = {
+  record_delimiter: '\n',
+  quoted_match: /[\r\n",]|^\s|\s$/,
+  cast: {
+    number: (v) => (Number.isFinite(v) ? String(v) : ''),
+    boolean: (v) => (v ? 'true' : 'false'),
+  },
+};
+
+/** One CSV field, quoted where needed. */
 export function csvField(v: Cell): string {
-  let s: string;
-  if (typeof v === 'number') s = Number.isFinite(v) ? String(v) : '';
-  else if (typeof v === 'boolean') s = v ? 'true' : 'false';
-  else s = v ?? '';
-  if (/[",\r\n]/.test(s) || s !== s.trim()) return `"${s.replace(/"/g, '""')}"`;
-  return s;
+  return csvLine([v]).slice(0, -1);
 }
 
 export function csvLine(fields: Cell[]): string {
-  return fields.map(csvField).join(',') + '\n';
+  return stringify([fields.map((v) => v ?? '')], STRINGIFY_OPTIONS);
 }
 
 export function csvHeaderLine(): string {
@@ -113,77 +126,6 @@ export function recordToCsvLine(r: RunRecord): string {
 /** The whole CSV text (header and rows) for these records. */
 export function toCsv(records: RunRecord[]): string {
   return csvHeaderLine() + records.map(recordToCsvLine).join('');
-}
-
-/**
- * RFC 4180 parser: quoted fields may hold commas, quotes ("") and newlines;
- * CRLF or LF line ends; blank lines are skipped. Each row carries the line it
- * started on, for error messages.
- */
-export function parseCsv(text: string, source = 'CSV'): Array<{ line: number; fields: string[] }> {
-  const rows: Array<{ line: number; fields: string[] }> = [];
-  let fields: string[] = [];
-  let field = '';
-  let i = 0;
-  let line = 1;
-  let rowLine = 1;
-  let inQuotes = false;
-  let quotedField = false;
-  if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM
-  const endRow = (): void => {
-    fields.push(field);
-    if (!(fields.length === 1 && fields[0] === '' && !quotedField)) rows.push({ line: rowLine, fields });
-    fields = [];
-    field = '';
-    quotedField = false;
-  };
-  while (i < text.length) {
-    const ch = text[i];
-    if (inQuotes) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        inQuotes = false;
-        i++;
-        continue;
-      }
-      if (ch === '\n') line++;
-      field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"') {
-      if (field !== '') throw usageError(`${source} line ${line}: a quote inside an unquoted field`, 'quote the whole field and double inner quotes ("")');
-      inQuotes = true;
-      quotedField = true;
-      i++;
-    } else if (ch === ',') {
-      fields.push(field);
-      field = '';
-      quotedField = false;
-      i++;
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      endRow();
-      i += 2;
-      line++;
-      rowLine = line;
-    } else if (ch === '\n') {
-      endRow();
-      i++;
-      line++;
-      rowLine = line;
-    } else {
-      if (quotedField) throw usageError(`${source} line ${line}: text after a closing quote`, 'check the quoting of that line');
-      field += ch;
-      i++;
-    }
-  }
-  if (inQuotes) throw usageError(`${source} line ${rowLine}: a quoted field is never closed`, 'the file is cut short or badly quoted; re-export it');
-  if (field !== '' || fields.length > 0 || quotedField) endRow();
-  return rows;
 }
 
 // ---------------------------------------------------------------------------

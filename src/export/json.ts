@@ -53,6 +53,15 @@ const NUMERIC_TOP = ['runtimeS', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPc
 
 /** Parse a JSON document written by writeJson; null metrics (from NaN) come back as NaN. */
 export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
+  return parseJsonDocument(text, source).records;
+}
+
+/**
+ * parseJsonRecords, with the document's version. `inspect` sees the parsed
+ * document as written (before null figures read back as NaN): read.ts
+ * validates it against the schema there.
+ */
+export function parseJsonDocument(text: string, source = 'JSON', inspect?: (doc: unknown, version: number) => void): { records: RunRecord[]; version: number } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -67,7 +76,8 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
   if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
     throw usageError(`${source} uses schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
-  return records.map((raw, i) => {
+  inspect?.(doc, version);
+  const out = records.map((raw, i) => {
     const r = raw as RunRecord;
     if (!r || typeof r !== 'object' || typeof r.engine !== 'string' || !r.latency || !r.options || !r.target || !r.env) {
       throw usageError(`${source} record ${i + 1}: incomplete (it lacks engine, latency, options, target or env)`, 'give a file written by nvmebench --json');
@@ -78,6 +88,7 @@ export function parseJsonRecords(text: string, source = 'JSON'): RunRecord[] {
     if (!Array.isArray(r.histogram)) r.histogram = [];
     return r;
   });
+  return { records: out, version };
 }
 
 export function readJsonFile(file: string): RunRecord[] {

@@ -11,21 +11,41 @@
 //    in every metric that is compared or plotted. A failed or interrupted
 //    record may leave them empty: it measured nothing, and its figures are
 //    never compared.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { usageError } from '../errors.js';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { usageError, type BenchError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import type { MetricDef } from '../analysis/stats.js';
-import { csvSchemaVersion, parseCsvRows, parseCsvTable } from './csv-read.js';
-import { jsonSchemaVersion, parseJsonRecords } from './json.js';
+import { CsvRecordReader, csvSchemaVersion, parseCsvTable } from './csv-read.js';
+import { streamCsvFile } from './csv-parse.js';
+import { jsonSchemaVersion, parseJsonDocument } from './json.js';
+import { csvRowViolation, jsonViolation } from './validate.js';
 
 export type ResultsFormat = 'csv' | 'json';
 
+const GIVE = 'give a results file written with --csv or --json';
+
+/** The first `max` bytes of a results file, after the checks every reader makes. */
+function readHead(file: string, max = 64 * 1024): { text: string; size: number } {
+  if (!existsSync(file)) throw usageError(`${file} does not exist`, GIVE);
+  const st = statSync(file);
+  if (st.isDirectory()) throw usageError(`${file} is a directory`, GIVE);
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(max, Math.max(st.size, 1)));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    if (n === 0) throw usageError(`${file} is empty (0 bytes)`, GIVE);
+    const head = buf.subarray(0, n);
+    if (head.includes(0)) throw usageError(`${file} is a binary file, not CSV or JSON`, GIVE);
+    return { text: head.toString('utf8'), size: st.size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readText(file: string): string {
-  if (!existsSync(file)) throw usageError(`${file} does not exist`, 'give a results file written with --csv or --json');
-  if (statSync(file).isDirectory()) throw usageError(`${file} is a directory`, 'give a results file written with --csv or --json');
+  readHead(file, 1);
   const bytes = readFileSync(file);
-  if (bytes.length === 0) throw usageError(`${file} is empty (0 bytes)`, 'give a results file written with --csv or --json');
-  if (bytes.includes(0)) throw usageError(`${file} is a binary file, not CSV or JSON`, 'give a results file written with --csv or --json');
+  if (bytes.includes(0)) throw usageError(`${file} is a binary file, not CSV or JSON`, GIVE);
   return bytes.toString('utf8');
 }
 
@@ -35,18 +55,18 @@ export function detectFormat(file: string, text: string): ResultsFormat {
   return /^\s*[{[]|^\s*null\s*$/.test(text.replace(/^\uFEFF/, '')) ? 'json' : 'csv';
 }
 
-/** The schema version a results file declares, read without checking the rest. */
+/** The schema version a results file declares, read without checking the rest (a CSV's first rows only). */
 export function peekSchemaVersion(file: string): number | undefined {
-  const text = readText(file);
+  const { text } = readHead(file);
   if (detectFormat(file, text) === 'json') {
     try {
-      return jsonSchemaVersion(JSON.parse(text));
+      return jsonSchemaVersion(JSON.parse(readText(file)));
     } catch {
       return undefined;
     }
   }
   try {
-    // The header and the first row say it; parsing the whole file twice would not.
+    // The header and the first row say it.
     const head = text.split('\n', 3).join('\n');
     return csvSchemaVersion(parseCsvTable(head, file));
   } catch {
@@ -58,26 +78,55 @@ export interface ResultsFile {
   file: string;
   format: ResultsFormat;
   records: RunRecord[];
-  /** Where each record came from, for messages: "line 3" (CSV) or "record 2" (JSON). */
-  where: string[];
+  /** Where record i came from, for messages: "line 3" (CSV) or "record 2" (JSON). */
+  where(i: number): string;
+  /** The first place the file departs from its version's published schema (validate.ts); checkSchema throws it. */
+  schemaViolation?: BenchError;
 }
 
-/** Read a CSV or JSON results file; usageError when missing, empty, malformed or not ours. */
-export function readResultsFile(file: string): ResultsFile {
-  const text = readText(file);
-  const format = detectFormat(file, text);
-  let records: RunRecord[];
-  let where: string[];
-  if (format === 'json') {
-    records = parseJsonRecords(text, file);
-    where = records.map((_, i) => `record ${i + 1}`);
-  } else {
-    const rows = parseCsvRows(text, file);
-    records = rows.map((r) => r.record);
-    where = rows.map((r) => `line ${r.line}`);
+/**
+ * Read a CSV or JSON results file; usageError when missing, empty, malformed or
+ * not ours. A CSV is streamed: its text is never held whole. A departure from
+ * the schema is kept for checkSchema, so that the checks of the figures a
+ * command uses (checkMetrics) speak first. With onRecord, each checked record
+ * goes there and none is kept (records is empty): constant memory for a CSV.
+ */
+export async function readResultsFile(file: string, opts: { onRecord?: (record: RunRecord, where: string) => void } = {}): Promise<ResultsFile> {
+  const { text } = readHead(file);
+  if (detectFormat(file, text) === 'json') {
+    const whole = readText(file);
+    let violation: BenchError | undefined;
+    // Validated as written, before the records are read back (null → NaN).
+    const { records } = parseJsonDocument(whole, file, (doc, version) => (violation = jsonViolation(doc, version, file)));
+    const results: ResultsFile = { file, format: 'json', records, where: (i) => `record ${i + 1}` };
+    records.forEach((r, i) => checkRecord(r, 'json', `${file} ${results.where(i)}`));
+    if (opts.onRecord) {
+      records.forEach((r, i) => opts.onRecord!(r, results.where(i)));
+      results.records = [];
+    }
+    if (violation) results.schemaViolation = violation;
+    return results;
   }
-  records.forEach((r, i) => checkRecord(r, format, `${file} ${where[i]}`));
-  return { file, format, records, where };
+  let violation: BenchError | undefined;
+  let version = 0;
+  const reader: CsvRecordReader = new CsvRecordReader(file, (record, values, line) => {
+    checkRecord(record, 'csv', `${file} line ${line}`);
+    if (violation) return;
+    version ||= record.schemaVersion;
+    violation = csvRowViolation(values, version, `${file} line ${line}`);
+    opts.onRecord?.(record, `line ${line}`);
+  }, !opts.onRecord);
+  await streamCsvFile(file, reader.row);
+  reader.finish();
+  const { lines } = reader;
+  const results: ResultsFile = { file, format: 'csv', records: reader.records, where: (i) => `line ${lines[i]}` };
+  if (violation) results.schemaViolation = violation;
+  return results;
+}
+
+/** Throws the first departure from the schema readResultsFile found, if any. */
+export function checkSchema(results: ResultsFile): void {
+  if (results.schemaViolation) throw results.schemaViolation;
 }
 
 const STATUSES: ReadonlyArray<RunRecord['status']> = ['ok', 'interrupted', 'failed'];
@@ -174,7 +223,7 @@ export function checkMetrics(results: ResultsFile, metrics: readonly MetricDef[]
       else if (v < 0) what = `${v} is negative`;
       if (what) {
         throw usageError(
-          `${results.file} ${results.where[i]}, ${results.format === 'csv' ? 'column ' : ''}${m.name}: ${what} in a row with status ok`,
+          `${results.file} ${results.where(i)}, ${results.format === 'csv' ? 'column ' : ''}${m.name}: ${what} in a row with status ok`,
           'a run that completed has a finite, non-negative figure in every compared column; fix the file or re-export it',
         );
       }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import { cellConfig, configKey, type CellConfig } from '../analysis/stats.js';
-import { readResultsFile } from '../export/read.js';
+import { checkSchema, readResultsFile } from '../export/read.js';
 
 /** Every .csv and .json under the directories (depth-first, sorted), JSON first in each folder. */
 export function findResultFiles(dirs: string[]): string[] {
@@ -43,13 +43,15 @@ function identity(r: RunRecord): string {
 }
 
 /** Read every file; refuse a second schema version naming the file; drop exact duplicates (a run's CSV beside its JSON). */
-export function mergeResults(files: string[]): MergedRecords {
+export async function mergeResults(files: string[]): Promise<MergedRecords> {
   const records: RunRecord[] = [];
   const seen = new Set<string>();
   let schema: { version: number; file: string } | undefined;
   let duplicates = 0;
   for (const file of files) {
-    const { records: found } = readResultsFile(file);
+    const read = await readResultsFile(file);
+    checkSchema(read); // the first departure from the file's published schema, named
+    const found = read.records;
     if (!found.length) throw usageError(`${file} holds no records`, 'remove it, or re-fetch it from its host');
     for (const r of found) {
       if (!schema) schema = { version: r.schemaVersion, file };

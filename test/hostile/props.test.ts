@@ -11,7 +11,7 @@ import { parseCsvRecords } from '../../src/export/csv-read.js';
 import { parseJsonRecords, toJson } from '../../src/export/json.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkMetrics, readResultsFile } from '../../src/export/read.js';
+import { checkMetrics, checkSchema, readResultsFile } from '../../src/export/read.js';
 import { compareResults } from '../../src/commands/regress.js';
 import { METRICS } from '../../src/analysis/stats.js';
 import { makeRecord, tmpDir } from '../fixtures.js';
@@ -124,21 +124,31 @@ test('JSON results reader: any JSON value is records or a BenchError, never a cr
   );
 });
 
-test('what the reader lets through, regress can compare: checked records never crash compareResults', () => {
+async function answerAsync<T>(fn: () => Promise<T>): Promise<T | BenchError> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof BenchError) return err;
+    throw err;
+  }
+}
+
+test('what the reader lets through, regress can compare: checked records never crash compareResults', async () => {
   const file = join(tmpDir(), 'fuzz.json');
   const doc = JSON.parse(toJson([makeRecord()]));
   const paths = ['engine', 'workload', 'blockSize', 'ioDepth', 'status', 'iops', 'options', 'options.cpus', 'options.fixedBufs', 'target', 'target.kind', 'latency', 'latency.p99Us', 'histogram', 'env'];
-  fc.assert(
-    fc.property(fc.constantFrom(...paths), fc.jsonValue(), (path, v) => {
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...paths), fc.jsonValue(), async (path, v) => {
       const rec = structuredClone(doc.records[0]);
       const keys = path.split('.');
       let o = rec;
       for (const k of keys.slice(0, -1)) o = o[k];
       o[keys[keys.length - 1]] = v;
       writeFileSync(file, JSON.stringify({ ...doc, records: [rec] }));
-      const got = answer(() => {
-        const results = readResultsFile(file);
+      const got = await answerAsync(async () => {
+        const results = await readResultsFile(file);
         checkMetrics(results, METRICS);
+        checkSchema(results);
         return compareResults(results.records, results.records, { metrics: METRICS.map((m) => m.name) });
       });
       if (!(got instanceof BenchError)) assert.ok(got.rows.every((r) => r.verdict === 'unchanged' || r.verdict === 'both failed'), JSON.stringify(got.rows));
