@@ -35,8 +35,8 @@ test('pickNamespace: one namespace needs no --nsid; several do', () => {
 test('namespaceOfController: /dev/nvme0 (+ --nsid) → /dev/ng0nN', () => {
   const sys = memorySys(machine({ namespaces: 2 }));
   assert.deepEqual(controllerNamespaceNames(sys, 'nvme0'), [
-    { instance: 0, nsid: 1 },
-    { instance: 0, nsid: 2 },
+    { instance: 0, index: 1, nsid: 1 },
+    { instance: 0, index: 2, nsid: 2 },
   ]);
   assert.equal(namespaceOfController('/dev/nvme0', 'nvme0', 2, sys), '/dev/ng0n2');
   usage(() => namespaceOfController('/dev/nvme0', 'nvme0', undefined, sys), /2 namespaces/);
@@ -44,6 +44,25 @@ test('namespaceOfController: /dev/nvme0 (+ --nsid) → /dev/ng0nN', () => {
   assert.equal(namespaceOfController('/dev/nvme0', 'nvme0', undefined, single), '/dev/ng0n1');
   const noChar = memorySys(machine({ namespaces: 1, noCharNodes: true }));
   assert.equal(namespaceOfController('/dev/nvme0', 'nvme0', undefined, noChar), '/dev/nvme0n1', 'the block node when there is no char node');
+});
+
+test('namespaceOfController goes by the nsid in sysfs, not by the node\'s number: 6.12 may name nsid 2 nvme0n1', () => {
+  const sys = memorySys({
+    files: {
+      '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0/nvme0n1/nsid': '2',
+      '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0/nvme0n2/nsid': '1',
+      '/dev/ng0n1': '',
+      '/dev/ng0n2': '',
+    },
+    links: { '/sys/class/nvme/nvme0': '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0' },
+  });
+  assert.deepEqual(controllerNamespaceNames(sys, 'nvme0'), [
+    { instance: 0, index: 2, nsid: 1 },
+    { instance: 0, index: 1, nsid: 2 },
+  ]);
+  assert.equal(namespaceOfController('/dev/nvme0', 'nvme0', 1, sys), '/dev/ng0n2');
+  assert.equal(namespaceOfController('/dev/nvme0', 'nvme0', 2, sys), '/dev/ng0n1');
+  usage(() => namespaceOfController('/dev/nvme0', 'nvme0', undefined, sys), /2 namespaces \(nsids 1, 2\)/, /\/dev\/ng0n2, \/dev\/ng0n1/);
 });
 
 test('controllerNamespaceNames: multipath heads live under the subsystem', () => {
@@ -59,7 +78,7 @@ test('controllerNamespaceNames: multipath heads live under the subsystem', () =>
       '/sys/devices/virtual/nvme-subsystem/nvme-subsys3/nvme1': '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme1',
     },
   });
-  assert.deepEqual(controllerNamespaceNames(sys, 'nvme1'), [{ instance: 3, nsid: 1 }], 'the head nvme3n1, not the hidden path nvme3c1n1');
+  assert.deepEqual(controllerNamespaceNames(sys, 'nvme1'), [{ instance: 3, index: 1, nsid: 1 }], 'the head nvme3n1, not the hidden path nvme3c1n1');
 });
 
 test('checkNsid: --nsid must match a namespace node', () => {

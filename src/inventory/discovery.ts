@@ -134,10 +134,11 @@ function pciFacts(sys: SysReader, pciDir: string): { numaNode: number; pciId: st
   };
 }
 
-function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, nsid: number): { ns: DiscoveredNamespace; identify?: NvmeIdentify } {
+/** instance and index name the nodes (nvme<instance>n<index>); the nsid comes from Identify or sysfs. */
+function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, instance: number, index: number): { ns: DiscoveredNamespace; identify?: NvmeIdentify } {
   const { sys } = deps;
-  const name = `nvme${instance}n${nsid}`;
-  const charName = `ng${instance}n${nsid}`;
+  const name = `nvme${instance}n${index}`;
+  const charName = `ng${instance}n${index}`;
   const blockPath = sys.exists(`/dev/${name}`) ? `/dev/${name}` : undefined;
   const charPath = sys.exists(`/dev/${charName}`) ? `/dev/${charName}` : undefined;
   const blockSys = `/sys/class/block/${name}`;
@@ -153,7 +154,7 @@ function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, inst
   const ns: DiscoveredNamespace = {
     name,
     controller: ctrl.name ?? '',
-    nsid: id?.ns?.nsid ?? num(sys.read(`${blockSys}/nsid`), nsid),
+    nsid: id?.ns?.nsid ?? num(sys.read(`${blockSys}/nsid`), index),
     blockPath,
     charPath,
     lbaSize,
@@ -274,7 +275,7 @@ export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
       iommuGroup: facts.iommuGroup,
       namespaces: [],
     };
-    const described = controllerNamespaceNames(sys, name).map(({ instance, nsid }) => describeNamespace(deps, ctrl, instance, nsid));
+    const described = controllerNamespaceNames(sys, name).map(({ instance, index }) => describeNamespace(deps, ctrl, instance, index));
     ctrl.namespaces = described.map((d) => d.ns);
     // After every namespace is read: the first that answered Identify named the controller.
     for (const { ns, identify } of described) ns.engines = engineVerdicts(deps, ns, namespaceTarget(sys, ns, ctrl, identify, pollQueuesParam));

@@ -24,17 +24,27 @@ export function isControllerName(name: string): boolean {
   return /^nvme\d+$/.test(name);
 }
 
-/** The namespaces of one controller as [instance, nsid] pairs, from its sysfs children and, with multipath, its subsystem's. */
-export function controllerNamespaceNames(sys: SysReader, controller: string): Array<{ instance: number; nsid: number }> {
+/**
+ * The namespaces of one controller, from its sysfs children and, with
+ * multipath, its subsystem's: instance and index name the nodes (nvme0n2 is
+ * instance 0, index 2), nsid is the namespace's own id from sysfs. They differ:
+ * Linux numbers the nodes in the order it finds the namespaces (6.x scans them
+ * in parallel), so nvme0n1 may well be nsid 2. Where the nsid file cannot be
+ * read, the index stands in.
+ */
+export function controllerNamespaceNames(sys: SysReader, controller: string): Array<{ instance: number; index: number; nsid: number }> {
   const dirs = [`/sys/class/nvme/${controller}`];
   for (const subsys of sys.list('/sys/class/nvme-subsystem')) {
     if (sys.list(`/sys/class/nvme-subsystem/${subsys}`).includes(controller)) dirs.push(`/sys/class/nvme-subsystem/${subsys}`);
   }
-  const found = new Map<string, { instance: number; nsid: number }>();
+  const found = new Map<string, { instance: number; index: number; nsid: number }>();
   for (const dir of dirs) {
     for (const entry of sys.list(dir)) {
       const name = parseNvmeName(entry);
-      if (name && name.path === undefined) found.set(`${name.instance}n${name.nsid}`, { instance: name.instance, nsid: name.nsid });
+      const key = name ? `${name.instance}n${name.nsid}` : '';
+      if (!name || name.path !== undefined || found.has(key)) continue; // nvme0n1 and ng0n1 are one namespace
+      const nsid = Number(sys.read(`${dir}/${entry}/nsid`) ?? NaN);
+      found.set(key, { instance: name.instance, index: name.nsid, nsid: Number.isInteger(nsid) && nsid > 0 ? nsid : name.nsid });
     }
   }
   return [...found.values()].sort((a, b) => a.instance - b.instance || a.nsid - b.nsid);

@@ -143,9 +143,9 @@ function pollQueuesFromModule(): boolean {
 // --nsid it stands for that namespace; without, for the only one there is.
 
 /** The namespace a controller node stands for; throws naming the choices when it is ambiguous. */
-export function pickNamespace(given: string, namespaces: Array<{ instance: number; nsid: number }>, nsid: number | undefined): { instance: number; nsid: number } {
+export function pickNamespace<N extends { instance: number; nsid: number; index?: number }>(given: string, namespaces: N[], nsid: number | undefined): N {
   const nsids = namespaces.map((n) => n.nsid);
-  const list = namespaces.map((n) => `/dev/ng${n.instance}n${n.nsid}`).join(', ');
+  const list = namespaces.map((n) => `/dev/ng${n.instance}n${n.index ?? n.nsid}`).join(', ');
   const none = 'create and attach a namespace first (nvme create-ns, nvme attach-ns)';
   if (nsid !== undefined) {
     const found = namespaces.find((n) => n.nsid === nsid);
@@ -160,11 +160,11 @@ export function pickNamespace(given: string, namespaces: Array<{ instance: numbe
 
 /** /dev/nvmeX (+ --nsid) → the namespace's char node /dev/ngXnN (or its block node when the char node is missing). */
 export function namespaceOfController(given: string, controller: string, nsid: number | undefined, sys: SysReader = realSys): string {
-  const { instance, nsid: chosen } = pickNamespace(given, controllerNamespaceNames(sys, controller), nsid);
-  for (const node of [`/dev/ng${instance}n${chosen}`, `/dev/nvme${instance}n${chosen}`]) {
+  const { instance, index, nsid: chosen } = pickNamespace(given, controllerNamespaceNames(sys, controller), nsid);
+  for (const node of [`/dev/ng${instance}n${index}`, `/dev/nvme${instance}n${index}`]) {
     if (sys.exists(node)) return node;
   }
-  throw usageError(`namespace ${chosen} of ${given} has no device node (/dev/ng${instance}n${chosen} and /dev/nvme${instance}n${chosen} are missing)`, 'check that udev created the nodes: ls -l /dev/ng* /dev/nvme*');
+  throw usageError(`namespace ${chosen} of ${given} has no device node (/dev/ng${instance}n${index} and /dev/nvme${instance}n${index} are missing)`, 'check that udev created the nodes: ls -l /dev/ng* /dev/nvme*');
 }
 
 /** --nsid given with a namespace node must name that namespace. */
