@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv2020 as AjvType, ValidateFunction } from 'ajv/dist/2020.js';
 import { SCHEMA_VERSION } from '../src/model.js';
-import { csvLine, CSV_REQUIRED_COLUMNS, CSV_V2_COLUMNS, toCsv } from '../src/export/csv.js';
+import { csvLine, CSV_V1_COLUMNS, toCsv } from '../src/export/csv.js';
 import { parseCsvTable } from '../src/export/csv-read.js';
 import { toJson } from '../src/export/json.js';
 import { SCHEMA_BASE_URI, schemaFiles } from '../src/export/schema.js';
@@ -67,7 +67,7 @@ test('what the exporters write validates: CSV and JSON of ok, failed, command an
   assertConforms(readFileSync(join(ROOT, 'results', 'example', 'demo.csv'), 'utf8'), 'csv', 'results/example/demo.csv');
   // Schema v1: the columns and fields v2 added are absent; a v1 JSON document may lack generator and warnings.
   const table = parseCsvTable(toCsv([makeRecord()]));
-  const v1Columns = table.header.filter((h) => CSV_REQUIRED_COLUMNS.includes(h) && !CSV_V2_COLUMNS.includes(h)); // explain's optional columns came with v2 too
+  const v1Columns = table.header.filter((h) => CSV_V1_COLUMNS.includes(h));
   const v1Csv = csvLine(v1Columns) + table.rows.map(({ values }) => csvLine(v1Columns.map((c) => (c === 'schema_version' ? '1' : values[c]!)))).join('');
   assertConforms(v1Csv, 'csv', 'a v1 CSV');
   const { sysCpuNsPerIo, irqsPerIo, ctxswPerIo, system, ...v1Record } = JSON.parse(toJson([makeRecord()])).records[0];

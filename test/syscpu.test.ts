@@ -11,7 +11,7 @@ import { makeRecord, makeRepeats } from './fixtures.js';
 import { csvRows, runCli } from './cli.js';
 import { buildResults } from '../src/analysis/results.js';
 import { FOREIGN_CPU_SHARE, STEAL_SHARE, foreignCpu, stealShare } from '../src/analysis/interference.js';
-import { appendCsv, CSV_V2_COLUMNS, toCsv } from '../src/export/csv.js';
+import { appendCsv, CSV_V1_COLUMNS, toCsv } from '../src/export/csv.js';
 import { parseCsvRecords } from '../src/export/csv-read.js';
 import { parseJsonRecords } from '../src/export/json.js';
 import type { NativeJob, RunRecord, SystemCpuRecord } from '../src/model.js';
@@ -146,7 +146,7 @@ test('interrupt names: the controller for block and passthrough nodes, none for 
 function v1Csv(records: RunRecord[]): string {
   const [header, ...rows] = toCsv(records).trimEnd().split('\n');
   const cols = header.split(',');
-  const drop = new Set(CSV_V2_COLUMNS.map((c) => cols.indexOf(c)));
+  const drop = new Set(cols.flatMap((c, i) => (CSV_V1_COLUMNS.includes(c) ? [] : [i])));
   const keep = (line: string) => line.split(',').filter((_, i) => !drop.has(i)).join(',');
   return [keep(header), ...rows.map((r) => keep(r).replace(/^2,/, '1,'))].join('\n') + '\n';
 }

@@ -57,10 +57,14 @@ int uring_engine_init(struct worker *w, unsigned ring_flags)
 	 * The slots' buffers lie in one allocation: register it as one buffer
 	 * (the kernel takes up to 1 GiB), so that every I/O's import reads the
 	 * same, cache-hot buffer descriptor rather than one of depth (as
-	 * t/io_uring does). Larger, one per slot.
+	 * t/io_uring does). Larger, one per slot. Not for passthrough (SQE128):
+	 * Linux 6.1's NVMe passthrough refuses with EINVAL an I/O imported from
+	 * the middle of one large registered buffer (small blocks at offsets
+	 * that are not page aligned; seen at 512 B in the lab), where a buffer
+	 * of its own per slot works on every kernel.
 	 */
 	span = w->depth ? (size_t)((char *)w->ios[w->depth - 1].buf - (char *)w->ios[0].buf) + w->block_size : 0;
-	ue->one_buf = ue->fixed_bufs && span <= (1UL << 30);
+	ue->one_buf = ue->fixed_bufs && span <= (1UL << 30) && !(ring_flags & IORING_SETUP_SQE128);
 	if (ue->one_buf) {
 		struct iovec all = { .iov_base = w->ios[0].buf, .iov_len = span };
 

@@ -92,6 +92,8 @@ export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name
 /** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
 export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io', 'target_index', 'aggregate'];
 export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => !c.optional).map((c) => c.name);
+/** The columns of schema v1, in order: the ones v2 did not add (explain's optional columns came with v2 too). */
+export const CSV_V1_COLUMNS: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !CSV_V2_COLUMNS.includes(c));
 
 // csv-stringify, set to write what nvmebench always wrote: a field is quoted when
 // it holds a comma, a quote, CR or LF, or starts or ends with white space (\s is
