@@ -48,6 +48,19 @@ static void __set_bool(napi_env env, napi_value obj, const char *key, bool v)
 	napi_set_named_property(env, obj, key, b);
 }
 
+/* [cpu, ns]: one CPU's figure, as result.system's per-CPU arrays hold them. */
+static napi_value __sysstat_napi_pair(napi_env env, uint32_t cpu, uint64_t ns)
+{
+	napi_value pair, v;
+
+	napi_create_array_with_length(env, 2, &pair);
+	napi_create_uint32(env, cpu, &v);
+	napi_set_element(env, pair, 0, v);
+	napi_create_double(env, (double)ns, &v);
+	napi_set_element(env, pair, 1, v);
+	return pair;
+}
+
 /*
  * result.system: the interval's deltas in ns. cpuBusyNs and cpuStealNs are
  * [cpu, ns] pairs for every CPU online at both ends. Absent when no worker
@@ -77,22 +90,10 @@ void sysstat_napi_result(napi_env env, napi_value out, const struct run *run)
 	napi_create_array(env, &busy);
 	napi_create_array(env, &steal);
 	for (cpu = 0; cpu < SYSSTAT_MAX_CPUS; cpu++) {
-		napi_value pair, v;
-
 		if (!sysstat_cpu_present(d->cpu_present, cpu))
 			continue;
-		napi_create_array_with_length(env, 2, &pair);
-		napi_create_uint32(env, cpu, &v);
-		napi_set_element(env, pair, 0, v);
-		napi_create_double(env, (double)d->busy_ns[cpu], &v);
-		napi_set_element(env, pair, 1, v);
-		napi_set_element(env, busy, n, pair);
-		napi_create_array_with_length(env, 2, &pair);
-		napi_create_uint32(env, cpu, &v);
-		napi_set_element(env, pair, 0, v);
-		napi_create_double(env, (double)d->steal_ns[cpu], &v);
-		napi_set_element(env, pair, 1, v);
-		napi_set_element(env, steal, n, pair);
+		napi_set_element(env, busy, n, __sysstat_napi_pair(env, cpu, d->busy_ns[cpu]));
+		napi_set_element(env, steal, n, __sysstat_napi_pair(env, cpu, d->steal_ns[cpu]));
 		n++;
 	}
 	napi_set_named_property(env, sys, "cpuBusyNs", busy);
