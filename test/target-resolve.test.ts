@@ -49,6 +49,9 @@ test('namespaceOfController: /dev/nvme0 (+ --nsid) → /dev/ng0nN', () => {
 test('namespaceOfController goes by the nsid in sysfs, not by the node\'s number: 6.12 may name nsid 2 nvme0n1', () => {
   const sys = memorySys({
     files: {
+      // As sysfs has them: the ng char devices (no nsid attribute) list before the block devices.
+      '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0/ng0n1/dev': '240:0',
+      '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0/ng0n2/dev': '240:1',
       '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0/nvme0n1/nsid': '2',
       '/sys/devices/pci0000:00/0000:00:10.0/nvme/nvme0/nvme0n2/nsid': '1',
       '/dev/ng0n1': '',

@@ -43,7 +43,10 @@ export function controllerNamespaceNames(sys: SysReader, controller: string): Ar
       const name = parseNvmeName(entry);
       const key = name ? `${name.instance}n${name.nsid}` : '';
       if (!name || name.path !== undefined || found.has(key)) continue; // nvme0n1 and ng0n1 are one namespace
-      const nsid = Number(sys.read(`${dir}/${entry}/nsid`) ?? NaN);
+      // The block device carries the nsid attribute (the ng char device does not), wherever the entry came from.
+      const block = `nvme${name.instance}n${name.nsid}`;
+      const text = sys.read(`${dir}/${block}/nsid`) ?? sys.read(`/sys/class/block/${block}/nsid`) ?? sys.read(`${dir}/${entry}/nsid`);
+      const nsid = Number(text ?? NaN);
       found.set(key, { instance: name.instance, index: name.nsid, nsid: Number.isInteger(nsid) && nsid > 0 ? nsid : name.nsid });
     }
   }
