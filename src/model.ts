@@ -253,10 +253,10 @@ export interface CommandRecord {
   dataDir?: 'none' | 'write' | 'read';
 }
 
-/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON). */
-export const SCHEMA_VERSION = 2;
-/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON); v3 adds the PI/FDP, time-series, steady-state, rate and job fields (CSV_V3_COLUMNS). */
+export const SCHEMA_VERSION = 3;
+/** The versions regress and plot read: older files lack the later figures, which read as unknown (NaN). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
 export interface ExplainRecord {

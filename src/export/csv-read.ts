@@ -2,7 +2,7 @@
 // refusing another schema version, a foreign header or a row cut short.
 import { usageError } from '../errors.js';
 import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
-import { CSV_REQUIRED_COLUMNS, CSV_V2_COLUMNS } from './csv.js';
+import { CSV_REQUIRED_COLUMNS, csvColumnsAfter } from './csv.js';
 import { forEachCsvRow } from './csv-parse.js';
 
 export interface CsvTable {
@@ -221,9 +221,10 @@ export class CsvRecordReader {
     if (version !== undefined && !READABLE_SCHEMA_VERSIONS.includes(version)) {
       throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
     }
-    // A v1 file has every column but the ones v2 added; the optional ones (explain's) may be absent from any file.
+    // A file of an older version has every column but the ones later versions added; the optional ones (explain's) may be absent from any file.
     const fileVersion = version ?? SCHEMA_VERSION;
-    const missing = CSV_REQUIRED_COLUMNS.filter((c) => !header.includes(c) && !(fileVersion === 1 && CSV_V2_COLUMNS.includes(c)));
+    const later = csvColumnsAfter(fileVersion);
+    const missing = CSV_REQUIRED_COLUMNS.filter((c) => !header.includes(c) && !later.includes(c));
     if (missing.length > 0) {
       throw usageError(`${source} is not an nvmebench v${fileVersion} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
     }

@@ -91,9 +91,24 @@ export const CSV_COLUMNS: readonly Column[] = [
 export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name);
 /** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
 export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io', 'target_index', 'aggregate'];
+/** The columns schema v3 added (PI/FDP, time series, steady state, open-loop rates, jobs): v1 and v2 files lack them. */
+export const CSV_V3_COLUMNS: readonly string[] = [];
+/** The columns each version added, by version: a file of an older version lacks them by design. */
+const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [
+  [2, CSV_V2_COLUMNS],
+  [3, CSV_V3_COLUMNS],
+];
+/** The columns a file of schema `version` lacks because later versions added them. */
+export function csvColumnsAfter(version: number): string[] {
+  return CSV_ADDED.filter(([v]) => v > version).flatMap(([, columns]) => columns);
+}
 export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => !c.optional).map((c) => c.name);
-/** The columns of schema v1, in order: the ones v2 did not add (explain's optional columns came with v2 too). */
-export const CSV_V1_COLUMNS: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !CSV_V2_COLUMNS.includes(c));
+/** The columns a file may lack in any version (empty unless measured). */
+export const CSV_OPTIONAL_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => c.optional).map((c) => c.name);
+/** The columns of schema v1, in order: the ones v2 and later did not add (explain's optional columns came with v2 too). */
+export const CSV_V1_COLUMNS: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !csvColumnsAfter(1).includes(c));
+/** The required columns of schema v2, in order. */
+export const CSV_V2_REQUIRED: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !csvColumnsAfter(2).includes(c));
 
 // csv-stringify, set to write what nvmebench always wrote: a field is quoted when
 // it holds a comma, a quote, CR or LF, or starts or ends with white space (\s is

@@ -5,7 +5,7 @@
 // differ from what this produces (the fix: node scripts/gen-schema.mjs).
 // Validation against the files is validate.ts.
 import { COMMAND_WORKLOADS, ENGINE_NAMES, SCHEMA_VERSION, WORKLOADS } from '../model.js';
-import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS } from './csv.js';
+import { CSV_COLUMN_NAMES, CSV_OPTIONAL_COLUMNS, csvColumnsAfter } from './csv.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -60,7 +60,9 @@ export function csvKind(column: string): CsvKind {
 
 /** The CSV columns of a schema version, in file order. */
 export function csvColumns(version: number): string[] {
-  return version === 1 ? CSV_COLUMN_NAMES.filter((c) => !CSV_V2_COLUMNS.includes(c)) : [...CSV_COLUMN_NAMES];
+  // v1 had no optional columns: explain's and empty polls came with v2.
+  const later = [...csvColumnsAfter(version), ...(version === 1 ? CSV_OPTIONAL_COLUMNS : [])];
+  return CSV_COLUMN_NAMES.filter((c) => !later.includes(c));
 }
 
 /** One CSV row as an object of column → text; $defs.header is the header row, in order. */
@@ -96,12 +98,14 @@ function object(properties: Record<string, JsonSchema>, optional: string[] = [])
   return { type: 'object', properties, required: Object.keys(properties).filter((k) => !optional.includes(k)) };
 }
 
-/** The figures of a record, JSON name; the v2 ones are absent in v1. */
+/** The figures of a record, JSON name; the v2 ones are absent in v1, the v3 ones in v1 and v2. */
 const V2_FIGURES = ['sysCpuNsPerIo', 'irqsPerIo', 'ctxswPerIo'];
-const FIGURES = ['runtimeS', 'ios', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', ...V2_FIGURES, 'iosPerSubmitCall', 'iosPerReapCall', 'errors', 'verifiedBlocks'];
+const V3_FIGURES: string[] = [];
+const FIGURES = ['runtimeS', 'ios', 'iops', 'bandwidthBps', 'cpuUserPct', 'cpuSysPct', 'cpuNsPerIo', ...V2_FIGURES, 'iosPerSubmitCall', 'iosPerReapCall', 'errors', 'verifiedBlocks', ...V3_FIGURES];
+const figureSince = (f: string): number => (V3_FIGURES.includes(f) ? 3 : V2_FIGURES.includes(f) ? 2 : 1);
 
 function recordSchema(version: number): JsonSchema {
-  const figures = Object.fromEntries(FIGURES.filter((f) => version > 1 || !V2_FIGURES.includes(f)).map((f) => [f, figure]));
+  const figures = Object.fromEntries(FIGURES.filter((f) => figureSince(f) <= version).map((f) => [f, figure]));
   const properties: Record<string, JsonSchema> = {
     schemaVersion: { const: version },
     runId: text,
