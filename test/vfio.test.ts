@@ -470,7 +470,7 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci, its namespac
     assert.deepEqual(dev && [dev.driver, dev.originalDriver, dev.recorded, dev.auto], ['vfio-pci', 'nvme', true, false], explain(st));
   });
 
-  test('the probe of a PCI target runs off the JS thread: timers fire through a 1.5 s bring-up; Ctrl-C during a bring-up that never comes ready ends it at once', () => {
+  test('the probe of a PCI target runs off the JS thread: timers fire through a 1.5 s bring-up; Ctrl-C during a bring-up that never comes ready ends it at once', (t) => {
     const p = step('probe-ticks');
     assert.equal(p.rc, 0, explain(p));
     const x = p.extra as { ticks: number; sizeBytes: number; lbaSize: number; probeError: string; commands: boolean };
@@ -488,6 +488,7 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci, its namespac
     // Well inside QEMU's CAP.TO (7.5 s), which is what the wait would have run to.
     assert.ok(e.exitAfterSignalMs >= 0 && e.exitAfterSignalMs < 5000, `exit ${e.exitAfterSignalMs} ms after SIGINT`);
     assert.equal(e.driver, 'vfio-pci', 'the controller stays where the user bound it');
+    t.diagnostic(`probe ${p.ms} ms, ${x.ticks} ticks of a 10 ms timer meanwhile; exit ${e.exitAfterSignalMs} ms after SIGINT`);
     // vfio-read-88 (next) brings the same controller up and verifies through it.
   });
 
