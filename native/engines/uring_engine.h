@@ -82,10 +82,9 @@ enum uring_reap_kind {
  * Harvest every CQE available. The clock is read once per harvest, and only
  * when an I/O in it carries a start stamp (--lat sample:N and off stamp few
  * or none): every I/O of a harvest gets the same end stamp, as t/io_uring's
- * do. A CQE is seen only after the kernel posted it, so that stamp is at or
- * after each I/O's completion; it is late by the time the loop took to get
- * here (the CQEs were posted during the last io_uring_enter, which returned
- * just before) plus the handling of the CQEs before it, some ns each.
+ * do. A clock read per CQE would differ only by the handling of the CQEs
+ * before it here, a few ns each; both are at or after the completion, late
+ * by however long the CQE sat in the ring before io_uring_enter returned.
  *
  * Plain completions (a full read or write, a NOP, a passthrough success,
  * while measuring with nothing to check) end here inline, with no call into
