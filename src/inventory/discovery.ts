@@ -11,6 +11,7 @@ import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
 import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import { probeTarget } from '../target/probe.js';
+import { probeInterrupted } from '../target/pci.js';
 import { nvmeTarget, transferLimit, type NvmeNamespace, type Target } from '../target/target.js';
 import { BenchError } from '../errors.js';
 import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
@@ -91,7 +92,7 @@ async function probeVfioVerdict(pciAddress: string): Promise<EngineVerdict> {
     return v.usable ? { engine: 'vfio', usable: true, node: v.node } : { engine: 'vfio', usable: false, reason: v.reason, fix: v.fix };
   } catch (err) {
     // Ctrl-C during the probe ends the command.
-    if (err instanceof BenchError && /^interrupted/.test(err.message)) throw err;
+    if (probeInterrupted(err)) throw err;
     const fix = err instanceof BenchError ? err.fix : '';
     return { engine: 'vfio', usable: false, reason: `cannot use ${pciAddress}: ${(err as Error).message}`, fix };
   }

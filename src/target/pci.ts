@@ -40,6 +40,13 @@ export function pciTargetInfo(dev: PciDevice): PciTargetInfo {
  * disabled) and closed on its own thread before the promise settles, and
  * then this throws, so nothing was left half up when the command exits.
  */
+const interruptions = new WeakSet<Error>();
+
+/** Whether err is interruptibleVfio's: the user stopped the command, which must end rather than carry on without the controller. */
+export function probeInterrupted(err: unknown): boolean {
+  return err instanceof Error && interruptions.has(err);
+}
+
 export async function interruptibleVfio<T>(address: string, call: (abort: Int32Array) => Promise<T>): Promise<T> {
   const abort = new Int32Array(new SharedArrayBuffer(4));
   let signal: NodeJS.Signals | undefined;
@@ -59,7 +66,11 @@ export async function interruptibleVfio<T>(address: string, call: (abort: Int32A
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (signal) throw runError(`interrupted (${signal}) while probing ${address}; the controller was shut down and nothing ran`, 'run the command again');
+  if (signal) {
+    const err = runError(`interrupted (${signal}) while probing ${address}; the controller was shut down and nothing ran`, 'run the command again');
+    interruptions.add(err);
+    throw err;
+  }
   return result;
 }
 
