@@ -54,7 +54,7 @@ test('taskset -c 0 nvmebench randread --cpus 1 exits 2 before running', () => {
 
 test('native: a worker that cannot be pinned fails the run naming the CPU, not run unpinned', async () => {
   // TypeScript refuses a CPU past the last one; the addon must still not ignore the failed pin.
-  const prep = prepareRun(buildPlan('randread', file, { engine: 'psync', buffered: true, runtime: '0.2', cpus: '0' }));
+  const prep = await prepareRun(buildPlan('randread', file, { engine: 'psync', buffered: true, runtime: '0.2', cpus: '0' }));
   const missing = os.cpus().length;
   const engine = native();
   const result = await engine.wait(engine.start({ ...buildJob(prep, prep.cells[0]), cpus: [missing] }));

@@ -6,6 +6,8 @@ import { controllerNamespaceNames } from '../src/system/nvme-sysfs.js';
 import { BenchError } from '../src/errors.js';
 import { memorySys } from '../src/system/sysfs.js';
 import { checkNsid, namespaceOfController, pickNamespace } from '../src/target/probe.js';
+import { interruptibleVfio, probeInterrupted } from '../src/target/pci.js';
+import { native } from '../src/native/addon.js';
 import type { NvmeNamespace } from '../src/target/target.js';
 import { devNumbers } from '../src/system/sysfs.js';
 import { normalizePciAddress as pciAddressArg } from '../src/system/pci.js';
@@ -112,4 +114,40 @@ test('devNumbers: rdev to major:minor, also past 32 bits', () => {
   assert.equal(devNumbers(makedev(259, 300)), '259:300');
   assert.equal(devNumbers(makedev(8, 16)), '8:16');
   assert.equal(devNumbers(makedev(4097, 1)), '4097:1');
+});
+
+test('a vfio probe is awaited with Ctrl-C held: SIGINT sets the abort flag, the call ends, the command stops with one line', async () => {
+  const listeners = process.listenerCount('SIGINT');
+  let flagSeen = false;
+  const probe = interruptibleVfio('0000:00:11.0', (abort) => {
+    // Signal ourselves once the probe is waiting, as a user at the terminal would.
+    setTimeout(() => process.kill(process.pid, 'SIGINT'), 20);
+    return new Promise<number>((_resolve, reject) => {
+      const poll = setInterval(() => {
+        if (!Atomics.load(abort, 0)) return;
+        flagSeen = true;
+        clearInterval(poll);
+        reject(Object.assign(new Error('interrupted while 0000:00:11.0 came up'), { code: 'EINTR' }));
+      }, 5);
+    });
+  });
+  await assert.rejects(probe, (err: unknown) => {
+    assert.ok(err instanceof BenchError && err.kind === 'run', String(err));
+    assert.match(err.message, /^interrupted \(SIGINT\) while probing 0000:00:11\.0; the controller was shut down and nothing ran$/);
+    assert.ok(probeInterrupted(err));
+    return true;
+  });
+  assert.ok(flagSeen, 'the signal reached the abort flag');
+  assert.equal(process.listenerCount('SIGINT'), listeners, 'the handler is gone once the probe is');
+  // No signal: the call's result and its own errors pass through untouched.
+  assert.equal(await interruptibleVfio('x', async () => 7), 7);
+  await assert.rejects(interruptibleVfio('x', async () => Promise.reject(new Error('ENODEV here'))), (err: unknown) => !probeInterrupted(err) && /ENODEV here/.test(String(err)));
+});
+
+test('vfioProbe is a promise: a missing device rejects with its errno, a bad abort flag is refused at once', async () => {
+  const abort = new Int32Array(new SharedArrayBuffer(4));
+  const pending = native().vfioProbe('fffe:00:00.0', 1, abort);
+  assert.ok(pending instanceof Promise);
+  await assert.rejects(pending, (err: NodeJS.ErrnoException) => err.code === 'ENOENT' && /no PCI device fffe:00:00\.0/.test(err.message));
+  assert.throws(() => native().vfioProbe('fffe:00:00.0', 1, {} as Int32Array), /an Int32Array/);
 });

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli.js';
+import { probeTarget } from '../src/target/probe.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nvmebench.js');
@@ -69,26 +70,62 @@ function sh(name: string, script: string): Step {
   return step;
 }
 
-/** The real binary, sent signal once the vfio engine has its queue pair. */
-async function interruptedRun(name: string, args: string[], signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
+/**
+ * The real binary, sent signal once the vfio engine has its queue pair (by
+ * default: I/O in flight), or once stderr matches `when`.
+ */
+async function interruptedRun(
+  name: string,
+  args: string[],
+  signal: NodeJS.Signals = 'SIGINT',
+  opts: { when?: RegExp; afterMs?: number; env?: Record<string, string> } = {},
+): Promise<void> {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NVMEBENCH_VFIO_DEBUG: '1' } });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NVMEBENCH_VFIO_DEBUG: '1', ...opts.env } });
   let stdout = '';
   let stderr = '';
   let signalled = false;
+  let signalledAt = 0;
   child.stdout.on('data', (d) => (stdout += String(d)));
   child.stderr.on('data', (d) => {
     stderr += String(d);
-    if (!signalled && /I\/O queue pair 1 created/.test(stderr)) {
+    if (!signalled && (opts.when ?? /I\/O queue pair 1 created/).test(stderr)) {
       signalled = true;
-      // Let it run a moment with I/O in flight, then Ctrl-C.
-      setTimeout(() => child.kill(signal), 1500);
+      // Let it run a moment (I/O in flight, or the bring-up waiting), then Ctrl-C.
+      setTimeout(() => {
+        signalledAt = Date.now();
+        child.kill(signal);
+      }, opts.afterMs ?? 1500);
     }
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
   const rc = await new Promise<number>((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
   clearTimeout(killer);
-  emit({ name, rc, stdout, stderr, ms: Date.now() - t0, extra: { signalled } });
+  emit({ name, rc, stdout, stderr, ms: Date.now() - t0, extra: { signalled, exitAfterSignalMs: signalledAt ? Date.now() - signalledAt : -1, ...nodes() } });
+}
+
+/**
+ * probeTarget on the controller while it takes 1.5 s to come ready
+ * (NVMEBENCH_VFIO_READY_DELAY_MS): the bring-up runs on a pool thread, so a
+ * 10 ms timer keeps firing meanwhile. Were it on the JS thread, not once.
+ */
+async function probeTicks(name: string): Promise<void> {
+  const t0 = Date.now();
+  let ticks = 0;
+  let error = '';
+  let target: Awaited<ReturnType<typeof probeTarget>> | undefined;
+  process.env.NVMEBENCH_VFIO_READY_DELAY_MS = '1500';
+  const timer = setInterval(() => ticks++, 10);
+  try {
+    target = await probeTarget(VFIO_BDF);
+  } catch (e) {
+    error = (e as Error).stack ?? String(e);
+  } finally {
+    clearInterval(timer);
+    delete process.env.NVMEBENCH_VFIO_READY_DELAY_MS;
+  }
+  const extra = { ticks, sizeBytes: target?.sizeBytes ?? 0, lbaSize: target?.nvme?.lbaSize ?? 0, probeError: target?.pci?.probeError ?? '', commands: Boolean(target?.nvme?.commandInfo) };
+  emit({ name, rc: error ? 1 : 0, stdout: '', stderr: error, ms: Date.now() - t0, extra });
 }
 
 function driverOf(bdf: string): string {
@@ -158,6 +195,13 @@ async function run(): Promise<void> {
   // The controller node resolves to its PCI address.
   await cli('bind-by-node', ['vfio', 'bind', '/dev/nvme1'], nodes);
   await cli('status-bound', ['vfio', 'status', '--json']);
+  // The probe of a PCI target is off the JS thread; Ctrl-C while the controller will not come ready ends it at once.
+  await probeTicks('probe-ticks');
+  await interruptedRun('probe-sigint', ['randread', '--engine', 'vfio', '--ios', '100', ...JSONQ, VFIO_BDF], 'SIGINT', {
+    when: /enabling, ready within/,
+    afterMs: 500,
+    env: { NVMEBENCH_VFIO_READY_DELAY_MS: '600000' },
+  });
   await cli('vfio-read-88', ['read', '--engine', 'vfio', '--bs', '64k', '--qd', '16', '--offset', '4M', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '88', ...JSONQ, VFIO_BDF]);
   // And the check can fail: the same blocks do not carry seed 77.
   await cli('vfio-read-wrong-seed', ['read', '--engine', 'vfio', '--bs', '64k', '--qd', '16', '--offset', '4M', '--size', '4M', '--ios', '64', '--verify', '--verify-seed', '77', ...JSONQ, VFIO_BDF]);

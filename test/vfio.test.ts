@@ -470,6 +470,28 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci, its namespac
     assert.deepEqual(dev && [dev.driver, dev.originalDriver, dev.recorded, dev.auto], ['vfio-pci', 'nvme', true, false], explain(st));
   });
 
+  test('the probe of a PCI target runs off the JS thread: timers fire through a 1.5 s bring-up; Ctrl-C during a bring-up that never comes ready ends it at once', (t) => {
+    const p = step('probe-ticks');
+    assert.equal(p.rc, 0, explain(p));
+    const x = p.extra as { ticks: number; sizeBytes: number; lbaSize: number; probeError: string; commands: boolean };
+    assert.equal(x.probeError, '', explain(p));
+    assert.ok(x.sizeBytes > 0 && x.lbaSize > 0 && x.commands, JSON.stringify(x));
+    assert.ok(p.ms >= 1500, `the probe took ${p.ms} ms: the ready delay did not hold it`);
+    // 150 at 10 ms; a loaded TCG guest fires fewer, but a probe on the JS thread fires none.
+    assert.ok(x.ticks >= 20, `only ${x.ticks} timer ticks during a ${p.ms} ms probe`);
+    const s = step('probe-sigint');
+    const e = s.extra as { signalled: boolean; exitAfterSignalMs: number; driver: string };
+    assert.ok(e.signalled, explain(s));
+    assert.equal(s.rc, 1, explain(s));
+    assert.match(s.stderr, /interrupted \(SIGINT\) while probing 0000:00:11\.0; the controller was shut down and nothing ran/, explain(s));
+    assert.doesNotMatch(s.stderr, /did not become ready|internal error/, explain(s));
+    // Well inside QEMU's CAP.TO (7.5 s), which is what the wait would have run to.
+    assert.ok(e.exitAfterSignalMs >= 0 && e.exitAfterSignalMs < 5000, `exit ${e.exitAfterSignalMs} ms after SIGINT`);
+    assert.equal(e.driver, 'vfio-pci', 'the controller stays where the user bound it');
+    t.diagnostic(`probe ${p.ms} ms, ${x.ticks} ticks of a 10 ms timer meanwhile; exit ${e.exitAfterSignalMs} ms after SIGINT`);
+    // vfio-read-88 (next) brings the same controller up and verifies through it.
+  });
+
   test('pt-written data verifies through vfio, and a wrong seed fails the check', () => {
     okRun('pt-write-88', ['pt']);
     assert.equal(okRun('vfio-read-88', ['vfio'])[0].verifiedBlocks, 64);

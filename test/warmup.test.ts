@@ -31,7 +31,7 @@ test('--warmup takes 0 to 1000 and defaults to 0', () => {
 });
 
 test('warmup rounds run every cell first, interleaved like repeats, and are not recorded', async () => {
-  const prep = prepareRun(buildPlan('randread', file, { engine: 'psync,uring', buffered: true, ios: '200', warmup: '2', repeat: '2' }));
+  const prep = await prepareRun(buildPlan('randread', file, { engine: 'psync,uring', buffered: true, ios: '200', warmup: '2', repeat: '2' }));
   const labels: string[] = [];
   const live = { begin: (label: string) => labels.push(label), tick: () => {}, end: () => {} } as unknown as LiveLine;
   const recorded: number[] = [];

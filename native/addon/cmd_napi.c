@@ -133,23 +133,55 @@ static void __null_prop(napi_env env, napi_value obj, const char *key)
 	napi_set_named_property(env, obj, key, v);
 }
 
-/* Identify Controller: ONCS, LPA, OCFS, MDTS, VWC. -1 with an exception pending when it fails. */
-static int __info_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, uint8_t *buf)
+/* The page of one admin command, and how it ended: 0, > 0 an NVMe status, -1 with err. */
+static int __read_page(struct cmd_info_page *pg, uint8_t *scratch, int ret)
+{
+	pg->ret = ret;
+	pg->err = ret < 0 ? errno : 0;
+	if (!ret)
+		memcpy(pg->data, scratch, sizeof(pg->data));
+	return ret;
+}
+
+int cmd_info_read(const struct cmd_admin *a, uint32_t nsid, struct cmd_info_pages *p)
+{
+	uint8_t *buf;
+
+	if (posix_memalign((void **)&buf, 4096, 4096)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memset(p, 0, sizeof(*p));
+	p->nsid = nsid;
+	p->csi = -1;
+#define READ(pg, call) (memset(buf, 0, 4096), __read_page(&p->pg, buf, (call)))
+	if (READ(ctrl, a->identify(a->ctx, 0, 0x01, 0, buf)) == 0) {
+		READ(ns, a->identify(a->ctx, nsid, 0x00, 0, buf));
+		if (READ(desc, a->identify(a->ctx, nsid, 0x03, 0, buf)) == 0)
+			p->csi = nvme_parse_ns_csi(p->desc.data);
+		READ(nvm_ctrl, a->identify(a->ctx, 0, 0x06, 0x00, buf));
+		if (p->csi == 0x02 && READ(zns_ns, a->identify(a->ctx, nsid, 0x05, 0x02, buf)) == 0)
+			READ(zns_ctrl, a->identify(a->ctx, 0, 0x06, 0x02, buf));
+		READ(effects, a->get_log(a->ctx, 0, 0x05, (uint8_t)(p->csi < 0 ? 0 : p->csi), buf, 4096));
+	}
+#undef READ
+	free(buf);
+	return 0;
+}
+
+/* Identify Controller: ONCS, LPA, OCFS, MDTS, VWC. -1 with an exception pending when it failed. */
+static int __info_ctrl(napi_env env, napi_value out, const struct cmd_info_page *pg, const char *where)
 {
 	struct nvme_ctrl_info ci;
 	napi_value o;
 	char msg[4300];
-	int ret, err;
 
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, 0, 0x01, 0, buf);
-	if (ret) {
-		err = errno;
-		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", a->where, ret > 0 ? "NVMe error" : strerror(err));
-		napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+	if (pg->ret) {
+		snprintf(msg, sizeof(msg), "Identify Controller through %s failed: %s", where, pg->ret > 0 ? "NVMe error" : strerror(pg->err));
+		napi_util_throw_errno(env, pg->ret > 0 ? EIO : pg->err, msg);
 		return -1;
 	}
-	nvme_parse_id_ctrl(buf, &ci);
+	nvme_parse_id_ctrl(pg->data, &ci);
 	napi_create_object(env, &o);
 	napi_util_set_number(env, o, "oncs", ci.oncs);
 	napi_util_set_number(env, o, "lpa", ci.lpa);
@@ -161,21 +193,18 @@ static int __info_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, 
 }
 
 /* Identify Namespace: NSZE, the LBA size, DLFEAT and the Copy limits. Returns the formatted LBA format (0 without one). */
-static unsigned __info_ns(napi_env env, napi_value out, const struct cmd_admin *a, uint32_t nsid, uint8_t *buf)
+static unsigned __info_ns(napi_env env, napi_value out, const struct cmd_info_page *pg, uint32_t nsid)
 {
 	struct nvme_ns_info nsi;
 	napi_value o;
 	char why[256];
-	int ret;
 
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, nsid, 0x00, 0, buf);
-	if (ret) {
+	if (pg->ret) {
 		__null_prop(env, out, "ns");
-		__status_prop(env, out, "nsError", ret, errno);
+		__status_prop(env, out, "nsError", pg->ret, pg->err);
 		return 0;
 	}
-	if (nvme_parse_id_ns(buf, nsid, &nsi, why, sizeof(why)) < 0) {
+	if (nvme_parse_id_ns(pg->data, nsid, &nsi, why, sizeof(why)) < 0) {
 		/* LBADS or NSZE that make no sense: no namespace data, and why. */
 		__null_prop(env, out, "ns");
 		napi_util_set_string(env, out, "nsError", why);
@@ -193,17 +222,16 @@ static unsigned __info_ns(napi_env env, napi_value out, const struct cmd_admin *
 }
 
 /* I/O Command Set specific Identify Controller for NVM: VSL, WZSL, DMRL, DMRSL; null when the controller has none. */
-static void __info_nvm_ctrl(napi_env env, napi_value out, const struct cmd_admin *a, uint8_t *buf)
+static void __info_nvm_ctrl(napi_env env, napi_value out, const struct cmd_info_page *pg)
 {
 	struct nvme_nvm_ctrl_info nvm;
 	napi_value o;
 
-	memset(buf, 0, 4096);
-	if (a->identify(a->ctx, 0, 0x06, 0x00, buf)) {
+	if (pg->ret) {
 		__null_prop(env, out, "nvmCtrl");
 		return;
 	}
-	nvme_parse_id_ctrl_nvm(buf, &nvm);
+	nvme_parse_id_ctrl_nvm(pg->data, &nvm);
 	napi_create_object(env, &o);
 	napi_util_set_number(env, o, "vsl", nvm.vsl);
 	napi_util_set_number(env, o, "wzsl", nvm.wzsl);
@@ -213,20 +241,17 @@ static void __info_nvm_ctrl(napi_env env, napi_value out, const struct cmd_admin
 }
 
 /* Zoned: Identify Namespace and Controller for CSI 02h. */
-static void __info_zns(napi_env env, napi_value out, const struct cmd_admin *a, uint32_t nsid, unsigned fmt, uint8_t *buf)
+static void __info_zns(napi_env env, napi_value out, const struct cmd_info_pages *p, unsigned fmt)
 {
 	struct nvme_zns_ns_info zns;
 	napi_value o;
-	int ret;
 
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, nsid, 0x05, 0x02, buf);
-	if (ret) {
+	if (p->zns_ns.ret) {
 		__null_prop(env, out, "zns");
-		__status_prop(env, out, "znsError", ret, errno);
+		__status_prop(env, out, "znsError", p->zns_ns.ret, p->zns_ns.err);
 		return;
 	}
-	nvme_parse_id_ns_zns(buf, fmt, &zns);
+	nvme_parse_id_ns_zns(p->zns_ns.data, fmt, &zns);
 	napi_create_object(env, &o);
 	napi_util_set_number(env, o, "zoc", zns.zoc);
 	napi_util_set_number(env, o, "ozcs", zns.ozcs);
@@ -234,31 +259,26 @@ static void __info_zns(napi_env env, napi_value out, const struct cmd_admin *a, 
 	napi_util_set_number(env, o, "mor", zns.mor);
 	napi_util_set_number(env, o, "zsze", (double)zns.zsze);
 	napi_util_set_number(env, o, "zdes", zns.zdes);
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, 0, 0x06, 0x02, buf);
-	napi_util_set_number(env, o, "zasl", ret == 0 ? nvme_parse_id_ctrl_zns_zasl(buf) : 0);
+	napi_util_set_number(env, o, "zasl", p->zns_ctrl.ret == 0 ? nvme_parse_id_ctrl_zns_zasl(p->zns_ctrl.data) : 0);
 	napi_set_named_property(env, out, "zns", o);
 }
 
 /* Commands Supported and Effects (log 05h) for the namespace's command set: the 256 I/O entries. */
-static void __info_effects(napi_env env, napi_value out, const struct cmd_admin *a, int csi, uint8_t *buf)
+static void __info_effects(napi_env env, napi_value out, const struct cmd_info_page *pg)
 {
 	napi_value arr;
 	unsigned i;
-	int ret;
 
-	memset(buf, 0, 4096);
-	ret = a->get_log(a->ctx, 0, 0x05, (uint8_t)(csi < 0 ? 0 : csi), buf, 4096);
-	if (ret) {
+	if (pg->ret) {
 		__null_prop(env, out, "effects");
-		__status_prop(env, out, "effectsError", ret, errno);
+		__status_prop(env, out, "effectsError", pg->ret, pg->err);
 		return;
 	}
 	napi_create_array_with_length(env, 256, &arr);
 	for (i = 0; i < 256; i++) {
 		napi_value v;
 
-		napi_create_double(env, nvme_le32(buf + 1024 + 4 * i), &v);
+		napi_create_double(env, nvme_le32(pg->data + 1024 + 4 * i), &v);
 		napi_set_element(env, arr, i, v);
 	}
 	napi_set_named_property(env, out, "effects", arr);
@@ -273,37 +293,39 @@ static void __info_effects(napi_env env, napi_value out, const struct cmd_admin 
  * "...Error" string beside them; only Identify Controller failing throws.
  * The offsets are nvme.c's parsers'.
  */
-napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_t nsid)
+napi_value cmd_napi_info_build(napi_env env, const struct cmd_info_pages *p, const char *where)
 {
 	napi_value out;
-	uint8_t *buf;
 	unsigned fmt;
-	int ret, csi;
 
-	if (posix_memalign((void **)&buf, 4096, 4096))
-		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	napi_create_object(env, &out);
-	napi_util_set_number(env, out, "nsid", nsid);
-	if (__info_ctrl(env, out, a, buf) < 0) {
-		free(buf);
+	napi_util_set_number(env, out, "nsid", p->nsid);
+	if (__info_ctrl(env, out, &p->ctrl, where) < 0)
 		return NULL;
-	}
-	fmt = __info_ns(env, out, a, nsid, buf);
-
-	memset(buf, 0, 4096);
-	ret = a->identify(a->ctx, nsid, 0x03, 0, buf);
-	csi = ret == 0 ? nvme_parse_ns_csi(buf) : -1;
-	napi_util_set_number(env, out, "csi", csi);
-	if (ret)
-		__status_prop(env, out, "csiError", ret, errno);
-
-	__info_nvm_ctrl(env, out, a, buf);
-	if (csi == 0x02)
-		__info_zns(env, out, a, nsid, fmt, buf);
+	fmt = __info_ns(env, out, &p->ns, p->nsid);
+	napi_util_set_number(env, out, "csi", p->csi);
+	if (p->desc.ret)
+		__status_prop(env, out, "csiError", p->desc.ret, p->desc.err);
+	__info_nvm_ctrl(env, out, &p->nvm_ctrl);
+	if (p->csi == 0x02)
+		__info_zns(env, out, p, fmt);
 	else
 		__null_prop(env, out, "zns");
-	__info_effects(env, out, a, csi, buf);
-	free(buf);
+	__info_effects(env, out, &p->effects);
+	return out;
+}
+
+napi_value cmd_napi_info_object(napi_env env, const struct cmd_admin *a, uint32_t nsid)
+{
+	struct cmd_info_pages *p = malloc(sizeof(*p));
+	napi_value out;
+
+	if (!p || cmd_info_read(a, nsid, p) < 0) {
+		free(p);
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+	}
+	out = cmd_napi_info_build(env, p, a->where);
+	free(p);
 	return out;
 }
 

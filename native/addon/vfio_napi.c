@@ -1,6 +1,7 @@
 /*
- * vfioProbe(bdf, nsid?): bring a vfio-pci bound controller up with the
- * userspace driver, Identify it (and a namespace), shut it down again. What
+ * vfioProbe(bdf, nsid?, abort?): bring a vfio-pci bound controller up with the
+ * userspace driver, Identify it (and a namespace), shut it down again, on a
+ * pool thread; a promise of the result. What
  * the kernel's sysfs cannot say about a device it no longer drives: the
  * target's size, LBA size and model for the vfio engine. Same shape as
  * nvmeIdentify(), plus the CAP fields the driver uses and, with a namespace,
@@ -38,77 +39,179 @@ static int __vfio_napi_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t cs
 	return nvme_ctrl_get_log(ctx, nsid, lid, csi, buf, len);
 }
 
-napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
-{
-	size_t argc = 2, got;
-	napi_value argv[2], out, ctrl, ns, cap, cmds = NULL;
+/*
+ * A probe in flight: what JS gave, and what the bring-up read, carried from
+ * the pool thread (__vfio_probe_execute) to the JS thread (__vfio_probe_complete).
+ */
+struct vfio_probe {
+	napi_async_work work;
+	napi_deferred deferred;
+	napi_ref abort_ref; /* holds the abort flag's Int32Array while the probe may read it */
+	const volatile int *abort;
 	char bdf[64];
-	int32_t nsid = 0;
-	struct nvme_ctrl *c;
+	uint32_t nsid;
+	int err; /* 0, or the errno of a failure with msg */
+	char msg[NVME_ERRLEN];
+	struct nvme_ctrl_info info;
 	struct nvme_ns_info nsi;
-	bool have_ns = false;
-	int err;
+	struct cmd_info_pages *cmds; /* with a namespace */
+	uint32_t mqes, dstrd, mpsmin, timeout_ms, ready_ms, css, max_xfer, iommu_ranges;
+};
 
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-	    napi_get_value_string_utf8(env, argv[0], bdf, sizeof(bdf), &got) != napi_ok)
-		return napi_util_throw_errno(env, EINVAL, "vfioProbe(pciAddress, nsid?) needs a PCI address");
-	if (argc > 1)
-		napi_get_value_int32(env, argv[1], &nsid);
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return napi_util_throw_errno(env, ENOMEM, "out of memory");
-	if (nvme_ctrl_open(c, bdf, 0, NULL) < 0) {
-		char msg[NVME_ERRLEN];
+static bool __vfio_probe_aborted(const struct vfio_probe *p)
+{
+	return p->abort && *p->abort;
+}
 
-		err = errno;
-		snprintf(msg, sizeof(msg), "%s", c->errmsg);
-		free(c);
-		return napi_util_throw_errno(env, err, msg);
+/* The bring-up, Identify and shutdown, on a pool thread: no napi here. CAP.TO alone may be 127 s. */
+static void __vfio_probe_execute(napi_env env, void *data)
+{
+	struct vfio_probe *p = data;
+	struct nvme_ctrl *c = calloc(1, sizeof(*c));
+
+	(void)env;
+	if (!c) {
+		p->err = ENOMEM;
+		snprintf(p->msg, sizeof(p->msg), "out of memory");
+		return;
 	}
-	if (nsid > 0) {
-		if (nvme_ctrl_identify_ns(c, (uint32_t)nsid, &nsi) < 0) {
-			char msg[NVME_ERRLEN];
+	if (nvme_ctrl_open(c, p->bdf, 0, p->abort) < 0) {
+		p->err = errno;
+		snprintf(p->msg, sizeof(p->msg), "%s", c->errmsg);
+		free(c);
+		return;
+	}
+	p->info = c->info;
+	p->mqes = c->mqes;
+	p->dstrd = c->dstrd;
+	p->mpsmin = c->mpsmin;
+	p->timeout_ms = c->timeout_ms;
+	p->ready_ms = c->ready_ms;
+	p->css = c->css;
+	p->max_xfer = c->max_xfer;
+	p->iommu_ranges = c->vfio.nr_ranges;
+	if (p->nsid) {
+		if (nvme_ctrl_identify_ns(c, p->nsid, &p->nsi) < 0) {
+			p->err = errno;
+			snprintf(p->msg, sizeof(p->msg), "%s", c->errmsg);
+		} else {
+			/* The support checks' data, read now: nothing else can reach the controller while it is ours. */
+			struct cmd_admin a = { .ctx = c, .where = p->bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
 
-			err = errno;
-			snprintf(msg, sizeof(msg), "%s", c->errmsg);
-			nvme_ctrl_close(c);
-			free(c);
-			return napi_util_throw_errno(env, err, msg);
-		}
-		have_ns = true;
-		/* The support checks' data, read now: nothing else can reach the controller while it is ours. */
-		{
-			struct cmd_admin a = { .ctx = c, .where = bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
-
-			cmds = cmd_napi_info_object(env, &a, (uint32_t)nsid);
-			if (!cmds) {
-				nvme_ctrl_close(c);
-				free(c);
-				return NULL; /* the exception is pending */
+			p->cmds = malloc(sizeof(*p->cmds));
+			if (!p->cmds || cmd_info_read(&a, p->nsid, p->cmds) < 0) {
+				p->err = ENOMEM;
+				snprintf(p->msg, sizeof(p->msg), "out of memory");
 			}
 		}
 	}
+	/* An admin command cut short reads as a failed page: say it was the interrupt. */
+	if (!p->err && __vfio_probe_aborted(p)) {
+		p->err = EINTR;
+		snprintf(p->msg, sizeof(p->msg), "interrupted while probing %s", p->bdf);
+	}
+	nvme_ctrl_close(c);
+	free(c);
+}
+
+static napi_value __vfio_probe_object(napi_env env, const struct vfio_probe *p)
+{
+	napi_value out, cap, cmds = NULL;
+
+	if (p->cmds) {
+		cmds = cmd_napi_info_build(env, p->cmds, p->bdf);
+		if (!cmds)
+			return NULL; /* the exception is pending */
+	}
 	napi_create_object(env, &out);
-	ctrl = napi_util_ctrl_object(env, &c->info);
-	napi_set_named_property(env, out, "ctrl", ctrl);
-	if (have_ns) {
-		ns = napi_util_ns_object(env, &nsi);
-		napi_set_named_property(env, out, "ns", ns);
+	napi_set_named_property(env, out, "ctrl", napi_util_ctrl_object(env, &p->info));
+	if (p->nsid) {
+		napi_set_named_property(env, out, "ns", napi_util_ns_object(env, &p->nsi));
 		napi_set_named_property(env, out, "commands", cmds);
 	}
 	napi_create_object(env, &cap);
-	napi_util_set_number(env, cap, "mqes", c->mqes);
-	napi_util_set_number(env, cap, "dstrd", c->dstrd);
-	napi_util_set_number(env, cap, "mpsmin", c->mpsmin);
-	napi_util_set_number(env, cap, "timeoutMs", c->timeout_ms);
-	napi_util_set_number(env, cap, "readyTimeoutMs", c->ready_ms);
-	napi_util_set_number(env, cap, "css", c->css);
-	napi_util_set_number(env, cap, "maxTransferBytes", c->max_xfer);
-	napi_util_set_number(env, cap, "iommuRanges", c->vfio.nr_ranges);
+	napi_util_set_number(env, cap, "mqes", p->mqes);
+	napi_util_set_number(env, cap, "dstrd", p->dstrd);
+	napi_util_set_number(env, cap, "mpsmin", p->mpsmin);
+	napi_util_set_number(env, cap, "timeoutMs", p->timeout_ms);
+	napi_util_set_number(env, cap, "readyTimeoutMs", p->ready_ms);
+	napi_util_set_number(env, cap, "css", p->css);
+	napi_util_set_number(env, cap, "maxTransferBytes", p->max_xfer);
+	napi_util_set_number(env, cap, "iommuRanges", p->iommu_ranges);
 	napi_set_named_property(env, out, "cap", cap);
-	nvme_ctrl_close(c);
-	free(c);
 	return out;
+}
+
+static void __vfio_probe_complete(napi_env env, napi_status status, void *data)
+{
+	struct vfio_probe *p = data;
+	napi_value out = NULL, error = NULL;
+
+	if (status == napi_cancelled && !p->err) {
+		p->err = EINTR;
+		snprintf(p->msg, sizeof(p->msg), "the probe of %s was cancelled", p->bdf);
+	}
+	if (!p->err) {
+		out = __vfio_probe_object(env, p);
+		if (!out)
+			napi_get_and_clear_last_exception(env, &error);
+	} else {
+		error = napi_util_errno_error(env, p->err, p->msg);
+	}
+	if (out)
+		napi_resolve_deferred(env, p->deferred, out);
+	else
+		napi_reject_deferred(env, p->deferred, error);
+	if (p->abort_ref)
+		napi_delete_reference(env, p->abort_ref);
+	napi_delete_async_work(env, p->work);
+	free(p->cmds);
+	free(p);
+}
+
+/*
+ * vfioProbe(pciAddress, nsid, abort?) → Promise: the bring-up runs on a pool
+ * thread, so the JS thread keeps its timers and signals. abort is an
+ * Int32Array; a non-zero abort[0] cuts a ready wait or an admin command
+ * short (c->abort), and the promise rejects with EINTR.
+ */
+napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
+{
+	size_t argc = 3, got, len = 0;
+	napi_value argv[3], promise, name;
+	napi_typedarray_type type;
+	void *flag = NULL;
+	int32_t nsid = 0;
+	struct vfio_probe *p;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1)
+		return napi_util_throw_errno(env, EINVAL, "vfioProbe(pciAddress, nsid?, abort?) needs a PCI address");
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+	if (argc > 1)
+		napi_get_value_int32(env, argv[1], &nsid); /* absent or undefined: no namespace */
+	if (napi_get_value_string_utf8(env, argv[0], p->bdf, sizeof(p->bdf), &got) != napi_ok ||
+	    (argc > 2 && (napi_get_typedarray_info(env, argv[2], &type, &len, &flag, NULL, NULL) != napi_ok ||
+			  type != napi_int32_array || len < 1))) {
+		free(p);
+		return napi_util_throw_errno(env, EINVAL, "vfioProbe(pciAddress, nsid?, abort?): a PCI address, a namespace id, an Int32Array");
+	}
+	p->nsid = nsid > 0 ? (uint32_t)nsid : 0;
+	if (flag) {
+		p->abort = flag;
+		napi_create_reference(env, argv[2], 1, &p->abort_ref);
+	}
+	napi_create_string_utf8(env, "nvmebench:vfioProbe", NAPI_AUTO_LENGTH, &name);
+	if (napi_create_promise(env, &p->deferred, &promise) != napi_ok ||
+	    napi_create_async_work(env, NULL, name, __vfio_probe_execute, __vfio_probe_complete, p, &p->work) != napi_ok ||
+	    napi_queue_async_work(env, p->work) != napi_ok) {
+		if (p->abort_ref)
+			napi_delete_reference(env, p->abort_ref);
+		free(p);
+		return napi_util_throw_errno(env, EIO, "vfioProbe: could not queue the probe");
+	}
+	return promise;
 }
 
 /* Report Zones needs an I/O queue: one pair of two entries, the buffer mapped with a PRP list, one command. */

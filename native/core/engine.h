@@ -125,7 +125,7 @@ struct io_unit {
 	void *cmd_buf;    /* NVME_CMD_BUF_SIZE bytes per slot: DSM ranges, Copy source descriptors */
 	uint64_t result;  /* completion dwords 0-1 (zone append: the LBA written) */
 	uint32_t tag;     /* zone-append --verify: the stamp's generation */
-};
+} __attribute__((aligned(64))); /* what a read or write touches (through op) in one cache line: allocate with posix_memalign */
 
 struct run;
 struct worker_cmd;

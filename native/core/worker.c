@@ -21,6 +21,7 @@
 #include "nvme.h"
 #include "nvme_cmd.h"
 #include "workload_cmd.h"
+#include "worker_done.h"
 
 #define WORKER_RES_REPORTED INT64_MIN
 
@@ -197,42 +198,15 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 	}
 }
 
-/* Put the run of equal latencies into the histogram. */
-static void __worker_lat_flush(struct worker *w)
-{
-	if (w->lat_run_n)
-		histogram_add_n(&w->lat, w->lat_run_ns, w->lat_run_n);
-	w->lat_run_n = 0;
-}
-
-/*
- * The I/Os of one batch carry one start stamp and those reaped in one harvest
- * one end stamp: their latencies are equal. A run of equal latencies is
- * counted and goes into the histogram once, when another latency breaks it or
- * measuring ends; the histogram is the same as with one add per I/O.
- */
-static inline void __worker_lat_add(struct worker *w, uint64_t ns)
-{
-	if (w->lat_run_n && ns == w->lat_run_ns) {
-		w->lat_run_n++;
-		return;
-	}
-	__worker_lat_flush(w);
-	w->lat_run_ns = ns;
-	w->lat_run_n = 1;
-}
-
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns)
 {
 	struct run *run = w->run;
 	/* fallocate, fsync and the like answer 0 for the whole range */
 	bool ok = res == (int64_t)io->len || (io->op != IO_OP_RW && res == 0);
 
-	io->in_flight = false;
 	if (w->overlap_head)
 		__overlap_remove(w, io);
-	w->free_slots[w->nr_free++] = io->index;
-	w->inflight--;
+	worker_io_release(w, io);
 
 	if (!ok) {
 		char what[96];
@@ -259,14 +233,7 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 		counter_add(&w->unmeasured_bytes, io->len);
 		return;
 	}
-	counter_add(&w->done, 1);
-	counter_add(&w->bytes, io->len);
-	if (io->is_write)
-		w->write_ios++;
-	else
-		w->read_ios++;
-	if (io->start_ns)
-		__worker_lat_add(w, now_ns - io->start_ns);
+	worker_io_account(w, io, now_ns);
 }
 
 /* A passthrough completion: 0 is success, > 0 an NVMe status, < 0 an errno. */
@@ -416,7 +383,7 @@ static void __worker_end_measure(struct worker *w)
 	struct rusage ru;
 
 	perf_sampler_disable(w->perf);
-	__worker_lat_flush(w);
+	worker_lat_flush(w);
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime) - w->user_us;
 	w->sys_us = __rusage_us(&ru.ru_stime) - w->sys_us;
@@ -831,9 +798,11 @@ static int __worker_alloc(struct worker *w)
 	size_t stride = (job->block_size + 4095) & ~(size_t)4095, words;
 	uint32_t i;
 
-	w->ios = calloc(w->depth, sizeof(*w->ios));
+	if (posix_memalign((void **)&w->ios, _Alignof(struct io_unit), w->depth * sizeof(*w->ios)))
+		return -1;
+	memset(w->ios, 0, w->depth * sizeof(*w->ios));
 	w->free_slots = calloc(w->depth, sizeof(*w->free_slots));
-	if (!w->ios || !w->free_slots)
+	if (!w->free_slots)
 		return -1;
 	if (posix_memalign(&w->buffers, 4096, stride * w->depth))
 		return -1;

@@ -37,7 +37,7 @@ static int nop_init(struct worker *w)
 static int nop_queue(struct worker *w, struct io_unit *io)
 {
 	struct uring_engine *ue = w->priv;
-	struct io_uring_sqe *sqe = uring_engine_sqe(w, ue);
+	struct io_uring_sqe *sqe = uring_engine_sqe64(w, ue);
 
 	if (!sqe)
 		return -1;

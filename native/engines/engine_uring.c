@@ -208,7 +208,7 @@ static void __uring_block_command(struct worker *w, struct io_uring_sqe *sqe, st
 static int uring_block_queue(struct worker *w, struct io_unit *io)
 {
 	struct uring_engine *ue = w->priv;
-	struct io_uring_sqe *sqe = uring_engine_sqe(w, ue);
+	struct io_uring_sqe *sqe = uring_engine_sqe64(w, ue);
 
 	if (!sqe)
 		return -1;

@@ -49,22 +49,31 @@ int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigne
 int uring_register_files(struct uring *ring, const int *fds, unsigned nr);
 int uring_register_ring(struct uring *ring);
 
-/* Next free SQE, zeroed, or NULL when the SQ is full. */
-static inline struct io_uring_sqe *uring_get_sqe(struct uring *ring)
+/*
+ * Next free SQE, zeroed, or NULL when the SQ is full. sqe_shift is the
+ * ring's (6, or 7 with SQE128): a caller that knows it passes a constant, so
+ * that the address is a fixed shift and the clear a few stores.
+ */
+static inline struct io_uring_sqe *uring_get_sqe_shift(struct uring *ring, unsigned sqe_shift)
 {
 	unsigned head = __atomic_load_n(ring->sq_head, __ATOMIC_ACQUIRE);
 	struct io_uring_sqe *sqe;
 
 	if (ring->sq_local_tail - head >= ring->sq_entries)
 		return NULL;
-	sqe = (struct io_uring_sqe *)(ring->sqes + ((size_t)(ring->sq_local_tail & ring->sq_mask) << ring->sqe_shift));
+	sqe = (struct io_uring_sqe *)(ring->sqes + ((size_t)(ring->sq_local_tail & ring->sq_mask) << sqe_shift));
 	ring->sq_local_tail++;
 	/* Constant sizes, so the compiler clears the SQE inline rather than calling memset per I/O. */
-	if (ring->sqe_shift == 6)
+	if (sqe_shift == 6)
 		__builtin_memset(sqe, 0, 64);
 	else
 		__builtin_memset(sqe, 0, 128);
 	return sqe;
+}
+
+static inline struct io_uring_sqe *uring_get_sqe(struct uring *ring)
+{
+	return uring_get_sqe_shift(ring, ring->sqe_shift);
 }
 
 /*

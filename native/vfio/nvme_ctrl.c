@@ -82,6 +82,8 @@ static int __nvme_wait_csts(struct nvme_ctrl *c, uint32_t mask, uint32_t want, u
 
 	for (;;) {
 		csts = nvme_reg_read32(c, NVME_REG_CSTS);
+		if ((want & NVME_CSTS_RDY) && __nvme_now_ms() < c->test_ready_at)
+			csts &= ~NVME_CSTS_RDY; /* NVMEBENCH_VFIO_READY_DELAY_MS: not ready yet */
 		if (last)
 			*last = csts;
 		if (csts == 0xffffffffU)
@@ -337,6 +339,19 @@ static int __nvme_ctrl_read_cap(struct nvme_ctrl *c)
 	return 0;
 }
 
+/*
+ * For tests: NVMEBENCH_VFIO_READY_DELAY_MS=N makes every controller seem to
+ * take N ms to come ready after CC.EN (past the ready timeout: never), so
+ * that a slow or wedged bring-up can be shown in the lab. 0 when unset.
+ */
+static uint64_t __nvme_test_ready_at(void)
+{
+	const char *s = getenv("NVMEBENCH_VFIO_READY_DELAY_MS");
+	unsigned long ms = s ? strtoul(s, NULL, 10) : 0;
+
+	return ms ? __nvme_now_ms() + ms : 0;
+}
+
 static int __nvme_ctrl_enable(struct nvme_ctrl *c)
 {
 	uint32_t cc, csts;
@@ -352,6 +367,8 @@ static int __nvme_ctrl_enable(struct nvme_ctrl *c)
 	     (4U << NVME_CC_IOCQES_SHIFT);
 	nvme_reg_write32(c, NVME_REG_CC, cc);
 	nvme_reg_write32(c, NVME_REG_CC, cc | NVME_CC_EN);
+	c->test_ready_at = __nvme_test_ready_at();
+	nvme_debug("%s: enabling, ready within %u ms", c->vfio.bdf, c->ready_ms);
 	if (__nvme_wait_csts(c, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY, c->ready_ms, &csts) < 0 && c->abort && *c->abort)
 		return __nvme_fail(c, EINTR, "interrupted while %s came up", c->vfio.bdf);
 	if (!(csts & NVME_CSTS_RDY) || (csts & NVME_CSTS_CFS))

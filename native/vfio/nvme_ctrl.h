@@ -148,6 +148,7 @@ struct nvme_ctrl {
 	 * while shutting down, which is always waited for. May be NULL.
 	 */
 	const volatile int *abort;
+	uint64_t test_ready_at; /* CLOCK_MONOTONIC ms before which CSTS.RDY reads clear (NVMEBENCH_VFIO_READY_DELAY_MS) */
 	char errmsg[NVME_ERRLEN];
 };
 

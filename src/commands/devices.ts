@@ -1,7 +1,7 @@
 // nvmebench devices [--json]: every NVMe controller and namespace, and which
 // engines can run on each (and why not).
 import type { Command } from 'commander';
-import { allNamespaces, discover, type Discovery, type DiscoveredController, type DiscoveredNamespace, type EngineVerdict } from '../inventory/discovery.js';
+import { allNamespaces, discover, realDeps, type Discovery, type DiscoveredController, type DiscoveredNamespace, type EngineVerdict } from '../inventory/discovery.js';
 import { drawTable } from '../output/render.js';
 
 export function formatCapacity(bytes: number): string {
@@ -110,8 +110,8 @@ export function register(program: Command): void {
     .command('devices')
     .description('list NVMe controllers and namespaces: nodes, format, poll queues, use, and which engines can run on each')
     .option('--json', 'machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const d = discover();
+    .action(async (opts: { json?: boolean }) => {
+      const d = discover(await realDeps());
       if (opts.json) {
         process.stdout.write(JSON.stringify(d, null, 2) + '\n');
         if (!d.controllers.length) process.stderr.write('nvmebench: no NVMe controllers found; try the emulated lab: nvmebench lab -- devices --json\n');

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import { discover, type Discovery } from '../inventory/discovery.js';
+import { discover, realDeps, type Discovery } from '../inventory/discovery.js';
 import { DEFAULT_WANTED, renderDoctor, runDoctor, type DoctorScope, type TargetVerdict } from '../inventory/doctor.js';
 import { PATH_ENGINES, usableOn } from '../engines/registry.js';
 import { ENGINE_NAMES, type EngineName } from '../model.js';
@@ -31,7 +31,7 @@ export function parseWanted(text: string): EngineName[] {
 }
 
 /** What part of the machine a doctor target names. */
-function scopeFor(given: string, nsid: number | undefined, d: Discovery): { scope: DoctorScope; fileLike: boolean } {
+async function scopeFor(given: string, nsid: number | undefined, d: Discovery): Promise<{ scope: DoctorScope; fileLike: boolean }> {
   const bdf = normalizePciAddress(given);
   if (bdf) {
     if (!d.controllers.some((c) => c.pciAddress === bdf)) throw usageError(`no NVMe controller at PCI address ${bdf}`, 'nvmebench devices lists them');
@@ -42,7 +42,7 @@ function scopeFor(given: string, nsid: number | undefined, d: Discovery): { scop
     if (!d.controllers.some((c) => c.name === ctrlNode[1])) throw usageError(`${given} is not an NVMe controller here`, 'nvmebench devices lists them');
     return { scope: { controller: ctrlNode[1] }, fileLike: false };
   }
-  const target = probeTarget(given, { nsid });
+  const target = await probeTarget(given, { nsid });
   if (target.nvme && d.controllers.some((c) => c.namespaces.some((ns) => ns.name === target.nvme!.name))) {
     return { scope: { namespace: target.nvme.name }, fileLike: false };
   }
@@ -63,14 +63,14 @@ export function register(program: Command): void {
     .option('--cpus <list>', 'the CPUs you will pin to (checks their governor and NUMA node), or auto (the runs\' --cpus auto)')
     .option('--nsid <n>', 'with a controller node: the namespace to check')
     .option('--json', 'machine-readable output')
-    .action((given: string | undefined, opts: DoctorCliOptions) => {
+    .action(async (given: string | undefined, opts: DoctorCliOptions) => {
       const cpusAuto = opts.cpus?.trim() === 'auto';
       const cpus = opts.cpus && !cpusAuto ? parseCpuList(opts.cpus) : [];
       const ncpu = os.cpus().length;
       for (const cpu of cpus) if (cpu >= ncpu) throw usageError(`--cpus names CPU ${cpu}, but this machine has CPUs 0-${ncpu - 1}`, `pick CPUs from 0 to ${ncpu - 1}`);
       const nsid = opts.nsid !== undefined ? parseCount(opts.nsid, '--nsid', 1, 0xfffffffe) : undefined;
-      const d = discover();
-      const { scope, fileLike } = given ? scopeFor(given, nsid, d) : { scope: {}, fileLike: false };
+      const d = discover(await realDeps());
+      const { scope, fileLike } = given ? await scopeFor(given, nsid, d) : { scope: {}, fileLike: false };
       const wanted = opts.engine ? parseWanted(opts.engine) : fileLike ? (['psync', 'aio', 'uring'] as EngineName[]) : DEFAULT_WANTED;
       const env = { sys: realSys, kernelRelease: os.release(), uid: process.getuid?.() ?? 0, gids: process.getgroups?.() ?? [] };
       const report = runDoctor(env, d, { wanted, cpus, cpusAuto }, scope);

@@ -90,9 +90,15 @@ export function buildCommandPlan(name: CommandName, targetPath: string | undefin
   plan.command = cmd;
   plan.readPercent = spec.readPercent;
   plan.random = spec.ranged && !o.sequential;
+  return plan;
+}
 
+/** What a command's plan takes from the target itself (raw's effects and transfer, the pattern's size): probes it when needed. */
+export async function fitCommandPlan(plan: RunPlan): Promise<RunPlan> {
+  const cmd = plan.command!;
+  const { name, raw } = cmd;
   const needsTarget = raw || name === 'compare' || (name === 'copy' && plan.verify);
-  const target = needsTarget ? probeTarget(plan.targetPath, { nsid: plan.nsid }) : undefined;
+  const target = needsTarget ? await probeTarget(plan.targetPath, { nsid: plan.nsid }) : undefined;
   if (raw && target) {
     const effects = rawEffects(raw, readCommandInfo(target));
     if (effects.warning) process.stderr.write(`nvmebench: ${effects.warning}\n`);
@@ -145,8 +151,8 @@ export function register(program: Command): void {
       `\nNVMe: ${spec.title}${spec.opcode >= 0 ? ` (opcode ${hex(spec.opcode)})` : ''} through pt, pt-poll and ioctl, and vfio on a controller bound to vfio-pci.\nBlock layer:\n${block}\nSupport is checked first (ONCS, Identify, the Commands Supported and Effects log); an unsupported command is refused.`,
     );
     cmd.action(async (target: string | undefined, o: CommandCliOptions) => {
-      const plan = buildCommandPlan(name, target, o);
-      const prep = prepareTargets(plan);
+      const plan = await fitCommandPlan(buildCommandPlan(name, target, o));
+      const prep = await prepareTargets(plan);
       return (await executeRun(prep, name)).outcome;
     });
   }

@@ -112,7 +112,7 @@ export function register(program: Command): void {
     // Output options (--format, --wide, --quiet) come only from the command line; a profile cannot hold them.
     const raw = mergeOptions(profile.options, cli);
     const plan = buildPlan(profile.workload, target, raw);
-    const prep = prepareTargets(plan);
+    const prep = await prepareTargets(plan);
     if (plan.format === 'table') process.stdout.write(`profile ${profile.name}: ${profile.description}\n`);
     const { records, outcome } = await executeRun(prep, `profile-${profile.name}`);
     if (plan.format === 'table' && profile.reference && records.length) process.stdout.write(renderReference(profile, records));

@@ -176,7 +176,7 @@ export function register(program: Command): void {
     const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[targets...]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio); several run every cell on all of them at once');
     addRunOptions(cmd).action(async (targets: string[], raw: RawRunOptions) => {
       const plan = buildPlan(workload, targets.length ? targets : undefined, raw);
-      const preps = prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
+      const preps = await prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
       return (await executeRun(preps, workload)).outcome;
     });
   }

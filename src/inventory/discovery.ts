@@ -11,6 +11,7 @@ import { naturalCompare, realSys, type SysReader } from '../system/sysfs.js';
 import { controllerNamespaceNames, isControllerName } from '../system/nvme-sysfs.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import { probeTarget } from '../target/probe.js';
+import { probeInterrupted } from '../target/pci.js';
 import { nvmeTarget, transferLimit, type NvmeNamespace, type Target } from '../target/target.js';
 import { BenchError } from '../errors.js';
 import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
@@ -84,7 +85,30 @@ export interface DiscoveryDeps {
   vfioVerdict(pciAddress: string): EngineVerdict;
 }
 
-export function realDeps(): DiscoveryDeps {
+/** Whether the vfio engine can drive the controller at bdf: probes one on vfio-pci (pci.ts), off the JS thread. */
+async function probeVfioVerdict(pciAddress: string): Promise<EngineVerdict> {
+  try {
+    const v = usableOn('vfio', await probeTarget(pciAddress), { buffered: false });
+    return v.usable ? { engine: 'vfio', usable: true, node: v.node } : { engine: 'vfio', usable: false, reason: v.reason, fix: v.fix };
+  } catch (err) {
+    // Ctrl-C during the probe ends the command.
+    if (probeInterrupted(err)) throw err;
+    const fix = err instanceof BenchError ? err.fix : '';
+    return { engine: 'vfio', usable: false, reason: `cannot use ${pciAddress}: ${(err as Error).message}`, fix };
+  }
+}
+
+/**
+ * This machine's deps. The vfio verdicts are read first, for every NVMe
+ * controller no nvme driver owns (those discover() asks about), so that
+ * discover() itself stays synchronous.
+ */
+export async function realDeps(): Promise<DiscoveryDeps> {
+  const verdicts = new Map<string, EngineVerdict>();
+  for (const bdf of realSys.list('/sys/bus/pci/devices')) {
+    const dir = `/sys/bus/pci/devices/${bdf}`;
+    if (isNvmeClass(realSys.read(`${dir}/class`)) && driverOf(realSys, dir) !== 'nvme') verdicts.set(bdf, await probeVfioVerdict(bdf));
+  }
   return {
     sys: realSys,
     identify(node, nsid) {
@@ -100,15 +124,8 @@ export function realDeps(): DiscoveryDeps {
     },
     ioUringDisabled: ioUringDisabled(),
     isRoot: process.getuid?.() === 0,
-    vfioVerdict(pciAddress) {
-      try {
-        const v = usableOn('vfio', probeTarget(pciAddress), { buffered: false });
-        return v.usable ? { engine: 'vfio', usable: true, node: v.node } : { engine: 'vfio', usable: false, reason: v.reason, fix: v.fix };
-      } catch (err) {
-        const fix = err instanceof BenchError ? err.fix : '';
-        return { engine: 'vfio', usable: false, reason: `cannot use ${pciAddress}: ${(err as Error).message}`, fix };
-      }
-    },
+    vfioVerdict: (pciAddress) =>
+      verdicts.get(pciAddress) ?? { engine: 'vfio', usable: false, reason: `${pciAddress} appeared after the controllers were probed`, fix: 'run the command again' },
   };
 }
 
@@ -248,7 +265,7 @@ function unboundVerdict(engine: EngineName, bdf: string, driver: string): Engine
 }
 
 /** Every NVMe controller and namespace on this machine. */
-export function discover(deps: DiscoveryDeps = realDeps()): Discovery {
+export function discover(deps: DiscoveryDeps): Discovery {
   const { sys } = deps;
   const param = sys.read('/sys/module/nvme/parameters/poll_queues');
   const pollQueuesParam = param === undefined ? undefined : num(param, 0);

@@ -178,8 +178,11 @@ export interface NativeAddon {
   engineCommands(): Record<string, string[]>;
   /** flock(2) on an open fd: 'ex' and 'sh' block until granted. For appends shared between runs. */
   flock(fd: number, op: 'ex' | 'sh' | 'un'): void;
-  /** Bring a controller on vfio-pci up with the userspace driver, Identify it (and namespace nsid), shut it down. */
-  vfioProbe(pciAddress: string, nsid?: number): VfioProbeResult;
+  /**
+   * Bring a controller on vfio-pci up with the userspace driver, Identify it (and namespace nsid), shut it down,
+   * on a pool thread. A non-zero abort[0] cuts the bring-up short: the promise rejects with code EINTR.
+   */
+  vfioProbe(pciAddress: string, nsid: number | undefined, abort?: Int32Array): Promise<VfioProbeResult>;
   /** nvmeReportZones() for a controller on vfio-pci, over one I/O queue pair brought up for it. */
   vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): NvmeZoneReport;
 }

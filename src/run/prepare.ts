@@ -73,17 +73,17 @@ function prepareNop(plan: RunPlan): PreparedRun {
 }
 
 /** Resolve engines, region and safety before anything runs. Throws on bad input. */
-export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): PreparedRun {
+export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): Promise<PreparedRun> {
   if (plan.explain) checkExplainAccess();
   if (plan.engines !== 'all' && plan.engines.length && !plan.engines.some(needsTarget)) return prepareNop(plan);
   const writes = plan.readPercent < 100 || plan.command?.writes === true;
   const created = createWriteTarget(plan, writes);
-  let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
+  let target = await probeTarget(plan.targetPath, { nsid: plan.nsid });
   const { chosen, skipped } = chooseEngines(plan, target, extra.vfioAutoBind);
   if (target.kind === 'file' && writes && plan.size !== undefined && plan.offset + plan.size > target.sizeBytes) {
     // Grow the file to the region (never shrink it): sparse, then written.
     fs.truncateSync(target.path, plan.offset + plan.size);
-    target = probeTarget(plan.targetPath);
+    target = await probeTarget(plan.targetPath);
   }
   const size = checkRegion(plan, target, writes);
   checkBlockSizes(plan, target, chosen);

@@ -62,7 +62,7 @@ function checkTogether(preps: PreparedRun[]): void {
  * PreparedRun each, carrying its index and its CPUs; the first refusal releases
  * whatever the others hold and names its target.
  */
-export function prepareTargets(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): PreparedRun[] {
+export async function prepareTargets(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): Promise<PreparedRun[]> {
   const paths = plan.targetPaths.length ? plan.targetPaths : [plan.targetPath];
   if (paths.length > MAX_TARGETS) throw usageError(`${paths.length} targets in one run: at most ${MAX_TARGETS}`, `split them over several runs (nvmebench merge combines their results)`);
   if (paths.length > 1 && extra.vfioAutoBind) throw usageError('--vfio-auto-bind takes one target', 'bind the controllers to vfio-pci first (nvmebench vfio bind ADDR), then run them together');
@@ -73,7 +73,7 @@ export function prepareTargets(plan: RunPlan, extra: { vfioAutoBind?: boolean } 
         throw usageError(`${given} is given twice`, 'name each target once (two workers on one target: --threads 2)');
       }
       try {
-        preps.push(prepareRun({ ...plan, targetPath: given, targetPaths: [given] }, extra));
+        preps.push(await prepareRun({ ...plan, targetPath: given, targetPaths: [given] }, extra));
       } catch (err) {
         if (err instanceof BenchError && paths.length > 1 && !err.message.includes(given)) throw new BenchError(err.kind, `target ${given}: ${err.message}`, err.fix);
         throw err;

@@ -1,7 +1,7 @@
 // PCI-address targets (0000:00:04.0). A controller the kernel drives is the
 // same target as its namespace node; one bound to vfio-pci has no node, so
 // the userspace driver brings it up once to Identify it (vfioProbe).
-import { BenchError, usageError } from '../errors.js';
+import { BenchError, runError, usageError } from '../errors.js';
 import { native, type NativeError, type VfioProbeResult } from '../native/addon.js';
 import { isEmulated, nvmeTarget, type NvmeNamespace, type PciTargetInfo, type Target } from './target.js';
 import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
@@ -34,11 +34,52 @@ export function pciTargetInfo(dev: PciDevice): PciTargetInfo {
 }
 
 /**
+ * A native vfio call that takes an abort flag (vfioProbe), awaited with
+ * SIGINT and SIGTERM held: while it runs, a signal sets the flag, which cuts
+ * a ready wait or an admin command short; the controller is shut down (or
+ * disabled) and closed on its own thread before the promise settles, and
+ * then this throws, so nothing was left half up when the command exits.
+ */
+const interruptions = new WeakSet<Error>();
+
+/** Whether err is interruptibleVfio's: the user stopped the command, which must end rather than carry on without the controller. */
+export function probeInterrupted(err: unknown): boolean {
+  return err instanceof Error && interruptions.has(err);
+}
+
+export async function interruptibleVfio<T>(address: string, call: (abort: Int32Array) => Promise<T>): Promise<T> {
+  const abort = new Int32Array(new SharedArrayBuffer(4));
+  let signal: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signal ??= sig;
+    Atomics.store(abort, 0, 1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: T;
+  try {
+    result = await call(abort);
+  } catch (err) {
+    if (!signal) throw err;
+    result = undefined as T;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (signal) {
+    const err = runError(`interrupted (${signal}) while probing ${address}; the controller was shut down and nothing ran`, 'run the command again');
+    interruptions.add(err);
+    throw err;
+  }
+  return result;
+}
+
+/**
  * A controller the kernel does not drive (probe.ts turns one it drives into
  * its namespace node): on vfio-pci the vfio driver Identifies it; on any
  * other driver, or none, the target is the bare address.
  */
-export function probePciTarget(given: string, dev: PciDevice, nsid: number | undefined): Target & { pci: PciTargetInfo } {
+export async function probePciTarget(given: string, dev: PciDevice, nsid: number | undefined): Promise<Target & { pci: PciTargetInfo }> {
   const address = dev.address;
   const pci = pciTargetInfo(dev);
   const target: Target & { pci: PciTargetInfo } = {
@@ -57,7 +98,8 @@ export function probePciTarget(given: string, dev: PciDevice, nsid: number | und
   const want = nsid ?? 1;
   let probe: VfioProbeResult;
   try {
-    probe = native().vfioProbe(address, want);
+    // On a pool thread: a bring-up may wait CAP.TO (up to 127 s) while the live line and Ctrl-C go on.
+    probe = await interruptibleVfio(address, (abort) => native().vfioProbe(address, want, abort));
   } catch (err) {
     if (err instanceof BenchError) throw err;
     const e = err as NativeError;

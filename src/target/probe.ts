@@ -62,12 +62,13 @@ export interface ProbeOptions {
   nsid?: number;
 }
 
-export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
+/** What the target is; async because a controller on vfio-pci is brought up to Identify it (pci.ts), off the JS thread. */
+export async function probeTarget(given: string, opts: ProbeOptions = {}): Promise<Target> {
   const pciAddress = pciAddressTarget(given);
   if (pciAddress) {
     const dev = nvmePciDevice(pciAddress);
     // The kernel drives it: the same target as the namespace node (--nsid picks one).
-    if (dev.driver === 'nvme' && dev.controllers.length) return { ...probeTarget(`/dev/${dev.controllers[0]}`, opts), given, pci: pciTargetInfo(dev) };
+    if (dev.driver === 'nvme' && dev.controllers.length) return { ...(await probeTarget(`/dev/${dev.controllers[0]}`, opts)), given, pci: pciTargetInfo(dev) };
     return probePciTarget(given, dev, opts.nsid);
   }
   let stat: fs.Stats;
@@ -117,7 +118,7 @@ export function probeTarget(given: string, opts: ProbeOptions = {}): Target {
       charName = path.basename(resolved);
     }
     if (isControllerName(charName)) {
-      return { ...probeTarget(namespaceOfController(given, charName, opts.nsid)), given };
+      return { ...(await probeTarget(namespaceOfController(given, charName, opts.nsid))), given };
     }
     if (parseNvmeName(charName)?.node !== 'char') {
       throw usageError(`${given} is a character device but not an NVMe generic namespace node`, 'give /dev/ngXnY, /dev/nvmeXnY or a file');

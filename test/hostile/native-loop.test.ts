@@ -49,7 +49,7 @@ test('--ramp past a week is refused rather than wrapping into a short run', () =
 
 test('native: a deadline past the end of the clock saturates instead of wrapping to now', async () => {
   // TypeScript refuses such a job; the addon must still not wrap it into a run that ends at once.
-  const prep = prepareRun(buildPlan('randread', file, { engine: 'psync', buffered: true, runtime: '1' }));
+  const prep = await prepareRun(buildPlan('randread', file, { engine: 'psync', buffered: true, runtime: '1' }));
   const job = { ...buildJob(prep, prep.cells[0]), runtimeMs: 18446744073000, rampMs: 0 };
   const engine = native();
   const handle = engine.start(job);

@@ -1,0 +1,82 @@
+/*
+ * The common end of every completion, shared by worker_io_done and the
+ * engines' inlined reaps: give the slot back, count the I/O, add its
+ * latency. A reap handles a plain completion (a read or a write that moved
+ * every byte, while measuring, with nothing to check) with these alone and
+ * no call into worker.c; everything else goes through worker_io_done, which
+ * ends with the same two steps. What a completion does belongs here, so that
+ * both paths do it.
+ */
+#ifndef NVMEBENCH_WORKER_DONE_H
+#define NVMEBENCH_WORKER_DONE_H
+
+#include "engine.h"
+
+/* Put the run of equal latencies into the histogram. */
+static inline void worker_lat_flush(struct worker *w)
+{
+	if (w->lat_run_n)
+		histogram_add_n(&w->lat, w->lat_run_ns, w->lat_run_n);
+	w->lat_run_n = 0;
+}
+
+/*
+ * The I/Os of one batch carry one start stamp and those reaped in one harvest
+ * one end stamp: their latencies are equal. A run of equal latencies is
+ * counted and goes into the histogram once, when another latency breaks it or
+ * measuring ends; the histogram is the same as with one add per I/O.
+ */
+static inline void worker_lat_add(struct worker *w, uint64_t ns)
+{
+	if (w->lat_run_n && ns == w->lat_run_ns) {
+		w->lat_run_n++;
+		return;
+	}
+	worker_lat_flush(w);
+	w->lat_run_ns = ns;
+	w->lat_run_n = 1;
+}
+
+/* The slot is free again (the overlap index, when there is one, is the caller's). */
+static inline void worker_io_release(struct worker *w, struct io_unit *io)
+{
+	io->in_flight = false;
+	w->free_slots[w->nr_free++] = io->index;
+	w->inflight--;
+}
+
+/* A measured, successful I/O: the counters and the histogram. */
+static inline void worker_io_account(struct worker *w, const struct io_unit *io, uint64_t now_ns)
+{
+	counter_add(&w->done, 1);
+	counter_add(&w->bytes, io->len);
+	if (io->is_write)
+		w->write_ios++;
+	else
+		w->read_ios++;
+	if (io->start_ns)
+		worker_lat_add(w, now_ns - io->start_ns);
+}
+
+/*
+ * Whether this worker's plain completions may skip worker_io_done: measuring
+ * (not ramping), and nothing to check or index per I/O (no --verify, no
+ * overlap tracking). Constant within one harvest: read it once per reap.
+ */
+static inline bool worker_done_plain(const struct worker *w)
+{
+	return !w->ramping && !w->overlap_head && !w->run->job.verify;
+}
+
+/* A completion of res bytes (a NOP's 0 already turned into len): inline when plain, else worker_io_done. */
+static inline void worker_io_done_inline(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns, bool plain)
+{
+	if (__builtin_expect(plain && io->op == IO_OP_RW && res == (int64_t)io->len, 1)) {
+		worker_io_release(w, io);
+		worker_io_account(w, io, now_ns);
+		return;
+	}
+	worker_io_done(w, io, res, now_ns);
+}
+
+#endif
