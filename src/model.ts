@@ -70,6 +70,10 @@ export interface NativeJob {
   dumpPath?: string;
   /** --explain: sample each worker thread with perf events. */
   explain?: boolean;
+  /** --rate-iops: this worker's share of the open-loop rate (native/core/rate.h); absent: closed loop. */
+  rateIops?: number;
+  /** --arrival poisson: exponential gaps; absent or false: evenly spaced. */
+  ratePoisson?: boolean;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -201,6 +205,27 @@ export interface RunRecord {
   targetIndex?: number;
   /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
   aggregate?: boolean;
+  /** --rate-iops: the open-loop schedule and what it measured (schema v3); absent for a closed loop. */
+  rate?: RateRecord;
+}
+
+/**
+ * An open-loop run (--rate-iops). latency (the record's) is the service
+ * latency, submission to completion; schedLatency counts from when the
+ * schedule had each I/O due, so time spent waiting for a slot is in it.
+ * Achieved is the record's iops.
+ */
+export interface RateRecord {
+  arrival: 'uniform' | 'poisson';
+  /** The rate asked for, over every worker of this record. */
+  offeredIops: number;
+  /** I/Os due while every slot was busy: they waited for one (issued late). */
+  lateIos: number;
+  /** The longest an I/O waited past its due time before it was issued, µs. */
+  maxLagUs: number;
+  schedLatency: LatencySummary;
+  /** [bucketLowNs, count] of the latency from the due time (JSON only). */
+  schedHistogram: Array<[number, number]>;
 }
 
 /**
@@ -253,10 +278,10 @@ export interface CommandRecord {
   dataDir?: 'none' | 'write' | 'read';
 }
 
-/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON). */
-export const SCHEMA_VERSION = 2;
-/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON); v3 the open-loop rate columns (rate_*, sched_lat_*; rate in JSON). */
+export const SCHEMA_VERSION = 3;
+/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN); v1 and v2 lack the v3 ones. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
 export interface ExplainRecord {
