@@ -15,6 +15,7 @@ import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
 import type { Outcome } from './outcome.js';
+import { latencyTargetMode, type RunMode } from './latency-target.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -97,7 +98,7 @@ function terminalWidth(wide: boolean): number | undefined {
 }
 
 /** Run a prepared plan with live output, Ctrl-C handling and exports. */
-export async function executeRun(given: PreparedRun | PreparedRun[], name: string): Promise<RunResult> {
+export async function executeRun(given: PreparedRun | PreparedRun[], name: string, mode?: RunMode): Promise<RunResult> {
   const preps = Array.isArray(given) ? given : [given];
   const prep = preps[0];
   const { plan } = prep;
@@ -115,7 +116,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
   // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
   const progress = RunProgress.forTerminal(plan.quiet, {
-    runs: prep.cells.length * (plan.warmup + plan.repeat),
+    runs: mode?.runs ?? prep.cells.length * (plan.warmup + plan.repeat),
     runMs: plan.rampMs + plan.runtimeMs,
     ioLimit: plan.ioLimit || undefined,
   });
@@ -134,7 +135,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
   try {
-    records = await runAll(preps, {
+    records = await (mode?.run ?? runAll)(preps, {
       onRecord: (record) => session.add(record),
       live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
@@ -155,11 +156,12 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
   if (records.length) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
+  if (records.length && plan.format === 'table') mode?.report?.(results);
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
     try {
-      const { writePlot } = await import('../export/plot.js');
-      await writePlot(results, plotOut, {});
+      if (mode?.plot) await mode.plot(results, plotOut);
+      else await (await import('../export/plot.js')).writePlot(results, plotOut, {});
     } catch (err) {
       const why = describeExportError(err, plotOut.given);
       process.stderr.write(`nvmebench: ${why.message}; the plot is lost: ${why.fix}\n`);
@@ -180,7 +182,7 @@ export function register(program: Command): void {
     addRunOptions(cmd).action(async (targets: string[], raw: RawRunOptions) => {
       const plan = buildPlan(workload, targets.length ? targets : undefined, raw);
       const preps = prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
-      return (await executeRun(preps, workload)).outcome;
+      return (await executeRun(preps, workload, plan.latencyTarget ? latencyTargetMode(preps) : undefined)).outcome;
     });
   }
 }
