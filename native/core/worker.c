@@ -680,7 +680,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 				break;
 			continue;
 		}
-		if ((!to_prep && !rate) || w->inflight >= w->depth)
+		if ((!to_prep && (!rate || !budget_left)) || w->inflight >= w->depth)
 			/* open loop: the first slot freed goes to the I/O that is due */
 			wait = rate ? 1 : w->inflight < run->job.batch_complete ? w->inflight : run->job.batch_complete;
 		if (ops->commit(w, to_prep, wait) < 0) {
