@@ -70,6 +70,10 @@ export interface NativeJob {
   dumpPath?: string;
   /** --explain: sample each worker thread with perf events. */
   explain?: boolean;
+  /** --rate-iops: this worker's share of the open-loop rate (native/core/rate.h); absent: closed loop. */
+  rateIops?: number;
+  /** --arrival poisson: exponential gaps; absent or false: evenly spaced. */
+  ratePoisson?: boolean;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -201,6 +205,27 @@ export interface RunRecord {
   targetIndex?: number;
   /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
   aggregate?: boolean;
+  /** --rate-iops: the open-loop schedule and what it measured (schema v3); absent for a closed loop. */
+  rate?: RateRecord;
+}
+
+/**
+ * An open-loop run (--rate-iops). latency (the record's) is the service
+ * latency, submission to completion; schedLatency counts from when the
+ * schedule had each I/O due, so time spent waiting for a slot is in it.
+ * Achieved is the record's iops.
+ */
+export interface RateRecord {
+  arrival: 'uniform' | 'poisson';
+  /** The rate asked for, over every worker of this record. */
+  offeredIops: number;
+  /** I/Os due while every slot was busy: they waited for one (issued late). */
+  lateIos: number;
+  /** The longest an I/O waited past its due time before it was issued, µs. */
+  maxLagUs: number;
+  schedLatency: LatencySummary;
+  /** [bucketLowNs, count] of the latency from the due time (JSON only). */
+  schedHistogram: Array<[number, number]>;
 }
 
 /**

@@ -83,3 +83,12 @@ test('an unknown option and a bad --format come from the parser with exit 2', ()
 test('--verify-seed without --verify', () => {
   assertBadInput(['randread', '--verify-seed', '5', file], /--verify-seed needs --verify: add --verify/);
 });
+
+test('a rate one worker cannot schedule (issue 16)', () => {
+  assertBadInput(['randread', '--rate-iops', '20m', file], /--rate-iops 20m asks 2\.00e\+7 I\/Os per second of one worker, more than the 10M .*: give each worker 10000000 or less/);
+  assertBadInput(['randread', '--rate-iops', 'total:30m', '--threads', '2', file], /more than the 10M a worker can schedule .*: share it over more workers \(--threads 3 or more\)/);
+});
+
+test('a latency target without a unit (issue 16)', () => {
+  assertBadInput(['randread', '--latency-target', 'p99:100', file], /--latency-target p99:100 has no unit: say ns, us, ms or s: --latency-target p99:100us/);
+});

@@ -104,9 +104,9 @@ test('appendCsv creates, appends under an identical header, refuses another head
   writeFileSync(reordered, cols.join(',') + '\n');
   usageErr(() => checkCsvAppendable(reordered), /another order \(column 2 is repeat, expected run_id\)/);
 
-  const v3 = join(dir, 'v3.csv');
-  writeFileSync(v3, toCsv([makeRecord()]).replace(/\n3,/, '\n4,'));
-  usageErr(() => checkCsvAppendable(v3), /holds rows of CSV schema v4/);
+  const v4 = join(dir, 'v4.csv');
+  writeFileSync(v4, toCsv([makeRecord()]).replace(/\n3,/, '\n4,'));
+  usageErr(() => checkCsvAppendable(v4), /holds rows of CSV schema v4/);
 
   const empty = join(dir, 'empty.csv');
   writeFileSync(empty, '');

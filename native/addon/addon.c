@@ -33,6 +33,8 @@ void flock_napi_register(napi_env env, napi_value exports);
 /* sysstat_napi.c: whole-system CPU */
 const char *sysstat_napi_parse_job(napi_env env, napi_value obj, struct job *job);
 void sysstat_napi_result(napi_env env, napi_value out, const struct run *run);
+const char *rate_napi_parse_job(napi_env env, napi_value obj, struct job *job);
+void rate_napi_result(napi_env env, napi_value out, const struct run *run);
 
 #define NAPI_CALL(env, call)                                          \
 	do {                                                          \
@@ -220,7 +222,7 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	memset(job, 0, sizeof(*job));
 	if ((bad = __job_target(env, obj, job)) || (bad = __job_io(env, obj, job)) || (bad = __job_queues(env, obj, job)) ||
 	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)) ||
-	    (bad = sysstat_napi_parse_job(env, obj, job)))
+	    (bad = sysstat_napi_parse_job(env, obj, job)) || (bad = rate_napi_parse_job(env, obj, job)))
 		return bad;
 	return __job_sane(job);
 }
@@ -561,6 +563,7 @@ static napi_value __build_result(napi_env env, struct run *run)
 	}
 	cmd_napi_result(env, out, run);
 	sysstat_napi_result(env, out, run);
+	rate_napi_result(env, out, run);
 	free(merged);
 	return out;
 }

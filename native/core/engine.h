@@ -16,6 +16,7 @@
 #include "histogram.h"
 #include "sysstat.h"
 #include "perf.h"
+#include "rate.h"
 
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_MAX_QD 4096
@@ -95,6 +96,8 @@ struct job {
 	struct sysstat_irq_names irq_names; /* the controller's /proc/interrupts action prefixes; none: not counted */
 	bool explain;             /* --explain: sample each worker thread (perf.h) */
 	enum clock_mode clock_mode; /* --clock: what stamps latencies (clock.h) */
+	double rate_iops;         /* --rate-iops, this worker's share; 0: closed loop (rate.h) */
+	bool rate_poisson;        /* --arrival poisson */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -125,6 +128,7 @@ struct io_unit {
 	void *cmd_buf;    /* NVME_CMD_BUF_SIZE bytes per slot: DSM ranges, Copy source descriptors */
 	uint64_t result;  /* completion dwords 0-1 (zone append: the LBA written) */
 	uint32_t tag;     /* zone-append --verify: the stamp's generation */
+	uint64_t sched_ns; /* --rate-iops: when the schedule had it due; 0 otherwise */
 } __attribute__((aligned(64))); /* what a read or write touches (through op) in one cache line: allocate with posix_memalign */
 
 struct run;
@@ -200,6 +204,9 @@ struct worker {
 	uint64_t lat_run_ns;
 	uint64_t lat_run_n;
 
+	/* --rate-iops: the open-loop schedule and its latencies from the due time; NULL without */
+	struct rate_sched *rate;
+
 	/* --explain: this thread's sampler; NULL without */
 	struct perf_sampler *perf;
 
@@ -236,6 +243,11 @@ struct engine_ops {
 	 * no data. Returns 0, an NVMe status (> 0), or -1 and sets errno.
 	 */
 	int (*zone_reset)(struct worker *w, struct io_unit *io);
+	/*
+	 * Optional (--rate-iops, rate_wait.c): block until a completion is ready
+	 * or timeout_ns pass, whichever is first; may reap. 0, or -1 and errno.
+	 */
+	int (*wait)(struct worker *w, uint64_t timeout_ns);
 	/* JOB_CMD_BIT()s of the commands this engine issues besides read/write (0: none) */
 	unsigned commands;
 	/* issues NVMe commands (passthrough): needs the namespace id and LBA size; no O_DIRECT on the node */

@@ -206,7 +206,7 @@ void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t 
 
 	if (w->overlap_head)
 		__overlap_remove(w, io);
-	worker_io_release(w, io);
+	worker_io_release(w, io, now_ns);
 
 	if (!ok) {
 		char what[96];
@@ -356,6 +356,8 @@ static void __worker_begin_measure(struct worker *w)
 	}
 	histogram_reset(&w->lat);
 	w->lat_run_n = 0;
+	if (w->rate)
+		rate_reset(w->rate);
 	store_relaxed(&w->ramp_errors, w->errors);
 	store_relaxed(&w->errors, 0);
 	store_relaxed(&w->done, 0);
@@ -557,7 +559,11 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 	/* Stamping a batch's buffers takes microseconds per block: the loop's work, not the device's. */
 	bool stamps = run->written || (w->cmd && w->cmd->stamps);
 	bool budget_left = true;
+	/* --rate-iops: the main phase issues on the schedule, not as slots free */
+	struct rate_sched *rate = phase == PHASE_MAIN ? w->rate : NULL;
 
+	if (rate)
+		rate_worker_start(w, clock_lat_now(&run->clock));
 	for (;;) {
 		uint32_t to_prep = 0, wait = 0, i;
 		bool claimed_batch = false;
@@ -577,6 +583,8 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			to_prep = w->depth - w->inflight;
 			if (to_prep > run->job.batch_submit)
 				to_prep = run->job.batch_submit;
+			if (rate)
+				to_prep = rate_due(rate, now, to_prep);
 			if (phase == PHASE_MAIN && !w->ramping) {
 				uint32_t claimed = __worker_claim(w, to_prep);
 
@@ -604,6 +612,8 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 				budget_left = prepped == PREP_BUSY;
 				break;
 			}
+			if (w->rate) /* --rate-iops runs only: closed-loop runs leave the slot's second cache line alone */
+				io->sched_ns = rate ? rate_take(rate, now) : 0;
 			if (ops->queue(w, io) < 0) {
 				worker_fail(w, "%s", w->errmsg[0] ? w->errmsg : "queueing an I/O failed");
 				return -1;
@@ -622,13 +632,20 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 					io->start_ns = handed;
 			}
 		}
-		if (!to_prep && !w->inflight) {
+		if (rate && !to_prep && budget_left && w->inflight < w->depth) {
+			/* Ahead of schedule: sleep or wait on completions until the next I/O is due (rate_wait.c). */
+			if (rate_idle(w, now) < 0) {
+				worker_fail(w, "%s: waiting for completions failed: %s", ops->name, strerror(errno));
+				return -1;
+			}
+		} else if (!to_prep && !w->inflight) {
 			if (!budget_left)
 				break;
 			continue;
 		}
-		if (!to_prep || w->inflight >= w->depth)
-			wait = w->inflight < run->job.batch_complete ? w->inflight : run->job.batch_complete;
+		if ((!to_prep && (!rate || !budget_left)) || w->inflight >= w->depth)
+			/* open loop: the first slot freed goes to the I/O that is due */
+			wait = rate ? 1 : w->inflight < run->job.batch_complete ? w->inflight : run->job.batch_complete;
 		if (ops->commit(w, to_prep, wait) < 0) {
 			worker_fail(w, "%s: submit failed: %s", ops->name, w->errmsg[0] ? w->errmsg : strerror(errno));
 			return -1;
@@ -871,7 +888,7 @@ static int __worker_init(struct worker *w, uint32_t i, uint64_t blocks)
 	int saved;
 
 	__worker_init_slice(w, i, blocks);
-	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0) {
+	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0 || rate_worker_init(w) < 0) {
 		snprintf(run->errmsg, sizeof(run->errmsg), "out of memory for %u buffers of %u bytes", w->depth, w->block_size);
 		return -1;
 	}
@@ -1058,6 +1075,8 @@ void worker_run_free(struct run *run)
 		worker_cmd_free(w);
 		free(w->overlap_head);
 		free(w->overlap_next);
+		free(w->rate);
+		w->rate = NULL;
 		perf_sampler_free(w->perf);
 		w->perf = NULL;
 	}

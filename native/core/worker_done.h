@@ -38,8 +38,11 @@ static inline void worker_lat_add(struct worker *w, uint64_t ns)
 }
 
 /* The slot is free again (the overlap index, when there is one, is the caller's). */
-static inline void worker_io_release(struct worker *w, struct io_unit *io)
+static inline void worker_io_release(struct worker *w, struct io_unit *io, uint64_t now_ns)
 {
+	/* --rate-iops: every slot was busy until now (I/Os due meanwhile waited for one) */
+	if (w->rate && w->inflight == w->depth)
+		rate_slot_freed(w->rate, now_ns);
 	io->in_flight = false;
 	w->free_slots[w->nr_free++] = io->index;
 	w->inflight--;
@@ -54,8 +57,11 @@ static inline void worker_io_account(struct worker *w, const struct io_unit *io,
 		w->write_ios++;
 	else
 		w->read_ios++;
-	if (io->start_ns)
+	if (io->start_ns) {
 		worker_lat_add(w, now_ns - io->start_ns);
+		if (__builtin_expect(w->rate != NULL, 0) && io->sched_ns) /* --rate-iops: the latency from when it was due, too */
+			rate_io_timed(w->rate, io->sched_ns, now_ns);
+	}
 }
 
 /*
@@ -72,7 +78,7 @@ static inline bool worker_done_plain(const struct worker *w)
 static inline void worker_io_done_inline(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns, bool plain)
 {
 	if (__builtin_expect(plain && io->op == IO_OP_RW && res == (int64_t)io->len, 1)) {
-		worker_io_release(w, io);
+		worker_io_release(w, io, now_ns);
 		worker_io_account(w, io, now_ns);
 		return;
 	}

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/aio_abi.h>
@@ -83,7 +84,7 @@ static int aio_commit(struct worker *w, unsigned nr, unsigned min_complete)
 	return 0;
 }
 
-static int aio_reap(struct worker *w, unsigned min_complete)
+static int __aio_reap(struct worker *w, unsigned min_complete, struct timespec *timeout)
 {
 	struct aio_state *st = w->priv;
 	uint64_t now;
@@ -93,7 +94,7 @@ static int aio_reap(struct worker *w, unsigned min_complete)
 		return 0;
 	if (min_complete > w->inflight - st->nr_pending)
 		min_complete = w->inflight - st->nr_pending;
-	ret = syscall(__NR_io_getevents, st->ctx, (long)min_complete, (long)w->depth, st->events, NULL);
+	ret = syscall(__NR_io_getevents, st->ctx, (long)min_complete, (long)w->depth, st->events, timeout);
 	if (ret < 0)
 		return errno == EINTR ? 0 : -1;
 	if (!ret)
@@ -104,6 +105,19 @@ static int aio_reap(struct worker *w, unsigned min_complete)
 	for (i = 0; i < ret; i++)
 		worker_io_done(w, &w->ios[st->events[i].data], st->events[i].res, now);
 	return (int)ret;
+}
+
+static int aio_reap(struct worker *w, unsigned min_complete)
+{
+	return __aio_reap(w, min_complete, NULL);
+}
+
+/* --rate-iops ahead of schedule: reap one completion or more, waiting at most timeout_ns (rate_wait.c). */
+static int aio_wait(struct worker *w, uint64_t timeout_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(timeout_ns / 1000000000ULL), .tv_nsec = (long)(timeout_ns % 1000000000ULL) };
+
+	return __aio_reap(w, 1, &ts) < 0 ? -1 : 0;
 }
 
 static void aio_exit(struct worker *w)
@@ -130,4 +144,5 @@ const struct engine_ops aio_ops = {
 	.commit = aio_commit,
 	.reap = aio_reap,
 	.exit = aio_exit,
+	.wait = aio_wait,
 };

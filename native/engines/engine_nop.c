@@ -60,4 +60,5 @@ const struct engine_ops nop_ops = {
 	.commit = uring_engine_commit,
 	.reap = nop_reap,
 	.exit = uring_engine_exit,
+	.wait = uring_engine_wait,
 };

@@ -103,6 +103,7 @@ const struct engine_ops pt_ops = {
 	.commit = uring_engine_commit,
 	.reap = pt_reap,
 	.exit = uring_engine_exit,
+	.wait = uring_engine_wait,
 };
 
 const struct engine_ops pt_poll_ops = {

@@ -143,6 +143,14 @@ int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete)
 	return 0;
 }
 
+/* --rate-iops ahead of schedule: sleep until a CQE is posted or timeout_ns pass (rate_wait.c). */
+int uring_engine_wait(struct worker *w, uint64_t timeout_ns)
+{
+	struct uring_engine *ue = w->priv;
+
+	return uring_wait_cqe_timeout(&ue->ring, timeout_ns);
+}
+
 void uring_engine_exit(struct worker *w)
 {
 	struct uring_engine *ue = w->priv;
@@ -242,6 +250,7 @@ const struct engine_ops uring_ops = {
 	.commit = uring_engine_commit,
 	.reap = uring_block_reap,
 	.exit = uring_engine_exit,
+	.wait = uring_engine_wait,
 };
 
 /* io_uring takes only reads and writes on an IOPOLL ring: no commands. */

@@ -52,6 +52,24 @@ int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, u
 }
 #endif
 
+/*
+ * Wait for one CQE, at most timeout_ns (IORING_ENTER_EXT_ARG, Linux 5.11):
+ * the open-loop idle path, not the hot one, so plain syscall(). A timeout or
+ * a signal is not an error.
+ */
+int uring_wait_cqe_timeout(struct uring *ring, uint64_t timeout_ns)
+{
+	struct __kernel_timespec ts = { .tv_sec = (long long)(timeout_ns / 1000000000ULL),
+					.tv_nsec = (long long)(timeout_ns % 1000000000ULL) };
+	struct io_uring_getevents_arg arg = { .ts = (uint64_t)(uintptr_t)&ts };
+	int ret = (int)syscall(__NR_io_uring_enter, ring->enter_fd, 0, 1,
+			       IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG | ring->enter_flags, &arg, sizeof(arg));
+
+	if (ret < 0 && (errno == ETIME || errno == EINTR || errno == EAGAIN || errno == EBUSY))
+		return 0;
+	return ret < 0 ? -1 : 0;
+}
+
 static int __uring_register(struct uring *ring, unsigned opcode, const void *arg, unsigned nr)
 {
 	return (int)syscall(__NR_io_uring_register, ring->fd, opcode, arg, nr);

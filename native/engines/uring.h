@@ -45,6 +45,7 @@ struct uring {
 int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thread_cpu);
 void uring_exit(struct uring *ring);
 int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags);
+int uring_wait_cqe_timeout(struct uring *ring, uint64_t timeout_ns);
 int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigned nr);
 int uring_register_files(struct uring *ring, const int *fds, unsigned nr);
 int uring_register_ring(struct uring *ring);

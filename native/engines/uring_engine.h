@@ -26,6 +26,7 @@ struct uring_engine {
 int uring_engine_init(struct worker *w, unsigned ring_flags);
 int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete);
 void uring_engine_exit(struct worker *w);
+int uring_engine_wait(struct worker *w, uint64_t timeout_ns);
 
 /* The next free SQE; NULL with EBUSY and the worker's errmsg set when the SQ is full. */
 static inline struct io_uring_sqe *uring_engine_sqe(struct worker *w, struct uring_engine *ue)

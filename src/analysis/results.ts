@@ -7,6 +7,7 @@ import { mergeHistograms } from './histogram.js';
 import { aggregateCells, engineDependentFields, varyingFields, type CellConfig, type CellStats } from './stats.js';
 import { cellWarnings, type CellWarning } from './warnings.js';
 import { cellEmptyPolls, cellExplain, type CellExplain } from './explain.js';
+import { cellRate, type CellRate } from './rate.js';
 
 export interface CellResult extends CellStats {
   /** The ok repeats' latency histograms, pooled bucket by bucket ([lowNs, count]). */
@@ -23,6 +24,8 @@ export interface CellResult extends CellStats {
   explain?: CellExplain;
   /** Polled engines: reap calls that found no completion, per I/O. */
   emptyPollsPerIo?: number;
+  /** --rate-iops: offered against achieved, late I/Os, latency from the due time (analysis/rate.ts). */
+  rate?: CellRate;
 }
 
 export interface Results {
@@ -50,6 +53,7 @@ export function buildResults(records: RunRecord[]): Results {
       warnings: cellWarnings(cell),
       explain: cellExplain(cell.ok),
       emptyPollsPerIo: cellEmptyPolls(cell.ok),
+      rate: cellRate(cell.ok),
     }),
   );
   const configs = cells.map((c) => c.config);

@@ -77,6 +77,8 @@ export interface CellConfig {
   deviceFirmware: string;
   /** Several targets: '0', '1'… for a target's row, 'all' for the aggregate; '' for a run on one target. */
   target: string;
+  /** --rate-iops: the offered rate and arrivals ('200000 uniform'); '' for a closed loop. */
+  rate: string;
 }
 
 /** Every field that defines the configuration of a cell (not the target path, not runtime). */
@@ -105,6 +107,7 @@ export function cellConfig(r: RunRecord): CellConfig {
     deviceModel: r.target.model,
     deviceFirmware: r.target.firmware,
     target: r.aggregate ? 'all' : r.targetIndex !== undefined ? String(r.targetIndex) : '',
+    rate: r.rate ? `${Math.round(r.rate.offeredIops)} ${r.rate.arrival}` : '',
   };
 }
 
@@ -112,12 +115,12 @@ export function cellConfig(r: RunRecord): CellConfig {
 export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
   'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size', 'latency',
-  'targetKind', 'deviceModel', 'deviceFirmware', 'target',
+  'targetKind', 'deviceModel', 'deviceFirmware', 'target', 'rate',
 ];
 
 /** --lat all and CLOCK_MONOTONIC stay out of the key: a record that does not say matches one that says all, or monotonic. */
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
-  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all') && !(f === 'target' && c.target === '')).map((f) => `${f}=${String(c[f])}`).join('|');
+  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all') && !(f === 'target' && c.target === '') && !(f === 'rate' && !c.rate)).map((f) => `${f}=${String(c[f])}`).join('|');
 }
 
 export function cellKey(r: RunRecord): string {

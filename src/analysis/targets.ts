@@ -1,7 +1,7 @@
 // Several targets in one cell: the aggregate row over the per-target records.
 // IOPS, bandwidth, I/Os and CPU add up; latency percentiles come from the
 // merged histograms (never averaged); per-I/O figures are weighted by I/Os.
-import type { RunRecord, TargetInfo } from '../model.js';
+import type { RateRecord, RunRecord, TargetInfo } from '../model.js';
 import { histogramPercentile, mergeHistograms } from './histogram.js';
 
 const sum = (rows: RunRecord[], f: (r: RunRecord) => number) => rows.reduce((s, r) => s + f(r), 0);
@@ -98,5 +98,25 @@ export function aggregateTargets(rows: RunRecord[]): RunRecord {
     errors: sum(rows, (r) => r.errors),
     verifiedBlocks: sum(rows, (r) => r.verifiedBlocks),
     histogram,
+    ...(first.rate ? { rate: aggregateRate(rows) } : {}),
+  };
+}
+
+/** --rate-iops over several targets: rates and late I/Os add up, the latency from the due time comes from the merged histograms. */
+function aggregateRate(rows: RunRecord[]): RateRecord {
+  const rates = rows.map((r) => r.rate).filter((r): r is RateRecord => r !== undefined);
+  const schedHistogram = mergeHistograms(rates.map((r) => r.schedHistogram));
+  const total = schedHistogram.reduce((s, [, c]) => s + c, 0);
+  const minUs = Math.min(...rates.map((r) => r.schedLatency.minUs));
+  const maxUs = Math.max(...rates.map((r) => r.schedLatency.maxUs));
+  const at = (p: number) => (total ? histogramPercentile(schedHistogram, p, minUs, maxUs) : 0);
+  const meanUs = total ? rates.reduce((s, r) => s + r.schedLatency.meanUs * r.schedHistogram.reduce((n, [, c]) => n + c, 0), 0) / total : 0;
+  return {
+    arrival: rates[0].arrival,
+    offeredIops: rates.reduce((s, r) => s + r.offeredIops, 0),
+    lateIos: rates.reduce((s, r) => s + r.lateIos, 0),
+    maxLagUs: Math.max(...rates.map((r) => r.maxLagUs)),
+    schedLatency: { minUs, meanUs, p50Us: at(50), p90Us: at(90), p99Us: at(99), p999Us: at(99.9), maxUs },
+    schedHistogram,
   };
 }

@@ -3,6 +3,7 @@
 // buildResults; the table prints them under itself and the JSON export keeps them.
 import type { CellStats } from './stats.js';
 import { interferenceWarnings, type InterferenceWarning } from './interference.js';
+import { rateWarnings, type RateBehindWarning } from './rate.js';
 
 /** The first repeat is slow when its IOPS are this many σ of the rest below their mean… */
 export const SLOW_FIRST_SIGMAS = 2;
@@ -19,7 +20,9 @@ export type CellWarning =
   /** The repeats' IOPS spread widely: σ/mean over HIGH_CV. */
   | { kind: 'high-cv'; cv: number; repeats: number }
   /** Another process used the workers' CPUs, or a VM's host stole them (interference.ts). */
-  | InterferenceWarning;
+  | InterferenceWarning
+  /** --rate-iops: the path did not keep up with the offered rate (rate.ts). */
+  | RateBehindWarning;
 
 /** σ/mean of a cell's IOPS; NaN with fewer than 2 repeats or a zero mean. */
 export function coefficientOfVariation(summary: { n: number; mean: number; sd: number }): number {
@@ -50,5 +53,6 @@ export function cellWarnings(cell: CellStats): CellWarning[] {
   const cv = coefficientOfVariation(cell.iops);
   if (cv > HIGH_CV) warnings.push({ kind: 'high-cv', cv, repeats: cell.iops.n });
   warnings.push(...interferenceWarnings(cell.ok));
+  warnings.push(...rateWarnings(cell.ok));
   return warnings;
 }

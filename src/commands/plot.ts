@@ -9,6 +9,14 @@ import { findMetric, METRICS } from '../analysis/stats.js';
 
 const LATENCY_METRICS = ['lat_p50_us', 'lat_p90_us', 'lat_p99_us', 'lat_p999_us'];
 import { usageError } from '../errors.js';
+import { writeCurvePlot } from '../export/plot-curve.js';
+import { TARGET_PERCENTILES, type TargetPercentile } from '../plan/rate.js';
+
+function parseCurvePercentile(value: string | boolean): TargetPercentile {
+  const p = value === true ? 'p99' : String(value).trim().toLowerCase();
+  if (!(p in TARGET_PERCENTILES)) throw usageError(`--curve ${String(value)} is not a percentile`, `use one of ${Object.keys(TARGET_PERCENTILES).join(', ')}: --curve p99`);
+  return p as TargetPercentile;
+}
 
 export function defaultPlotPath(resultsFile: string, latency: boolean): string {
   return resultsFile.replace(/\.(csv|json)$/i, '') + (latency ? '-latency' : '') + '.svg';
@@ -22,8 +30,10 @@ export function register(program: Command): void {
     .option('-o, --output <file>', "SVG file to write ('-' for stdout; default: the results name with .svg)")
     .option('--metric <name>', `what to plot against QD: ${METRICS.map((m) => m.name).join(', ')}`, 'iops')
     .option('--latency', 'plot latency percentiles p50..p99.99 per engine (full range needs the JSON histograms)')
+    .option('--curve [percentile]', 'plot a latency percentile (default p99) against IOPS, one line per engine: a --latency-target search\'s curve')
     .option('--title <text>', 'chart title')
-    .action(async (resultsFile: string, opts: { output?: string; metric: string; latency?: boolean; title?: string }) => {
+    .action(async (resultsFile: string, opts: { output?: string; metric: string; latency?: boolean; curve?: string | boolean; title?: string }) => {
+      const curve = opts.curve === undefined ? undefined : parseCurvePercentile(opts.curve);
       const out = opts.output ?? defaultPlotPath(resultsFile, !!opts.latency);
       // Checked before rendering; never over the results file itself.
       const svgOut = checkOutputPath(out, { flag: opts.output ? '-o' : undefined, target: { paths: [resultsFile], what: 'the results file' } });
@@ -31,6 +41,12 @@ export function register(program: Command): void {
       const { records } = results;
       if (records.length === 0) throw usageError(`${resultsFile} holds no results`, 'give a results file with at least one row');
       // What the chart draws must be a number in every completed row (an unknown --metric is writePlot's to refuse).
+      if (curve) {
+        checkSchema(results);
+        await writeCurvePlot(buildResults(records), svgOut, { percentile: curve, title: opts.title });
+        if (out !== '-') process.stderr.write(`nvmebench: wrote ${out}\n`);
+        return;
+      }
       const drawn = opts.latency ? LATENCY_METRICS : [opts.metric];
       checkMetrics(results, drawn.map((name) => findMetric(name)).filter((m) => m !== undefined));
       checkSchema(results);

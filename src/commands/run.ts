@@ -15,6 +15,7 @@ import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
 import type { Outcome } from './outcome.js';
+import { latencyTargetMode, type RunMode } from './latency-target.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -53,6 +54,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--max-errors <n>', 'stop once more I/O errors than this occur (default 0)')
     .option('--clock <clock>', 'what stamps latencies: auto (default: the TSC where it is invariant and calibrates, else CLOCK_MONOTONIC), tsc, or monotonic')
     .option('--lat <mode>', 'which I/Os are timed: all (default), sample:N (every Nth), or off (IOPS and CPU only)')
+    .option('--rate-iops <n>', 'open loop: issue I/O on a schedule of n per second per worker (total:n over every worker of every target), up to --qd outstanding; latency also from each I/O\'s due time')
+    .option('--arrival <kind>', 'with --rate-iops: uniform (evenly spaced, default) or poisson (exponential gaps)')
+    .option('--latency-target <pct:latency>', 'search each engine for the highest IOPS whose latency at a percentile stays within a limit, e.g. p99:100us (QD doubling then bisection; the rate with --rate-iops)')
     .option('--repeat <n>', 'run every cell n times, interleaved (default 1)')
     .option('--warmup <n>', 'unmeasured runs of every cell before the repeats, interleaved; not recorded (default 0)')
     .option('--force-destroy', 'write even to a device that is mounted, held or carries a signature')
@@ -94,7 +98,7 @@ function terminalWidth(wide: boolean): number | undefined {
 }
 
 /** Run a prepared plan with live output, Ctrl-C handling and exports. */
-export async function executeRun(given: PreparedRun | PreparedRun[], name: string): Promise<RunResult> {
+export async function executeRun(given: PreparedRun | PreparedRun[], name: string, mode?: RunMode): Promise<RunResult> {
   const preps = Array.isArray(given) ? given : [given];
   const prep = preps[0];
   const { plan } = prep;
@@ -112,7 +116,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
   // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
   const progress = RunProgress.forTerminal(plan.quiet, {
-    runs: prep.cells.length * (plan.warmup + plan.repeat),
+    runs: mode?.runs ?? prep.cells.length * (plan.warmup + plan.repeat),
     runMs: plan.rampMs + plan.runtimeMs,
     ioLimit: plan.ioLimit || undefined,
   });
@@ -131,7 +135,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
   try {
-    records = await runAll(preps, {
+    records = await (mode?.run ?? runAll)(preps, {
       onRecord: (record) => session.add(record),
       live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
@@ -152,11 +156,12 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
   if (records.length) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
+  if (records.length && plan.format === 'table') mode?.report?.(results);
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
     try {
-      const { writePlot } = await import('../export/plot.js');
-      await writePlot(results, plotOut, {});
+      if (mode?.plot) await mode.plot(results, plotOut);
+      else await (await import('../export/plot.js')).writePlot(results, plotOut, {});
     } catch (err) {
       const why = describeExportError(err, plotOut.given);
       process.stderr.write(`nvmebench: ${why.message}; the plot is lost: ${why.fix}\n`);
@@ -177,7 +182,7 @@ export function register(program: Command): void {
     addRunOptions(cmd).action(async (targets: string[], raw: RawRunOptions) => {
       const plan = buildPlan(workload, targets.length ? targets : undefined, raw);
       const preps = await prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
-      return (await executeRun(preps, workload)).outcome;
+      return (await executeRun(preps, workload, plan.latencyTarget ? latencyTargetMode(preps) : undefined)).outcome;
     });
   }
 }

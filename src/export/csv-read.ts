@@ -86,6 +86,15 @@ const OPTION_COLUMNS = ['batch_submit', 'batch_complete', 'fixedbufs', 'regfiles
 const TARGET_COLUMNS = ['target', 'target_kind', 'target_size_bytes', 'logical_block_size', 'device_model', 'device_serial', 'device_firmware', 'emulated'];
 const ENV_COLUMNS = ['timestamp', 'hostname', 'kernel', 'nvmebench_version', 'cpu_model'];
 
+/** A v3 row's open-loop columns as record.rate; nothing for a closed loop or an older file. */
+function rateFromCsv(n: (name: string) => number, s: (name: string) => string): Pick<RunRecord, 'rate'> {
+  const offeredIops = n('rate_offered_iops');
+  if (!Number.isFinite(offeredIops)) return {};
+  const arrival = s('rate_arrival') === 'poisson' ? 'poisson' : 'uniform';
+  const schedLatency = { minUs: NaN, meanUs: n('sched_lat_mean_us'), p50Us: n('sched_lat_p50_us'), p90Us: n('sched_lat_p90_us'), p99Us: n('sched_lat_p99_us'), p999Us: n('sched_lat_p999_us'), maxUs: n('sched_lat_max_us') };
+  return { rate: { arrival, offeredIops, lateIos: n('rate_late_ios'), maxLagUs: n('rate_max_lag_us'), schedLatency, schedHistogram: [] } };
+}
+
 /** Turn one CSV row back into a RunRecord (histogram empty: the CSV does not hold it). */
 export function csvRowToRecord(values: Record<string, string>, where = 'CSV', pool = new RecordPool()): RunRecord {
   const n = (name: string): number => num(values, name, where);
@@ -161,6 +170,8 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
     // Several targets (v2): absent in v1 files and for one target.
     ...(Number.isNaN(n('target_index')) ? {} : { targetIndex: n('target_index') }),
     ...(b('aggregate') ? { aggregate: true } : {}),
+    // Open loop (v3): absent in older files and for closed-loop rows.
+    ...rateFromCsv(n, s),
   };
 }
 

@@ -83,6 +83,18 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'errors', get: (r) => r.errors },
   { name: 'verified_blocks', get: (r) => r.verifiedBlocks },
   { name: 'error_message', get: (r) => r.errorMessage },
+  // v3, --rate-iops (open loop): the rate asked for, the arrivals, I/Os that waited for a slot, and the latency from
+  // each I/O's due time (sched_lat_*; lat_* stay the service latency, submission to completion). Empty for a closed loop.
+  { name: 'rate_offered_iops', get: (r) => r.rate?.offeredIops ?? '' },
+  { name: 'rate_arrival', get: (r) => r.rate?.arrival ?? '' },
+  { name: 'rate_late_ios', get: (r) => r.rate?.lateIos ?? '' },
+  { name: 'rate_max_lag_us', get: (r) => r.rate?.maxLagUs ?? '' },
+  { name: 'sched_lat_mean_us', get: (r) => r.rate?.schedLatency.meanUs ?? '' },
+  { name: 'sched_lat_p50_us', get: (r) => r.rate?.schedLatency.p50Us ?? '' },
+  { name: 'sched_lat_p90_us', get: (r) => r.rate?.schedLatency.p90Us ?? '' },
+  { name: 'sched_lat_p99_us', get: (r) => r.rate?.schedLatency.p99Us ?? '' },
+  { name: 'sched_lat_p999_us', get: (r) => r.rate?.schedLatency.p999Us ?? '' },
+  { name: 'sched_lat_max_us', get: (r) => r.rate?.schedLatency.maxUs ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -92,7 +104,11 @@ export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name
 /** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
 export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io', 'target_index', 'aggregate'];
 /** The columns schema v3 added (PI/FDP, time series, steady state, open-loop rates, jobs): v1 and v2 files lack them. */
-export const CSV_V3_COLUMNS: readonly string[] = [];
+export const CSV_V3_COLUMNS: readonly string[] = [
+  // --rate-iops (open-loop rates)
+  'rate_offered_iops', 'rate_arrival', 'rate_late_ios', 'rate_max_lag_us',
+  'sched_lat_mean_us', 'sched_lat_p50_us', 'sched_lat_p90_us', 'sched_lat_p99_us', 'sched_lat_p999_us', 'sched_lat_max_us',
+];
 /** The columns each version added, by version: a file of an older version lacks them by design. */
 const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [
   [2, CSV_V2_COLUMNS],

@@ -52,6 +52,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   workload: 'workload', engine: 'engine', bs: 'count', qd: 'count', threads: 'count', read_pct: 'count',
   batch_submit: 'count', batch_complete: 'count', fixedbufs: 'bool', regfiles: 'bool', sqpoll: 'bool', direct: 'bool',
   verify: 'bool', cpus: 'cpus', offset: 'count', size: 'count', status: 'status', error_message: 'text', aggregate: 'bool',
+  rate_arrival: 'text',
 };
 
 export function csvKind(column: string): CsvKind {
@@ -158,7 +159,14 @@ function recordSchema(version: number): JsonSchema {
       required: ['elapsedNs', 'workerCpuNs', 'irqNs', 'softirqNs', 'otherKernelNs'],
     };
   }
-  return { ...object(properties, ['command', 'system']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
+  if (version > 2) {
+    const summary = object(Object.fromEntries(['minUs', 'meanUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'].map((k) => [k, figure])));
+    properties.rate = {
+      description: '--rate-iops: the open-loop schedule; latency (the record\'s) is the service latency, schedLatency counts from each I/O\'s due time',
+      ...object({ arrival: { enum: ['uniform', 'poisson'] }, offeredIops: num, lateIos: count, maxLagUs: num, schedLatency: summary, schedHistogram: { type: 'array' } }, ['schedHistogram']),
+    };
+  }
+  return { ...object(properties, ['command', 'system', 'rate']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
 }
 
 /** The object --json writes: the records with their histograms, and the cells' warnings. */

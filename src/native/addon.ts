@@ -86,10 +86,25 @@ export interface NativeRunResult {
   errorFix?: string;
   /** Absent when no worker began measuring. */
   system?: NativeSystemResult;
+  /** --rate-iops (rate_napi.c): the schedules summed over the workers, and the latency from the due time. */
+  rate?: NativeRateResult;
   /** zone-append only */
   zonesUsed?: number;
   zoneAppendsChecked?: number;
   zoneAppendsOutside?: number;
+}
+
+export interface NativeRateResult {
+  /** I/Os issued on the schedule while measuring, those due while every slot was busy, and the longest wait past a due time. */
+  issued: number;
+  late: number;
+  maxLagNs: number;
+  /** Completion less due time, laid out as NativeRunResult.histogram. */
+  histogram: number[];
+  latencyCount: number;
+  latencySumNs: number;
+  latencyMinNs: number;
+  latencyMaxNs: number;
 }
 
 /** nvmeCommandInfo(): what the NVMe command workloads check before running. Fields as the spec names them. */

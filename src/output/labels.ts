@@ -49,6 +49,8 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return `fw ${c.deviceFirmware || '?'}`;
     case 'target':
       return c.target === 'all' ? 'all targets' : c.target === '' ? 'one target' : `target ${c.target}`;
+    case 'rate':
+      return c.rate ? `rate ${c.rate.split(' ')[0]}/s${c.rate.endsWith('poisson') ? ' poisson' : ''}` : 'closed loop';
   }
 }
 

@@ -48,6 +48,8 @@ interface TableShape {
   /** Some cell measured whole-system CPU (schema v2 records), or interrupts (an NVMe controller behind the target). */
   sysCpu: boolean;
   irqs: boolean;
+  /** Some cell ran open loop (--rate-iops): offered rate, latency from the due time, late I/Os. */
+  rate: boolean;
 }
 
 export function buildResultsTable(results: Results): TableModel {
@@ -60,6 +62,7 @@ export function buildResultsTable(results: Results): TableModel {
     repeats: cells.some((c) => c.all.length > 1),
     sysCpu: cells.some((c) => (c.partial ?? c).sysCpuNsPerIo.n > 0),
     irqs: cells.some((c) => (c.partial ?? c).irqsPerIo.n > 0),
+    rate: cells.some((c) => c.rate),
   };
   const { headers, align } = resultColumns(shape);
   const rows: string[][] = [];
@@ -74,6 +77,7 @@ export function buildResultsTable(results: Results): TableModel {
     notes.push(...cellNotes(cell, cellLabel(cell, varying)));
   }
   notes.push(...clockNotes(results.records));
+  if (shape.rate) notes.push(RATE_NOTE);
   if (partial) notes.unshift('* interrupted: the figures cover only the time it ran');
   if (shape.repeats) {
     notes.unshift(`n = repeats; IOPS and p99 show mean ± σ (sample standard deviation) over them, IOPS with σ/mean in brackets${flagged ? '; ! marks a cell with a warning below' : ''}`);
@@ -99,6 +103,7 @@ function resultColumns(shape: TableShape): { headers: string[]; align: Align[] }
   if (shape.sysCpu) col('sys CPU/IO', 'right');
   if (shape.irqs) col('irqs/IO', 'right');
   col('IOs/call', 'right');
+  if (shape.rate) for (const h of ['offered', 'sched p50 µs', 'sched p99 µs', 'late IOs']) col(h, 'right');
   return { headers, align };
 }
 
@@ -147,6 +152,7 @@ function cellRow(cell: CellResult, shape: TableShape, columns: number): { row: s
     ...(shape.irqs ? [formatPerIo(shown.irqsPerIo.mean)] : []),
     `${formatPerCall(shown.iosPerSubmit.mean)}/${formatPerCall(shown.iosPerReap.mean)}`,
   );
+  if (shape.rate) row.push(...rateColumns(cell));
   return { row, interrupted, outlier };
 }
 
@@ -162,6 +168,14 @@ function clockNotes(records: RunRecord[]): string[] {
     }
   }
   return [...lines];
+}
+
+const RATE_NOTE = 'open loop (--rate-iops): p50..max are the service latency, submission to completion; sched p50/p99 count from when each I/O was due, queueing for a slot included; late IOs waited for a free slot';
+
+function rateColumns(cell: CellResult): string[] {
+  const r = cell.rate;
+  if (!r) return ['closed', '-', '-', '-'];
+  return [formatCount(r.offeredIops), formatUs(r.schedP50Us), formatUs(r.schedP99Us), formatCount(r.lateIos)];
 }
 
 /** A latency column of a cell run with --lat off. */

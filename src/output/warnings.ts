@@ -1,7 +1,7 @@
 // The words for a cell's warnings (analysis/warnings.ts), for the lines under
 // the table and the JSON export's warnings.
 import { HIGH_CV, type CellWarning } from '../analysis/warnings.js';
-import { formatCount, formatCountPm } from './format.js';
+import { formatCount, formatCountPm, formatUs } from './format.js';
 
 /** A share as a percentage with two significant digits: 0.14 → "14%", 0.012 → "1.2%". */
 export function formatShare(share: number): string {
@@ -27,6 +27,8 @@ export function warningText(w: CellWarning): string {
     }
     case 'steal':
       return `the VM's host took ${formatShare(w.share)} of the CPUs' time (steal) during ${repeatWords(w.repeats)}: figures from this VM vary with its neighbours; run on a quieter host or on bare metal`;
+    case 'rate-behind':
+      return `the path did not keep up with the offered rate: ${formatCount(w.achievedIops)} IOPS achieved of ${formatCount(w.offeredIops)} offered, ${formatCount(w.lateIos)} I/Os (${formatShare(w.lateShare)}) waited for a free slot, p99 from the due time ${formatUs(w.schedP99Us)} µs; ${w.lateIos > 0 ? 'offer less, or raise --qd if the slots were the limit' : 'no I/O waited for a slot, so the submitting thread fell behind (CPU busy or descheduled): offer less, pin it with --cpus, or add --threads'}`;
     case 'high-cv':
       return `IOPS vary by ${formatShare(w.cv)} (σ/mean over ${w.repeats} repeats, more than ${formatShare(HIGH_CV)}): run more repeats, pin workers with --cpus, or see what nvmebench doctor finds`;
   }

@@ -7,6 +7,7 @@ import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
+import { parseLatencyTarget, parseRate, type LatencyTarget, type RatePlan } from './rate.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
 export interface RawRunOptions {
@@ -46,6 +47,15 @@ export interface RawRunOptions {
   quiet?: boolean;
   wide?: boolean;
   explain?: boolean;
+  /** --rate-iops N | total:N, --arrival, --latency-target (src/plan/rate.ts). */
+  rateIops?: string;
+  arrival?: string;
+  latencyTarget?: string;
+}
+
+/** --latency-target: what the search must meet, and the deepest queue it may try. */
+export interface TargetSearchPlan extends LatencyTarget {
+  maxQd: number;
 }
 
 export interface RunPlan {
@@ -103,6 +113,23 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --rate-iops: an open-loop schedule (native/core/rate.h); absent: closed loop. */
+  rate?: RatePlan;
+  /** --latency-target: search QD (or, with --rate-iops, the rate) per engine (src/run/target-search.ts). */
+  latencyTarget?: TargetSearchPlan;
+}
+
+/** The deepest queue a --latency-target search tries when --qd does not say. */
+export const SEARCH_MAX_QD = 1024;
+
+function parseRateOptions(raw: RawRunOptions, threads: number, targets: number, ioDepths: number[], latEvery: number): Pick<RunPlan, 'rate' | 'latencyTarget'> {
+  if (raw.arrival !== undefined && raw.rateIops === undefined) throw usageError('--arrival needs --rate-iops', 'add --rate-iops N, or drop --arrival (a closed loop has no arrivals)');
+  const rate = raw.rateIops !== undefined ? parseRate(raw.rateIops, raw.arrival, threads, targets) : undefined;
+  if (raw.latencyTarget === undefined) return { rate };
+  const target = parseLatencyTarget(raw.latencyTarget);
+  if (!latEvery) throw usageError('--latency-target needs latencies, and --lat off measures none', 'drop --lat off (or use --lat sample:N)');
+  const maxQd = raw.qd !== undefined ? Math.max(...ioDepths) : SEARCH_MAX_QD;
+  return { rate, latencyTarget: { ...target, maxQd } };
 }
 
 export const DEFAULTS = {
@@ -241,6 +268,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
   }
   const { latency, latEvery } = parseLatency(raw.lat ?? 'all');
   const { clock, clockMode, clockFallback } = parseClock(raw.clock ?? 'auto', sys);
+  const rateOptions = parseRateOptions(raw, threads, targetPaths.length, ioDepths, latEvery);
   return {
     workload,
     targetPath: targetPath ?? '',
@@ -285,6 +313,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     quiet: raw.quiet ?? false,
     wide: raw.wide ?? false,
     explain: raw.explain ?? false,
+    ...rateOptions,
   };
 }
 

@@ -3,8 +3,8 @@
 import os from 'node:os';
 import { BenchError, runError, usageError } from '../errors.js';
 import { latencySummary, sparseBuckets } from '../analysis/histogram.js';
-import { SCHEMA_VERSION, type ClockInfo, type EnvironmentInfo, type NativeJob, type RunRecord, type TargetInfo } from '../model.js';
-import type { NativeError, NativeRunResult } from '../native/addon.js';
+import { SCHEMA_VERSION, type ClockInfo, type EnvironmentInfo, type NativeJob, type RateRecord, type RunRecord, type TargetInfo } from '../model.js';
+import type { NativeError, NativeRateResult, NativeRunResult } from '../native/addon.js';
 import type { Target } from '../target/target.js';
 import { VERSION } from '../version.js';
 import { commandRecord } from '../engines/commands.js';
@@ -176,5 +176,18 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     ...(job.explain ? { explain: explainResult(result, ios) } : {}),
     histogram: sparseBuckets(result.histogram),
     ...(system ? { system } : {}),
+    ...(job.rateIops && result.rate ? { rate: rateRecord(job, result.rate) } : {}),
+  };
+}
+
+/** --rate-iops: the rate asked of all this run's workers, and the latency from the due time. */
+function rateRecord(job: NativeJob, rate: NativeRateResult): RateRecord {
+  return {
+    arrival: job.ratePoisson ? 'poisson' : 'uniform',
+    offeredIops: (job.rateIops ?? 0) * job.threads,
+    lateIos: rate.late,
+    maxLagUs: rate.maxLagNs / 1000,
+    schedLatency: latencySummary({ counts: rate.histogram, count: rate.latencyCount, sumNs: rate.latencySumNs, minNs: rate.latencyMinNs, maxNs: rate.latencyMaxNs }),
+    schedHistogram: sparseBuckets(rate.histogram),
   };
 }

@@ -6,6 +6,7 @@ import { engineSpec } from '../engines/registry.js';
 import type { NativeJob, RunRecord } from '../model.js';
 import { native, type NativeError, type NativeRunResult, type RunHandle } from '../native/addon.js';
 import { defaultBatch } from '../plan/options.js';
+import { perWorkerRate } from '../plan/rate.js';
 import type { LiveLine } from '../output/live.js';
 import type { RunProgress } from '../output/progress.js';
 import { commandJobFields } from '../engines/commands.js';
@@ -52,6 +53,8 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     latEvery: plan.latEvery,
     irqNames: irqNamesFor(target.nvme?.controller, spec.opens, target.kind),
     ...(plan.explain ? { explain: true } : {}),
+    // --rate-iops total:N is shared over every worker of every target.
+    ...(plan.rate ? { rateIops: perWorkerRate(plan.rate, plan.threads * Math.max(1, plan.targetPaths.length)), ratePoisson: plan.rate.arrival === 'poisson' } : {}),
     clockMode: plan.clockMode,
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
