@@ -70,6 +70,16 @@ export interface NativeJob {
   dumpPath?: string;
   /** --explain: sample each worker thread with perf events. */
   explain?: boolean;
+  /** Metadata formats (native/core/pi.h): bytes per LBA, inline (extended) or separate; absent without metadata. */
+  metaSize?: number;
+  metaExtended?: boolean;
+  /** PI type 1..3, tuple in the first 8 bytes, PRACT, PRCHK bits, application tag and its mask. */
+  piType?: number;
+  piFirst?: boolean;
+  piAct?: boolean;
+  piCheck?: number;
+  piApptag?: number;
+  piApptagMask?: number;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchError, runError, usageError } from '../errors.js';
-import { PATH_ENGINES, metadataRefusal, needsTarget, usableOn, engineSpec } from '../engines/registry.js';
+import { checkMetadataCommand, checkPiOptions, metadataRefusal } from '../engines/pi.js';
+import { PATH_ENGINES, needsTarget, usableOn, engineSpec } from '../engines/registry.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import type { EngineName } from '../model.js';
 import { checkVectored, type RunPlan } from '../plan/options.js';
@@ -207,6 +208,8 @@ function checkBlockSizes(plan: RunPlan, target: Target, chosen: ChosenEngine[]):
     const refusal = metadataRefusal(c.engine, target.nvme);
     if (refusal) throw usageError(refusal.reason, refusal.fix);
   }
+  checkPiOptions(plan.pi, target.nvme, plan.targetPath, chosen.map((c) => c.engine));
+  checkMetadataCommand(plan.command?.name, target.nvme, plan.targetPath);
 }
 
 /** One cell per engine, block size and queue depth, in that order. */

@@ -9,6 +9,7 @@ import { defaultBatch } from '../plan/options.js';
 import type { LiveLine } from '../output/live.js';
 import type { RunProgress } from '../output/progress.js';
 import { commandJobFields } from '../engines/commands.js';
+import { piJobFields } from '../engines/pi.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { explainStartError, toRecord } from './record.js';
 import { irqNamesFor } from './system-cpu.js';
@@ -54,6 +55,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     ...(plan.explain ? { explain: true } : {}),
     clockMode: plan.clockMode,
     ...(plan.command ? commandJobFields(plan.command) : {}),
+    ...piJobFields(cell.engine, target.nvme, plan.pi),
   };
 }
 

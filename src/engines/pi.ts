@@ -1,0 +1,145 @@
+// Metadata and end-to-end protection information: the namespace's LBA format
+// as `devices` shows it, --pi-act / --pi-check / --pi-apptag parsed and checked
+// against that format, and the native job's fields (native/core/pi.h).
+import fs from 'node:fs';
+import path from 'node:path';
+import { usageError } from '../errors.js';
+import type { EngineName, NativeJob } from '../model.js';
+import type { NvmeNamespace } from '../target/target.js';
+import { engineSpec } from './registry.js';
+
+/** What --pi-* asked: PRACT, the PRCHK bits (reftag 1, apptag 2, guard 4, as CDW12 bits 26..28) and the application tag. */
+export interface PiOptions {
+  act: boolean;
+  check: number;
+  apptag: number | undefined;
+}
+
+export interface LbaFormat {
+  index: number;
+  dataSize: number;
+  metaSize: number;
+  /** 0 none, 1..3 (DPS bits 2:0) */
+  piType: number;
+  /** The PI tuple sits in the first 8 bytes of the metadata (DPS bit 3), else the last. */
+  piFirst: boolean;
+  /** Extended LBA, FLBAS bit 4 (mset=1): the metadata inline after each block. */
+  extended: boolean;
+}
+
+const CHECK_BITS: Record<string, number> = { reftag: 1, apptag: 2, guard: 4 };
+
+export function lbaFormat(nvme: NvmeNamespace): LbaFormat {
+  const dps = nvme.identify?.ns?.dps ?? 0;
+  return {
+    index: nvme.identify?.ns?.lbaFormat ?? 0,
+    dataSize: nvme.lbaSize,
+    metaSize: nvme.metaSize,
+    // A tuple needs 8 bytes of metadata: DPS on a smaller format describes nothing.
+    piType: nvme.metaSize >= 8 ? dps & 7 : 0,
+    piFirst: Boolean(dps & 8),
+    extended: nvme.extendedMeta,
+  };
+}
+
+/** "LBA format 1: 512+8, PI type 1 in the first 8 bytes, extended (mset=1)" */
+export function describeLbaFormat(f: LbaFormat, withIndex = true): string {
+  const head = `${withIndex ? `LBA format ${f.index}: ` : ''}${f.dataSize}${f.metaSize ? `+${f.metaSize}` : ''}`;
+  if (!f.metaSize) return `${head}, no metadata`;
+  const pi = f.piType ? `PI type ${f.piType} in the ${f.piFirst ? 'first' : 'last'} 8 bytes` : 'no PI';
+  return `${head}, ${pi}, ${f.extended ? 'extended (mset=1)' : 'separate buffer (mset=0)'}`;
+}
+
+/** --pi-check guard,apptag,reftag as the PRCHK bits. */
+export function parsePiCheck(text: string): number {
+  let bits = 0;
+  for (const word of text.split(',').map((w) => w.trim().toLowerCase())) {
+    if (word === 'none' || word === '') continue;
+    if (word === 'all') bits |= 7;
+    else if (CHECK_BITS[word] !== undefined) bits |= CHECK_BITS[word];
+    else throw usageError(`--pi-check ${text}: '${word}' is not a PI field`, 'list guard, apptag and reftag, comma-separated (or all)');
+  }
+  return bits;
+}
+
+export function parsePiOptions(raw: { piAct?: boolean; piCheck?: string; piApptag?: string }): PiOptions | undefined {
+  if (!raw.piAct && raw.piCheck === undefined && raw.piApptag === undefined) return undefined;
+  let apptag: number | undefined;
+  if (raw.piApptag !== undefined) {
+    const t = raw.piApptag.trim().toLowerCase();
+    apptag = /^0x[0-9a-f]+$/.test(t) ? parseInt(t.slice(2), 16) : /^\d+$/.test(t) ? Number(t) : NaN;
+    if (!(apptag >= 0 && apptag <= 0xffff)) throw usageError(`--pi-apptag ${raw.piApptag} is not a 16-bit tag`, 'give 0 to 0xffff');
+  }
+  return { act: raw.piAct ?? false, check: raw.piCheck !== undefined ? parsePiCheck(raw.piCheck) : 0, apptag };
+}
+
+/** Whether the kernel hides the namespace's block device (capacity 0), as it does with metadata it cannot handle. */
+function blockHidden(nvme: NvmeNamespace): boolean {
+  if (!nvme.blockPath) return false;
+  try {
+    return fs.readFileSync(`/sys/class/block/${path.basename(nvme.blockPath)}/size`, 'utf8').trim() === '0';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why this engine cannot run on the namespace's metadata format; undefined when it can.
+ * pt, pt-poll, ioctl and vfio drive every format; the block engines run where
+ * the kernel shows the disk (it hides some metadata formats behind capacity 0).
+ */
+export function metadataRefusal(engine: EngineName, nvme: NvmeNamespace | undefined): { reason: string; fix: string } | undefined {
+  if (!nvme || nvme.metaSize <= 0) return undefined;
+  const opens = engineSpec(engine).opens;
+  if ((opens === 'block' || opens === 'block-or-file') && blockHidden(nvme)) {
+    const f = describeLbaFormat(lbaFormat(nvme));
+    return { reason: `the kernel shows ${nvme.blockPath} with capacity 0: it does not carry ${nvme.name}'s ${f} through the block layer`, fix: 'use pt, pt-poll, ioctl or vfio, which drive the metadata themselves' };
+  }
+  return undefined;
+}
+
+/** A note for `devices`: who makes the PI on each kind of path. */
+export function piNote(nvme: NvmeNamespace): string | undefined {
+  const f = lbaFormat(nvme);
+  if (!f.metaSize) return undefined;
+  if (!f.piType) return 'metadata without PI: passthrough and vfio move it; the block layer needs an integrity profile';
+  return "block engines: the kernel's integrity layer generates and verifies the PI; passthrough and vfio: nvmebench does (or the controller with --pi-act)";
+}
+
+/** --pi-* against the target's format and the chosen engines: exit 2 naming the LBA format. */
+export function checkPiOptions(pi: PiOptions | undefined, nvme: NvmeNamespace | undefined, targetPath: string, engines: EngineName[]): void {
+  if (!pi) return;
+  const flag = pi.act ? '--pi-act' : pi.check ? '--pi-check' : '--pi-apptag';
+  if (!nvme) throw usageError(`${flag} needs an NVMe namespace formatted with protection information, and ${targetPath} is not one`, `drop ${flag}`);
+  const f = lbaFormat(nvme);
+  if (!f.piType) {
+    throw usageError(`${flag} needs protection information, but ${targetPath} is formatted with ${describeLbaFormat(f)} (DPS type 0)`, `drop ${flag}, or format the namespace with a PI format (nvme format --pi=1 --lbaf=N)`);
+  }
+  const block = engines.filter((e) => engineSpec(e).opens !== 'nvme-char' && engineSpec(e).opens !== 'vfio');
+  if (block.length) throw usageError(`${flag} applies to pt, pt-poll, ioctl and vfio, not ${block.join(', ')}: on the block engines the kernel's integrity layer handles PI`, `drop ${flag}, or pick --engine pt,pt-poll,ioctl,vfio`);
+}
+
+/** The native job's metadata fields: the format, and --pi-* on a PI format. */
+export function piJobFields(engine: EngineName, nvme: NvmeNamespace | undefined, pi: PiOptions | undefined): Partial<NativeJob> {
+  const opens = engineSpec(engine).opens;
+  if (!nvme || !nvme.metaSize || (opens !== 'nvme-char' && opens !== 'vfio')) return {};
+  const f = lbaFormat(nvme);
+  const out: Partial<NativeJob> = { metaSize: f.metaSize, metaExtended: f.extended };
+  if (!f.piType) return out;
+  return {
+    ...out,
+    piType: f.piType,
+    piFirst: f.piFirst,
+    piAct: pi?.act ?? false,
+    piCheck: pi?.check ?? 0,
+    piApptag: pi?.apptag ?? 0,
+    // Compare every bit of the tag when one is given; 0 means the controller ignores it.
+    piApptagMask: pi?.check && pi.check & 2 ? 0xffff : 0,
+  };
+}
+
+/** Commands whose data the worker lays out per block (compare's pattern, copy's check, zone append's stamps) assume no inline metadata. */
+export function checkMetadataCommand(command: string | undefined, nvme: NvmeNamespace | undefined, targetPath: string): void {
+  if (!command || !nvme?.metaSize || !['compare', 'copy', 'zone-append'].includes(command)) return;
+  throw usageError(`${command} does not run on metadata formats yet, and ${targetPath} is formatted with ${describeLbaFormat(lbaFormat(nvme))}`, 'use read/write workloads, raw, or a namespace without metadata');
+}
