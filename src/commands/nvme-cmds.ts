@@ -100,7 +100,9 @@ export function buildCommandPlan(name: CommandName, targetPath: string | undefin
     plan.readPercent = raw.dir === 'write' || (raw.dir === 'none' && effects.writes) ? 0 : 100;
     plan.workload = `raw:0x${raw.opcode.toString(16).padStart(2, '0')}`;
     const lba = target.nvme?.lbaSize ?? target.logicalBlockSize;
-    checkRawTransfer(raw, lba + (target.nvme?.extendedMeta ? target.nvme.metaSize : 0));
+    // Extended LBAs move their metadata inline, unless PRACT (CDW12 bit 29) strips a PI-only format's.
+    const pract = (raw.cdw[2] >>> 29) & 1 && target.nvme?.metaSize === 8;
+    checkRawTransfer(raw, lba + (target.nvme?.extendedMeta && !pract ? target.nvme.metaSize : 0));
     plan.blockSizes = [Math.max(lba, Math.ceil(raw.dataLen / lba) * lba)];
   }
   if ((name === 'compare' || (name === 'copy' && plan.verify)) && plan.size === undefined && target) {
