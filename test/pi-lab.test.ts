@@ -37,11 +37,12 @@ const BAD_LBA = 4096;
 const STEPS: Step[] = [
   { name: 'devices', args: ['devices', '--json'] },
   ...Object.keys(FORMATS).map((n) => ({ name: `pt-sw-${n}`, args: write('pt,pt-poll,ioctl', `/dev/ng0n${n}`) })),
-  ...PI_NS.map((n) => ({ name: `pt-act-${n}`, args: write('pt,pt-poll,ioctl', `/dev/ng0n${n}`, '--pi-act', '--pi-check', 'guard,reftag', '--offset', '1m') })),
+  // Type 3 has no reference tag: PRCHK may not ask for it.
+  ...PI_NS.map((n) => ({ name: `pt-act-${n}`, args: write('pt,pt-poll,ioctl', `/dev/ng0n${n}`, '--pi-act', '--pi-check', n === 3 ? 'guard,apptag' : 'guard,reftag', '--offset', '1m') })),
   // The controller made these tuples (PRACT): nvmebench's own check reads them back.
   { name: 'pt-sw-read-act-3', args: ['randread', '--engine', 'pt', '--verify', '--qd', '4', '--ios', '64', '--size', '256k', '--offset', '1m', ...q, '/dev/ng0n3'] },
   ...[1, 3, 4, 5].map((n) => ({ name: `vfio-sw-${n}`, args: write('vfio', VFIO_BDF, '--nsid', String(n)) })),
-  ...[2, 3].map((n) => ({ name: `vfio-act-${n}`, args: write('vfio', VFIO_BDF, '--nsid', String(n), '--pi-act', '--pi-check', 'all', '--pi-apptag', '0x1234', '--offset', '1m') })),
+  ...[2, 3].map((n) => ({ name: `vfio-act-${n}`, args: write('vfio', VFIO_BDF, '--nsid', String(n), '--pi-act', '--pi-check', n === 3 ? 'guard,apptag' : 'all', '--pi-apptag', '0x1234', '--offset', '1m') })),
   // PRACT with PRCHK off: the controller stores the tuple with CDW14's reference tag, which is not the LBA.
   {
     name: 'raw-bad-reftag',
@@ -50,6 +51,7 @@ const STEPS: Step[] = [
   { name: 'read-bad-reftag', args: ['randread', '--engine', 'pt', '--pi-check', 'reftag', '--bs', '512', '--offset', String(BAD_LBA * 512), '--size', '512', '--ios', '1', ...q, '/dev/ng0n2'] },
   { name: 'sw-bad-reftag', args: ['randread', '--engine', 'ioctl', '--verify', '--bs', '512', '--offset', String(BAD_LBA * 512), '--size', '512', '--ios', '1', ...q, '/dev/ng0n2'] },
   { name: 'pi-on-no-pi', args: ['randread', '--engine', 'pt', '--pi-act', '--ios', '1', ...q, '/dev/ng0n5'] },
+  { name: 'reftag-on-type-3', args: ['randread', '--engine', 'pt', '--pi-check', 'reftag', '--ios', '1', ...q, '/dev/ng0n3'] },
 ];
 
 function records(r: StepResult): RunRecord[] {
@@ -64,6 +66,8 @@ test('lab: metadata and PI on pt, pt-poll, ioctl and vfio, PRACT off and on; PI 
   const results = parseResults(lab.stdout);
   const missing = STEPS.filter((s) => !results.has(s.name)).map((s) => s.name);
   assert.deepEqual(missing, [], `the guest did not finish (lab exit ${lab.code}):\n${lab.stderr.slice(-3000)}\n${lab.stdout.slice(-3000)}`);
+  // Every step's outcome first, so one failure does not hide the others.
+  for (const r of results.values()) process.stdout.write(`# ${r.name}: exit ${r.code}${r.code ? ` ${r.stderr.trim().split('\n').pop()}` : ''}\n`);
   const get = (name: string, code = 0): StepResult => {
     const r = results.get(name)!;
     assert.equal(r.code, code, `${name}: exit ${r.code}, expected ${code}\n${r.stderr}\n${r.stdout.slice(-2000)}`);
@@ -108,4 +112,5 @@ test('lab: metadata and PI on pt, pt-poll, ioctl and vfio, PRACT off and on; PI 
   const refused = get('pi-on-no-pi', 2);
   assert.match(refused.stderr, /--pi-act needs protection information, but \/dev\/ng0n5 is formatted with LBA format \d+: 512\+8, no PI, separate buffer \(mset=0\)/);
   assert.equal(refused.stderr.trim().split('\n').filter((l) => l.startsWith('nvmebench:')).length, 1);
+  assert.match(get('reftag-on-type-3', 2).stderr, /type 3 PI has no reference tag to check/);
 });

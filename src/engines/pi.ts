@@ -115,6 +115,9 @@ export function checkPiOptions(pi: PiOptions | undefined, nvme: NvmeNamespace | 
   if (!f.piType) {
     throw usageError(`${flag} needs protection information, but ${targetPath} is formatted with ${describeLbaFormat(f)} (DPS type 0)`, `drop ${flag}, or format the namespace with a PI format (nvme format --pi=1 --lbaf=N)`);
   }
+  if (f.piType === 3 && pi.check & 1) {
+    throw usageError(`--pi-check reftag: ${targetPath} is formatted with ${describeLbaFormat(f)}, and type 3 PI has no reference tag to check`, 'check guard,apptag');
+  }
   const block = engines.filter((e) => engineSpec(e).opens !== 'nvme-char' && engineSpec(e).opens !== 'vfio');
   if (block.length) throw usageError(`${flag} applies to pt, pt-poll, ioctl and vfio, not ${block.join(', ')}: on the block engines the kernel's integrity layer handles PI`, `drop ${flag}, or pick --engine pt,pt-poll,ioctl,vfio`);
 }
