@@ -83,3 +83,9 @@ test('an unknown option and a bad --format come from the parser with exit 2', ()
 test('--verify-seed without --verify', () => {
   assertBadInput(['randread', '--verify-seed', '5', file], /--verify-seed needs --verify: add --verify/);
 });
+
+test('--pi-* that cannot apply: an unknown PI field, a tag over 16 bits, a target without PI', () => {
+  assertBadInput(['randread', '--runtime', '1', '--pi-check', 'guard,crc', file], /--pi-check guard,crc: 'crc' is not a PI field: list guard, apptag and reftag/);
+  assertBadInput(['randread', '--runtime', '1', '--pi-apptag', '0x10000', file], /--pi-apptag 0x10000 is not a 16-bit tag: give 0 to 0xffff/);
+  assertBadInput(['randwrite', '--runtime', '1', '--pi-act', file], /--pi-act needs an NVMe namespace formatted with protection information, and .* is not one: drop --pi-act/);
+});
