@@ -36,6 +36,12 @@ const write = (engines: string, target: string, ...more: string[]) => ['write', 
 const BAD_LBA = 4096;
 const STEPS: Step[] = [
   { name: 'devices', args: ['devices', '--json'] },
+  { name: 'devices-table', args: ['devices'] },
+  // The block layer on a PI format: the kernel's integrity layer makes the tuples, nvmebench's check reads them back.
+  { name: 'block-2', args: write('uring', '/dev/nvme0n2', '--offset', '4m') },
+  { name: 'pt-read-kernel-pi-2', args: ['randread', '--engine', 'pt', '--verify', '--qd', '4', '--ios', '64', '--size', '256k', '--offset', '4m', ...q, '/dev/ng0n2'] },
+  // 512+16 extended with PI: the kernel hides the disk (capacity 0), and says so instead of running.
+  { name: 'block-hidden-3', args: write('uring', '/dev/nvme0n3') },
   ...Object.keys(FORMATS).map((n) => ({ name: `pt-sw-${n}`, args: write('pt,pt-poll,ioctl', `/dev/ng0n${n}`) })),
   // Type 3 has no reference tag: PRCHK may not ask for it.
   ...PI_NS.map((n) => ({ name: `pt-act-${n}`, args: write('pt,pt-poll,ioctl', `/dev/ng0n${n}`, '--pi-act', '--pi-check', n === 3 ? 'guard,apptag' : 'guard,reftag', '--offset', '1m') })),
@@ -85,6 +91,14 @@ test('lab: metadata and PI on pt, pt-poll, ioctl and vfio, PRACT off and on; PI 
     for (const e of ['pt', 'pt-poll', 'ioctl']) assert.ok(ns.engines.find((v) => v.engine === e)?.usable, `nvme0n${n}: ${e} not usable`);
   }
 
+  const n3 = nss.find((x) => x.name === 'nvme0n3')!;
+  assert.match(n3.engines.find((v) => v.engine === 'uring')?.reason ?? '', /the kernel shows \/dev\/nvme0n3 with capacity 0/);
+  const table = get('devices-table').stdout;
+  assert.match(table, /pi2 first mset=0/);
+  assert.match(table, /nvme0n2 \(LBA format \d+: 512\+8, PI type 1 in the last 8 bytes, separate buffer \(mset=0\)\): block engines: the kernel's integrity layer generates and verifies the PI \(T10-DIF-TYPE1-CRC\)/);
+  assert.match(table, /nvme0n3: not usable:\n  psync: the kernel shows \/dev\/nvme0n3 with capacity 0/);
+  assert.match(get('block-hidden-3', 2).stderr, /capacity 0: its block layer does not carry 512\+16, PI type 3/);
+
   const verified = (name: string, engines: string[]) => {
     const recs = records(get(name));
     assert.deepEqual(recs.map((r) => r.engine), engines, name);
@@ -97,6 +111,8 @@ test('lab: metadata and PI on pt, pt-poll, ioctl and vfio, PRACT off and on; PI 
   for (const n of Object.keys(FORMATS)) verified(`pt-sw-${n}`, ['pt', 'pt-poll', 'ioctl']);
   for (const n of PI_NS) verified(`pt-act-${n}`, ['pt', 'pt-poll', 'ioctl']);
   verified('pt-sw-read-act-3', ['pt']);
+  verified('block-2', ['uring']);
+  verified('pt-read-kernel-pi-2', ['pt']);
   for (const n of [1, 3, 4, 5]) verified(`vfio-sw-${n}`, ['vfio']);
   for (const n of [2, 3]) verified(`vfio-act-${n}`, ['vfio']);
 

@@ -1,12 +1,12 @@
 // Metadata and end-to-end protection information: the namespace's LBA format
 // as `devices` shows it, --pi-act / --pi-check / --pi-apptag parsed and checked
 // against that format, and the native job's fields (native/core/pi.h).
-import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import type { EngineName, NativeJob } from '../model.js';
 import type { NvmeNamespace } from '../target/target.js';
 import { engineSpec } from './registry.js';
+import { readSys } from '../system/sysfs.js';
 
 /** What --pi-* asked: PRACT, the PRCHK bits (reftag 1, apptag 2, guard 4, as CDW12 bits 26..28) and the application tag. */
 export interface PiOptions {
@@ -73,14 +73,14 @@ export function parsePiOptions(raw: { piAct?: boolean; piCheck?: string; piAppta
   return { act: raw.piAct ?? false, check: raw.piCheck !== undefined ? parsePiCheck(raw.piCheck) : 0, apptag };
 }
 
+/** /sys/class/block/X/<file> of the namespace's block device; undefined without one. */
+function blockSys(nvme: NvmeNamespace, file: string): string | undefined {
+  return nvme.blockPath ? readSys(`/sys/class/block/${path.basename(nvme.blockPath)}/${file}`)?.trim() : undefined;
+}
+
 /** Whether the kernel hides the namespace's block device (capacity 0), as it does with metadata it cannot handle. */
 function blockHidden(nvme: NvmeNamespace): boolean {
-  if (!nvme.blockPath) return false;
-  try {
-    return fs.readFileSync(`/sys/class/block/${path.basename(nvme.blockPath)}/size`, 'utf8').trim() === '0';
-  } catch {
-    return false;
-  }
+  return blockSys(nvme, 'size') === '0';
 }
 
 /**
@@ -92,18 +92,31 @@ export function metadataRefusal(engine: EngineName, nvme: NvmeNamespace | undefi
   if (!nvme || nvme.metaSize <= 0) return undefined;
   const opens = engineSpec(engine).opens;
   if ((opens === 'block' || opens === 'block-or-file') && blockHidden(nvme)) {
-    const f = describeLbaFormat(lbaFormat(nvme));
-    return { reason: `the kernel shows ${nvme.blockPath} with capacity 0: it does not carry ${nvme.name}'s ${f} through the block layer`, fix: 'use pt, pt-poll, ioctl or vfio, which drive the metadata themselves' };
+    const f = describeLbaFormat(lbaFormat(nvme), false);
+    return { reason: `the kernel shows ${nvme.blockPath} with capacity 0: its block layer does not carry ${f}`, fix: 'use pt, pt-poll, ioctl or vfio, which drive the metadata themselves' };
   }
   return undefined;
 }
 
-/** A note for `devices`: who makes the PI on each kind of path. */
+/**
+ * A note for `devices` and `doctor`: who makes the PI (or moves the metadata)
+ * on each kind of path. The block engines' part is what this kernel set up:
+ * its integrity profile (queue integrity/format), PRACT where it has none, or
+ * a hidden disk.
+ */
 export function piNote(nvme: NvmeNamespace): string | undefined {
   const f = lbaFormat(nvme);
   if (!f.metaSize) return undefined;
-  if (!f.piType) return 'metadata without PI: passthrough and vfio move it; the block layer needs an integrity profile';
-  return "block engines: the kernel's integrity layer generates and verifies the PI; passthrough and vfio: nvmebench does (or the controller with --pi-act)";
+  const ours = f.piType ? 'pt, pt-poll, ioctl and vfio: nvmebench generates and checks it (the controller with --pi-act)' : 'pt, pt-poll, ioctl and vfio move it';
+  if (!nvme.blockPath) return ours;
+  const profile = blockSys(nvme, 'integrity/format');
+  let block: string;
+  if (blockHidden(nvme)) block = 'the kernel hides the block device (capacity 0)';
+  else if (profile?.startsWith('T10-DIF')) block = `the kernel's integrity layer generates and verifies the PI (${profile})`;
+  else if (f.piType) block = 'the kernel has no integrity profile and asks the controller to insert and strip the PI (PRACT)';
+  else if (profile === 'nop') block = 'the kernel moves the metadata unchecked (integrity profile nop)';
+  else block = 'the kernel has no integrity profile for it';
+  return `block engines: ${block}; ${ours}`;
 }
 
 /** --pi-* against the target's format and the chosen engines: exit 2 naming the LBA format. */
