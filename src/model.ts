@@ -82,6 +82,15 @@ export interface NativeJob {
   piApptagMask?: number;
 }
 
+/** A run on a metadata format: bytes per LBA, layout, PI type, who made the PI (host: nvmebench; controller: --pi-act), PRCHK. */
+export interface MetadataRecord {
+  bytes: number;
+  extended: boolean;
+  piType: number;
+  pi: 'none' | 'host' | 'controller';
+  check: string[];
+}
+
 /** Counters summed across workers, read once a second while a run goes on. */
 export interface LiveStats {
   ios: number;
@@ -199,6 +208,8 @@ export interface RunRecord {
   verifiedBlocks: number;
   /** NVMe command workloads: the command and what it found (JSON only). */
   command?: CommandRecord;
+  /** Metadata formats on pt, pt-poll, ioctl and vfio: the format and who made the PI (JSON only). */
+  metadata?: MetadataRecord;
   /** Polled engines (uring-poll, pt-poll, vfio, SQPOLL): reap calls that found no completion, per I/O. */
   emptyPollsPerIo?: number;
   /** --explain: CPU by layer (JSON keeps all of it; CSV the ns/IO per layer). */

@@ -110,6 +110,10 @@ test('lab: metadata and PI on pt, pt-poll, ioctl and vfio, PRACT off and on; PI 
   };
   for (const n of Object.keys(FORMATS)) verified(`pt-sw-${n}`, ['pt', 'pt-poll', 'ioctl']);
   for (const n of PI_NS) verified(`pt-act-${n}`, ['pt', 'pt-poll', 'ioctl']);
+  // The records say who made the PI.
+  assert.deepEqual(records(get('pt-sw-4'))[0].metadata, { bytes: 16, extended: false, piType: 2, pi: 'host', check: [] });
+  assert.deepEqual(records(get('pt-act-1'))[0].metadata, { bytes: 8, extended: true, piType: 1, pi: 'controller', check: ['reftag', 'guard'] });
+  assert.deepEqual(records(get('pt-sw-5'))[0].metadata, { bytes: 8, extended: false, piType: 0, pi: 'none', check: [] });
   verified('pt-sw-read-act-3', ['pt']);
   verified('block-2', ['uring']);
   verified('pt-read-kernel-pi-2', ['pt']);

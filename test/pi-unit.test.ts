@@ -3,7 +3,7 @@
 // native job's fields. The lab test (pi-lab.test.ts) runs them for real.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkPiOptions, describeLbaFormat, lbaFormat, parsePiCheck, parsePiOptions, piJobFields } from '../src/engines/pi.js';
+import { checkPiOptions, describeLbaFormat, lbaFormat, metadataRecord, parsePiCheck, parsePiOptions, piJobFields } from '../src/engines/pi.js';
 import type { NvmeNamespace } from '../src/target/target.js';
 
 function ns(metaSize: number, extended: boolean, dps: number): NvmeNamespace {
@@ -47,4 +47,10 @@ test('the job carries the format to the passthrough engines and vfio only; the t
     metaSize: 16, metaExtended: false, piType: 1, piFirst: true, piAct: false, piCheck: 2, piApptag: 7, piApptagMask: 0xffff,
   });
   assert.equal(piJobFields('ioctl', ns(8, false, 1), { act: true, check: 4, apptag: undefined }).piApptagMask, 0);
+});
+
+test('the record names who made the PI and what the controller checked', () => {
+  const job = piJobFields('pt', ns(8, false, 1), { act: true, check: 5, apptag: undefined });
+  assert.deepEqual(metadataRecord(job as never), { bytes: 8, extended: false, piType: 1, pi: 'controller', check: ['reftag', 'guard'] });
+  assert.deepEqual(metadataRecord(piJobFields('ioctl', ns(16, true, 0), undefined) as never), { bytes: 16, extended: true, piType: 0, pi: 'none', check: [] });
 });

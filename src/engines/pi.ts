@@ -3,7 +3,7 @@
 // against that format, and the native job's fields (native/core/pi.h).
 import path from 'node:path';
 import { usageError } from '../errors.js';
-import type { EngineName, NativeJob } from '../model.js';
+import type { EngineName, MetadataRecord, NativeJob } from '../model.js';
 import type { NvmeNamespace } from '../target/target.js';
 import { engineSpec } from './registry.js';
 import { readSys } from '../system/sysfs.js';
@@ -158,4 +158,10 @@ export function piJobFields(engine: EngineName, nvme: NvmeNamespace | undefined,
 export function checkMetadataCommand(command: string | undefined, nvme: NvmeNamespace | undefined, targetPath: string): void {
   if (!command || !nvme?.metaSize || !['compare', 'copy', 'zone-append'].includes(command)) return;
   throw usageError(`${command} does not run on metadata formats yet, and ${targetPath} is formatted with ${describeLbaFormat(lbaFormat(nvme))}`, 'use read/write workloads, raw, or a namespace without metadata');
+}
+
+/** What a record says about the metadata format of its run (the job's fields, as the worker used them). */
+export function metadataRecord(job: NativeJob): MetadataRecord {
+  const check = Object.entries(CHECK_BITS).filter(([, bit]) => (job.piCheck ?? 0) & bit).map(([name]) => name);
+  return { bytes: job.metaSize ?? 0, extended: job.metaExtended ?? false, piType: job.piType ?? 0, pi: !job.piType ? 'none' : job.piAct ? 'controller' : 'host', check };
 }
