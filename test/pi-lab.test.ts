@@ -54,6 +54,8 @@ const STEPS: Step[] = [
     name: 'raw-bad-reftag',
     args: ['raw', '--opcode', '0x01', '--cdw10', String(BAD_LBA), '--cdw12', '0x20000000', '--cdw14', '0xdeadbeef', '--data-len', '512', '--write', '--ios', '1', ...q, '/dev/ng0n2'],
   },
+  // Without PRACT the same write would need a metadata buffer raw cannot give: refused before anything moves.
+  { name: 'raw-no-meta-buffer', args: ['raw', '--opcode', '0x01', '--cdw10', String(BAD_LBA), '--data-len', '512', '--write', '--ios', '1', ...q, '/dev/ng0n2'] },
   { name: 'read-bad-reftag', args: ['randread', '--engine', 'pt', '--pi-check', 'reftag', '--bs', '512', '--offset', String(BAD_LBA * 512), '--size', '512', '--ios', '1', ...q, '/dev/ng0n2'] },
   { name: 'sw-bad-reftag', args: ['randread', '--engine', 'ioctl', '--verify', '--bs', '512', '--offset', String(BAD_LBA * 512), '--size', '512', '--ios', '1', ...q, '/dev/ng0n2'] },
   { name: 'pi-on-no-pi', args: ['randread', '--engine', 'pt', '--pi-act', '--ios', '1', ...q, '/dev/ng0n5'] },
@@ -122,6 +124,7 @@ test('lab: metadata and PI on pt, pt-poll, ioctl and vfio, PRACT off and on; PI 
 
   // The wrong reference tag: the controller's check names it, and so does nvmebench's.
   get('raw-bad-reftag');
+  assert.match(get('raw-no-meta-buffer', 2).stderr, /raw Write on \/dev\/ng0n2 would move 8 bytes of metadata per block through a separate buffer/);
   const bad = results.get('read-bad-reftag')!;
   assert.notEqual(bad.code, 0, 'the read of a wrong reference tag succeeded');
   assert.match(bad.stdout + bad.stderr, /End-to-end Reference Tag Check Error \(SCT 0x2, SC 0x84\)/);

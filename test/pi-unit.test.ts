@@ -3,7 +3,7 @@
 // native job's fields. The lab test (pi-lab.test.ts) runs them for real.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkPiOptions, describeLbaFormat, lbaFormat, metadataRecord, parsePiCheck, parsePiOptions, piJobFields } from '../src/engines/pi.js';
+import { checkPiOptions, checkRawMetadata, describeLbaFormat, lbaFormat, metadataRecord, parsePiCheck, parsePiOptions, piJobFields } from '../src/engines/pi.js';
 import type { NvmeNamespace } from '../src/target/target.js';
 
 function ns(metaSize: number, extended: boolean, dps: number): NvmeNamespace {
@@ -53,4 +53,16 @@ test('the record names who made the PI and what the controller checked', () => {
   const job = piJobFields('pt', ns(8, false, 1), { act: true, check: 5, apptag: undefined });
   assert.deepEqual(metadataRecord(job as never), { bytes: 8, extended: false, piType: 1, pi: 'controller', check: ['reftag', 'guard'] });
   assert.deepEqual(metadataRecord(piJobFields('ioctl', ns(16, true, 0), undefined) as never), { bytes: 16, extended: true, piType: 0, pi: 'none', check: [] });
+});
+
+test('raw has no metadata buffer: a read or write on a separate-metadata format is refused unless PRACT moves none', () => {
+  const raw = (opcode: number, cdw12: number) => ({ opcode, cdw: [0, 0, cdw12, 0, 0, 0], dataLen: 4096, dir: 'write' as const });
+  assert.throws(() => checkRawMetadata(raw(0x01, 0), ns(8, false, 1), '/dev/ng0n2'), (e: Error & { fix?: string }) => /raw Write on \/dev\/ng0n2 would move 8 bytes of metadata per block through a separate buffer .* and raw has none to give/.test(e.message) && /^set PRACT/.test(e.fix ?? ''));
+  assert.throws(() => checkRawMetadata(raw(0x02, 0x20000000), ns(16, false, 1), '/dev/ng0n2'), (e: Error & { fix?: string }) => /use the read\/write workloads/.test(e.fix ?? ''));
+  assert.doesNotThrow(() => checkRawMetadata(raw(0x01, 0x20000000), ns(8, false, 1), '/dev/ng0n2'));
+  // PRACT with 16 bytes still moves metadata; metadata without PI has no PRACT
+  assert.throws(() => checkRawMetadata(raw(0x02, 0x20000000), ns(8, false, 0), '/dev/ng0n2'), /raw Read/);
+  // extended formats carry it inline (--data-len covers it); opcodes without NLB data pass
+  assert.doesNotThrow(() => checkRawMetadata(raw(0x01, 0), ns(8, true, 1), '/dev/ng0n1'));
+  assert.doesNotThrow(() => checkRawMetadata(raw(0x08, 0), ns(8, false, 1), '/dev/ng0n2'));
 });

@@ -6,6 +6,8 @@ import { usageError } from '../errors.js';
 import type { EngineName, MetadataRecord, NativeJob } from '../model.js';
 import type { NvmeNamespace } from '../target/target.js';
 import { engineSpec } from './registry.js';
+import { NLB_DATA_OPCODES } from './commands.js';
+import type { RawCommand } from './command-table.js';
 import { readSys } from '../system/sysfs.js';
 
 /** What --pi-* asked: PRACT, the PRCHK bits (reftag 1, apptag 2, guard 4, as CDW12 bits 26..28) and the application tag. */
@@ -164,4 +166,21 @@ export function checkMetadataCommand(command: string | undefined, nvme: NvmeName
 export function metadataRecord(job: NativeJob): MetadataRecord {
   const check = Object.entries(CHECK_BITS).filter(([, bit]) => (job.piCheck ?? 0) & bit).map(([name]) => name);
   return { bytes: job.metaSize ?? 0, extended: job.metaExtended ?? false, piType: job.piType ?? 0, pi: !job.piType ? 'none' : job.piAct ? 'controller' : 'host', check };
+}
+
+/**
+ * raw has no metadata buffer to give: on a separate-metadata format a read or
+ * write would have the controller move metadata at address 0 (MPTR 0). Only
+ * PRACT on a PI-only format moves none.
+ */
+export function checkRawMetadata(raw: RawCommand, nvme: NvmeNamespace | undefined, targetPath: string): void {
+  const name = NLB_DATA_OPCODES.get(raw.opcode);
+  if (!name || !nvme?.metaSize || nvme.extendedMeta) return;
+  const f = lbaFormat(nvme);
+  const pract = (raw.cdw[2] >>> 29) & 1;
+  if (pract && f.piType && f.metaSize === 8) return;
+  throw usageError(
+    `raw ${name} on ${targetPath} would move ${f.metaSize} bytes of metadata per block through a separate buffer (${describeLbaFormat(f)}), and raw has none to give`,
+    f.piType && f.metaSize === 8 ? 'set PRACT (--cdw12 bit 29, 0x20000000) so the controller inserts and strips the PI, or use the read/write workloads' : 'use the read/write workloads, which carry the metadata',
+  );
 }
