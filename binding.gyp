@@ -12,6 +12,8 @@
         "native/core/perf.c",
         "native/addon/perf_napi.c",
         "native/core/verify.c",
+        "native/core/pi.c",
+        "native/core/pi_worker.c",
         "native/core/sysstat.c",
         "native/engines/uring.c",
         "native/engines/engine_psync.c",

@@ -74,6 +74,25 @@ export interface NativeJob {
   rateIops?: number;
   /** --arrival poisson: exponential gaps; absent or false: evenly spaced. */
   ratePoisson?: boolean;
+  /** Metadata formats (native/core/pi.h): bytes per LBA, inline (extended) or separate; absent without metadata. */
+  metaSize?: number;
+  metaExtended?: boolean;
+  /** PI type 1..3, tuple in the first 8 bytes, PRACT, PRCHK bits, application tag and its mask. */
+  piType?: number;
+  piFirst?: boolean;
+  piAct?: boolean;
+  piCheck?: number;
+  piApptag?: number;
+  piApptagMask?: number;
+}
+
+/** A run on a metadata format: bytes per LBA, layout, PI type, who made the PI (host: nvmebench; controller: --pi-act), PRCHK. */
+export interface MetadataRecord {
+  bytes: number;
+  extended: boolean;
+  piType: number;
+  pi: 'none' | 'host' | 'controller';
+  check: string[];
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -193,6 +212,8 @@ export interface RunRecord {
   verifiedBlocks: number;
   /** NVMe command workloads: the command and what it found (JSON only). */
   command?: CommandRecord;
+  /** Metadata formats on pt, pt-poll, ioctl and vfio: the format and who made the PI (JSON only). */
+  metadata?: MetadataRecord;
   /** Polled engines (uring-poll, pt-poll, vfio, SQPOLL): reap calls that found no completion, per I/O. */
   emptyPollsPerIo?: number;
   /** --explain: CPU by layer (JSON keeps all of it; CSV the ns/IO per layer). */

@@ -92,3 +92,9 @@ test('a rate one worker cannot schedule (issue 16)', () => {
 test('a latency target without a unit (issue 16)', () => {
   assertBadInput(['randread', '--latency-target', 'p99:100', file], /--latency-target p99:100 has no unit: say ns, us, ms or s: --latency-target p99:100us/);
 });
+
+test('--pi-* that cannot apply: an unknown PI field, a tag over 16 bits, a target without PI', () => {
+  assertBadInput(['randread', '--runtime', '1', '--pi-check', 'guard,crc', file], /--pi-check guard,crc: 'crc' is not a PI field: list guard, apptag and reftag/);
+  assertBadInput(['randread', '--runtime', '1', '--pi-apptag', '0x10000', file], /--pi-apptag 0x10000 is not a 16-bit tag: give 0 to 0xffff/);
+  assertBadInput(['randwrite', '--runtime', '1', '--pi-act', file], /--pi-act needs an NVMe namespace formatted with protection information, and .* is not one: drop --pi-act/);
+});

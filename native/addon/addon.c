@@ -127,6 +127,40 @@ static const char *__job_io(napi_env env, napi_value obj, struct job *job)
 	return NULL;
 }
 
+/* The namespace's metadata format and --pi-*: all optional, absent on a format without metadata. */
+static const char *__job_pi(napi_env env, napi_value obj, struct job *job)
+{
+	struct pi_format *f = &job->pi;
+	uint32_t meta_size = 0, type = 0, check = 0, apptag = 0, mask = 0;
+
+	if (napi_util_get_u32(env, obj, "metaSize", &meta_size) < 0 || meta_size > 0xffff)
+		return "metaSize";
+	if (napi_util_get_bool(env, obj, "metaExtended", &f->extended) < 0)
+		return "metaExtended";
+	if (napi_util_get_u32(env, obj, "piType", &type) < 0 || type > 3)
+		return "piType";
+	if (napi_util_get_bool(env, obj, "piFirst", &f->first) < 0)
+		return "piFirst";
+	if (napi_util_get_bool(env, obj, "piAct", &f->act) < 0)
+		return "piAct";
+	if (napi_util_get_u32(env, obj, "piCheck", &check) < 0 || check > 7)
+		return "piCheck";
+	if (napi_util_get_u32(env, obj, "piApptag", &apptag) < 0 || apptag > 0xffff)
+		return "piApptag";
+	if (napi_util_get_u32(env, obj, "piApptagMask", &mask) < 0 || mask > 0xffff)
+		return "piApptagMask";
+	f->meta_size = meta_size;
+	f->type = (uint8_t)(meta_size >= PI_TUPLE_SIZE ? type : 0); /* a tuple needs 8 bytes of metadata */
+	f->check = (uint8_t)check;
+	f->apptag = (uint16_t)apptag;
+	f->apptag_mask = (uint16_t)mask;
+	f->lba_size = job->lba_size;
+	if (meta_size && !job->lba_size)
+		return "lbaSize"; /* pi_data_xfer divides by it */
+	pi_format_init(f);
+	return NULL;
+}
+
 /* How many workers and slots, where they run, and how the engine submits and reaps. */
 static const char *__job_queues(napi_env env, napi_value obj, struct job *job)
 {
@@ -222,7 +256,8 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	memset(job, 0, sizeof(*job));
 	if ((bad = __job_target(env, obj, job)) || (bad = __job_io(env, obj, job)) || (bad = __job_queues(env, obj, job)) ||
 	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)) ||
-	    (bad = sysstat_napi_parse_job(env, obj, job)) || (bad = rate_napi_parse_job(env, obj, job)))
+	    (bad = sysstat_napi_parse_job(env, obj, job)) || (bad = rate_napi_parse_job(env, obj, job)) ||
+	    (bad = __job_pi(env, obj, job)))
 		return bad;
 	return __job_sane(job);
 }

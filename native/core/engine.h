@@ -16,6 +16,7 @@
 #include "histogram.h"
 #include "sysstat.h"
 #include "perf.h"
+#include "pi.h"
 #include "rate.h"
 
 #define ENGINE_MAX_THREADS 256
@@ -110,6 +111,8 @@ struct job {
 	uint64_t zone_bytes;      /* zone-append: zone size */
 	uint64_t zone_cap_bytes;  /* zone-append: writable capacity of every zone */
 	char dump_path[4096];     /* raw --dump: the data of the last command is written here */
+	/* metadata and protection information (pi.h): the namespace's format and --pi-* */
+	struct pi_format pi;
 	/* derived by worker_cmd_run_init */
 	uint64_t copy_src_blocks; /* copy: sources in blocks [0, n), destinations in [n, 2n) */
 };
@@ -128,6 +131,7 @@ struct io_unit {
 	void *cmd_buf;    /* NVME_CMD_BUF_SIZE bytes per slot: DSM ranges, Copy source descriptors */
 	uint64_t result;  /* completion dwords 0-1 (zone append: the LBA written) */
 	uint32_t tag;     /* zone-append --verify: the stamp's generation */
+	void *meta;       /* separate metadata (mset=0): this slot's, else NULL */
 	uint64_t sched_ns; /* --rate-iops: when the schedule had it due; 0 otherwise */
 } __attribute__((aligned(64))); /* what a read or write touches (through op) in one cache line: allocate with posix_memalign */
 
@@ -157,6 +161,7 @@ struct worker {
 	uint16_t *free_slots;
 	uint32_t nr_free;
 	void *buffers;
+	void *meta_buffers;      /* separate metadata, one area per slot (pi.h); NULL without */
 	uint32_t inflight;       /* still > 0 after a failed drain: buffers and cmd_bufs are leaked, never freed */
 	bool drain_failed;
 	/* --verify with writes: the offsets in flight, so that no two I/Os overlap (fio's serialize_overlap) */

@@ -22,6 +22,7 @@
 #include "nvme_cmd.h"
 #include "workload_cmd.h"
 #include "worker_done.h"
+#include "pi_worker.h"
 
 #define WORKER_RES_REPORTED INT64_MIN
 
@@ -188,7 +189,9 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 			if (!io->was_written && *(const uint64_t *)io->buf != VERIFY_MAGIC)
 				return;
 		}
-		bad = verify_check(io->buf, io->len, io->offset, want_seed, msg, sizeof(msg));
+		bad = pi_io_check(&w->run->job, io, msg, sizeof(msg));
+		if (!bad)
+			bad = pi_verify_check(&w->run->job.pi, io->buf, io->len, io->offset, want_seed, msg, sizeof(msg));
 	}
 	if (bad) {
 		w->verify_failures += bad;
@@ -453,11 +456,13 @@ static inline enum prep_result __worker_prep_rw(struct worker *w, struct io_unit
 	io->offset = job->offset + block * w->block_size;
 	if (job->verify) {
 		if (io->is_write)
-			verify_stamp(io->buf, io->len, io->offset, job->verify_seed, ++w->stamp_gen);
+			pi_verify_stamp(&job->pi, io->buf, io->len, io->offset, job->verify_seed, ++w->stamp_gen);
 		else if (w->run->written)
 			/* Sampled now: a write that completes while this read is in flight must not make its old data count. */
 			io->was_written = __bitmap_test(w->run->written, block);
 	}
+	if (io->is_write && job->pi.generate)
+		pi_io_generate(job, io);
 	return PREP_OK;
 }
 
@@ -812,7 +817,7 @@ static bool __job_serialises(const struct job *job)
 static int __worker_alloc(struct worker *w)
 {
 	const struct job *job = &w->run->job;
-	size_t stride = (job->block_size + 4095) & ~(size_t)4095, words;
+	size_t stride = pi_buf_stride(job), words;
 	uint32_t i;
 
 	if (posix_memalign((void **)&w->ios, _Alignof(struct io_unit), w->depth * sizeof(*w->ios)))
@@ -832,6 +837,8 @@ static int __worker_alloc(struct worker *w)
 		w->free_slots[i] = (uint16_t)(w->depth - 1 - i);
 	}
 	w->nr_free = w->depth;
+	if (pi_worker_alloc(w) < 0)
+		return -1;
 	if (__job_serialises(job)) {
 		uint32_t bits = 1;
 
@@ -1069,9 +1076,12 @@ void worker_run_free(struct run *run)
 		free(w->ios);
 		free(w->free_slots);
 		/* I/Os the drain gave up on may still land: leak what the device may write or read. */
-		if (!w->inflight)
+		if (!w->inflight) {
 			free(w->buffers);
+			free(w->meta_buffers);
+		}
 		w->buffers = NULL;
+		w->meta_buffers = NULL;
 		worker_cmd_free(w);
 		free(w->overlap_head);
 		free(w->overlap_next);

@@ -37,6 +37,8 @@ static void __pt_fill_cmd(const struct job *job, struct nvme_uring_cmd *cmd, str
 	cmd->cdw13 = d.cdw13;
 	cmd->cdw14 = d.cdw14;
 	cmd->cdw15 = d.cdw15;
+	cmd->metadata = d.meta_addr;
+	cmd->metadata_len = d.meta_len;
 	if (!d.data_len)
 		return;
 	if (vectored) {

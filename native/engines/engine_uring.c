@@ -81,7 +81,7 @@ int uring_engine_init(struct worker *w, unsigned ring_flags)
 			return -1;
 		for (i = 0; i < w->depth; i++) {
 			iovs[i].iov_base = w->ios[i].buf;
-			iovs[i].iov_len = w->block_size;
+			iovs[i].iov_len = pi_data_xfer(&w->run->job.pi, w->block_size); /* extended LBAs: with their metadata */
 		}
 		if (uring_register_buffers(&ue->ring, iovs, w->depth) < 0) {
 			int err = errno;

@@ -26,6 +26,7 @@
 #include "nvme_ctrl.h"
 #include "nvme_prp.h"
 #include "workload_cmd.h"
+#include "pi_worker.h"
 
 /* A command that has not completed after this long means the controller is stuck. */
 #define VFIO_ENGINE_IO_TIMEOUT_NS (30ULL * 1000000000ULL)
@@ -57,6 +58,10 @@ struct vfio_engine_worker {
 	/* the command buffers (DSM ranges, Copy descriptors): one page per slot, mapped once */
 	bool cmd_mapped;
 	uint64_t cmd_iova;
+	/* separate metadata (MPTR): the slots' areas, mapped once */
+	bool meta_mapped;
+	uint64_t meta_iova;
+	size_t meta_stride;
 };
 
 static pthread_mutex_t vfio_engine_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,11 +142,12 @@ static struct vfio_engine_ctrl *__vfio_engine_get(struct worker *w)
 		__vfio_engine_fail(w, err, "%s", ec->ctrl.errmsg);
 		goto fail_close;
 	}
-	if (ec->ns.meta_size) {
-		err = ENOTSUP;
-		__vfio_engine_fail(w, err,
-				   "namespace %u of %s is formatted with %u bytes of %s metadata per LBA, which the vfio engine does not drive",
-				   job->nsid, job->path, ec->ns.meta_size, ec->ns.extended_meta ? "extended" : "separate");
+	/* The format TypeScript read from the kernel's Identify must be the one the controller reports now. */
+	if (ec->ns.meta_size != job->pi.meta_size || (ec->ns.meta_size && (bool)ec->ns.extended_meta != job->pi.extended)) {
+		err = EINVAL;
+		__vfio_engine_fail(w, err, "namespace %u of %s is formatted with %u bytes of %s metadata per LBA, not the %u the job was built for",
+				   job->nsid, job->path, ec->ns.meta_size, ec->ns.extended_meta ? "extended" : "separate",
+				   job->pi.meta_size);
 		goto fail_close;
 	}
 	ec->lba_shift = __vfio_engine_log2(ec->ns.lba_size);
@@ -182,9 +188,9 @@ static int __vfio_engine_check(struct worker *w, struct vfio_engine_ctrl *ec)
 		return __vfio_engine_fail(w, EINVAL, "the region (offset %llu + size %llu) is past the end of namespace %u (%llu bytes)",
 					  (unsigned long long)job->offset, (unsigned long long)job->size, job->nsid,
 					  (unsigned long long)ns_bytes);
-	if (c->max_xfer && w->block_size > c->max_xfer)
-		return __vfio_engine_fail(w, EINVAL, "block size %u is over the controller's largest transfer (MDTS) of %u bytes",
-					  w->block_size, c->max_xfer);
+	if (c->max_xfer && pi_data_xfer(&job->pi, w->block_size) > c->max_xfer)
+		return __vfio_engine_fail(w, EINVAL, "block size %u (%u bytes with its metadata) is over the controller's largest transfer (MDTS) of %u bytes",
+					  w->block_size, pi_data_xfer(&job->pi, w->block_size), c->max_xfer);
 	if ((uint64_t)(w->block_size >> ec->lba_shift) > 0x10000)
 		return __vfio_engine_fail(w, EINVAL, "block size %u is over 65536 LBAs, the most one command moves", w->block_size);
 	if (w->id + 1 > c->nr_io_queues)
@@ -223,9 +229,10 @@ static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 {
 	struct nvme_ctrl *c = &vw->ec->ctrl;
 	const struct job *job = &w->run->job;
-	size_t stride = ((size_t)w->block_size + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1);
-	/* Every transfer through a data buffer moves the block, but raw's moves --data-len (at most the block). */
-	uint32_t xfer = job->command == JOB_CMD_RAW && job->raw_dir != NVME_DIR_NONE && job->raw_data_len ? job->raw_data_len : w->block_size;
+	size_t stride = pi_buf_stride(job);
+	/* Every transfer through a data buffer moves the block (extended LBAs: with its metadata), but raw's moves --data-len. */
+	uint32_t xfer = job->command == JOB_CMD_RAW && job->raw_dir != NVME_DIR_NONE && job->raw_data_len ? job->raw_data_len
+													     : pi_data_xfer(&job->pi, w->block_size);
 	/* The slots' buffers start on page boundaries: each needs the list pages of a transfer at offset 0. */
 	int64_t lists = nvme_prp_list_pages(0, xfer, NVME_PAGE);
 	uint64_t buf_iova, prp_iova = 0;
@@ -243,6 +250,13 @@ static int __vfio_engine_prps(struct worker *w, struct vfio_engine_worker *vw)
 			      sizeof(w->errmsg)) < 0)
 			return -1;
 		vw->cmd_mapped = true;
+	}
+	vw->meta_stride = pi_meta_stride(job);
+	if (w->meta_buffers) {
+		if (iommu_map(&c->vfio, w->meta_buffers, (vw->meta_stride * w->depth + NVME_PAGE - 1) & ~(size_t)(NVME_PAGE - 1),
+			      &vw->meta_iova, w->errmsg, sizeof(w->errmsg)) < 0)
+			return -1;
+		vw->meta_mapped = true;
 	}
 	vw->prp1 = calloc(w->depth, sizeof(*vw->prp1));
 	vw->prp2 = calloc(w->depth, sizeof(*vw->prp2));
@@ -344,6 +358,8 @@ static int __vfio_engine_cmd(struct worker *w, struct vfio_engine_worker *vw, st
 	sqe->cdw13 = d.cdw13;
 	sqe->cdw14 = d.cdw14;
 	sqe->cdw15 = d.cdw15;
+	if (d.meta_len)
+		sqe->mptr = vw->meta_iova + (uint64_t)io->index * vw->meta_stride;
 	return 0;
 
 unmapped:
@@ -378,6 +394,9 @@ static int vfio_engine_queue(struct worker *w, struct io_unit *io)
 	sqe->cdw13 = 0;
 	sqe->cdw14 = 0;
 	sqe->cdw15 = 0;
+	if (vw->meta_mapped)
+		sqe->mptr = vw->meta_iova + (uint64_t)io->index * vw->meta_stride;
+	pi_cmd_dwords(&w->run->job.pi, slba, &sqe->cdw12, &sqe->cdw14, &sqe->cdw15);
 queued:
 	/* The SQ has depth + 1 entries and at most depth commands in flight: it cannot overflow. */
 	if (++qp->sq_tail == qp->size)
@@ -496,6 +515,8 @@ static void vfio_engine_exit(struct worker *w)
 			iommu_unmap(&c->vfio, vw->prp_mem);
 		if (vw->cmd_mapped && c->vfio_open)
 			iommu_unmap(&c->vfio, w->cmd->bufs);
+		if (vw->meta_mapped && c->vfio_open)
+			iommu_unmap(&c->vfio, w->meta_buffers);
 		if (vw->buf_mapped && c->vfio_open)
 			iommu_unmap(&c->vfio, w->buffers);
 		__vfio_engine_put(vw->ec);

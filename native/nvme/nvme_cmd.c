@@ -126,7 +126,12 @@ void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_de
 	if (io->op == IO_OP_RW || job->command == JOB_CMD_RW) {
 		cmd->opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
 		__cmd_range(cmd, slba, nlb);
-		__cmd_data(cmd, io->buf, io->len, io->is_write ? NVME_DIR_TO_DEV : NVME_DIR_FROM_DEV);
+		/* Metadata formats: extended LBAs move theirs inline, separate ones point at the slot's metadata. */
+		__cmd_data(cmd, io->buf, pi_data_xfer(&job->pi, io->len), io->is_write ? NVME_DIR_TO_DEV : NVME_DIR_FROM_DEV);
+		cmd->meta_len = pi_meta_xfer(&job->pi, io->len);
+		if (cmd->meta_len)
+			cmd->meta_addr = (uint64_t)(uintptr_t)io->meta;
+		pi_cmd_dwords(&job->pi, slba, &cmd->cdw12, &cmd->cdw14, &cmd->cdw15);
 		return;
 	}
 	switch (job->command) {
@@ -212,6 +217,8 @@ void nvme_cmd_to_passthru(const struct nvme_cmd_desc *d, struct nvme_passthru_cm
 	cmd->cdw13 = d->cdw13;
 	cmd->cdw14 = d->cdw14;
 	cmd->cdw15 = d->cdw15;
+	cmd->metadata = d->meta_addr;
+	cmd->metadata_len = d->meta_len;
 }
 
 int nvme_parse_ns_csi(const uint8_t *buf)

@@ -47,6 +47,8 @@ struct nvme_cmd_desc {
 	uint64_t addr;
 	uint32_t data_len; /* bytes */
 	uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+	uint64_t meta_addr; /* separate metadata (io->meta), 0 for none */
+	uint32_t meta_len;
 };
 
 /*

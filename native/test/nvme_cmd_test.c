@@ -38,6 +38,8 @@ static int ctest_ioctl(int fd, unsigned long req, ...)
 #define ioctl ctest_ioctl
 
 #include "../nvme/nvme_cmd.c"
+#include "../core/verify.c"
+#include "../core/pi.c" /* the metadata formats' arithmetic */
 #include "ctest.h"
 
 #define DATA_BYTES (64U << 20) /* the largest --bs */
@@ -352,6 +354,43 @@ static void test_passthru(void)
 	CHECK(pt.timeout_ms == 0 && pt.result == 0);
 }
 
+/* Metadata formats: the transfer grows by the inline metadata, or points at the slot's separate area, and PI rides in CDW12/14/15. */
+static void test_metadata(void)
+{
+	struct nvme_passthru_cmd64 pt;
+	uint8_t meta[64];
+
+	set_job(JOB_CMD_RW, 512);
+	job.pi = (struct pi_format){ .lba_size = 512, .meta_size = 8, .extended = true, .type = 1, .check = PI_CHECK_REFTAG | PI_CHECK_GUARD };
+	pi_format_init(&job.pi);
+	prep(IO_OP_RW, 8192, 4096, true);
+	/* 8 blocks of 512 + 8 bytes, PRCHK guard and reftag (bits 28, 26), ILBRT the SLBA, no tag compared */
+	CHECK(cmd.opcode == NVME_CMD_WRITE && data_is(io.buf, 8 * 520, NVME_DIR_TO_DEV) && cmd.meta_addr == 0 && cmd.meta_len == 0);
+	CHECK(cmd.cdw10 == 16 && cmd.cdw12 == (7U | 1U << 28 | 1U << 26) && cmd.cdw14 == 16 && cmd.cdw15 == 0);
+	/* PRACT on a PI-only format: no metadata moves */
+	job.pi.act = true;
+	pi_format_init(&job.pi);
+	prep(IO_OP_RW, 8192, 4096, false);
+	CHECK(data_is(io.buf, 4096, NVME_DIR_FROM_DEV) && cmd.cdw12 == (7U | 1U << 29 | 1U << 28 | 1U << 26));
+	/* separate metadata of 16 bytes with PI type 2 and an application tag: the slot's area, 8 x 16 bytes */
+	job.pi = (struct pi_format){ .lba_size = 512, .meta_size = 16, .type = 2, .apptag = 0x1234, .apptag_mask = 0xffff };
+	pi_format_init(&job.pi);
+	io.meta = meta;
+	prep(IO_OP_RW, 0x100000000ULL * 512, 4096, false);
+	CHECK(data_is(io.buf, 4096, NVME_DIR_FROM_DEV) && cmd.meta_addr == (uint64_t)(uintptr_t)meta && cmd.meta_len == 128);
+	CHECK(cmd.cdw12 == 7 && cmd.cdw14 == 0 && cmd.cdw15 == 0xffff1234);
+	nvme_cmd_to_passthru(&cmd, &pt);
+	CHECK(pt.metadata == (uint64_t)(uintptr_t)meta && pt.metadata_len == 128);
+	/* commands other than reads and writes carry no PI fields */
+	set_job(JOB_CMD_WRITE_ZEROES, 512);
+	job.pi = (struct pi_format){ .lba_size = 512, .meta_size = 8, .type = 1, .check = 7 };
+	pi_format_init(&job.pi);
+	prep(IO_OP_CMD, 4096, 4096, false);
+	CHECK(range_is(8, 8) && cmd.meta_len == 0);
+	io.meta = NULL;
+	memset(&job.pi, 0, sizeof(job.pi));
+}
+
 static void test_names(void)
 {
 	int c;
@@ -487,6 +526,7 @@ int main(void)
 	test_copy();
 	test_raw();
 	test_passthru();
+	test_metadata();
 	test_names();
 	test_ns_csi();
 	test_report_zones();

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { allNamespaces, discover, realDeps, type Discovery, type DiscoveredController, type DiscoveredNamespace, type EngineVerdict } from '../inventory/discovery.js';
 import { drawTable } from '../output/render.js';
+import { describeLbaFormat } from '../engines/pi.js';
 
 export function formatCapacity(bytes: number): string {
   if (!bytes) return '?';
@@ -19,7 +20,12 @@ export function formatCapacity(bytes: number): string {
 
 export function formatLbaFormat(ns: DiscoveredNamespace): string {
   if (!ns.lbaSize) return '?';
-  return ns.metaSize ? `${ns.lbaSize}+${ns.metaSize}` : String(ns.lbaSize);
+  if (!ns.metaSize) return String(ns.lbaSize);
+  if (!ns.format) return `${ns.lbaSize}+${ns.metaSize}`;
+  // 4096+8 pi1 first mset=0: the data size, the metadata size, PI type and where its tuple sits, the layout
+  const f = ns.format;
+  const pi = f.piType ? `pi${f.piType} ${f.piFirst ? 'first' : 'last'}` : 'no PI';
+  return `${f.dataSize}+${f.metaSize}\n${pi} mset=${f.extended ? 1 : 0}`;
 }
 
 function controllerLabel(ctrl: DiscoveredController): string {
@@ -100,6 +106,7 @@ export function renderDevices(d: Discovery): string {
     notes.push(`${ns.name}: not usable:`);
     for (const v of blocked) notes.push(`  ${v.engine}: ${v.reason}${v.fix ? ` (fix: ${v.fix})` : ''}`);
   }
+  for (const { ns } of namespaces) if (ns.formatNote && ns.format) notes.push(`${ns.name} (${describeLbaFormat(ns.format)}): ${ns.formatNote}`);
   if (namespaces.some((x) => !x.ns.identified)) notes.push('Identify did not answer for some namespaces (root or access to the node is needed); their format comes from sysfs.');
   if (notes.length) out.push('', ...notes);
   return out.join('\n') + '\n';

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { COMMAND_WORKLOADS, type CommandName, type Workload } from '../model.js';
 import { checkRawDirection, checkRawTransfer } from '../engines/commands.js';
+import { checkRawMetadata } from '../engines/pi.js';
 import { rawEffects, readCommandInfo } from '../engines/command-support.js';
 import { COMMANDS, hex, type CommandPlan, type RawCommand } from '../engines/command-table.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
@@ -106,7 +107,10 @@ export async function fitCommandPlan(plan: RunPlan): Promise<RunPlan> {
     plan.readPercent = raw.dir === 'write' || (raw.dir === 'none' && effects.writes) ? 0 : 100;
     plan.workload = `raw:0x${raw.opcode.toString(16).padStart(2, '0')}`;
     const lba = target.nvme?.lbaSize ?? target.logicalBlockSize;
-    checkRawTransfer(raw, lba + (target.nvme?.extendedMeta ? target.nvme.metaSize : 0));
+    // Extended LBAs move their metadata inline, unless PRACT (CDW12 bit 29) strips a PI-only format's.
+    const pract = (raw.cdw[2] >>> 29) & 1 && target.nvme?.metaSize === 8;
+    checkRawTransfer(raw, lba + (target.nvme?.extendedMeta && !pract ? target.nvme.metaSize : 0));
+    checkRawMetadata(raw, target.nvme, plan.targetPath);
     plan.blockSizes = [Math.max(lba, Math.ceil(raw.dataLen / lba) * lba)];
   }
   if ((name === 'compare' || (name === 'copy' && plan.verify)) && plan.size === undefined && target) {

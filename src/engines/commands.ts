@@ -106,7 +106,7 @@ export function checkRawDirection(raw: RawCommand): void {
 }
 
 /** Opcodes that move data and take NLB (0's based) in CDW12 bits 15:0: they transfer NLB + 1 blocks. */
-const NLB_DATA_OPCODES = new Map<number, string>([
+export const NLB_DATA_OPCODES = new Map<number, string>([
   [0x01, 'Write'],
   [0x02, 'Read'],
   [0x05, 'Compare'],

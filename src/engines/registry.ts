@@ -124,18 +124,5 @@ function vfioUsable(target: Target, autoBind: boolean): Usability {
   return { usable: true, node: addr };
 }
 
-/** Why this engine cannot run on a namespace formatted with metadata (the passthrough engines and vfio drive none); undefined when it can. */
-export function metadataRefusal(engine: EngineName, nvme: NvmeNamespace | undefined): { reason: string; fix: string } | undefined {
-  if (!nvme || nvme.metaSize <= 0) return undefined;
-  const opens = engineSpec(engine).opens;
-  const format = `${nvme.metaSize} bytes of ${nvme.extendedMeta ? 'extended' : 'separate'} metadata per LBA`;
-  if (opens === 'nvme-char') {
-    return { reason: `namespace ${nvme.name} is formatted with ${format}, which the passthrough engines do not drive`, fix: 'use the block engines (uring, uring-poll), or format the namespace without metadata' };
-  }
-  if (opens === 'vfio') {
-    return { reason: `namespace ${nvme.nsid} is formatted with ${format}, which the vfio engine does not drive`, fix: 'format the namespace without metadata, or use the block engines' };
-  }
-  return undefined;
-}
 
 // run/runner.ts still imports it from here; it lives in system/kernel.ts.

@@ -3,7 +3,8 @@
 // them, and which engines can run on each. `devices` prints it; `doctor`
 // checks it. All reads go through a SysReader so tests can fake a machine.
 import path from 'node:path';
-import { PATH_ENGINES, metadataRefusal, usableOn } from '../engines/registry.js';
+import { lbaFormat, metadataRefusal, piNote, type LbaFormat } from '../engines/pi.js';
+import { PATH_ENGINES, usableOn } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { native, type NvmeIdentify } from '../native/addon.js';
 import { blockFamily, holdersOf, mountsOf } from '../target/safety.js';
@@ -39,6 +40,10 @@ export interface DiscoveredNamespace
   /** Identify answered (needs access to a node); otherwise sysfs only. */
   identified: boolean;
   engines: EngineVerdict[];
+  /** The formatted LBA format: data and metadata sizes, PI type and place, layout (Identify answered). */
+  format?: LbaFormat;
+  /** Who makes the PI on which path (metadata formats only). */
+  formatNote?: string;
 }
 
 export interface DiscoveredController {
@@ -295,7 +300,14 @@ export function discover(deps: DiscoveryDeps): Discovery {
     const described = controllerNamespaceNames(sys, name).map(({ instance, index }) => describeNamespace(deps, ctrl, instance, index));
     ctrl.namespaces = described.map((d) => d.ns);
     // After every namespace is read: the first that answered Identify named the controller.
-    for (const { ns, identify } of described) ns.engines = engineVerdicts(deps, ns, namespaceTarget(sys, ns, ctrl, identify, pollQueuesParam));
+    for (const { ns, identify } of described) {
+      const target = namespaceTarget(sys, ns, ctrl, identify, pollQueuesParam);
+      ns.engines = engineVerdicts(deps, ns, target);
+      if (target.nvme && identify?.ns) {
+        ns.format = lbaFormat(target.nvme);
+        ns.formatNote = piNote(target.nvme);
+      }
+    }
     controllers.push(ctrl);
   }
 

@@ -2,6 +2,7 @@
 // grades: the system (kernel, io_uring, CPU governor, poll queues), each
 // controller (binding, NUMA) and each namespace (poll queues, access, format,
 // use, block queue). Pure over a SysReader and a Discovery.
+import { describeLbaFormat } from '../engines/pi.js';
 import { ENGINES, POLL_QUEUES_FIX } from '../engines/registry.js';
 import type { EngineName } from '../model.js';
 import { rebindToNvme, type DiscoveredController, type DiscoveredNamespace, type Discovery } from './discovery.js';
@@ -357,13 +358,9 @@ export function namespaceChecks(env: DoctorEnv, d: Discovery, ns: DiscoveredName
   }
   drafts.push(...accessChecks(env, ns, subject));
   if (ns.metaSize > 0) {
-    drafts.push({
-      id: 'format',
-      subject,
-      message: `formatted with ${ns.lbaSize}-byte blocks and ${ns.metaSize} bytes of metadata: ${engineList(PASSTHROUGH)} do not drive metadata formats`,
-      fix: `use the block engines, or reformat without metadata: nvme format /dev/${ns.controller} -n ${ns.nsid} --lbaf=N (destroys the data)`,
-      blocks: PASSTHROUGH,
-    });
+    // pt, pt-poll, ioctl and vfio drive metadata formats (src/engines/pi.ts); the block engines' verdicts say what the kernel allows.
+    const format = ns.format ? describeLbaFormat(ns.format, false) : `${ns.lbaSize}+${ns.metaSize}`;
+    drafts.push({ id: 'format', subject, message: `formatted with ${format}${ns.formatNote ? `: ${ns.formatNote}` : ''}` });
   } else if (ns.lbaSize) {
     drafts.push({ id: 'format', subject, message: `formatted with ${ns.lbaSize}-byte blocks, no metadata` });
   }

@@ -1,5 +1,6 @@
 // Validate every option and fill in every default. What leaves this file is a
 // RunPlan whose cells become fully specified native jobs.
+import { parsePiOptions, type PiOptions } from '../engines/pi.js';
 import os from 'node:os';
 import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type ClockMode, type EngineName, type LatencyMode, type Workload } from '../model.js';
@@ -29,6 +30,9 @@ export interface RawRunOptions {
   buffered?: boolean;
   verify?: boolean;
   verifySeed?: string;
+  piAct?: boolean;
+  piCheck?: string;
+  piApptag?: string;
   rwmixRead?: string;
   nsid?: string;
   vectored?: boolean;
@@ -85,6 +89,8 @@ export interface RunPlan {
   buffered: boolean;
   verify: boolean;
   verifySeed: number | undefined;
+  /** --pi-act, --pi-check, --pi-apptag (src/engines/pi.ts); undefined when none was given. */
+  pi?: PiOptions;
   readPercent: number;
   random: boolean;
   nsid: number | undefined;
@@ -292,6 +298,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     buffered: raw.buffered ?? false,
     verify: raw.verify ?? false,
     verifySeed,
+    pi: parsePiOptions(raw),
     readPercent,
     random: workload.startsWith('rand'),
     nsid: raw.nsid !== undefined ? parseCount(raw.nsid, '--nsid', 1, 0xfffffffe) : undefined,

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BenchError, runError, usageError } from '../errors.js';
-import { PATH_ENGINES, metadataRefusal, needsTarget, usableOn, engineSpec } from '../engines/registry.js';
+import { checkMetadataCommand, checkPiOptions, metadataRefusal } from '../engines/pi.js';
+import { PATH_ENGINES, needsTarget, usableOn, engineSpec } from '../engines/registry.js';
 import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import type { EngineName } from '../model.js';
 import { checkVectored, type RunPlan } from '../plan/options.js';
@@ -144,6 +145,8 @@ function chooseEngines(plan: RunPlan, target: Target, vfioAutoBind: boolean | un
   for (const engine of candidates) {
     let verdict = usableOn(engine, target, { buffered: plan.buffered, vfioAutoBind });
     if (verdict.usable && plan.command) verdict = commandUsable(plan.command, engine, target, verdict.node);
+    const metadata = verdict.usable ? metadataRefusal(engine, target.nvme) : undefined;
+    if (metadata) verdict = { usable: false, ...metadata, severity: 'capability' };
     if (verdict.usable) {
       chosen.push({ engine, node: verdict.node });
     } else if (plan.engines === 'all') {
@@ -203,10 +206,8 @@ function checkBlockSizes(plan: RunPlan, target: Target, chosen: ChosenEngine[]):
       throw usageError(`block size ${bs} is over the controller's largest transfer (MDTS) of ${target.nvme.maxTransferBytes} bytes`, `use --bs ${target.nvme.maxTransferBytes} or less`);
     }
   }
-  for (const c of chosen) {
-    const refusal = metadataRefusal(c.engine, target.nvme);
-    if (refusal) throw usageError(refusal.reason, refusal.fix);
-  }
+  checkPiOptions(plan.pi, target.nvme, plan.targetPath, chosen.map((c) => c.engine));
+  checkMetadataCommand(plan.command?.name, target.nvme, plan.targetPath);
 }
 
 /** One cell per engine, block size and queue depth, in that order. */

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { BenchError, runError, usageError } from '../errors.js';
 import { latencySummary, sparseBuckets } from '../analysis/histogram.js';
+import { metadataRecord } from '../engines/pi.js';
 import { SCHEMA_VERSION, type ClockInfo, type EnvironmentInfo, type NativeJob, type RateRecord, type RunRecord, type TargetInfo } from '../model.js';
 import type { NativeError, NativeRateResult, NativeRunResult } from '../native/addon.js';
 import type { Target } from '../target/target.js';
@@ -172,6 +173,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     errors: result.errors,
     verifiedBlocks: result.verifiedBlocks,
     ...(prep.plan.command ? { command: commandRecord(prep.plan.command, cell.engine, result) } : {}),
+    ...(job.metaSize ? { metadata: metadataRecord(job) } : {}),
     ...(polled(cell.engine, job.sqpoll) ? { emptyPollsPerIo: ios ? result.workers.reduce((s, w) => s + w.emptyReaps, 0) / ios : 0 } : {}),
     ...(job.explain ? { explain: explainResult(result, ios) } : {}),
     histogram: sparseBuckets(result.histogram),

@@ -10,6 +10,7 @@ import { perWorkerRate } from '../plan/rate.js';
 import type { LiveLine } from '../output/live.js';
 import type { RunProgress } from '../output/progress.js';
 import { commandJobFields } from '../engines/commands.js';
+import { piJobFields } from '../engines/pi.js';
 import type { Cell, PreparedRun } from './prepare.js';
 import { explainStartError, toRecord } from './record.js';
 import { irqNamesFor } from './system-cpu.js';
@@ -57,6 +58,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     ...(plan.rate ? { rateIops: perWorkerRate(plan.rate, plan.threads * Math.max(1, plan.targetPaths.length)), ratePoisson: plan.rate.arrival === 'poisson' } : {}),
     clockMode: plan.clockMode,
     ...(plan.command ? commandJobFields(plan.command) : {}),
+    ...piJobFields(cell.engine, target.nvme, plan.pi),
   };
 }
 
