@@ -201,6 +201,10 @@ export interface RunRecord {
   targetIndex?: number;
   /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
   aggregate?: boolean;
+  /** v3, plans (nvmebench plan run): the name of the plan entry this record ran under; absent outside a plan. */
+  planEntry?: string;
+  /** v3, jobs side by side (--job, a plan entry's "jobs"): the job's name; absent for a run without jobs. */
+  job?: string;
 }
 
 /**
@@ -253,10 +257,10 @@ export interface CommandRecord {
   dataDir?: 'none' | 'write' | 'read';
 }
 
-/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON). */
-export const SCHEMA_VERSION = 2;
-/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON); v3 plan_entry and job. */
+export const SCHEMA_VERSION = 3;
+/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN); v1 and v2 lack the v3 columns. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
 export interface ExplainRecord {

@@ -49,6 +49,10 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return `fw ${c.deviceFirmware || '?'}`;
     case 'target':
       return c.target === 'all' ? 'all targets' : c.target === '' ? 'one target' : `target ${c.target}`;
+    case 'planEntry':
+      return c.planEntry ? `entry ${c.planEntry}` : 'no plan';
+    case 'job':
+      return c.job ? `job ${c.job}` : 'no job';
   }
 }
 
