@@ -36,15 +36,16 @@ function lazyNamespaces(): () => HostNamespace[] {
   return () => (found ??= hostNamespaces());
 }
 
-function writesOf(entry: PlanEntry, options: RawRunOptions): boolean {
+/** Whether some run of the entry writes (a mixed workload counts as writing). */
+function writesOf(entry: PlanEntry): boolean {
   const workloads = entry.jobs ? entry.jobs.map((j) => j.workload ?? entry.workload) : [entry.workload];
-  return workloads.some((w) => w !== undefined && w !== 'randread' && w !== 'read') || (options.rwmixRead !== undefined && Number(options.rwmixRead) < 100 && workloads.some((w) => w === 'randrw' || w === 'rw'));
+  return workloads.some((w) => w !== undefined && w !== 'randread' && w !== 'read');
 }
 
 /** Targets on the command line take the place of every entry's; otherwise the entry's roles resolve on this host. */
 function resolveEntry(entry: PlanEntry, cli: RawRunOptions, cliTargets: string[], found: () => HostNamespace[], say: (line: string) => void): ResolvedEntry {
   const options = mergeOptions(entry.options, cli);
-  const writes = writesOf(entry, options);
+  const writes = writesOf(entry);
   let targets: string[] = cliTargets;
   if (!targets.length && entry.targets) targets = resolveRole(entry.targets, entry.targets.kind === 'paths' ? [] : found(), entry.where, { writes, force: options.forceDestroy === true, skip: say });
   if (!entry.jobs) {
@@ -91,7 +92,7 @@ function preflight(resolved: ResolvedEntry[]): string[] {
     } catch (err) {
       if (!(err instanceof BenchError && r.targets.every((t) => written.has(path.resolve(t))))) throw err;
     }
-    if (writesOf(r.entry, r.options)) for (const t of r.targets) written.add(path.resolve(t));
+    if (writesOf(r.entry)) for (const t of r.targets) written.add(path.resolve(t));
   }
   return nodes;
 }
@@ -106,7 +107,7 @@ function entryWords(r: ResolvedEntry): string[] {
   return [`  run options: ${line('', r.options).trim() || '(defaults)'}`, ...r.jobs.map((j) => `  job ${j.name}: ${line(j.workload!, j.options)} ${j.target}`)];
 }
 
-interface PlanCliOptions extends RawRunOptions {}
+type PlanCliOptions = RawRunOptions;
 
 function loadAndResolve(file: string, opts: PlanCliOptions, targets: string[], say: (line: string) => void): { plan: Plan; resolved: ResolvedEntry[] } {
   const plan = loadPlanFile(file);
