@@ -226,6 +226,10 @@ export interface RunRecord {
   targetIndex?: number;
   /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
   aggregate?: boolean;
+  /** v3, plans (nvmebench plan run): the name of the plan entry this record ran under; absent outside a plan. */
+  planEntry?: string;
+  /** v3, jobs side by side (--job, a plan entry's "jobs"): the job's name; absent for a run without jobs. */
+  job?: string;
   /** --rate-iops: the open-loop schedule and what it measured (schema v3); absent for a closed loop. */
   rate?: RateRecord;
 }

@@ -17,6 +17,15 @@ const KERNEL_BDF = '0000:00:11.0'; // the second controller (nvme1): bound to vf
 const VFIO_BDF = '0000:00:12.0'; // the third, on vfio-pci from boot (--vfio)
 const REGION = ['--bs', '4k', '--size', '1m', '--qd', '4'];
 
+const LAB_PLAN = {
+  planVersion: 1,
+  options: { engine: 'pt', size: '1m', verify: true },
+  runs: [
+    { name: 'every-ns', workload: 'randread', targets: 'all-nvme', options: { ios: 200 } },
+    { name: 'second-ns', workload: 'randread', namespaces: { model: 'QEMU*', nsid: 2 }, options: { ios: 100 } },
+  ],
+};
+
 const STEPS: Step[] = [
   { name: 'nsids', sh: 'for n in /sys/block/nvme*n*; do echo "$(basename $n) $(cat $n/nsid 2>/dev/null || echo ?)"; done' },
   // Every block of the 1 MiB region written once per engine (sequential, 256 I/Os a target), read back as it goes.
@@ -27,6 +36,14 @@ const STEPS: Step[] = [
   { name: 'figures', args: ['randread', '--engine', 'pt', '--qd', '8', '--runtime', '2', '--cpus', 'auto', '--quiet', '--format', 'json', ...NODES] },
   { name: 'same-namespace', args: ['randread', '--engine', 'uring', '--ios', '10', '/dev/ng0n1', '/dev/nvme0n1'] },
   { name: 'one-refused', args: ['randwrite', '--engine', 'pt', '--ios', '10', '/dev/ng0n1', '/dev/ng9n9'] },
+  // Jobs side by side (issue 16 §5): a QD1 pt-poll reader beside a QD8 uring writer, on two namespaces and on one
+  // (regions apart), --verify on both; the reader's region is the one 'write' stamped with seed 7.
+  { name: 'jobs-two', args: ['randread', '--verify', '--ios', '400', '--quiet', '--format', 'csv', '--job', 'name=reader,engine=pt-poll,qd=1,size=1m,target=/dev/ng0n1', '--job', 'name=writer,workload=randwrite,engine=uring,qd=8,size=1m,target=/dev/ng1n1'] },
+  { name: 'jobs-same', args: ['randread', '--verify', '--ios', '400', '--quiet', '--format', 'csv', '--job', 'name=reader,engine=pt-poll,qd=1,size=1m', '--job', 'name=writer,workload=randwrite,engine=uring,qd=8,offset=1m,size=1m', '/dev/ng0n2'] },
+  { name: 'jobs-overlap', args: ['randread', '--verify', '--ios', '10', '--job', 'name=reader,size=2m', '--job', 'name=writer,workload=randwrite,offset=1m,size=1m', '/dev/ng0n2'] },
+  // Plans by role: every namespace of the host, and a selector by model and nsid.
+  { name: 'plan-file', sh: `printf '%s' '${JSON.stringify(LAB_PLAN)}' > /tmp/plan.json` },
+  { name: 'plan-run', args: ['plan', 'run', '/tmp/plan.json', '--quiet', '--format', 'csv'] },
   { name: 'bind', args: ['vfio', 'bind', KERNEL_BDF] },
   { name: 'vfio-write', args: ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '64', '--verify', '--verify-seed', '9', '--quiet', '--format', 'json', KERNEL_BDF, VFIO_BDF] },
   { name: 'vfio-read', args: ['randread', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '200', '--verify', '--verify-seed', '9', '--quiet', '--format', 'json', KERNEL_BDF, VFIO_BDF] },
@@ -151,4 +168,33 @@ test('lab: two vfio controllers at once, written and read back with --verify', (
   const read = records(step('vfio-read', 0));
   checkCells(read, [KERNEL_BDF, VFIO_BDF], ['vfio']);
   assert.deepEqual(read.filter((r) => !r.aggregate).map((r) => r.target.path), [KERNEL_BDF, VFIO_BDF]);
+});
+
+test('lab: jobs side by side, a QD1 pt-poll reader beside a QD8 uring writer, on two namespaces and on one (regions apart), --verify on both', () => {
+  for (const [name, targets] of [['jobs-two', ['/dev/ng0n1', '/dev/ng1n1']], ['jobs-same', ['/dev/ng0n2', '/dev/ng0n2']]] as const) {
+    const rows = csvRows(step(name, 0).stdout);
+    assert.deepEqual(rows.map((r) => `${r.job}:${r.workload}:${r.engine}:${r.qd}:${r.offset}`), ['reader:randread:pt-poll:1:0', `writer:randwrite:uring:8:${name === 'jobs-same' ? 1 << 20 : 0}`]);
+    assert.deepEqual(rows.map((r) => r.target), [...targets].map((t, i) => (i === 1 ? t.replace('/dev/ng', '/dev/nvme') : t)));
+    assert.equal(rows[0].run_id, rows[1].run_id);
+    for (const r of rows) {
+      assert.equal(r.status, 'ok', `${name} ${r.job}: ${r.error_message}`);
+      assert.equal(r.aggregate, 'false', 'no aggregate across jobs');
+      assert.ok(Number(r.ios) >= 400 && Number(r.verified_blocks) > 0, `${name} ${r.job}: ${r.ios} I/Os, ${r.verified_blocks} checked`);
+    }
+    process.stdout.write(`# ${name}: ${rows.map((r) => `${r.job} ${r.engine} QD${r.qd} ${Math.round(Number(r.iops))} IOPS p99 ${Number(r.lat_p99_us).toFixed(1)} µs`).join('; ')}\n`);
+  }
+  assert.match(step('jobs-overlap', 2).stderr, /jobs reader and writer overlap on \/dev\/ng0n2 .* and writer writes/);
+});
+
+test('lab: a plan by role: all-nvme names the four namespaces, a model and nsid selector the two second ones, one run id', () => {
+  step('plan-file', 0);
+  const rows = csvRows(step('plan-run', 0).stdout);
+  const every = rows.filter((r) => r.plan_entry === 'every-ns' && r.aggregate === 'false');
+  assert.deepEqual(every.map((r) => r.target).sort(), [...NODES].sort());
+  // Linux names the nodes in discovery order: which two hold nsid 2 comes from sysfs.
+  const nsid2 = step('nsids', 0).stdout.trim().split('\n').map((l) => l.split(' ')).filter(([, nsid]) => nsid === '2').map(([name]) => `/dev/${name.replace(/^nvme/, 'ng')}`);
+  const second = rows.filter((r) => r.plan_entry === 'second-ns' && r.aggregate === 'false');
+  assert.deepEqual(second.map((r) => r.target).sort(), nsid2.filter((n) => NODES.includes(n)).sort());
+  assert.equal(new Set(rows.map((r) => r.run_id)).size, 1);
+  for (const r of rows) assert.equal(r.status, 'ok', `${r.plan_entry} ${r.target}: ${r.error_message}`);
 });

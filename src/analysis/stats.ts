@@ -79,6 +79,10 @@ export interface CellConfig {
   target: string;
   /** --rate-iops: the offered rate and arrivals ('200000 uniform'); '' for a closed loop. */
   rate: string;
+  /** Plans (v3): the plan entry; '' outside a plan. */
+  planEntry: string;
+  /** Jobs side by side (v3): the job's name, so one job's latencies never mix with another's; '' without jobs. */
+  job: string;
 }
 
 /** Every field that defines the configuration of a cell (not the target path, not runtime). */
@@ -108,6 +112,8 @@ export function cellConfig(r: RunRecord): CellConfig {
     deviceFirmware: r.target.firmware,
     target: r.aggregate ? 'all' : r.targetIndex !== undefined ? String(r.targetIndex) : '',
     rate: r.rate ? `${Math.round(r.rate.offeredIops)} ${r.rate.arrival}` : '',
+    planEntry: r.planEntry ?? '',
+    job: r.job ?? '',
   };
 }
 
@@ -115,12 +121,15 @@ export function cellConfig(r: RunRecord): CellConfig {
 export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
   'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size', 'latency',
-  'targetKind', 'deviceModel', 'deviceFirmware', 'target', 'rate',
+  'targetKind', 'deviceModel', 'deviceFirmware', 'target', 'rate', 'planEntry', 'job',
 ];
+
+/** Fields that stay out of a key while empty: records from before them, or runs without them, keep their keys. */
+const KEY_WHEN_SET: ReadonlyArray<keyof CellConfig> = ['target', 'rate', 'planEntry', 'job'];
 
 /** --lat all and CLOCK_MONOTONIC stay out of the key: a record that does not say matches one that says all, or monotonic. */
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {
-  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all') && !(f === 'target' && c.target === '') && !(f === 'rate' && !c.rate)).map((f) => `${f}=${String(c[f])}`).join('|');
+  return CONFIG_FIELDS.filter((f) => !omit.includes(f) && !(f === 'latency' && c.latency === 'all') && !(KEY_WHEN_SET.includes(f) && c[f] === '')).map((f) => `${f}=${String(c[f])}`).join('|');
 }
 
 export function cellKey(r: RunRecord): string {
@@ -141,7 +150,8 @@ export function varyingFields(configs: CellConfig[]): Array<keyof CellConfig> {
  */
 export function engineDependentFields(configs: CellConfig[]): Array<keyof CellConfig> {
   return varyingFields(configs).filter((f) => {
-    if (f === 'engine' || f === 'ioDepth' || f === 'blockSize' || f === 'threads' || f === 'workload') return false;
+    // A job's or plan entry's name is what the reader looks for: always shown when it varies.
+    if (f === 'engine' || f === 'ioDepth' || f === 'blockSize' || f === 'threads' || f === 'workload' || f === 'job' || f === 'planEntry') return false;
     const perEngine = new Map<string, Set<string>>();
     for (const c of configs) {
       const key = `${c.engine}|${c.workload}|${c.blockSize}|${c.ioDepth}|${c.threads}`;

@@ -14,6 +14,7 @@ import { register as registerCompat } from './compat.js';
 import { register as registerExplain } from './explain.js';
 import { register as registerCompletion } from './completion.js';
 import { register as registerMerge } from './merge.js';
+import { register as registerPlan } from './plan.js';
 import { addExamples } from './examples.js';
 
 export function registerCommands(program: Command): void {
@@ -31,5 +32,6 @@ export function registerCommands(program: Command): void {
   registerExplain(program);
   registerCompletion(program);
   registerMerge(program);
+  registerPlan(program);
   addExamples(program);
 }

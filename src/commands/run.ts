@@ -1,7 +1,7 @@
 // The workload commands: randread, randwrite, read, write, randrw, rw.
 // nvmebench randread --engine uring,pt --qd 8,64,256 --bs 512 /dev/ng0n1
 import { Command, Option } from 'commander';
-import { runError } from '../errors.js';
+import { runError, usageError } from '../errors.js';
 import type { RunRecord, RwWorkload } from '../model.js';
 import { buildPlan, type RawRunOptions, type RunPlan } from '../plan/options.js';
 import { LiveLine } from '../output/live.js';
@@ -10,7 +10,9 @@ import { buildResults } from '../analysis/results.js';
 import { printResults } from '../export/stdout.js';
 import type { PreparedRun } from '../run/prepare.js';
 import { prepareTargets } from '../run/targets.js';
-import { runAll } from '../run/scheduler.js';
+import { runAll, type RunContext } from '../run/scheduler.js';
+import { prepareJobs, runJobs, type ResolvedJob } from '../run/jobs.js';
+import { checkJobSet, parseJobFlag } from '../plan/jobs.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
@@ -93,6 +95,18 @@ function releaseClaims(preps: PreparedRun[]): void {
 export interface RunResult {
   records: RunRecord[];
   outcome: Outcome;
+  interrupted: boolean;
+}
+
+/**
+ * A run inside a plan (src/commands/plan.ts): the plan's export session and run
+ * id, the entry's name on the records, and no table of its own (print false).
+ */
+export interface ExecuteContext extends RunContext {
+  session?: ReturnType<typeof createExportSession>;
+  print?: boolean;
+  /** --latency-target: a search that runs its own probes and reports its answer (src/run/target-search.ts). */
+  mode?: RunMode;
 }
 
 /** The width to fit the results table to: the terminal's, unless --wide or stdout is not a terminal. */
@@ -101,7 +115,8 @@ function terminalWidth(wide: boolean): number | undefined {
 }
 
 /** Run a prepared plan with live output, Ctrl-C handling and exports. */
-export async function executeRun(given: PreparedRun | PreparedRun[], name: string, mode?: RunMode): Promise<RunResult> {
+export async function executeRun(given: PreparedRun | PreparedRun[], name: string, ctx: ExecuteContext = {}): Promise<RunResult> {
+  const mode = ctx.mode;
   const preps = Array.isArray(given) ? given : [given];
   const prep = preps[0];
   const { plan } = prep;
@@ -110,7 +125,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   let session: ReturnType<typeof createExportSession>;
   let plotOut: ReturnType<typeof checkOutputPath> | undefined;
   try {
-    session = createExportSession(exportTargets(plan, name), { target });
+    session = ctx.session ?? createExportSession(exportTargets(plan, name), { target });
     plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
   } catch (err) {
     releaseClaims(preps); // nothing ran: the devices go back at once
@@ -138,7 +153,9 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
   try {
-    records = await (mode?.run ?? runAll)(preps, {
+    // Jobs side by side run together, a row each (src/run/jobs.ts); targets, a cell at a time; a mode (--latency-target) runs its own.
+    const runner = mode?.run ?? (prep.jobName !== undefined ? runJobs : runAll);
+    records = await runner(preps, {
       onRecord: (record) => session.add(record),
       live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
@@ -146,7 +163,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
       setCurrent: (stop) => {
         stopCurrent = stop;
       },
-    });
+    }, ctx);
   } finally {
     progress?.stop();
     releaseClaims(preps);
@@ -154,11 +171,11 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
     await prep.vfioAutoBind?.restore();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    session.close();
+    if (!ctx.session) session.close();
   }
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
-  if (records.length) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
+  if (records.length && ctx.print !== false) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
   if (records.length && plan.format === 'table') mode?.report?.(results);
   let lostExports = session.lost.length;
   if (plotOut && records.length) {
@@ -171,21 +188,37 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
       lostExports++;
     }
   }
-  for (const file of session.files) process.stderr.write(`nvmebench: results written to ${file}\n`);
+  if (!ctx.session) for (const file of session.files) process.stderr.write(`nvmebench: results written to ${file}\n`);
   const failed = records.filter((r) => r.status === 'failed');
   if (failed.length) {
     throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
   }
-  return { records, outcome: interrupted || lostExports > 0 ? 'failed' : 'ok' };
+  return { records, outcome: interrupted || lostExports > 0 ? 'failed' : 'ok', interrupted };
+}
+
+/** --job flags as jobs: the command's workload, and its one target, for the jobs that do not name their own. */
+function jobsFromFlags(flags: string[], workload: RwWorkload, targets: string[]): ResolvedJob[] {
+  const specs = flags.map(parseJobFlag);
+  checkJobSet(specs, '--job');
+  return specs.map((spec) => {
+    if (spec.target === undefined && targets.length > 1) {
+      throw usageError(`${spec.where}: no target, and ${targets.length} are named after the options`, `give the job its own: target=${targets[0]}`);
+    }
+    return { ...spec, workload: spec.workload ?? workload, target: (spec.target as string | undefined) ?? targets[0] ?? '' };
+  });
 }
 
 export function register(program: Command): void {
   for (const workload of Object.keys(WORKLOAD_HELP) as RwWorkload[]) {
     const cmd = program.command(`${workload}`).description(WORKLOAD_HELP[workload]).argument('[targets...]', 'file, /dev/nvmeXnY, /dev/ngXnY, or a PCI address (vfio); several run every cell on all of them at once');
-    addRunOptions(cmd).action(async (targets: string[], raw: RawRunOptions) => {
-      const plan = buildPlan(workload, targets.length ? targets : undefined, raw);
-      const preps = await prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
-      return (await executeRun(preps, workload, plan.latencyTarget ? latencyTargetMode(preps) : undefined)).outcome;
-    });
+    addRunOptions(cmd)
+      .option('--job <spec>', "a job to run beside the others, repeatable: name=reader,workload=randread,engine=pt-poll,qd=1,target=/dev/ng0n1 (also bs, threads, cpus, offset, size, ios, rwmix-read…); the command's options are every job's defaults", (v: string, all: string[]) => [...all, v], [] as string[])
+      .action(async (targets: string[], opts: RawRunOptions & { job: string[] }) => {
+        const { job: jobFlags, ...raw } = opts;
+        if (jobFlags.length) return (await executeRun(await prepareJobs(jobsFromFlags(jobFlags, workload, targets), raw), workload)).outcome;
+        const plan = buildPlan(workload, targets.length ? targets : undefined, raw);
+        const preps = await prepareTargets(plan, { vfioAutoBind: raw.vfioAutoBind });
+        return (await executeRun(preps, workload, { mode: plan.latencyTarget ? latencyTargetMode(preps) : undefined })).outcome;
+      });
   }
 }

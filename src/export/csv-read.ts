@@ -172,6 +172,9 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
     ...(b('aggregate') ? { aggregate: true } : {}),
     // Open loop (v3): absent in older files and for closed-loop rows.
     ...rateFromCsv(n, s),
+    // Plans and jobs (v3): absent in older files and outside them.
+    ...(values.plan_entry ? { planEntry: s('plan_entry') } : {}),
+    ...(values.job ? { job: s('job') } : {}),
   };
 }
 

@@ -95,6 +95,9 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'sched_lat_p99_us', get: (r) => r.rate?.schedLatency.p99Us ?? '' },
   { name: 'sched_lat_p999_us', get: (r) => r.rate?.schedLatency.p999Us ?? '' },
   { name: 'sched_lat_max_us', get: (r) => r.rate?.schedLatency.maxUs ?? '' },
+  // v3: the plan entry (nvmebench plan run) and the job (--job) a row ran under; empty outside them.
+  { name: 'plan_entry', get: (r) => r.planEntry ?? '' },
+  { name: 'job', get: (r) => r.job ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -108,6 +111,8 @@ export const CSV_V3_COLUMNS: readonly string[] = [
   // --rate-iops (open-loop rates)
   'rate_offered_iops', 'rate_arrival', 'rate_late_ios', 'rate_max_lag_us',
   'sched_lat_mean_us', 'sched_lat_p50_us', 'sched_lat_p90_us', 'sched_lat_p99_us', 'sched_lat_p999_us', 'sched_lat_max_us',
+  // plans and jobs side by side
+  'plan_entry', 'job',
 ];
 /** The columns each version added, by version: a file of an older version lacks them by design. */
 const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [
@@ -123,6 +128,11 @@ export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) =>
 export const CSV_OPTIONAL_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => c.optional).map((c) => c.name);
 /** The columns of schema v1, in order: the ones v2 and later did not add (explain's optional columns came with v2 too). */
 export const CSV_V1_COLUMNS: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !csvColumnsAfter(1).includes(c));
+/** The columns a file of this schema version must have. */
+export function csvRequiredColumns(version: number): string[] {
+  const later = csvColumnsAfter(version);
+  return CSV_REQUIRED_COLUMNS.filter((c) => !later.includes(c));
+}
 /** The required columns of schema v2, in order. */
 export const CSV_V2_REQUIRED: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !csvColumnsAfter(2).includes(c));
 

@@ -53,6 +53,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   batch_submit: 'count', batch_complete: 'count', fixedbufs: 'bool', regfiles: 'bool', sqpoll: 'bool', direct: 'bool',
   verify: 'bool', cpus: 'cpus', offset: 'count', size: 'count', status: 'status', error_message: 'text', aggregate: 'bool',
   rate_arrival: 'text',
+  plan_entry: 'text', job: 'text',
 };
 
 export function csvKind(column: string): CsvKind {
@@ -165,8 +166,10 @@ function recordSchema(version: number): JsonSchema {
       description: '--rate-iops: the open-loop schedule; latency (the record\'s) is the service latency, schedLatency counts from each I/O\'s due time',
       ...object({ arrival: { enum: ['uniform', 'poisson'] }, offeredIops: num, lateIos: count, maxLagUs: num, schedLatency: summary, schedHistogram: { type: 'array' } }, ['schedHistogram']),
     };
+    properties.planEntry = { type: 'string', description: 'nvmebench plan run: the plan entry this record ran under' };
+    properties.job = { type: 'string', description: 'jobs side by side: the job this record is' };
   }
-  return { ...object(properties, ['command', 'system', 'rate']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
+  return { ...object(properties, ['command', 'system', 'rate', 'planEntry', 'job']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
 }
 
 /** The object --json writes: the records with their histograms, and the cells' warnings. */

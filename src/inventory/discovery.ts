@@ -114,6 +114,15 @@ export async function realDeps(): Promise<DiscoveryDeps> {
     const dir = `/sys/bus/pci/devices/${bdf}`;
     if (isNvmeClass(realSys.read(`${dir}/class`)) && driverOf(realSys, dir) !== 'nvme') verdicts.set(bdf, await probeVfioVerdict(bdf));
   }
+  return kernelDeps(verdicts);
+}
+
+/**
+ * This machine's deps without bringing up any controller: what the kernel's
+ * nodes and sysfs say. The controllers no nvme driver owns get the verdicts
+ * given, or none (for callers that only want namespaces, such as plan roles).
+ */
+export function kernelDeps(verdicts: ReadonlyMap<string, EngineVerdict> = new Map()): DiscoveryDeps {
   return {
     sys: realSys,
     identify(node, nsid) {

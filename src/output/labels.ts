@@ -51,6 +51,10 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return c.target === 'all' ? 'all targets' : c.target === '' ? 'one target' : `target ${c.target}`;
     case 'rate':
       return c.rate ? `rate ${c.rate.split(' ')[0]}/s${c.rate.endsWith('poisson') ? ' poisson' : ''}` : 'closed loop';
+    case 'planEntry':
+      return c.planEntry ? `entry ${c.planEntry}` : 'no plan';
+    case 'job':
+      return c.job ? `job ${c.job}` : 'no job';
   }
 }
 

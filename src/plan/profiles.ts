@@ -9,14 +9,16 @@
 //   "reference": { "source": "where the numbers come from", "unit": "KIOPS", "values": { "8": { "uring": 538, "pt": 589 } } }
 // }
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchError, usageError } from '../errors.js';
 import { ENGINE_NAMES, WORKLOADS, type EngineName, type Workload } from '../model.js';
 import { buildPlan, type RawRunOptions } from './options.js';
-import { naturalCompare, readCpuList, realSys } from '../system/sysfs.js';
+import { naturalCompare } from '../system/sysfs.js';
 import { parseCpuList } from './units.js';
+import { checkKeys, isObject, kebab, onlineCpus, parseJsonOptions } from './json-options.js';
+
+export { firstPresentCpu } from './json-options.js';
 
 export interface ProfileReference {
   /** Where the numbers come from, quoted. */
@@ -42,142 +44,9 @@ export interface Profile {
 const TOP_KEYS = ['description', 'workload', 'options', 'reference', 'notes'] as const;
 const REFERENCE_KEYS = ['source', 'unit', 'values', 'perf'] as const;
 
-type Kind = 'list' | 'int' | 'size' | 'duration' | 'bool' | 'cpus';
-
-/** Every run option a profile may set, and how it is written. Output and --force-destroy stay on the command line. */
-const OPTION_KINDS: Record<string, Kind> = {
-  engine: 'list',
-  qd: 'list',
-  bs: 'list',
-  threads: 'int',
-  cpus: 'cpus',
-  runtime: 'duration',
-  ramp: 'duration',
-  ios: 'int',
-  size: 'size',
-  offset: 'size',
-  batchSubmit: 'int',
-  batchComplete: 'int',
-  fixedbufs: 'bool',
-  regfiles: 'bool',
-  sqpoll: 'bool',
-  buffered: 'bool',
-  verify: 'bool',
-  verifySeed: 'int',
-  rwmixRead: 'int',
-  nsid: 'int',
-  vectored: 'bool',
-  maxErrors: 'int',
-  repeat: 'int',
-  warmup: 'int',
-  explain: 'bool',
-};
-
-const COMMAND_LINE_ONLY: Record<string, string> = {
-  forceDestroy: '--force-destroy',
-  csv: '--csv',
-  json: '--json',
-  md: '--md',
-  plot: '--plot',
-  format: '--format',
-  quiet: '--quiet',
-  wide: '--wide',
-};
-
 /** The profiles that ship with nvmebench: <package>/profiles. */
 export function builtinProfileDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'profiles');
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** The first CPU of the list that this machine has online. */
-export function firstPresentCpu(candidates: number[], online: number[]): number | undefined {
-  return candidates.find((c) => online.includes(c));
-}
-
-function onlineCpus(): number[] {
-  const online = readCpuList(realSys, '/sys/devices/system/cpu/online');
-  return online.length ? online : os.cpus().map((_, i) => i);
-}
-
-/** One option value from JSON to the string commander would have handed over. */
-function optionValue(where: string, key: string, value: unknown, online: number[]): string | boolean {
-  const kind = OPTION_KINDS[key];
-  const bad = (want: string) => usageError(`${where}: options.${key} must be ${want}, not ${JSON.stringify(value)}`, `fix the profile, e.g. "${key}": ${exampleFor(kind)}`);
-  const scalar = (v: unknown) => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.trim() !== '');
-  switch (kind) {
-    case 'bool':
-      if (typeof value !== 'boolean') throw bad('true or false');
-      return value;
-    case 'int':
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw bad('a whole number');
-      return String(value);
-    case 'size':
-    case 'duration':
-      if (!scalar(value)) throw bad(kind === 'size' ? 'a size (a number of bytes or a string such as "1g")' : 'a duration (seconds, or a string such as "10s")');
-      return String(value);
-    case 'list':
-      if (Array.isArray(value)) {
-        if (!value.length || !value.every(scalar)) throw bad('a non-empty list of values');
-        return value.join(',');
-      }
-      if (!scalar(value)) throw bad('a value or a list of values');
-      return String(value);
-    case 'cpus': {
-      if (isObject(value)) {
-        const keys = Object.keys(value);
-        const list = value.firstOf;
-        if (keys.length !== 1 || keys[0] !== 'firstOf' || !Array.isArray(list) || !list.length || !list.every((c) => Number.isInteger(c) && (c as number) >= 0)) {
-          throw bad('a CPU list, or { "firstOf": [1, 0] } for the first of those CPUs this machine has');
-        }
-        const cpu = firstPresentCpu(list as number[], online);
-        if (cpu === undefined) throw usageError(`${where}: none of the CPUs ${list.join(', ')} (options.cpus.firstOf) is online here`, 'give --cpus on the command line');
-        return String(cpu);
-      }
-      if (Array.isArray(value)) {
-        if (!value.length || !value.every((c) => Number.isInteger(c) && c >= 0)) throw bad('a CPU list');
-        return value.join(',');
-      }
-      if (!scalar(value)) throw bad('a CPU list such as "0-3" or [0, 2]');
-      return String(value);
-    }
-  }
-  throw usageError(`${where}: unknown option "${key}"`);
-}
-
-function exampleFor(kind: Kind | undefined): string {
-  switch (kind) {
-    case 'bool':
-      return 'true';
-    case 'int':
-      return '1';
-    case 'size':
-      return '"1g"';
-    case 'duration':
-      return '"10s"';
-    case 'list':
-      return '[8, 64]';
-    case 'cpus':
-      return '{ "firstOf": [1, 0] }';
-    default:
-      return '...';
-  }
-}
-
-function checkKeys(where: string, obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) {
-      const hint = COMMAND_LINE_ONLY[key] ? `${COMMAND_LINE_ONLY[key]} goes on the command line, not in a profile` : `${what} may have: ${allowed.join(', ')}`;
-      throw usageError(`${where}: unknown key "${key}"${what === 'options' ? ' in options' : what === 'reference' ? ' in reference' : ''}`, hint);
-    }
-  }
 }
 
 /** Validate a parsed profile document strictly; every error names the file and the key. */
@@ -191,12 +60,7 @@ export function parseProfile(doc: unknown, name: string, file: string, online: n
   }
   const workload = doc.workload as Workload;
   if (doc.notes !== undefined && typeof doc.notes !== 'string') throw usageError(`${where}: "notes" must be a string`);
-  if (!isObject(doc.options)) throw usageError(`${where}: "options" must be an object of run options`, 'e.g. "options": { "engine": ["uring", "pt"], "qd": [8, 64] }');
-  checkKeys(where, doc.options, Object.keys(OPTION_KINDS), 'options');
-  const options: RawRunOptions = {};
-  for (const [key, value] of Object.entries(doc.options)) {
-    (options as Record<string, unknown>)[key] = optionValue(where, key, value, online);
-  }
+  const options = parseJsonOptions(where, doc.options, online);
   // The values themselves: the same checks as the command line, on a stand-in target.
   try {
     buildPlan(workload, '/dev/null', { ...options, cpus: undefined });

@@ -43,6 +43,8 @@ export interface PreparedRun {
   cpus?: number[];
   /** Several targets: this one's place among them (0-based); absent for one target. */
   targetIndex?: number;
+  /** Jobs side by side (src/run/jobs.ts): this run's job name; absent otherwise. */
+  jobName?: string;
 }
 
 function defaultEngines(target: Target): EngineName[] {
@@ -74,7 +76,7 @@ function prepareNop(plan: RunPlan): PreparedRun {
 }
 
 /** Resolve engines, region and safety before anything runs. Throws on bad input. */
-export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): Promise<PreparedRun> {
+export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean; noClaim?: boolean } = {}): Promise<PreparedRun> {
   if (plan.explain) checkExplainAccess();
   if (plan.engines !== 'all' && plan.engines.length && !plan.engines.some(needsTarget)) return prepareNop(plan);
   const writes = plan.readPercent < 100 || plan.command?.writes === true;
@@ -110,7 +112,8 @@ export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean 
   // Refuse now (not root, no IOMMU, a namespace mounted) rather than after the other engines ran.
   vfioAutoBind?.precheck();
   // Last, so nothing above can throw while the device is held.
-  const claim = writes ? claimDevice(target, plan.forceDestroy) : undefined;
+  // noClaim: jobs side by side claim each device once, for all their writers (src/run/jobs.ts).
+  const claim = writes && !extra.noClaim ? claimDevice(target, plan.forceDestroy) : undefined;
   return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind, claim };
 }
 

@@ -166,11 +166,27 @@ export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label
  * page tables, the device's own state warm up outside what is measured. A
  * warmup run that fails is not reported; the measured runs after it show the error.
  */
-export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks): Promise<RunRecord[]> {
+/** What a plan run (src/commands/plan.ts) gives every run it makes: one run id, and the entry's name on the records. */
+export interface RunContext {
+  runId?: string;
+  planEntry?: string;
+}
+
+/** A run id: when it started, and a few random bytes. */
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/** The record as the context tags it. */
+export function tagRecord(record: RunRecord, ctx: RunContext): RunRecord {
+  return ctx.planEntry === undefined ? record : { ...record, planEntry: ctx.planEntry };
+}
+
+export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks, ctx: RunContext = {}): Promise<RunRecord[]> {
   const preps = Array.isArray(given) ? given : [given];
   const prep = preps[0];
   const records: RunRecord[] = [];
-  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${crypto.randomBytes(3).toString('hex')}`;
+  const runId = ctx.runId ?? newRunId();
   const { warmup, repeat: repeats } = prep.plan;
   const manyBs = new Set(prep.cells.map((c) => c.blockSize)).size > 1;
   let runIndex = 0;
@@ -196,7 +212,7 @@ export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks
         return p.targetIndex === undefined ? record : { ...record, targetIndex: p.targetIndex };
       });
       if (rows.length > 1) rows.push(aggregateTargets(rows));
-      for (const record of rows) {
+      for (const record of rows.map((r) => tagRecord(r, ctx))) {
         records.push(record);
         hooks.onRecord(record);
       }

@@ -11,7 +11,7 @@ import { assignCpus } from './cpus.js';
 import { prepareRun, type PreparedRun } from './prepare.js';
 
 /** What makes two targets one: the same controller (PCI), file or node, or namespace. */
-function identity(target: Target): string[] {
+export function identity(target: Target): string[] {
   // A PCI address names the controller; its namespace info has no kernel controller name to compare.
   if (target.pci) return [`pci:${target.pci.address}`];
   const ids: string[] = [];
