@@ -11,6 +11,7 @@
 
 #include "nvme.h"
 #include "nvme_cmd.h"
+#include "nvme_fdp.h"
 
 /* The names TypeScript uses for job.command. */
 static const char *const job_command_names[JOB_CMD_COUNT] = {
@@ -127,6 +128,8 @@ void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_de
 		cmd->opcode = io->is_write ? NVME_CMD_WRITE : NVME_CMD_READ;
 		__cmd_range(cmd, slba, nlb);
 		__cmd_data(cmd, io->buf, io->len, io->is_write ? NVME_DIR_TO_DEV : NVME_DIR_FROM_DEV);
+		if (io->is_write && job->fdp)
+			nvme_fdp_tag(&cmd->cdw12, &cmd->cdw13, io->dspec);
 		return;
 	}
 	switch (job->command) {
