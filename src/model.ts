@@ -70,6 +70,31 @@ export interface NativeJob {
   dumpPath?: string;
   /** --explain: sample each worker thread with perf events. */
   explain?: boolean;
+  /** --fdp: writes carry placement identifiers (the namespace's, resolved from --plids), chosen by fdpScheme. */
+  fdp?: boolean;
+  fdpScheme?: FdpScheme;
+  fdpPids?: number[];
+}
+
+/** --fdp-scheme: how each write's placement identifier is chosen from the list. */
+export type FdpScheme = 'roundrobin' | 'random' | 'per-worker';
+export const FDP_SCHEMES: readonly FdpScheme[] = ['roundrobin', 'random', 'per-worker'];
+
+/**
+ * A write run on a namespace whose endurance group has FDP enabled: the FDP
+ * Statistics log's counters over the run (after minus before), and the write
+ * amplification they give. Read from CSV, only waf is known.
+ */
+export interface FdpRecord {
+  /** Host bytes with metadata written (HBMW) over the run. */
+  hostBytesWritten?: number;
+  /** Media bytes with metadata written (MBMW) over the run. */
+  mediaBytesWritten?: number;
+  /** mediaBytesWritten / hostBytesWritten; NaN when the host wrote nothing. */
+  waf: number;
+  /** --fdp: the placement identifiers the writes carried, and how they were chosen. */
+  placementIds?: number[];
+  scheme?: FdpScheme;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -199,6 +224,8 @@ export interface RunRecord {
   system?: SystemCpuRecord;
   /** Several targets in one run: which target (0-based, in the order given); absent for one target and for the aggregate. */
   targetIndex?: number;
+  /** v3: the FDP Statistics log over a write run on an FDP namespace (CSV: waf). */
+  fdp?: FdpRecord;
   /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
   aggregate?: boolean;
 }
@@ -253,10 +280,10 @@ export interface CommandRecord {
   dataDir?: 'none' | 'write' | 'read';
 }
 
-/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON). */
-export const SCHEMA_VERSION = 2;
-/** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON); v3 waf (and fdp in JSON). */
+export const SCHEMA_VERSION = 3;
+/** The versions regress and plot read: older files lack the newer figures, which read as unknown (NaN). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
 export interface ExplainRecord {

@@ -5,7 +5,7 @@
 // differ from what this produces (the fix: node scripts/gen-schema.mjs).
 // Validation against the files is validate.ts.
 import { COMMAND_WORKLOADS, ENGINE_NAMES, SCHEMA_VERSION, WORKLOADS } from '../model.js';
-import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS } from './csv.js';
+import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS, CSV_V3_COLUMNS } from './csv.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -60,7 +60,7 @@ export function csvKind(column: string): CsvKind {
 
 /** The CSV columns of a schema version, in file order. */
 export function csvColumns(version: number): string[] {
-  return version === 1 ? CSV_COLUMN_NAMES.filter((c) => !CSV_V2_COLUMNS.includes(c)) : [...CSV_COLUMN_NAMES];
+  return CSV_COLUMN_NAMES.filter((c) => !(version < 2 && CSV_V2_COLUMNS.includes(c)) && !(version < 3 && CSV_V3_COLUMNS.includes(c)));
 }
 
 /** One CSV row as an object of column → text; $defs.header is the header row, in order. */
@@ -154,7 +154,15 @@ function recordSchema(version: number): JsonSchema {
       required: ['elapsedNs', 'workerCpuNs', 'irqNs', 'softirqNs', 'otherKernelNs'],
     };
   }
-  return { ...object(properties, ['command', 'system']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
+  if (version > 2) {
+    properties.fdp = {
+      type: 'object',
+      description: 'The FDP Statistics log over a write run on an FDP namespace: host and media bytes written, and their ratio',
+      properties: { hostBytesWritten: count, mediaBytesWritten: count, waf: figure, placementIds: { type: 'array', items: count }, scheme: { enum: ['roundrobin', 'random', 'per-worker'] } },
+      required: ['waf'],
+    };
+  }
+  return { ...object(properties, ['command', 'system', 'fdp']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
 }
 
 /** The object --json writes: the records with their histograms, and the cells' warnings. */

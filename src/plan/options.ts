@@ -7,6 +7,7 @@ import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
+import { buildFdpPlan, type FdpPlan } from './fdp.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
 export interface RawRunOptions {
@@ -46,6 +47,9 @@ export interface RawRunOptions {
   quiet?: boolean;
   wide?: boolean;
   explain?: boolean;
+  fdp?: boolean;
+  plids?: string;
+  fdpScheme?: string;
 }
 
 export interface RunPlan {
@@ -103,6 +107,8 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --fdp: tag writes with placement identifiers (src/plan/fdp.ts); undefined without. */
+  fdp?: FdpPlan;
 }
 
 export const DEFAULTS = {
@@ -285,6 +291,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     quiet: raw.quiet ?? false,
     wide: raw.wide ?? false,
     explain: raw.explain ?? false,
+    fdp: buildFdpPlan(raw, engines, readPercent),
   };
 }
 

@@ -19,6 +19,7 @@ import { commandUsable } from '../engines/commands.js';
 import { checkCommand } from '../engines/command-support.js';
 import { checkExplainAccess } from '../explain/access.js';
 import { VfioAutoBind } from '../vfio/binding.js';
+import { prepareFdp, type PreparedFdp } from './fdp.js';
 
 export interface Cell {
   engine: EngineName;
@@ -42,6 +43,8 @@ export interface PreparedRun {
   cpus?: number[];
   /** Several targets: this one's place among them (0-based); absent for one target. */
   targetIndex?: number;
+  /** --fdp's placement identifiers, and whether write cells record the FDP statistics log (src/run/fdp.ts). */
+  fdp?: PreparedFdp;
 }
 
 function defaultEngines(target: Target): EngineName[] {
@@ -88,6 +91,7 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   const size = checkRegion(plan, target, writes);
   checkBlockSizes(plan, target, chosen);
   if (plan.command) checkCommand(plan.command, target, { blockSizes: plan.blockSizes, threads: plan.threads, engines: chosen.map((c) => c.engine), region: { offset: plan.offset, size } });
+  const fdp = prepareFdp(plan, target, chosen, writes);
   if (writes) {
     try {
       assertWritable(target, plan.forceDestroy);
@@ -110,7 +114,7 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   vfioAutoBind?.precheck();
   // Last, so nothing above can throw while the device is held.
   const claim = writes ? claimDevice(target, plan.forceDestroy) : undefined;
-  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind, claim };
+  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind, claim, ...(fdp ? { fdp } : {}) };
 }
 
 /**
