@@ -83,3 +83,55 @@ export function fdpDelta(before: FdpSnapshot, after: FdpSnapshot, placement?: { 
     ...(placement ? { placementIds: placement.pids, scheme: placement.scheme } : {}),
   };
 }
+
+/** What devices and doctor show of a namespace's FDP (JSON: DiscoveredNamespace.fdp). */
+export interface FdpSummary {
+  /** FDPS in CTRATT. */
+  supported: boolean;
+  endgid: number;
+  /** FDPE of the endurance group; undefined when the feature could not be read. */
+  enabled?: boolean;
+  /** The configuration in use (FDPCIDX) and what it gives. */
+  config?: number;
+  reclaimGroups?: number;
+  reclaimUnitHandles?: number;
+  /** Each handle's type: initially or persistently isolated. */
+  handleTypes?: string[];
+  reclaimUnitBytes?: number;
+  /** The namespace's placement identifiers (Reclaim Unit Handle Status). */
+  placementIds?: number[];
+  error?: string;
+}
+
+export function fdpSummary(info: NvmeFdpInfo): FdpSummary {
+  const s: FdpSummary = { supported: info.fdps, endgid: info.endgid };
+  if (!info.fdps) return s;
+  if (typeof info.enabled === 'boolean') s.enabled = info.enabled;
+  const cfg = info.config;
+  if (cfg) {
+    s.config = cfg.index;
+    s.reclaimGroups = cfg.nrg;
+    s.reclaimUnitHandles = cfg.nruh;
+    s.handleTypes = cfg.ruht.map((t) => (t === 1 ? 'initially isolated' : t === 2 ? 'persistently isolated' : `type ${t}`));
+    s.reclaimUnitBytes = cfg.runs;
+  }
+  if (info.ruhs) s.placementIds = info.ruhs.pids;
+  const error = info.featureError ?? info.configError ?? info.ruhsError;
+  if (error) s.error = error;
+  return s;
+}
+
+/** One line: "FDP enabled on endurance group 1: configuration 0, 8 reclaim unit handles (initially isolated), 1 reclaim group, reclaim units of 1 MiB; placement ids 0-7". */
+export function describeFdp(s: FdpSummary): string {
+  if (!s.supported) return 'FDP not supported (CTRATT.FDPS 0)';
+  if (s.enabled === undefined) return `FDP supported; its feature could not be read${s.error ? ` (${s.error})` : ''}`;
+  if (!s.enabled) return `FDP supported but disabled on endurance group ${s.endgid}`;
+  const parts = [`FDP enabled on endurance group ${s.endgid}`];
+  if (s.config !== undefined) {
+    const types = [...new Set(s.handleTypes ?? [])].join(', ');
+    const mib = (s.reclaimUnitBytes ?? 0) / (1024 * 1024);
+    parts.push(`: configuration ${s.config}, ${s.reclaimUnitHandles} reclaim unit handle${s.reclaimUnitHandles === 1 ? '' : 's'}${types ? ` (${types})` : ''}, ${s.reclaimGroups} reclaim group${s.reclaimGroups === 1 ? '' : 's'}, reclaim units of ${Number.isInteger(mib) ? `${mib} MiB` : `${s.reclaimUnitBytes} bytes`}`);
+  }
+  if (s.placementIds) parts.push(`; the namespace's placement ids: ${s.placementIds.join(', ') || 'none'} (--plids 0-${Math.max(0, s.placementIds.length - 1)})`);
+  return parts.join('');
+}
