@@ -187,8 +187,9 @@ static void __fdp_stats(napi_env env, napi_value out, const struct fdp_xport *x,
 static void __fdp_ruhs(napi_env env, napi_value out, const struct fdp_xport *x, uint32_t nsid, uint8_t *buf)
 {
 	uint16_t pids[NVME_FDP_MAX_RUH];
+	uint64_t ruamw[NVME_FDP_MAX_RUH];
 	struct nvme_cmd_desc d;
-	napi_value o, arr;
+	napi_value o, arr, left;
 	uint32_t n, i;
 	int ret;
 
@@ -204,7 +205,7 @@ static void __fdp_ruhs(napi_env env, napi_value out, const struct fdp_xport *x, 
 		__fdp_err(env, out, "ruhsError", "I/O Management Receive, Reclaim Unit Handle Status", ret, errno);
 		return;
 	}
-	n = nvme_fdp_parse_ruhs(buf, NVME_FDP_LOG_LEN, pids, NVME_FDP_MAX_RUH);
+	n = nvme_fdp_parse_ruhs(buf, NVME_FDP_LOG_LEN, pids, ruamw, NVME_FDP_MAX_RUH);
 	napi_create_object(env, &o);
 	napi_util_set_number(env, o, "reported", n);
 	if (n > NVME_FDP_MAX_RUH)
@@ -212,13 +213,17 @@ static void __fdp_ruhs(napi_env env, napi_value out, const struct fdp_xport *x, 
 	if (16 + 32 * n > NVME_FDP_LOG_LEN)
 		n = (NVME_FDP_LOG_LEN - 16) / 32;
 	napi_create_array_with_length(env, n, &arr);
+	napi_create_array_with_length(env, n, &left);
 	for (i = 0; i < n; i++) {
 		napi_value v;
 
 		napi_create_uint32(env, pids[i], &v);
 		napi_set_element(env, arr, i, v);
+		napi_create_double(env, (double)ruamw[i], &v);
+		napi_set_element(env, left, i, v);
 	}
 	napi_set_named_property(env, o, "pids", arr);
+	napi_set_named_property(env, o, "ruamw", left);
 	napi_set_named_property(env, out, "ruhs", o);
 }
 

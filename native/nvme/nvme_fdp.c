@@ -109,12 +109,15 @@ void nvme_fdp_parse_stats(const uint8_t *log, struct nvme_fdp_stats *st)
 	st->hi = nvme_le64(log + 8) || nvme_le64(log + 24) || nvme_le64(log + 40);
 }
 
-uint32_t nvme_fdp_parse_ruhs(const uint8_t *buf, uint32_t len, uint16_t *pids, uint32_t max)
+uint32_t nvme_fdp_parse_ruhs(const uint8_t *buf, uint32_t len, uint16_t *pids, uint64_t *ruamw, uint32_t max)
 {
-	/* NRUHSD at bytes 15:14; 32-byte descriptors from byte 16, PID in the first two bytes. */
+	/* NRUHSD at bytes 15:14; 32-byte descriptors from byte 16: PID at 0, RUHID at 2, EARUTR at 4, RUAMW at 8. */
 	uint32_t n = nvme_le16(buf + 14), i;
 
-	for (i = 0; i < n && i < max && 16 + 32 * (i + 1) <= len; i++)
+	for (i = 0; i < n && i < max && 16 + 32 * (i + 1) <= len; i++) {
 		pids[i] = nvme_le16(buf + 16 + 32 * i);
+		if (ruamw)
+			ruamw[i] = nvme_le64(buf + 16 + 32 * i + 8);
+	}
 	return n;
 }

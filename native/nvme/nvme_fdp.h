@@ -60,8 +60,12 @@ void nvme_fdp_cmd_ruhs(struct nvme_cmd_desc *cmd, uint32_t nsid, void *buf, uint
  */
 int nvme_fdp_parse_config(const uint8_t *log, uint32_t len, unsigned index, struct nvme_fdp_config *cfg, char *err, size_t errlen);
 void nvme_fdp_parse_stats(const uint8_t *log, struct nvme_fdp_stats *st);
-/* The placement identifiers of a Reclaim Unit Handle Status buffer, at most max of them; returns how many were reported (may exceed max). */
-uint32_t nvme_fdp_parse_ruhs(const uint8_t *buf, uint32_t len, uint16_t *pids, uint32_t max);
+/*
+ * The placement identifiers of a Reclaim Unit Handle Status buffer, and each
+ * one's RUAMW (logical blocks its reclaim unit can still take; ruamw may be
+ * NULL), at most max of them; returns how many were reported (may exceed max).
+ */
+uint32_t nvme_fdp_parse_ruhs(const uint8_t *buf, uint32_t len, uint16_t *pids, uint64_t *ruamw, uint32_t max);
 
 /* Tag a write: DTYPE in CDW12 23:20, the placement identifier in DSPEC (CDW13 31:16). */
 static inline void nvme_fdp_tag(uint32_t *cdw12, uint32_t *cdw13, uint16_t pid)

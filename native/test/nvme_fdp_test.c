@@ -112,6 +112,7 @@ static void test_stats_ruhs(void)
 	uint8_t *log = calloc(1, 64), *rs = calloc(1, 16 + 32 * 2);
 	struct nvme_fdp_stats st;
 	uint16_t pids[4];
+	uint64_t ruamw[4];
 
 	put64(log, 1 << 20);
 	put64(log + 16, 3 << 20);
@@ -126,8 +127,10 @@ static void test_stats_ruhs(void)
 	put16(rs + 14, 5);
 	put16(rs + 16, 0x11);
 	put16(rs + 48, 0x22);
-	CHECK(nvme_fdp_parse_ruhs(rs, 16 + 32 * 2, pids, 4) == 5);
-	CHECK(pids[0] == 0x11 && pids[1] == 0x22);
+	put64(rs + 48 + 8, 777);
+	CHECK(nvme_fdp_parse_ruhs(rs, 16 + 32 * 2, pids, ruamw, 4) == 5);
+	CHECK(pids[0] == 0x11 && pids[1] == 0x22 && ruamw[0] == 0 && ruamw[1] == 777);
+	CHECK(nvme_fdp_parse_ruhs(rs, 16 + 32 * 2, pids, NULL, 1) == 5);
 	free(log);
 	free(rs);
 }

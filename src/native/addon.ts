@@ -184,7 +184,7 @@ export interface NvmeFdpInfo {
   config?: { index: number; fdpa: number; rgif: number; valid: boolean; nrg: number; nruh: number; maxpids: number; nnss: number; runs: number; erutl: number; ruht: number[] } | null;
   configError?: string;
   /** Reclaim Unit Handle Status: the namespace's placement identifiers (kernel nodes only; null over vfio). */
-  ruhs?: { reported: number; pids: number[] } | null;
+  ruhs?: { reported: number; pids: number[]; ruamw: number[] } | null;
   ruhsError?: string;
   /** FDP statistics log: host and media bytes with metadata written, media bytes erased. */
   stats?: { hostBytes: number; mediaBytes: number; erasedBytes: number; overflow: boolean } | null;
