@@ -95,7 +95,7 @@ export interface NativeRunResult {
 /** nvmeCommandInfo(): what the NVMe command workloads check before running. Fields as the spec names them. */
 export interface NvmeCommandInfo {
   nsid: number;
-  ctrl: { oncs: number; lpa: number; ocfs: number; mdts: number; vwc: number };
+  ctrl: { oncs: number; lpa: number; ocfs: number; mdts: number; vwc: number; ctratt?: number };
   ns: { nsze: number; lbaSize: number; dlfeat: number; mssrl: number; mcl: number; msrc: number } | null;
   nsError?: string;
   /** Command Set Identifier from the Namespace Identification Descriptors; -1 when none is given. */

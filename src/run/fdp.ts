@@ -36,6 +36,8 @@ export function prepareFdp(plan: RunPlan, target: Target, chosen: Array<{ engine
     throw usageError(`--fdp: ${plan.targetPath} is not an NVMe namespace`, 'give an NVMe namespace (/dev/ngXnY, /dev/nvmeXnY) or a controller on vfio-pci');
   }
   const where = fdpNode(target, chosen[0]?.engine ?? '', chosen[0]?.node ?? '');
+  // Over vfio each reading brings the controller up: without --fdp, only where the probe saw FDPS.
+  if (!plan.fdp && where?.vfio && !((target.nvme?.commandInfo?.ctrl.ctratt ?? 0) & (1 << 19))) return undefined;
   let info: NvmeFdpInfo | undefined;
   try {
     info = where ? readFdpInfo(target, where.node, where.vfio) : undefined;
