@@ -43,6 +43,7 @@ const STEPS: Step[] = [
   { name: 'no-fdp', args: [...WRITE, '--engine', 'pt', '--fdp', PLAIN_NODE] },
   { name: 'no-fdp-untouched', sh: 'cmp -n 1048576 /dev/nvme1n1 /dev/zero && echo zeroes' },
   { name: 'vfio-fdp', args: ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '64', '--verify', '--fdp', '--plids', '4,5', '--quiet', '--format', 'json', VFIO_BDF] },
+  { name: 'vfio-plain', args: ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '64', '--verify', '--quiet', '--format', 'json', VFIO_BDF] },
 ];
 
 let booted: Map<string, StepResult> | undefined;
@@ -144,4 +145,8 @@ test('lab --fdp: vfio writes tagged, verified, with the statistics log read over
   assert.deepEqual(r.fdp?.placementIds, [4, 5]);
   assert.equal(r.fdp?.hostBytesWritten, 64 * 65536);
   assert.ok(r.fdp!.waf >= 1.0);
+  const [plain] = records(step('vfio-plain', 0));
+  assert.equal(plain.status, 'ok', plain.errorMessage);
+  assert.equal(plain.fdp?.hostBytesWritten, 64 * 65536, 'without --fdp too, where the probe saw FDPS');
+  assert.equal(plain.fdp?.placementIds, undefined);
 });
