@@ -91,7 +91,13 @@ export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}
   const size = checkRegion(plan, target, writes);
   checkBlockSizes(plan, target, chosen);
   if (plan.command) checkCommand(plan.command, target, { blockSizes: plan.blockSizes, threads: plan.threads, engines: chosen.map((c) => c.engine), region: { offset: plan.offset, size } });
-  const fdp = prepareFdp(plan, target, chosen, writes);
+  let fdp: PreparedFdp | undefined;
+  try {
+    fdp = prepareFdp(plan, target, chosen, writes);
+  } catch (err) {
+    if (created) fs.rmSync(plan.targetPath, { force: true });
+    throw err;
+  }
   if (writes) {
     try {
       assertWritable(target, plan.forceDestroy);
