@@ -84,6 +84,10 @@ export interface NativeJob {
   piCheck?: number;
   piApptag?: number;
   piApptagMask?: number;
+  /** --fdp: writes carry placement identifiers (the namespace's, resolved from --plids), chosen by fdpScheme. */
+  fdp?: boolean;
+  fdpScheme?: FdpScheme;
+  fdpPids?: number[];
 }
 
 /** A run on a metadata format: bytes per LBA, layout, PI type, who made the PI (host: nvmebench; controller: --pi-act), PRCHK. */
@@ -93,6 +97,27 @@ export interface MetadataRecord {
   piType: number;
   pi: 'none' | 'host' | 'controller';
   check: string[];
+}
+
+/** --fdp-scheme: how each write's placement identifier is chosen from the list. */
+export type FdpScheme = 'roundrobin' | 'random' | 'per-worker';
+export const FDP_SCHEMES: readonly FdpScheme[] = ['roundrobin', 'random', 'per-worker'];
+
+/**
+ * A write run on a namespace whose endurance group has FDP enabled: the FDP
+ * Statistics log's counters over the run (after minus before), and the write
+ * amplification they give. Read from CSV, only waf is known.
+ */
+export interface FdpRecord {
+  /** Host bytes with metadata written (HBMW) over the run. */
+  hostBytesWritten?: number;
+  /** Media bytes with metadata written (MBMW) over the run. */
+  mediaBytesWritten?: number;
+  /** mediaBytesWritten / hostBytesWritten; NaN when the host wrote nothing. */
+  waf: number;
+  /** --fdp: the placement identifiers the writes carried, and how they were chosen. */
+  placementIds?: number[];
+  scheme?: FdpScheme;
 }
 
 /** Counters summed across workers, read once a second while a run goes on. */
@@ -224,6 +249,8 @@ export interface RunRecord {
   system?: SystemCpuRecord;
   /** Several targets in one run: which target (0-based, in the order given); absent for one target and for the aggregate. */
   targetIndex?: number;
+  /** v3: the FDP Statistics log over a write run on an FDP namespace (CSV: waf). */
+  fdp?: FdpRecord;
   /** Several targets: the cell's aggregate over all of them (IOPS, bandwidth and CPU summed, latency from the merged histograms). */
   aggregate?: boolean;
   /** v3, plans (nvmebench plan run): the name of the plan entry this record ran under; absent outside a plan. */

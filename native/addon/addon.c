@@ -30,6 +30,10 @@ void cmd_napi_result(napi_env env, napi_value out, const struct run *run);
 void cmd_napi_register(napi_env env, napi_value exports);
 void flock_napi_register(napi_env env, napi_value exports);
 
+/* fdp_napi.c: Flexible Data Placement */
+const char *fdp_napi_parse_job(napi_env env, napi_value obj, struct job *job);
+void fdp_napi_register(napi_env env, napi_value exports);
+
 /* sysstat_napi.c: whole-system CPU */
 const char *sysstat_napi_parse_job(napi_env env, napi_value obj, struct job *job);
 void sysstat_napi_result(napi_env env, napi_value out, const struct run *run);
@@ -257,7 +261,7 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	if ((bad = __job_target(env, obj, job)) || (bad = __job_io(env, obj, job)) || (bad = __job_queues(env, obj, job)) ||
 	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)) ||
 	    (bad = sysstat_napi_parse_job(env, obj, job)) || (bad = rate_napi_parse_job(env, obj, job)) ||
-	    (bad = __job_pi(env, obj, job)))
+	    (bad = __job_pi(env, obj, job)) || (bad = fdp_napi_parse_job(env, obj, job)))
 		return bad;
 	return __job_sane(job);
 }
@@ -730,6 +734,7 @@ static napi_value addon_init(napi_env env, napi_value exports)
 	napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 	cmd_napi_register(env, exports);
 	flock_napi_register(env, exports);
+	fdp_napi_register(env, exports);
 	__addon_listen_exit(env);
 	return exports;
 }

@@ -188,6 +188,7 @@ static int __info_ctrl(napi_env env, napi_value out, const struct cmd_info_page 
 	napi_util_set_number(env, o, "ocfs", ci.ocfs);
 	napi_util_set_number(env, o, "mdts", ci.mdts);
 	napi_util_set_number(env, o, "vwc", ci.vwc);
+	napi_util_set_number(env, o, "ctratt", nvme_le32(pg->data + 96)); /* FDPS (bit 19): whether a write run reads FDP statistics */
 	napi_set_named_property(env, out, "ctrl", o);
 	return 0;
 }

@@ -57,6 +57,14 @@ enum job_command {
 #define JOB_CMD_BIT(c) (1U << (c))
 #define JOB_CMDS_ALL ((1U << JOB_CMD_COUNT) - 1)
 
+/* --fdp-scheme: how a write's placement identifier is chosen from the job's list. */
+enum job_fdp_scheme {
+	JOB_FDP_ROUNDROBIN = 0, /* each worker steps through the list */
+	JOB_FDP_RANDOM,         /* uniformly, per write */
+	JOB_FDP_PER_WORKER,     /* worker i always uses entry i mod n */
+};
+#define JOB_FDP_MAX_PIDS 128
+
 /* What one I/O slot carries this time. */
 enum io_op {
 	IO_OP_RW = 0,     /* a read or a write, by is_write */
@@ -113,6 +121,11 @@ struct job {
 	char dump_path[4096];     /* raw --dump: the data of the last command is written here */
 	/* metadata and protection information (pi.h): the namespace's format and --pi-* */
 	struct pi_format pi;
+	/* --fdp: writes carry a placement identifier (nvme_fdp.h), chosen per I/O from fdp_pids by fdp_scheme */
+	bool fdp;
+	uint8_t fdp_scheme;       /* enum job_fdp_scheme */
+	uint32_t fdp_npids;
+	uint16_t fdp_pids[JOB_FDP_MAX_PIDS];
 	/* derived by worker_cmd_run_init */
 	uint64_t copy_src_blocks; /* copy: sources in blocks [0, n), destinations in [n, 2n) */
 };
@@ -131,6 +144,7 @@ struct io_unit {
 	void *cmd_buf;    /* NVME_CMD_BUF_SIZE bytes per slot: DSM ranges, Copy source descriptors */
 	uint64_t result;  /* completion dwords 0-1 (zone append: the LBA written) */
 	uint32_t tag;     /* zone-append --verify: the stamp's generation */
+	uint16_t dspec;   /* --fdp writes: the placement identifier */
 	void *meta;       /* separate metadata (mset=0): this slot's, else NULL */
 	uint64_t sched_ns; /* --rate-iops: when the schedule had it due; 0 otherwise */
 } __attribute__((aligned(64))); /* what a read or write touches (through op) in one cache line: allocate with posix_memalign */
@@ -199,6 +213,9 @@ struct worker {
 	uint64_t verify_start;   /* the blocks this worker reads back */
 	uint64_t verify_blocks;
 	uint64_t verify_next;
+
+	/* --fdp: the next entry of the job's placement list (roundrobin), or a random state */
+	uint32_t fdp_next;
 
 	/* NVMe command workloads (workload_cmd.h); NULL for reads and writes */
 	struct worker_cmd *cmd;

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "fix.h"
 #include "verify.h"
+#include "fdp.h"
 #include "nvme.h"
 #include "nvme_cmd.h"
 #include "workload_cmd.h"
@@ -453,6 +454,8 @@ static inline enum prep_result __worker_prep_rw(struct worker *w, struct io_unit
 		io->is_write = true;
 	else
 		io->is_write = __worker_rand_below(w, 100) >= w->read_percent;
+	if (io->is_write && job->fdp)
+		io->dspec = fdp_next_pid(w, job);
 	io->offset = job->offset + block * w->block_size;
 	if (job->verify) {
 		if (io->is_write)

@@ -24,6 +24,7 @@
 #include "fix.h"
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
+#include "nvme_fdp.h"
 #include "nvme_prp.h"
 #include "workload_cmd.h"
 #include "pi_worker.h"
@@ -397,6 +398,8 @@ static int vfio_engine_queue(struct worker *w, struct io_unit *io)
 	if (vw->meta_mapped)
 		sqe->mptr = vw->meta_iova + (uint64_t)io->index * vw->meta_stride;
 	pi_cmd_dwords(&w->run->job.pi, slba, &sqe->cdw12, &sqe->cdw14, &sqe->cdw15);
+	if (io->is_write && w->run->job.fdp)
+		nvme_fdp_tag(&sqe->cdw12, &sqe->cdw13, io->dspec);
 queued:
 	/* The SQ has depth + 1 entries and at most depth commands in flight: it cannot overflow. */
 	if (++qp->sq_tail == qp->size)

@@ -11,6 +11,7 @@
 
 #include "nvme.h"
 #include "nvme_cmd.h"
+#include "nvme_fdp.h"
 
 /* The names TypeScript uses for job.command. */
 static const char *const job_command_names[JOB_CMD_COUNT] = {
@@ -132,6 +133,8 @@ void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_de
 		if (cmd->meta_len)
 			cmd->meta_addr = (uint64_t)(uintptr_t)io->meta;
 		pi_cmd_dwords(&job->pi, slba, &cmd->cdw12, &cmd->cdw14, &cmd->cdw15);
+		if (io->is_write && job->fdp)
+			nvme_fdp_tag(&cmd->cdw12, &cmd->cdw13, io->dspec);
 		return;
 	}
 	switch (job->command) {

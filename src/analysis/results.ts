@@ -26,6 +26,21 @@ export interface CellResult extends CellStats {
   emptyPollsPerIo?: number;
   /** --rate-iops: offered against achieved, late I/Os, latency from the due time (analysis/rate.ts). */
   rate?: CellRate;
+  /** Write runs on an FDP namespace: the FDP statistics log over the ok repeats (bytes summed, waf their ratio). */
+  fdp?: { hostBytesWritten: number; mediaBytesWritten: number; waf: number };
+}
+
+/** The repeats' FDP statistics together: what the host and the media wrote over all of them. */
+function cellFdp(ok: RunRecord[]): CellResult['fdp'] {
+  const measured = ok.filter((r) => r.fdp && r.fdp.hostBytesWritten !== undefined && r.fdp.mediaBytesWritten !== undefined);
+  if (!measured.length) {
+    // Read back from CSV: only waf is known; their mean.
+    const wafs = ok.map((r) => r.fdp?.waf).filter((w): w is number => typeof w === 'number' && Number.isFinite(w));
+    return wafs.length ? { hostBytesWritten: NaN, mediaBytesWritten: NaN, waf: wafs.reduce((a, b) => a + b, 0) / wafs.length } : undefined;
+  }
+  const host = measured.reduce((n, r) => n + (r.fdp?.hostBytesWritten ?? 0), 0);
+  const media = measured.reduce((n, r) => n + (r.fdp?.mediaBytesWritten ?? 0), 0);
+  return { hostBytesWritten: host, mediaBytesWritten: media, waf: host > 0 ? media / host : NaN };
 }
 
 export interface Results {
@@ -54,6 +69,7 @@ export function buildResults(records: RunRecord[]): Results {
       explain: cellExplain(cell.ok),
       emptyPollsPerIo: cellEmptyPolls(cell.ok),
       rate: cellRate(cell.ok),
+      fdp: cellFdp(cell.ok),
     }),
   );
   const configs = cells.map((c) => c.config);

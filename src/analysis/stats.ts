@@ -42,6 +42,7 @@ export const METRICS: readonly MetricDef[] = [
   { name: 'ctxsw_per_io', label: 'context switches per I/O', higherIsBetter: false, get: (r) => r.ctxswPerIo },
   { name: 'ios_per_submit_call', label: 'I/Os per submit call', higherIsBetter: true, get: (r) => r.iosPerSubmitCall },
   { name: 'ios_per_reap_call', label: 'I/Os per reap call', higherIsBetter: true, get: (r) => r.iosPerReapCall },
+  { name: 'waf', label: 'write amplification (FDP)', higherIsBetter: false, get: (r) => r.fdp?.waf ?? NaN },
 ];
 
 export function findMetric(name: string): MetricDef | undefined {

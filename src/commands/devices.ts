@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { allNamespaces, discover, realDeps, type Discovery, type DiscoveredController, type DiscoveredNamespace, type EngineVerdict } from '../inventory/discovery.js';
 import { drawTable } from '../output/render.js';
 import { describeLbaFormat } from '../engines/pi.js';
+import { describeFdp } from '../target/fdp.js';
 
 export function formatCapacity(bytes: number): string {
   if (!bytes) return '?';
@@ -107,6 +108,7 @@ export function renderDevices(d: Discovery): string {
     for (const v of blocked) notes.push(`  ${v.engine}: ${v.reason}${v.fix ? ` (fix: ${v.fix})` : ''}`);
   }
   for (const { ns } of namespaces) if (ns.formatNote && ns.format) notes.push(`${ns.name} (${describeLbaFormat(ns.format)}): ${ns.formatNote}`);
+  for (const { ns } of namespaces) if (ns.fdp) notes.push(`${ns.name}: ${describeFdp(ns.fdp)}`);
   if (namespaces.some((x) => !x.ns.identified)) notes.push('Identify did not answer for some namespaces (root or access to the node is needed); their format comes from sysfs.');
   if (notes.length) out.push('', ...notes);
   return out.join('\n') + '\n';

@@ -5,7 +5,7 @@ import { usageError } from '../errors.js';
 import { defaultLabOptions, runLab, type LabOptions } from '../lab/index.js';
 import { parseSize } from '../plan/units.js';
 import { DEFAULT_KERNEL, parseKernelSpec } from '../lab/apt.js';
-import { parseAccel, parseIntIn, parseLbaSize, parseNsProps, parseSeconds, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
+import { parseAccel, parseFdpControllers, parseIntIn, parseLbaSize, parseNsProps, parseSeconds, MAX_CONTROLLERS, MAX_NAMESPACES } from '../lab/options.js';
 
 export interface LabCliOptions {
   controllers?: string;
@@ -26,6 +26,7 @@ export interface LabCliOptions {
   quiet?: boolean;
   nsProps?: string[];
   kernel?: string;
+  fdp?: string | true;
 }
 
 /** The options every command that boots a lab shares (lab, demo). */
@@ -40,6 +41,7 @@ export function addLabOptions(cmd: Command, which: 'all' | 'machine' | 'compat')
       .option('--poll-queues <n>', 'nvme.poll_queues in the guest; 0 tests the "no poll queues" path', '2')
       .option('--vfio', 'bind the last controller to vfio-pci in the guest (adds an IOMMU)')
       .option('--iommu', 'add an IOMMU and load vfio-pci but bind nothing (for runs with --vfio-auto-bind)')
+      .option('--fdp [controllers]', 'Flexible Data Placement on every controller, or on those listed (e.g. 0): needs QEMU 8.0 or newer, fetched from bookworm-backports into the cache when the system has an older one')
       .option(
         '--ns-props <N:key=value,...>',
         'QEMU nvme-ns properties for namespace N (its nsid) of every controller, or cCnN: for controller C only, e.g. 2:mssrl=0,mcl=0,msrc=0 (repeatable)',
@@ -82,6 +84,7 @@ export function labOptionsFrom(o: LabCliOptions): LabOptions {
     quiet: !!o.quiet,
     nsProps: (o.nsProps ?? []).map(parseNsProps),
     kernel: o.kernel !== undefined ? parseKernelSpec(o.kernel) : d.kernel,
+    fdp: parseFdpControllers(o.fdp, o.controllers !== undefined ? parseIntIn(o.controllers, '--controllers', 1, MAX_CONTROLLERS) : d.controllers),
   };
 }
 

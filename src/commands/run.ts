@@ -72,6 +72,9 @@ export function addRunOptions(cmd: Command): Command {
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
     .option('--quiet', 'no live line and no progress line')
+    .option('--fdp', 'Flexible Data Placement: tag writes with placement identifiers (pt, pt-poll, ioctl, vfio; the namespace\'s endurance group must have FDP enabled)')
+    .option('--plids <list>', 'with --fdp: indexes into the namespace\'s placement handles, e.g. 0,1 or 0-3 (default: all of them)')
+    .option('--fdp-scheme <scheme>', 'with --fdp: roundrobin (default), random, or per-worker (worker i uses entry i of --plids)')
     .option('--explain', 'sample where the workers spend their CPU and print it by layer (block, NVMe driver, io_uring…) in ns per I/O')
     .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }

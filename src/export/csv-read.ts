@@ -175,6 +175,8 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
     // Plans and jobs (v3): absent in older files and outside them.
     ...(values.plan_entry ? { planEntry: s('plan_entry') } : {}),
     ...(values.job ? { job: s('job') } : {}),
+    // v3: absent in older files and for runs without FDP statistics.
+    ...(Number.isNaN(n('waf')) ? {} : { fdp: { waf: n('waf') } }),
   };
 }
 

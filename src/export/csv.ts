@@ -98,6 +98,8 @@ export const CSV_COLUMNS: readonly Column[] = [
   // v3: the plan entry (nvmebench plan run) and the job (--job) a row ran under; empty outside them.
   { name: 'plan_entry', get: (r) => r.planEntry ?? '' },
   { name: 'job', get: (r) => r.job ?? '' },
+  // v3: write amplification over a write run on an FDP namespace (empty otherwise).
+  { name: 'waf', get: (r) => r.fdp?.waf ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -113,6 +115,8 @@ export const CSV_V3_COLUMNS: readonly string[] = [
   'sched_lat_mean_us', 'sched_lat_p50_us', 'sched_lat_p90_us', 'sched_lat_p99_us', 'sched_lat_p999_us', 'sched_lat_max_us',
   // plans and jobs side by side
   'plan_entry', 'job',
+  // FDP: write amplification
+  'waf',
 ];
 /** The columns each version added, by version: a file of an older version lacks them by design. */
 const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [

@@ -168,8 +168,14 @@ function recordSchema(version: number): JsonSchema {
     };
     properties.planEntry = { type: 'string', description: 'nvmebench plan run: the plan entry this record ran under' };
     properties.job = { type: 'string', description: 'jobs side by side: the job this record is' };
+    properties.fdp = {
+      type: 'object',
+      description: 'The FDP Statistics log over a write run on an FDP namespace: host and media bytes written, and their ratio',
+      properties: { hostBytesWritten: count, mediaBytesWritten: count, waf: figure, placementIds: { type: 'array', items: count }, scheme: { enum: ['roundrobin', 'random', 'per-worker'] } },
+      required: ['waf'],
+    };
   }
-  return { ...object(properties, ['command', 'system', 'rate', 'planEntry', 'job']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
+  return { ...object(properties, ['command', 'system', 'rate', 'planEntry', 'job', 'fdp']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
 }
 
 /** The object --json writes: the records with their histograms, and the cells' warnings. */

@@ -14,6 +14,7 @@ import { ioUringDisabled, ioUringStopped } from '../system/kernel.js';
 import { probeTarget } from '../target/probe.js';
 import { probeInterrupted } from '../target/pci.js';
 import { nvmeTarget, transferLimit, type NvmeNamespace, type Target } from '../target/target.js';
+import { fdpSummary, type FdpSummary } from '../target/fdp.js';
 import { BenchError } from '../errors.js';
 import { isNvmeClass, pciAddressBehind, unbindCommand } from '../system/pci.js';
 
@@ -44,6 +45,8 @@ export interface DiscoveredNamespace
   format?: LbaFormat;
   /** Who makes the PI on which path (metadata formats only). */
   formatNote?: string;
+  /** Flexible Data Placement, on a controller that supports it (FDPS); absent otherwise. */
+  fdp?: FdpSummary;
 }
 
 export interface DiscoveredController {
@@ -81,6 +84,8 @@ export interface DiscoveryDeps {
   sys: SysReader;
   /** Identify through a node; undefined when it cannot (no access, not NVMe). */
   identify(node: string, nsid?: number): NvmeIdentify | undefined;
+  /** FDP through a node (nvmeFdpInfo); undefined when it cannot be read. */
+  fdp?(node: string, nsid: number): FdpSummary | undefined;
   /** Mounts and holders of a block device and its partitions. */
   usage(blockName: string): { mounts: string[]; holders: string[]; partitions: string[] };
   /** kernel.io_uring_disabled (0 when the sysctl is missing). */
@@ -128,6 +133,13 @@ export function kernelDeps(verdicts: ReadonlyMap<string, EngineVerdict> = new Ma
     identify(node, nsid) {
       try {
         return native().nvmeIdentify(node, nsid);
+      } catch {
+        return undefined;
+      }
+    },
+    fdp(node, nsid) {
+      try {
+        return fdpSummary(native().nvmeFdpInfo(node, nsid));
       } catch {
         return undefined;
       }
@@ -198,6 +210,8 @@ function describeNamespace(deps: DiscoveryDeps, ctrl: DiscoveredController, inst
     identified: !!id?.ns,
     engines: [],
   };
+  const fdp = via && deps.fdp ? deps.fdp(via, ns.nsid) : undefined;
+  if (fdp?.supported) ns.fdp = fdp;
   if (id && !ctrl.model) {
     ctrl.model = id.ctrl.model;
     ctrl.serial = id.ctrl.serial;

@@ -10,6 +10,7 @@
 // scoped to a target, and rendered.
 import type { EngineName } from '../model.js';
 import type { Discovery } from './discovery.js';
+import { describeFdp } from '../target/fdp.js';
 import {
   blockQueueChecks,
   bindingChecks,
@@ -88,6 +89,8 @@ export function runDoctor(env: DoctorEnv, d: Discovery, opts: DoctorOptions, sco
     drafts.push(...bindingChecks(env, ctrl, subject));
     if (ctrl.pciAddress) drafts.push(...numaChecks(env, ctrl, subject, opts));
     for (const ns of namespaces) drafts.push(...namespaceChecks(env, d, ns));
+    // FDP: what --fdp would find (shown only where the controller supports it).
+    for (const ns of namespaces) if (ns.fdp) drafts.push({ id: 'fdp', subject: ns.name, message: describeFdp(ns.fdp), ...(ns.fdp.enabled === false ? { advice: true, fix: '--fdp needs it enabled: Set Features 1Dh, FDPE 1 (the endurance group\'s namespaces deleted first)' } : {}) });
   }
   if (scope.other) {
     const { subject, engines } = scope.other;

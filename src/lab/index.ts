@@ -19,6 +19,7 @@ import { describeSpec } from './apt.js';
 import { ensureKernel, type KernelInfo } from './kernel.js';
 import { ensureInitramfs } from './initramfs.js';
 import { validateLabOptions, type LabOptions } from './options.js';
+import { ensureFdpQemu } from './qemu-fdp.js';
 import { cmdScript, describeLab, jobScript, planLab, qemuArgs, type GuestCommand, type LabPlan } from './plan.js';
 
 export type { LabOptions } from './options.js';
@@ -110,6 +111,8 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
   const kernel = await ensureKernel(tools, quiet, opts.kernel);
   const initrd = ensureInitramfs(tools, kernel, quiet);
   const accel = chooseAccel(opts.accel);
+  const fdpQemu = opts.fdp?.length ? await ensureFdpQemu(tools.qemu, quiet) : undefined;
+  const qemu = fdpQemu?.path ?? tools.qemu;
 
   const jobDir = makeJobDir();
   let child: ChildProcess | null = null;
@@ -131,13 +134,14 @@ export async function runLab(opts: LabOptions, guest: GuestCommand): Promise<num
       initrd: initrd.path,
       jobDir,
       shell,
+      dataDirs: fdpQemu?.dataDirs,
     });
     if (process.env.NVMEBENCH_DEBUG) process.stderr.write(`lab: qemu-system-x86_64 ${args.join(' ')}\n`);
     const accelWhy = accel.accel === 'tcg' ? `TCG: ${accel.why}` : 'KVM';
-    say(quiet, `booting Linux ${kernel.release} (--kernel ${describeSpec(opts.kernel)}) under QEMU (${accelWhy}; ${opts.cpus} vCPU${opts.cpus > 1 ? 's' : ''}, ${opts.memMiB} MiB): ${describeLab(opts, plan)}`);
+    say(quiet, `booting Linux ${kernel.release} (--kernel ${describeSpec(opts.kernel)}) under ${fdpQemu ? fdpQemu.what : 'QEMU'} (${accelWhy}; ${opts.cpus} vCPU${opts.cpus > 1 ? 's' : ''}, ${opts.memMiB} MiB): ${describeLab(opts, plan)}`);
 
     // setpriv makes the kernel kill QEMU if we die without running our handlers.
-    const [cmd, argv] = tools.setpriv ? [tools.setpriv, ['--pdeathsig', 'KILL', '--', tools.qemu, ...args]] : [tools.qemu, args];
+    const [cmd, argv] = tools.setpriv ? [tools.setpriv, ['--pdeathsig', 'KILL', '--', qemu, ...args]] : [qemu, args];
     const t0 = Date.now();
     const proc = spawn(cmd, argv, {
       stdio: [shell ? 'inherit' : 'ignore', shell ? 'inherit' : 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],

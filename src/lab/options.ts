@@ -46,6 +46,8 @@ export interface LabOptions {
   nsProps: NsProps[];
   /** --kernel: the Debian kernel series (6.1, 6.12) or package the guest boots. */
   kernel: KernelSpec;
+  /** --fdp: the controllers (indexes) put in an nvme-subsys with Flexible Data Placement; empty: none. */
+  fdp: number[];
 }
 
 /** One --ns-props: properties for namespace nsid, of one controller or of every controller that has it. */
@@ -83,7 +85,24 @@ export function defaultLabOptions(): LabOptions {
     quiet: false,
     kernel: parseKernelSpec(DEFAULT_KERNEL),
     nsProps: [],
+    fdp: [],
   };
+}
+
+/** The reclaim unit handles every FDP controller of the lab has (fdp.nruh), all in each namespace's list. */
+export const LAB_FDP_RUHS = 8;
+
+/** --fdp [controllers]: true (bare) for every controller, or a list such as 0,2. */
+export function parseFdpControllers(value: string | true | undefined, controllers: number): number[] {
+  if (value === undefined) return [];
+  if (value === true) return Array.from({ length: controllers }, (_, i) => i);
+  const out: number[] = [];
+  for (const part of value.split(',')) {
+    const n = parseIntIn(part, '--fdp controller', 0, MAX_CONTROLLERS - 1);
+    if (n >= controllers) throw usageError(`--fdp ${value}: there is no controller ${n} (the lab has ${controllers}, numbered from 0)`, `give controllers 0 to ${controllers - 1}, or add --controllers`);
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
 }
 
 export function parseIntIn(text: string, what: string, min: number, max: number): number {

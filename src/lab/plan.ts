@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nsPropsFor, zoneSizeFor, type LabOptions } from './options.js';
+import { LAB_FDP_RUHS, nsPropsFor, zoneSizeFor, type LabOptions } from './options.js';
 import { LAB_MARKER } from '../system/kernel.js';
 
 /** The package root (has bin/nvmebench.js); this file is dist/src/lab/plan.js. */
@@ -240,6 +240,8 @@ export interface QemuInputs {
   initrd: string;
   jobDir: string;
   shell: boolean;
+  /** --fdp: firmware directories of the QEMU that has FDP (qemu-fdp.ts), searched first. */
+  dataDirs?: string[];
 }
 
 export function kernelCmdline(opts: LabOptions, q: QemuInputs): string {
@@ -271,6 +273,7 @@ export function qemuArgs(opts: LabOptions, plan: LabPlan, q: QemuInputs): string
   if (q.accel === 'kvm') a.push('-accel', 'kvm', '-cpu', 'host');
   else a.push('-accel', 'tcg,thread=multi', '-cpu', 'max');
   a.push('-smp', String(opts.cpus), '-m', `${opts.memMiB}M`);
+  for (const d of q.dataDirs ?? []) a.push('-L', d);
   // The IOMMU must come before the devices it translates for.
   if (iommu) a.push('-device', 'intel-iommu,intremap=on,caching-mode=on');
   a.push('-kernel', q.kernelImage, '-initrd', q.initrd, '-append', kernelCmdline(opts, q));
@@ -284,12 +287,16 @@ export function qemuArgs(opts: LabOptions, plan: LabPlan, q: QemuInputs): string
   });
   const zone = zoneSizeFor(opts.nsSize);
   for (const c of plan.controllers) {
-    a.push('-device', `nvme,id=nvme${c.index},serial=${c.serial},addr=0x${c.slot.toString(16)}`);
+    const fdp = (opts.fdp ?? []).includes(c.index);
+    // FDP lives in an endurance group of a subsystem: one subsystem per FDP controller, 1 MiB reclaim units.
+    if (fdp) a.push('-device', `nvme-subsys,id=subsys${c.index},nqn=${c.serial},fdp=on,fdp.runs=1M,fdp.nrg=1,fdp.nruh=${LAB_FDP_RUHS}`);
+    a.push('-device', `nvme,id=nvme${c.index},serial=${c.serial},addr=0x${c.slot.toString(16)}${fdp ? `,subsys=subsys${c.index}` : ''}`);
     for (const ns of c.namespaces) {
       const id = `c${c.index}n${ns.nsid}`;
       a.push('-drive', `file=${qv(ns.file)},if=none,id=${id},format=raw,file.locking=off`);
       let dev = `nvme-ns,drive=${id},bus=nvme${c.index},nsid=${ns.nsid},logical_block_size=${opts.lbaSize},physical_block_size=${opts.lbaSize}`;
       if (ns.zoned) dev += `,zoned=true,zoned.zone_size=${zone}`;
+      if (fdp && !ns.zoned && !ns.props.some(([k]) => k === 'fdp.ruhs')) dev += `,fdp.ruhs=0-${LAB_FDP_RUHS - 1}`;
       for (const [k, v] of ns.props) dev += `,${k}=${qv(v)}`;
       a.push('-device', dev);
     }
@@ -313,6 +320,7 @@ export function describeLab(opts: LabOptions, plan: LabPlan): string {
     const c0 = plan.controllers[0];
     parts.push(`zoned nsid ${c0.namespaces[c0.namespaces.length - 1].nsid} (zones of ${fmtSize(zoneSizeFor(opts.nsSize))})`);
   }
+  if (opts.fdp?.length) parts.push(`FDP (${LAB_FDP_RUHS} reclaim unit handles) on controller${opts.fdp.length > 1 ? 's' : ''} ${opts.fdp.join(', ')}`);
   const v = plan.controllers.find((c) => c.vfio);
   if (v) parts.push(`${v.serial} on vfio-pci at ${v.bdf}`);
   for (const c of plan.controllers) {

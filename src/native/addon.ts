@@ -110,7 +110,7 @@ export interface NativeRateResult {
 /** nvmeCommandInfo(): what the NVMe command workloads check before running. Fields as the spec names them. */
 export interface NvmeCommandInfo {
   nsid: number;
-  ctrl: { oncs: number; lpa: number; ocfs: number; mdts: number; vwc: number };
+  ctrl: { oncs: number; lpa: number; ocfs: number; mdts: number; vwc: number; ctratt?: number };
   ns: { nsze: number; lbaSize: number; dlfeat: number; mssrl: number; mcl: number; msrc: number } | null;
   nsError?: string;
   /** Command Set Identifier from the Namespace Identification Descriptors; -1 when none is given. */
@@ -178,6 +178,34 @@ export interface VfioProbeResult extends NvmeIdentify {
   commands?: NvmeCommandInfo;
 }
 
+/**
+ * nvmeFdpInfo() / vfioFdpInfo(): Flexible Data Placement as the controller
+ * reports it (native/addon/fdp_napi.c). Past fdps, fields are there only when
+ * FDPS is set; config, ruhs and stats only when FDP is enabled. A part that
+ * could not be read is null with its ...Error beside it.
+ */
+export interface NvmeFdpInfo {
+  nsid: number;
+  /** Identify Controller CTRATT; fdps is its bit 19. */
+  ctratt: number;
+  fdps: boolean;
+  /** The namespace's endurance group (Identify Namespace ENDGID). */
+  endgid: number;
+  /** Get Features 1Dh for the endurance group: FDPE, and FDPCIDX the configuration in use. */
+  enabled?: boolean | null;
+  fdpcidx?: number;
+  featureError?: string;
+  /** The FDP configurations log's entry FDPCIDX: reclaim groups, handles and their types, reclaim unit size. */
+  config?: { index: number; fdpa: number; rgif: number; valid: boolean; nrg: number; nruh: number; maxpids: number; nnss: number; runs: number; erutl: number; ruht: number[] } | null;
+  configError?: string;
+  /** Reclaim Unit Handle Status: the namespace's placement identifiers (kernel nodes only; null over vfio). */
+  ruhs?: { reported: number; pids: number[]; ruamw: number[] } | null;
+  ruhsError?: string;
+  /** FDP statistics log: host and media bytes with metadata written, media bytes erased. */
+  stats?: { hostBytes: number; mediaBytes: number; erasedBytes: number; overflow: boolean } | null;
+  statsError?: string;
+}
+
 /** Every export of the addon; nothing else crosses into native code. */
 export interface NativeAddon {
   /** Parses the job; the engines come up and the workers start inside wait(), off the JavaScript thread. */
@@ -200,6 +228,9 @@ export interface NativeAddon {
   vfioProbe(pciAddress: string, nsid: number | undefined, abort?: Int32Array): Promise<VfioProbeResult>;
   /** nvmeReportZones() for a controller on vfio-pci, over one I/O queue pair brought up for it. */
   vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): NvmeZoneReport;
+  nvmeFdpInfo(devicePath: string, nsid?: number): NvmeFdpInfo;
+  /** nvmeFdpInfo() for a controller on vfio-pci, over its admin queue brought up for it. */
+  vfioFdpInfo(pciAddress: string, nsid: number): NvmeFdpInfo;
 }
 
 /**

@@ -75,6 +75,7 @@ export function buildResultsTable(results: Results): TableModel {
     partial ||= interrupted;
     flagged ||= outlier;
     notes.push(...cellNotes(cell, cellLabel(cell, varying)));
+    if (cell.fdp) notes.push(fdpNote(cell.fdp, cellLabel(cell, varying)));
   }
   notes.push(...clockNotes(results.records));
   if (shape.rate) notes.push(RATE_NOTE);
@@ -216,4 +217,11 @@ function targetWords(r: RunRecord): string {
   if (t.kind === 'none') return 'no target';
   const dev = [t.model, t.firmware && `fw ${t.firmware}`].filter(Boolean).join(', ');
   return dev ? `${t.path} (${dev})` : t.path;
+}
+
+/** A write run on an FDP namespace: its write amplification, from the FDP statistics log. */
+function fdpNote(fdp: NonNullable<CellResult['fdp']>, label: string): string {
+  const mib = (b: number) => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
+  const bytes = Number.isFinite(fdp.hostBytesWritten) ? ` (host wrote ${mib(fdp.hostBytesWritten)}, media ${mib(fdp.mediaBytesWritten)}: FDP statistics log)` : '';
+  return `${label ? `${label}: ` : ''}write amplification ${Number.isFinite(fdp.waf) ? fdp.waf.toFixed(2) : 'unknown (the host wrote nothing)'}${bytes}`;
 }

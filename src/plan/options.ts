@@ -9,6 +9,7 @@ import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from '.
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
 import { parseLatencyTarget, parseRate, type LatencyTarget, type RatePlan } from './rate.js';
+import { buildFdpPlan, type FdpPlan } from './fdp.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
 export interface RawRunOptions {
@@ -51,6 +52,9 @@ export interface RawRunOptions {
   quiet?: boolean;
   wide?: boolean;
   explain?: boolean;
+  fdp?: boolean;
+  plids?: string;
+  fdpScheme?: string;
   /** --rate-iops N | total:N, --arrival, --latency-target (src/plan/rate.ts). */
   rateIops?: string;
   arrival?: string;
@@ -119,6 +123,8 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --fdp: tag writes with placement identifiers (src/plan/fdp.ts); undefined without. */
+  fdp?: FdpPlan;
   /** --rate-iops: an open-loop schedule (native/core/rate.h); absent: closed loop. */
   rate?: RatePlan;
   /** --latency-target: search QD (or, with --rate-iops, the rate) per engine (src/run/target-search.ts). */
@@ -321,6 +327,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     wide: raw.wide ?? false,
     explain: raw.explain ?? false,
     ...rateOptions,
+    fdp: buildFdpPlan(raw, engines, readPercent),
   };
 }
 

@@ -20,6 +20,7 @@ import { commandUsable } from '../engines/commands.js';
 import { checkCommand } from '../engines/command-support.js';
 import { checkExplainAccess } from '../explain/access.js';
 import { VfioAutoBind } from '../vfio/binding.js';
+import { prepareFdp, type PreparedFdp } from './fdp.js';
 
 export interface Cell {
   engine: EngineName;
@@ -45,6 +46,8 @@ export interface PreparedRun {
   targetIndex?: number;
   /** Jobs side by side (src/run/jobs.ts): this run's job name; absent otherwise. */
   jobName?: string;
+  /** --fdp's placement identifiers, and whether write cells record the FDP statistics log (src/run/fdp.ts). */
+  fdp?: PreparedFdp;
 }
 
 function defaultEngines(target: Target): EngineName[] {
@@ -91,6 +94,13 @@ export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean;
   const size = checkRegion(plan, target, writes);
   checkBlockSizes(plan, target, chosen);
   if (plan.command) checkCommand(plan.command, target, { blockSizes: plan.blockSizes, threads: plan.threads, engines: chosen.map((c) => c.engine), region: { offset: plan.offset, size } });
+  let fdp: PreparedFdp | undefined;
+  try {
+    fdp = prepareFdp(plan, target, chosen, writes);
+  } catch (err) {
+    if (created) fs.rmSync(plan.targetPath, { force: true });
+    throw err;
+  }
   if (writes) {
     try {
       assertWritable(target, plan.forceDestroy);
@@ -114,7 +124,7 @@ export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean;
   // Last, so nothing above can throw while the device is held.
   // noClaim: jobs side by side claim each device once, for all their writers (src/run/jobs.ts).
   const claim = writes && !extra.noClaim ? claimDevice(target, plan.forceDestroy) : undefined;
-  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind, claim };
+  return { plan, target, cells, skipped, region: { offset: plan.offset, size }, verifySeed, vfioAutoBind, claim, ...(fdp ? { fdp } : {}) };
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Cell, PreparedRun } from './prepare.js';
 import { explainStartError, toRecord } from './record.js';
 import { irqNamesFor } from './system-cpu.js';
 import { aggregateTargets } from '../analysis/targets.js';
+import { fdpAfter, fdpBefore, fdpJobFields } from './fdp.js';
 import type { LiveStats } from '../model.js';
 
 export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
@@ -59,6 +60,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     clockMode: plan.clockMode,
     ...(plan.command ? commandJobFields(plan.command) : {}),
     ...piJobFields(cell.engine, target.nvme, plan.pi),
+    ...fdpJobFields(prep.fdp),
   };
 }
 
@@ -205,10 +207,12 @@ export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks
       const over = preps.length > 1 ? ` on ${preps.length} targets` : '';
       const label = `${cell.engine} bs=${cell.blockSize} qd=${jobs[0].ioDepth}${which}${over}`;
       hooks.progress?.begin(runIndex++, `${cell.engine} QD ${jobs[0].ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}${over}`);
+      const writes = prep.plan.readPercent < 100 || prep.plan.command?.writes === true;
+      const fdpStats = repeat < 0 ? [] : preps.map((p, t) => fdpBefore(p.target, p.fdp, jobs[t], writes));
       const results = await runCellOnTargets(jobs, hooks, label);
       if (repeat < 0) continue;
       const rows = preps.map((p, t) => {
-        const record = toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId);
+        const record = fdpAfter(toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId), p.target, p.fdp, jobs[t], fdpStats[t]);
         return p.targetIndex === undefined ? record : { ...record, targetIndex: p.targetIndex };
       });
       if (rows.length > 1) rows.push(aggregateTargets(rows));
