@@ -29,7 +29,9 @@
         "native/engines/engine_nop.c",
         "native/addon/vfio_napi.c",
         "native/addon/flock_napi.c",
-        "native/addon/sysstat_napi.c"
+        "native/addon/sysstat_napi.c",
+        "native/core/series.c",
+        "native/addon/series_napi.c"
       ],
       "include_dirs": ["native/core", "native/engines", "native/nvme", "native/vfio", "native/workload", "native/addon"],
       "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE", "-fvisibility=hidden"],

@@ -21,6 +21,7 @@
 #include "nvme.h"
 #include "nvme_cmd.h"
 #include "workload_cmd.h"
+#include "series.h"
 
 #define WORKER_RES_REPORTED INT64_MIN
 
@@ -203,6 +204,12 @@ static void __worker_lat_flush(struct worker *w)
 	if (w->lat_run_n)
 		histogram_add_n(&w->lat, w->lat_run_ns, w->lat_run_n);
 	w->lat_run_n = 0;
+}
+
+/* For the interval snapshots (series.c): the pending run goes in first. */
+void worker_lat_flush(struct worker *w)
+{
+	__worker_lat_flush(w);
 }
 
 /*
@@ -407,6 +414,8 @@ static void __worker_begin_measure(struct worker *w)
 	w->nvcsw = (uint64_t)ru.ru_nivcsw;
 	w->elapsed_us = clock_now_ns() / 1000;
 	perf_sampler_enable(w->perf);
+	if (w->series)
+		series_begin(w, clock_add_sat(run->start_ns, run->job.ramp_ns), clock_lat_now(&run->clock));
 	__atomic_store_n(&w->ramping, false, __ATOMIC_RELAXED);
 }
 
@@ -417,6 +426,8 @@ static void __worker_end_measure(struct worker *w)
 
 	perf_sampler_disable(w->perf);
 	__worker_lat_flush(w);
+	if (w->series)
+		series_tick(w, clock_lat_now(&run->clock), true);
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime) - w->user_us;
 	w->sys_us = __rusage_us(&ru.ru_stime) - w->sys_us;
@@ -605,6 +616,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 				__worker_begin_measure(w);
 			if (now >= run->end_ns)
 				break;
+			series_check(w, w->series, now);
 		}
 		if (budget_left && w->inflight < w->depth) {
 			to_prep = w->depth - w->inflight;
@@ -902,7 +914,8 @@ static int __worker_init(struct worker *w, uint32_t i, uint64_t blocks)
 	int saved;
 
 	__worker_init_slice(w, i, blocks);
-	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0) {
+	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0 ||
+	    (run->job.interval_ns && series_alloc(&w->series, run->job.interval_ns, run->job.series_slots) < 0)) {
 		snprintf(run->errmsg, sizeof(run->errmsg), "out of memory for %u buffers of %u bytes", w->depth, w->block_size);
 		return -1;
 	}
@@ -1091,6 +1104,8 @@ void worker_run_free(struct run *run)
 		free(w->overlap_next);
 		perf_sampler_free(w->perf);
 		w->perf = NULL;
+		series_free(w->series);
+		w->series = NULL;
 	}
 	free(run->perf.samplers);
 	run->perf.samplers = NULL;

@@ -7,9 +7,10 @@ import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
+import { parseSeriesOptions, type RawSeriesOptions, type SeriesPlan } from './series-options.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawSeriesOptions {
   engine?: string;
   qd?: string;
   bs?: string;
@@ -103,6 +104,8 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --interval, --series-csv, --precondition, --steady-state (src/plan/series-options.ts). */
+  series: SeriesPlan;
 }
 
 export const DEFAULTS = {
@@ -241,6 +244,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
   }
   const { latency, latEvery } = parseLatency(raw.lat ?? 'all');
   const { clock, clockMode, clockFallback } = parseClock(raw.clock ?? 'auto', sys);
+  const series = parseSeriesOptions(raw, { runtimeMs: runtimeMs ?? (ioLimit ? 0 : DEFAULTS.runtimeMs), ioLimit, command: false });
   return {
     workload,
     targetPath: targetPath ?? '',
@@ -285,6 +289,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     quiet: raw.quiet ?? false,
     wide: raw.wide ?? false,
     explain: raw.explain ?? false,
+    series,
   };
 }
 

@@ -14,6 +14,7 @@ import { explainStartError, toRecord } from './record.js';
 import { irqNamesFor } from './system-cpu.js';
 import { aggregateTargets } from '../analysis/targets.js';
 import type { LiveStats } from '../model.js';
+import { seriesJobFields, SeriesWatch, withSeries } from './series.js';
 
 export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
   const { plan, target } = prep;
@@ -53,6 +54,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     irqNames: irqNamesFor(target.nvme?.controller, spec.opens, target.kind),
     ...(plan.explain ? { explain: true } : {}),
     clockMode: plan.clockMode,
+    ...seriesJobFields(plan.series.intervalMs, plan.threads),
     ...(plan.command ? commandJobFields(plan.command) : {}),
   };
 }
@@ -106,7 +108,7 @@ const START_MARGIN_NS = 250_000_000;
  * same CLOCK_MONOTONIC start (process.hrtime is CLOCK_MONOTONIC on Linux).
  * A start that fails stops the ones already started before it is reported.
  */
-export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label: string): Promise<NativeRunResult[]> {
+export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label: string, watch?: SeriesWatch): Promise<NativeRunResult[]> {
   const engine = native();
   const handles: RunHandle[] = [];
   const startAtNs = jobs.length > 1 ? Number(process.hrtime.bigint()) + START_MARGIN_NS : undefined;
@@ -124,6 +126,8 @@ export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label
   }
   const stopAll = () => handles.forEach((h) => engine.stop(h));
   hooks.setCurrent(stopAll);
+  // --interval: drain the workers' finished intervals as they come; --steady-state stops the run once steady.
+  const seriesTimer = watch?.start(handles, stopAll);
   hooks.live?.begin(label, jobs[0].rampMs);
   const timer = hooks.live || hooks.progress
     ? setInterval(() => {
@@ -149,6 +153,7 @@ export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label
     return settled.map((r) => (r as PromiseFulfilledResult<NativeRunResult>).value);
   } finally {
     clearInterval(timer);
+    clearInterval(seriesTimer);
     hooks.setCurrent(undefined);
     hooks.live?.end();
     hooks.progress?.end();
@@ -184,10 +189,11 @@ export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks
       const over = preps.length > 1 ? ` on ${preps.length} targets` : '';
       const label = `${cell.engine} bs=${cell.blockSize} qd=${jobs[0].ioDepth}${which}${over}`;
       hooks.progress?.begin(runIndex++, `${cell.engine} QD ${jobs[0].ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}${over}`);
-      const results = await runCellOnTargets(jobs, hooks, label);
+      const watch = jobs[0].intervalMs ? new SeriesWatch(jobs, prep.plan.series.steady) : undefined;
+      const results = await runCellOnTargets(jobs, hooks, label, watch);
       if (repeat < 0) continue;
       const rows = preps.map((p, t) => {
-        const record = toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId);
+        const record = withSeries(toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId), watch?.outcome(t, results[t]));
         return p.targetIndex === undefined ? record : { ...record, targetIndex: p.targetIndex };
       });
       if (rows.length > 1) rows.push(aggregateTargets(rows));
