@@ -15,6 +15,7 @@ import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
 import type { Outcome } from './outcome.js';
+import { preconditionTargets } from '../run/precondition.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -114,6 +115,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
     throw err;
   }
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
+  if (plan.series.precondition && !(await precondition(preps, session))) return { records: [], outcome: 'failed' };
   // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
   const progress = RunProgress.forTerminal(plan.quiet, {
     runs: prep.cells.length * (plan.warmup + plan.repeat),
@@ -173,6 +175,20 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
     throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
   }
   return { records, outcome: interrupted || lostExports > 0 ? 'failed' : 'ok' };
+}
+
+/** --precondition before anything is measured; false when Ctrl-C stopped it. The devices go back on the way out. */
+async function precondition(preps: PreparedRun[], session: { close(): void }): Promise<boolean> {
+  let ok = false;
+  try {
+    ok = await preconditionTargets(preps, preps[0].plan.quiet);
+    return ok;
+  } finally {
+    if (!ok) {
+      releaseClaims(preps);
+      session.close();
+    }
+  }
 }
 
 export function register(program: Command): void {

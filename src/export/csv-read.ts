@@ -2,7 +2,7 @@
 // refusing another schema version, a foreign header or a row cut short.
 import { usageError } from '../errors.js';
 import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
-import { CSV_REQUIRED_COLUMNS, CSV_V2_COLUMNS } from './csv.js';
+import { CSV_REQUIRED_COLUMNS, CSV_V2_COLUMNS, CSV_V3_COLUMNS } from './csv.js';
 import { forEachCsvRow } from './csv-parse.js';
 
 export interface CsvTable {
@@ -161,6 +161,8 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
     // Several targets (v2): absent in v1 files and for one target.
     ...(Number.isNaN(n('target_index')) ? {} : { targetIndex: n('target_index') }),
     ...(b('aggregate') ? { aggregate: true } : {}),
+    // --steady-state (v3): absent in older files and without a rule.
+    ...(values.steady_rule ? { steady: { rule: values.steady_rule, steady: b('steady'), windowStart: NaN, windowStartS: n('steady_window_start_s'), windowRounds: NaN, windowS: n('steady_window_s'), rangePct: NaN, slopePct: NaN } } : {}),
   };
 }
 
@@ -223,7 +225,9 @@ export class CsvRecordReader {
     }
     // A v1 file has every column but the ones v2 added; the optional ones (explain's) may be absent from any file.
     const fileVersion = version ?? SCHEMA_VERSION;
-    const missing = CSV_REQUIRED_COLUMNS.filter((c) => !header.includes(c) && !(fileVersion === 1 && CSV_V2_COLUMNS.includes(c)));
+    const missing = CSV_REQUIRED_COLUMNS.filter(
+      (c) => !header.includes(c) && !(fileVersion === 1 && CSV_V2_COLUMNS.includes(c)) && !(fileVersion < 3 && CSV_V3_COLUMNS.includes(c)),
+    );
     if (missing.length > 0) {
       throw usageError(`${source} is not an nvmebench v${fileVersion} CSV: it lacks column${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'give a CSV written by nvmebench --csv');
     }

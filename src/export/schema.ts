@@ -5,7 +5,7 @@
 // differ from what this produces (the fix: node scripts/gen-schema.mjs).
 // Validation against the files is validate.ts.
 import { COMMAND_WORKLOADS, ENGINE_NAMES, SCHEMA_VERSION, WORKLOADS } from '../model.js';
-import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS } from './csv.js';
+import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS, CSV_V3_COLUMNS } from './csv.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -13,13 +13,14 @@ export const SCHEMA_BASE_URI = 'https://github.com/nvmebench/nvmebench/results/s
 const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
 
 /** What a CSV column holds, as text. */
-export type CsvKind = 'version' | 'count' | 'figure' | 'bool' | 'text' | 'timestamp' | 'engine' | 'workload' | 'target-kind' | 'status' | 'cpus';
+export type CsvKind = 'version' | 'count' | 'figure' | 'bool' | 'steady' | 'text' | 'timestamp' | 'engine' | 'workload' | 'target-kind' | 'status' | 'cpus';
 
 const KIND_SCHEMA: Record<CsvKind, (version: number) => JsonSchema> = {
   version: (v) => ({ const: String(v) }),
   count: () => ({ type: 'string', pattern: '^(0|[1-9][0-9]*)$' }),
   figure: () => ({ type: 'string', pattern: '^(-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?)?$' }),
   bool: () => ({ enum: ['true', 'false'] }),
+  steady: () => ({ enum: ['true', 'false', ''] }),
   text: () => ({ type: 'string' }),
   timestamp: () => ({ type: 'string', format: 'date-time' }),
   engine: () => ({ enum: [...ENGINE_NAMES] }),
@@ -35,6 +36,7 @@ export const KIND_EXPECTED: Record<CsvKind, string> = {
   count: 'a whole number of at least 0',
   figure: 'a decimal number, or nothing (not measured)',
   bool: 'true or false',
+  steady: 'true or false, or nothing (no --steady-state)',
   text: 'text',
   timestamp: 'an ISO 8601 date and time',
   engine: `one of ${ENGINE_NAMES.join(', ')}`,
@@ -52,6 +54,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   workload: 'workload', engine: 'engine', bs: 'count', qd: 'count', threads: 'count', read_pct: 'count',
   batch_submit: 'count', batch_complete: 'count', fixedbufs: 'bool', regfiles: 'bool', sqpoll: 'bool', direct: 'bool',
   verify: 'bool', cpus: 'cpus', offset: 'count', size: 'count', status: 'status', error_message: 'text', aggregate: 'bool',
+  steady_rule: 'text', steady: 'steady',
 };
 
 export function csvKind(column: string): CsvKind {
@@ -60,7 +63,7 @@ export function csvKind(column: string): CsvKind {
 
 /** The CSV columns of a schema version, in file order. */
 export function csvColumns(version: number): string[] {
-  return version === 1 ? CSV_COLUMN_NAMES.filter((c) => !CSV_V2_COLUMNS.includes(c)) : [...CSV_COLUMN_NAMES];
+  return CSV_COLUMN_NAMES.filter((c) => !(version === 1 && CSV_V2_COLUMNS.includes(c)) && !(version < 3 && CSV_V3_COLUMNS.includes(c)));
 }
 
 /** One CSV row as an object of column → text; $defs.header is the header row, in order. */
@@ -154,7 +157,15 @@ function recordSchema(version: number): JsonSchema {
       required: ['elapsedNs', 'workerCpuNs', 'irqNs', 'softirqNs', 'otherKernelNs'],
     };
   }
-  return { ...object(properties, ['command', 'system']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
+  if (version > 2) {
+    properties.steady = object({ rule: text, steady: bool, windowStart: count, windowStartS: figure, windowRounds: count, windowS: figure, rangePct: figure, slopePct: figure });
+    const point = object(
+      { index: count, startS: num, endS: num, worker: count, ios: count, iops: figure, bandwidthBps: figure, p50Us: figure, p99Us: figure, p999Us: figure, cpuPct: figure },
+      ['worker'],
+    );
+    properties.series = object({ intervalMs: count, points: { type: 'array', items: point }, workers: { type: 'array', items: point }, dropped: count });
+  }
+  return { ...object(properties, ['command', 'system', 'steady', 'series']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
 }
 
 /** The object --json writes: the records with their histograms, and the cells' warnings. */

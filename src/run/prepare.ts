@@ -76,7 +76,8 @@ function prepareNop(plan: RunPlan): PreparedRun {
 export function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean } = {}): PreparedRun {
   if (plan.explain) checkExplainAccess();
   if (plan.engines !== 'all' && plan.engines.length && !plan.engines.some(needsTarget)) return prepareNop(plan);
-  const writes = plan.readPercent < 100 || plan.command?.writes === true;
+  // --precondition writes the region before any workload: the write guard applies as to any write.
+  const writes = plan.readPercent < 100 || plan.command?.writes === true || plan.series.precondition !== undefined;
   const created = createWriteTarget(plan, writes);
   let target = probeTarget(plan.targetPath, { nsid: plan.nsid });
   const { chosen, skipped } = chooseEngines(plan, target, extra.vfioAutoBind);
