@@ -13,7 +13,8 @@ import { prepareTargets } from '../run/targets.js';
 import { runAll } from '../run/scheduler.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
-import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
+import { checkOutputPath, describeExportError, isStream, type OutputPath, type TargetNodes } from '../export/fsutil.js';
+import { writeSeriesCsv } from '../export/series-csv.js';
 import type { Outcome } from './outcome.js';
 import { preconditionTargets } from '../run/precondition.js';
 
@@ -107,9 +108,11 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   const target = targetNodes(preps);
   let session: ReturnType<typeof createExportSession>;
   let plotOut: ReturnType<typeof checkOutputPath> | undefined;
+  let seriesOut: ReturnType<typeof checkOutputPath> | undefined;
   try {
     session = createExportSession(exportTargets(plan, name), { target });
     plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
+    seriesOut = plan.series.seriesCsv ? checkOutputPath(plan.series.seriesCsv, { flag: '--series-csv', target }) : undefined;
   } catch (err) {
     releaseClaims(preps); // nothing ran: the devices go back at once
     throw err;
@@ -136,9 +139,16 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
+  const series: RunRecord[] = [];
+  let lostExports = 0;
   try {
     records = await runAll(preps, {
-      onRecord: (record) => session.add(record),
+      onRecord: (record) => {
+        session.add(record);
+        series.push(record);
+        // Rewritten whole after each cell, so a later failure loses nothing ('-' gets it once, at the end).
+        if (seriesOut && !isStream(seriesOut)) lostExports += saveSeries(series, seriesOut);
+      },
       live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
       interrupted: () => interrupted,
@@ -158,7 +168,9 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
   if (records.length) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
-  let lostExports = session.lost.length;
+  lostExports += session.lost.length;
+  if (seriesOut && isStream(seriesOut) && records.length) lostExports += saveSeries(records, seriesOut);
+  else if (seriesOut && records.length) process.stderr.write(`nvmebench: time series written to ${seriesOut.given}\n`);
   if (plotOut && records.length) {
     try {
       const { writePlot } = await import('../export/plot.js');
@@ -175,6 +187,18 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
     throw runError(`${failed.length} of ${records.length} runs failed; first: ${failed[0].engine}: ${failed[0].errorMessage}`, 'see the message above; --max-errors N tolerates N errors');
   }
   return { records, outcome: interrupted || lostExports > 0 ? 'failed' : 'ok' };
+}
+
+/** Write the --series-csv file; 1 when it was lost (said on stderr), else 0. */
+function saveSeries(records: RunRecord[], out: OutputPath): number {
+  try {
+    writeSeriesCsv(records, out);
+    return 0;
+  } catch (err) {
+    const why = describeExportError(err, out.given);
+    process.stderr.write(`nvmebench: ${why.message}; the time series is lost: ${why.fix}\n`);
+    return 1;
+  }
 }
 
 /** --precondition before anything is measured; false when Ctrl-C stopped it. The devices go back on the way out. */
