@@ -203,11 +203,11 @@ test('regress command: missing file and schema mismatch are usage errors', async
   assert.equal(missing.error?.kind, 'usage');
   assert.match(missing.error!.toLine(), /nope\.csv does not exist/);
 
-  const v3 = join(dir, 'v3.csv');
-  writeFileSync(v3, toCsv(cell([1, 2])).replace(/\n2,/g, '\n3,'));
-  const mismatch = await runRegress([base, v3]);
+  const v4 = join(dir, 'v4.csv');
+  writeFileSync(v4, toCsv(cell([1, 2])).replace(/\n3,/g, '\n4,'));
+  const mismatch = await runRegress([base, v4]);
   assert.equal(mismatch.error?.kind, 'usage');
-  assert.match(mismatch.error!.toLine(), /base\.csv is schema v2 and .*v3\.csv is schema v3/);
+  assert.match(mismatch.error!.toLine(), /base\.csv is schema v3 and .*v4\.csv is schema v4/);
 
   const threshold = await runRegress([base, base, '--threshold', 'big']);
   assert.equal(threshold.error?.kind, 'usage');
