@@ -106,6 +106,16 @@ test('series: worker points summed per interval, percentiles from the merged his
   assert.equal(w.histogram.reduce((n, [, k]) => n + k, 0), 3000);
 });
 
+test('series: a window counts whole intervals, not grid places a stalled worker skipped', () => {
+  const c = new SeriesCollector(100, 1);
+  // Interval 1 stalled until 0.35 s: the worker's next interval is 3.
+  c.add({ points: [point(0, 0, 100, 1000), point(0, 1, 100, 1000, { endNs: 3.5e8 }), point(0, 3, 100, 1000), point(0, 4, 100, 1000)], dropped: 0 });
+  assert.deepEqual(c.complete().map((p) => p.index), [0, 1, 3, 4]);
+  const w = c.window(1, 3);
+  assert.equal(w.ios, 300, 'intervals 1, 3 and 4');
+  assert.ok(Math.abs(w.seconds - 0.4) < 1e-9, `${w.seconds}`);
+});
+
 test('plot --series spec: one line per engine, the steady window shaded; none without a series', () => {
   const rec = (engine: string, steady: boolean): RunRecord =>
     ({
@@ -138,8 +148,10 @@ test('a real run keeps a series per interval, summed and per worker, that adds u
   const s = record.series!;
   assert.equal(s.intervalMs, 100);
   assert.equal(s.dropped, 0);
-  assert.ok(s.points.length >= 13 && s.points.length <= 16, `${s.points.length} intervals in 1.5 s`);
-  assert.deepEqual(s.points.map((p) => p.index), s.points.map((_, i) => i), 'intervals on the grid, none missing');
+  // A worker starved of CPU for over an interval (a loaded machine) skips grid places: fewer points, never more.
+  assert.ok(s.points.length >= 8 && s.points.length <= 16, `${s.points.length} intervals in 1.5 s`);
+  assert.ok(s.points.every((p, i) => i === 0 || p.index > s.points[i - 1].index), 'intervals in grid order');
+  assert.ok(s.points.at(-1)!.index <= 16 && s.points.at(-1)!.endS >= 1.4, `ends at ${s.points.at(-1)!.endS} s`);
   // Every measured I/O is in exactly one interval (a short last one may be left out).
   const summed = s.points.reduce((n, p) => n + p.ios, 0);
   assert.ok(summed <= record.ios && summed >= record.ios * 0.9, `${summed} of ${record.ios}`);
@@ -167,9 +179,12 @@ test('--steady-state ends the run once steady and reports the window; an impossi
   assert.equal(row.steady_rule, 'iops:50%:3');
   const [rec] = JSON.parse(fs.readFileSync(json, 'utf8')).records as RunRecord[];
   assert.equal(rec.steady!.windowRounds, 3);
-  assert.ok(Math.abs(Number(row.steady_window_s) - 0.3) < 0.05, `window ${row.steady_window_s} s`);
+  // 3 intervals of 100 ms; longer when a loaded machine starves the worker past a boundary.
+  assert.ok(Number(row.steady_window_s) >= 0.29 && Number(row.steady_window_s) < 3, `window ${row.steady_window_s} s`);
   assert.ok(Math.abs(Number(row.runtime_s) - Number(row.steady_window_s)) < 1e-9, 'the row reports the window');
-  const window = rec.series!.points.filter((p) => p.index >= rec.steady!.windowStart && p.index < rec.steady!.windowStart + 3);
+  const { windowStartS: from, windowS: len } = rec.steady!;
+  const window = rec.series!.points.filter((p) => p.startS >= from - 1e-6 && p.endS <= from + len + 1e-6);
+  assert.equal(window.length, 3);
   assert.equal(Number(row.ios), window.reduce((n, p) => n + p.ios, 0));
   assert.ok(rec.series!.points.length < 40);
 
@@ -177,7 +192,7 @@ test('--steady-state ends the run once steady and reports the window; an impossi
   assert.equal(never.code, 0, never.stderr);
   const [n] = csvRows(never.stdout);
   assert.equal(n.steady, 'false');
-  assert.ok(Number(n.steady_window_start_s) > 0.5, 'the last window looked at');
+  assert.ok(Number(n.steady_window_start_s) + Number(n.steady_window_s) > 0.6, 'the last window looked at');
 
   const svg = path.join(dir, 'ts.svg');
   const plot = runCli(['plot', '--series', json, '-o', svg]);

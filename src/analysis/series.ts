@@ -130,9 +130,15 @@ export class SeriesCollector {
     return { intervalMs: this.intervalMs, points, workers, dropped: this.dropped };
   }
 
-  /** The figures over rounds whole intervals from grid index start. */
+  /**
+   * The figures over rounds whole intervals from grid index start: the ones
+   * the rule looked at, so an interval a stalled worker skipped on the grid is
+   * not counted as one.
+   */
   window(start: number, rounds: number): WindowFigures {
-    const picked = this.ordered().filter((s) => s.index >= start && s.index < start + rounds);
+    const picked = this.ordered()
+      .filter((s) => s.index >= start && s.workers >= this.workers && !s.last)
+      .slice(0, rounds);
     const counts = new Float64Array(HIST_BUCKETS);
     let ios = 0;
     let bytes = 0;

@@ -37,7 +37,7 @@ export const SERIES_CSV_COLUMNS: ReadonlyArray<{ name: string; get(r: RunRecord,
   // --steady-state: whether the interval is in the window the run's figures cover; empty without a rule.
   {
     name: 'in_steady_window',
-    get: (r, p) => (r.steady ? p.index >= r.steady.windowStart && p.index < r.steady.windowStart + r.steady.windowRounds : ''),
+    get: (r, p) => (r.steady ? p.startS >= r.steady.windowStartS - 1e-6 && p.endS <= r.steady.windowStartS + r.steady.windowS + 1e-6 : ''),
   },
 ];
 
