@@ -17,7 +17,8 @@ import { seriesPlotSpec } from '../src/export/series-plot.js';
 import type { NativeSeriesPoint } from '../src/native/addon.js';
 import type { RunRecord } from '../src/model.js';
 import { BenchError } from '../src/errors.js';
-import { csvRows, runCli } from './cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, csvRows, runCli } from './cli.js';
 
 const rule = { slopePct: 10, rounds: 5 };
 
@@ -213,6 +214,25 @@ test('--precondition writes the region before measuring', () => {
   for (let i = 0; i < after.length; i += 4096) same += after[i] === 0xa5 && after[i + 1] === 0xa5 ? 1 : 0;
   assert.equal(same, 0, 'every block was written');
   assert.equal(csvRows(r.stdout)[0].status, 'ok');
+});
+
+test('Ctrl-C stops preconditioning cleanly: it says how far it got, measures nothing, exit 1', async () => {
+  const big = path.join(dir, 'big.dat');
+  fs.writeFileSync(big, '');
+  fs.truncateSync(big, 256 * 1024 * 1024);
+  const child = spawn(process.execPath, [BIN, 'randread', '--engine', 'psync', '--precondition', 'seq:16', '--runtime', '1s', '--format', 'csv', big], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => {
+    stderr += c;
+    if (/preconditioning \(seq\)/.test(stderr)) setTimeout(() => child.kill('SIGINT'), 300);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  fs.rmSync(big);
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /preconditioning interrupted after [\d.]+ [KMG]?i?B: nothing measured/);
+  assert.equal(stdout, '', 'no run measured');
 });
 
 test('bad input: exit 2, one line that names the fix', () => {
