@@ -36,7 +36,9 @@
         "native/core/rate_wait.c",
         "native/addon/rate_napi.c",
         "native/nvme/nvme_fdp.c",
-        "native/addon/fdp_napi.c"
+        "native/addon/fdp_napi.c",
+        "native/core/series.c",
+        "native/addon/series_napi.c"
       ],
       "include_dirs": ["native/core", "native/engines", "native/nvme", "native/vfio", "native/workload", "native/addon"],
       "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Wno-format-truncation", "-std=gnu11", "-D_GNU_SOURCE", "-fvisibility=hidden"],

@@ -53,6 +53,9 @@ export interface NativeJob {
   irqNames: string[];
   /** What stamps latencies: 0 CLOCK_MONOTONIC, 1 the TSC if its calibration holds, 2 the TSC or fail (native/core/clock.h). */
   clockMode: number;
+  /** --interval in ms, and how many finished intervals each worker holds until read (native/core/series.h). Absent: no series. */
+  intervalMs?: number;
+  seriesSlots?: number;
   /** NVMe command workloads; absent for plain reads and writes. */
   command?: CommandName;
   rawOpcode?: number;
@@ -259,6 +262,10 @@ export interface RunRecord {
   job?: string;
   /** --rate-iops: the open-loop schedule and what it measured (schema v3); absent for a closed loop. */
   rate?: RateRecord;
+  /** --interval: the run's figures per interval, summed over workers and per worker (JSON only; v3). */
+  series?: SeriesRecord;
+  /** --steady-state: whether the rule held, and the window whose figures this record reports (v3). */
+  steady?: SteadyRecord;
 }
 
 /**
@@ -278,6 +285,49 @@ export interface RateRecord {
   schedLatency: LatencySummary;
   /** [bucketLowNs, count] of the latency from the due time (JSON only). */
   schedHistogram: Array<[number, number]>;
+}
+
+/** One interval's figures: summed over the workers, or one worker's (worker set). */
+export interface SeriesPoint {
+  /** The interval's place on the run's grid (0-based), its start and end since measuring began, s. */
+  index: number;
+  startS: number;
+  endS: number;
+  worker?: number;
+  ios: number;
+  iops: number;
+  bandwidthBps: number;
+  /** NaN: no I/O timed in the interval. */
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  /** The workers' CPU (user + system) over the interval, % of one CPU. */
+  cpuPct: number;
+}
+
+export interface SeriesRecord {
+  intervalMs: number;
+  /** Intervals summed over every worker (per-worker rows in workers). */
+  points: SeriesPoint[];
+  workers: SeriesPoint[];
+  /** Intervals a worker could not publish because nothing read them in time (the ring was full). */
+  dropped: number;
+}
+
+export type SteadyMetric = 'iops' | 'bw' | 'p99';
+
+export interface SteadyRecord {
+  /** The rule as given: iops:10%:5. */
+  rule: string;
+  steady: boolean;
+  /** The window's first interval (grid index), its start since measuring began (s), its length (intervals and s). */
+  windowStart: number;
+  windowStartS: number;
+  windowRounds: number;
+  windowS: number;
+  /** The figure's range (max - min) and the best-fit line's excursion across the window, % of the mean. */
+  rangePct: number;
+  slopePct: number;
 }
 
 /**

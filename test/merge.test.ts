@@ -81,7 +81,7 @@ test('merge bad input: one line with the fix, exit 2', () => {
   const [head, ...rows] = fs.readFileSync(path.join(fleet, 'bravo', 'r.csv'), 'utf8').trimEnd().split('\n');
   const cols = head.split(',');
   const keep = v1Header.map((c) => cols.indexOf(c));
-  const v1 = [v1Header.join(','), ...rows.map((r) => keep.map((i) => r.split(',')[i]).join(',').replace(/^3,/, '1,'))].join('\n') + '\n';
+  const v1 = [v1Header.join(','), ...rows.map((r) => keep.map((i) => r.split(',')[i]).join(',').replace(/^\d+,/, '1,'))].join('\n') + '\n';
   fs.writeFileSync(path.join(mixed, 'b', 'r.csv'), v1);
   const other = path.join(dir, 'other');
   fs.mkdirSync(other);

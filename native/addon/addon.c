@@ -40,6 +40,11 @@ void sysstat_napi_result(napi_env env, napi_value out, const struct run *run);
 const char *rate_napi_parse_job(napi_env env, napi_value obj, struct job *job);
 void rate_napi_result(napi_env env, napi_value out, const struct run *run);
 
+/* series_napi.c: per-interval figures */
+const char *series_napi_parse_job(napi_env env, napi_value obj, struct job *job);
+napi_value series_napi_drain(napi_env env, const struct run *run);
+void series_napi_result(napi_env env, napi_value out, const struct run *run);
+
 #define NAPI_CALL(env, call)                                          \
 	do {                                                          \
 		if ((call) != napi_ok) {                              \
@@ -261,7 +266,8 @@ static const char *__parse_job(napi_env env, napi_value obj, struct job *job)
 	if ((bad = __job_target(env, obj, job)) || (bad = __job_io(env, obj, job)) || (bad = __job_queues(env, obj, job)) ||
 	    (bad = __job_limits(env, obj, job)) || (bad = cmd_napi_parse_job(env, obj, job)) ||
 	    (bad = sysstat_napi_parse_job(env, obj, job)) || (bad = rate_napi_parse_job(env, obj, job)) ||
-	    (bad = __job_pi(env, obj, job)) || (bad = fdp_napi_parse_job(env, obj, job)))
+	    (bad = __job_pi(env, obj, job)) || (bad = fdp_napi_parse_job(env, obj, job)) ||
+	    (bad = series_napi_parse_job(env, obj, job)))
 		return bad;
 	return __job_sane(job);
 }
@@ -527,6 +533,22 @@ static napi_value addon_stop(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/* series(handle): the intervals the workers finished since the last call (series_napi.c). */
+static napi_value addon_series(napi_env env, napi_callback_info info)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	struct run_handle *h;
+	static const struct run none;
+
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	h = argc ? __get_handle(env, argv[0]) : NULL;
+	if (!h)
+		return napi_util_throw_errno(env, EINVAL, "series(handle) needs a run handle");
+	/* Not launched: workers[] is not to be looked at yet. */
+	return series_napi_drain(env, __atomic_load_n(&h->run->launched, __ATOMIC_ACQUIRE) ? h->run : &none);
+}
+
 static napi_value __build_result(napi_env env, struct run *run)
 {
 	static const char *const reasons[] = { "done", "interrupted", "error" };
@@ -603,6 +625,7 @@ static napi_value __build_result(napi_env env, struct run *run)
 	cmd_napi_result(env, out, run);
 	sysstat_napi_result(env, out, run);
 	rate_napi_result(env, out, run);
+	series_napi_result(env, out, run);
 	free(merged);
 	return out;
 }
@@ -726,6 +749,7 @@ static napi_value addon_init(napi_env env, napi_value exports)
 		{ "stats", NULL, addon_stats, NULL, NULL, NULL, napi_default, NULL },
 		{ "stop", NULL, addon_stop, NULL, NULL, NULL, napi_default, NULL },
 		{ "wait", NULL, addon_wait, NULL, NULL, NULL, napi_default, NULL },
+		{ "series", NULL, addon_series, NULL, NULL, NULL, napi_default, NULL },
 		{ "nvmeIdentify", NULL, addon_nvme_identify, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioProbe", NULL, vfio_napi_probe, NULL, NULL, NULL, napi_default, NULL },
 		{ "vfioReportZones", NULL, vfio_napi_report_zones, NULL, NULL, NULL, napi_default, NULL },

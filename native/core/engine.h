@@ -107,6 +107,8 @@ struct job {
 	enum clock_mode clock_mode; /* --clock: what stamps latencies (clock.h) */
 	double rate_iops;         /* --rate-iops, this worker's share; 0: closed loop (rate.h) */
 	bool rate_poisson;        /* --arrival poisson */
+	uint64_t interval_ns;     /* --interval: per-interval figures (series.h); 0 none */
+	uint32_t series_slots;    /* finished intervals each worker holds until read */
 
 	/* NVMe command workloads (command != JOB_CMD_RW); see nvme_cmd.h */
 	enum job_command command;
@@ -151,6 +153,7 @@ struct io_unit {
 
 struct run;
 struct worker_cmd;
+struct series;
 
 struct worker {
 	/* identity and setup, written before the thread starts */
@@ -231,6 +234,8 @@ struct worker {
 
 	/* --explain: this thread's sampler; NULL without */
 	struct perf_sampler *perf;
+	/* --interval: this worker's finished intervals (series.h); NULL without */
+	struct series *series;
 
 	/* CPU time over the measured interval */
 	uint64_t user_us;
@@ -353,6 +358,7 @@ int worker_run_join(struct run *run);
 void worker_run_release(struct run *run);
 void worker_run_free(struct run *run);
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns);
+void worker_series_flush(struct worker *w);
 void worker_io_error(struct worker *w, struct io_unit *io, const char *what);
 void worker_fail(struct worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* res: 0 success, > 0 an NVMe status, < 0 an errno; io->result holds completion dwords 0-1 */

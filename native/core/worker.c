@@ -24,6 +24,7 @@
 #include "workload_cmd.h"
 #include "worker_done.h"
 #include "pi_worker.h"
+#include "series.h"
 
 #define WORKER_RES_REPORTED INT64_MIN
 
@@ -200,6 +201,12 @@ static void __worker_check_read(struct worker *w, struct io_unit *io, bool stric
 	} else {
 		w->verified_blocks++;
 	}
+}
+
+/* For the interval snapshots (series.c): the pending run of equal latencies goes in first. */
+void worker_series_flush(struct worker *w)
+{
+	worker_lat_flush(w);
 }
 
 void worker_io_done(struct worker *w, struct io_unit *io, int64_t res, uint64_t now_ns)
@@ -380,6 +387,8 @@ static void __worker_begin_measure(struct worker *w)
 	w->nvcsw = (uint64_t)ru.ru_nivcsw;
 	w->elapsed_us = clock_now_ns() / 1000;
 	perf_sampler_enable(w->perf);
+	if (w->series)
+		series_begin(w, clock_add_sat(run->start_ns, run->job.ramp_ns), clock_lat_now(&run->clock));
 	__atomic_store_n(&w->ramping, false, __ATOMIC_RELAXED);
 }
 
@@ -390,6 +399,8 @@ static void __worker_end_measure(struct worker *w)
 
 	perf_sampler_disable(w->perf);
 	worker_lat_flush(w);
+	if (w->series)
+		series_tick(w, clock_lat_now(&run->clock), true);
 	getrusage(RUSAGE_THREAD, &ru);
 	w->user_us = __rusage_us(&ru.ru_utime) - w->user_us;
 	w->sys_us = __rusage_us(&ru.ru_stime) - w->sys_us;
@@ -586,6 +597,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 				__worker_begin_measure(w);
 			if (now >= run->end_ns)
 				break;
+			series_check(w, w->series, now);
 		}
 		if (budget_left && w->inflight < w->depth) {
 			to_prep = w->depth - w->inflight;
@@ -898,7 +910,8 @@ static int __worker_init(struct worker *w, uint32_t i, uint64_t blocks)
 	int saved;
 
 	__worker_init_slice(w, i, blocks);
-	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0 || rate_worker_init(w) < 0) {
+	if (__worker_alloc(w) < 0 || worker_cmd_init(w) < 0 || rate_worker_init(w) < 0 ||
+	    (run->job.interval_ns && series_alloc(&w->series, run->job.interval_ns, run->job.series_slots) < 0)) {
 		snprintf(run->errmsg, sizeof(run->errmsg), "out of memory for %u buffers of %u bytes", w->depth, w->block_size);
 		return -1;
 	}
@@ -1092,6 +1105,8 @@ void worker_run_free(struct run *run)
 		w->rate = NULL;
 		perf_sampler_free(w->perf);
 		w->perf = NULL;
+		series_free(w->series);
+		w->series = NULL;
 	}
 	free(run->perf.samplers);
 	run->perf.samplers = NULL;

@@ -89,6 +89,7 @@ export function buildCommandPlan(name: CommandName, targetPath: string | undefin
     raw,
   };
   plan.command = cmd;
+  if (plan.series.precondition) throw usageError('--precondition applies to reads and writes, not to NVMe command workloads', 'precondition with a separate nvmebench write --precondition seq run first');
   plan.readPercent = spec.readPercent;
   plan.random = spec.ranged && !o.sequential;
   return plan;

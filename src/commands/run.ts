@@ -15,9 +15,11 @@ import { prepareJobs, runJobs, type ResolvedJob } from '../run/jobs.js';
 import { checkJobSet, parseJobFlag } from '../plan/jobs.js';
 import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
-import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
+import { checkOutputPath, describeExportError, isStream, type OutputPath, type TargetNodes } from '../export/fsutil.js';
+import { writeSeriesCsv } from '../export/series-csv.js';
 import type { Outcome } from './outcome.js';
 import { latencyTargetMode, type RunMode } from './latency-target.js';
+import { preconditionTargets } from '../run/precondition.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -70,6 +72,10 @@ export function addRunOptions(cmd: Command): Command {
     .option('--json [file]', 'write results with full histograms as JSON')
     .option('--md [file]', 'write the results table as Markdown')
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
+    .option('--interval <time>', 'time series: figures per interval, in JSON and --series-csv (default 1s, 100ms at the finest)')
+    .option('--series-csv <file>', 'write the time series as CSV, one row per interval (summed and per worker)')
+    .option('--precondition <kind>', 'before measuring, write the region: seq (2 sequential passes; seq:N for N), rand (seq, then random writes over the region once) or snia (the PTS-E sequence; implies --steady-state iops:10%:5)')
+    .option('--steady-state <rule>', 'end each run once steady, SNIA PTS rule: iops:10%:5 = over the last 5 intervals IOPS range within 20% and best-fit slope within 10% of the mean (figure iops, bw or p99); report that window')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
     .option('--quiet', 'no live line and no progress line')
     .option('--fdp', 'Flexible Data Placement: tag writes with placement identifiers (pt, pt-poll, ioctl, vfio; the namespace\'s endurance group must have FDP enabled)')
@@ -127,14 +133,17 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   const target = targetNodes(preps);
   let session: ReturnType<typeof createExportSession>;
   let plotOut: ReturnType<typeof checkOutputPath> | undefined;
+  let seriesOut: ReturnType<typeof checkOutputPath> | undefined;
   try {
     session = ctx.session ?? createExportSession(exportTargets(plan, name), { target });
     plotOut = plan.plot ? checkOutputPath(plan.plot, { flag: '--plot', target }) : undefined;
+    seriesOut = plan.series.seriesCsv ? checkOutputPath(plan.series.seriesCsv, { flag: '--series-csv', target }) : undefined;
   } catch (err) {
     releaseClaims(preps); // nothing ran: the devices go back at once
     throw err;
   }
   for (const skip of prep.skipped) process.stderr.write(`nvmebench: skipping ${skip.engine}: ${skip.reason}: ${skip.fix}\n`);
+  if (plan.series.precondition && !(await precondition(preps, session))) return { records: [], outcome: 'failed', interrupted: true }; // stopped by Ctrl-C (errors throw)
   // With --ios the ETA comes from the rate so far; otherwise from --ramp and --runtime.
   const progress = RunProgress.forTerminal(plan.quiet, {
     runs: mode?.runs ?? prep.cells.length * (plan.warmup + plan.repeat),
@@ -155,11 +164,18 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
+  const series: RunRecord[] = [];
+  let lostExports = 0;
   try {
     // Jobs side by side run together, a row each (src/run/jobs.ts); targets, a cell at a time; a mode (--latency-target) runs its own.
     const runner = mode?.run ?? (prep.jobName !== undefined ? runJobs : runAll);
     records = await runner(preps, {
-      onRecord: (record) => session.add(record),
+      onRecord: (record) => {
+        session.add(record);
+        series.push(record);
+        // Rewritten whole after each cell, so a later failure loses nothing ('-' gets it once, at the end).
+        if (seriesOut && !isStream(seriesOut)) lostExports += saveSeries(series, seriesOut);
+      },
       live: LiveLine.forTerminal(plan.quiet, progress && say),
       progress,
       interrupted: () => interrupted,
@@ -180,7 +196,9 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   const results = buildResults(records);
   if (records.length && ctx.print !== false) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
   if (records.length && plan.format === 'table') mode?.report?.(results);
-  let lostExports = session.lost.length;
+  lostExports += session.lost.length;
+  if (seriesOut && isStream(seriesOut) && records.length) lostExports += saveSeries(records, seriesOut);
+  else if (seriesOut && records.length) process.stderr.write(`nvmebench: time series written to ${seriesOut.given}\n`);
   if (plotOut && records.length) {
     try {
       if (mode?.plot) await mode.plot(results, plotOut);
@@ -209,6 +227,32 @@ function jobsFromFlags(flags: string[], workload: RwWorkload, targets: string[])
     }
     return { ...spec, workload: spec.workload ?? workload, target: (spec.target as string | undefined) ?? targets[0] ?? '' };
   });
+}
+
+/** Write the --series-csv file; 1 when it was lost (said on stderr), else 0. */
+function saveSeries(records: RunRecord[], out: OutputPath): number {
+  try {
+    writeSeriesCsv(records, out);
+    return 0;
+  } catch (err) {
+    const why = describeExportError(err, out.given);
+    process.stderr.write(`nvmebench: ${why.message}; the time series is lost: ${why.fix}\n`);
+    return 1;
+  }
+}
+
+/** --precondition before anything is measured; false when Ctrl-C stopped it. The devices go back on the way out. */
+async function precondition(preps: PreparedRun[], session: { close(): void }): Promise<boolean> {
+  let ok = false;
+  try {
+    ok = await preconditionTargets(preps, preps[0].plan.quiet);
+    return ok;
+  } finally {
+    if (!ok) {
+      releaseClaims(preps);
+      session.close();
+    }
+  }
 }
 
 export function register(program: Command): void {

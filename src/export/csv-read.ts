@@ -177,6 +177,8 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
     ...(values.job ? { job: s('job') } : {}),
     // v3: absent in older files and for runs without FDP statistics.
     ...(Number.isNaN(n('waf')) ? {} : { fdp: { waf: n('waf') } }),
+    // --steady-state (v3): absent in older files and without a rule.
+    ...(values.steady_rule ? { steady: { rule: values.steady_rule, steady: b('steady'), windowStart: NaN, windowStartS: n('steady_window_start_s'), windowRounds: NaN, windowS: n('steady_window_s'), rangePct: NaN, slopePct: NaN } } : {}),
   };
 }
 

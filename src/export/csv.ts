@@ -100,6 +100,11 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'job', get: (r) => r.job ?? '' },
   // v3: write amplification over a write run on an FDP namespace (empty otherwise).
   { name: 'waf', get: (r) => r.fdp?.waf ?? '' },
+  // v3, --steady-state: the rule, whether it held, and the window the figures above cover (empty without a rule).
+  { name: 'steady_rule', get: (r) => r.steady?.rule ?? '' },
+  { name: 'steady', get: (r) => (r.steady ? r.steady.steady : '') },
+  { name: 'steady_window_start_s', get: (r) => r.steady?.windowStartS ?? '' },
+  { name: 'steady_window_s', get: (r) => r.steady?.windowS ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -117,6 +122,8 @@ export const CSV_V3_COLUMNS: readonly string[] = [
   'plan_entry', 'job',
   // FDP: write amplification
   'waf',
+  // --steady-state
+  'steady_rule', 'steady', 'steady_window_start_s', 'steady_window_s',
 ];
 /** The columns each version added, by version: a file of an older version lacks them by design. */
 const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [

@@ -13,13 +13,14 @@ export const SCHEMA_BASE_URI = 'https://github.com/nvmebench/nvmebench/results/s
 const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
 
 /** What a CSV column holds, as text. */
-export type CsvKind = 'version' | 'count' | 'figure' | 'bool' | 'text' | 'timestamp' | 'engine' | 'workload' | 'target-kind' | 'status' | 'cpus';
+export type CsvKind = 'version' | 'count' | 'figure' | 'bool' | 'steady' | 'text' | 'timestamp' | 'engine' | 'workload' | 'target-kind' | 'status' | 'cpus';
 
 const KIND_SCHEMA: Record<CsvKind, (version: number) => JsonSchema> = {
   version: (v) => ({ const: String(v) }),
   count: () => ({ type: 'string', pattern: '^(0|[1-9][0-9]*)$' }),
   figure: () => ({ type: 'string', pattern: '^(-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?)?$' }),
   bool: () => ({ enum: ['true', 'false'] }),
+  steady: () => ({ enum: ['true', 'false', ''] }),
   text: () => ({ type: 'string' }),
   timestamp: () => ({ type: 'string', format: 'date-time' }),
   engine: () => ({ enum: [...ENGINE_NAMES] }),
@@ -35,6 +36,7 @@ export const KIND_EXPECTED: Record<CsvKind, string> = {
   count: 'a whole number of at least 0',
   figure: 'a decimal number, or nothing (not measured)',
   bool: 'true or false',
+  steady: 'true or false, or nothing (no --steady-state)',
   text: 'text',
   timestamp: 'an ISO 8601 date and time',
   engine: `one of ${ENGINE_NAMES.join(', ')}`,
@@ -54,6 +56,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   verify: 'bool', cpus: 'cpus', offset: 'count', size: 'count', status: 'status', error_message: 'text', aggregate: 'bool',
   rate_arrival: 'text',
   plan_entry: 'text', job: 'text',
+  steady_rule: 'text', steady: 'steady',
 };
 
 export function csvKind(column: string): CsvKind {
@@ -174,8 +177,14 @@ function recordSchema(version: number): JsonSchema {
       properties: { hostBytesWritten: count, mediaBytesWritten: count, waf: figure, placementIds: { type: 'array', items: count }, scheme: { enum: ['roundrobin', 'random', 'per-worker'] } },
       required: ['waf'],
     };
+    properties.steady = object({ rule: text, steady: bool, windowStart: count, windowStartS: figure, windowRounds: count, windowS: figure, rangePct: figure, slopePct: figure });
+    const point = object(
+      { index: count, startS: num, endS: num, worker: count, ios: count, iops: figure, bandwidthBps: figure, p50Us: figure, p99Us: figure, p999Us: figure, cpuPct: figure },
+      ['worker'],
+    );
+    properties.series = object({ intervalMs: count, points: { type: 'array', items: point }, workers: { type: 'array', items: point }, dropped: count });
   }
-  return { ...object(properties, ['command', 'system', 'rate', 'planEntry', 'job', 'fdp']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
+  return { ...object(properties, ['command', 'system', 'rate', 'planEntry', 'job', 'fdp', 'steady', 'series']), description: 'One measured run: one cell of the matrix, one repeat. Fields this version does not list may follow; readers ignore them.' };
 }
 
 /** The object --json writes: the records with their histograms, and the cells' warnings. */

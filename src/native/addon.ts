@@ -88,6 +88,8 @@ export interface NativeRunResult {
   system?: NativeSystemResult;
   /** --rate-iops (rate_napi.c): the schedules summed over the workers, and the latency from the due time. */
   rate?: NativeRateResult;
+  /** --interval: the finished intervals the polls left (series()). */
+  series?: NativeSeriesChunk;
   /** zone-append only */
   zonesUsed?: number;
   zoneAppendsChecked?: number;
@@ -105,6 +107,33 @@ export interface NativeRateResult {
   latencySumNs: number;
   latencyMinNs: number;
   latencyMaxNs: number;
+}
+
+/** One worker's finished interval (native/core/series.h); ns since measuring began. */
+export interface NativeSeriesPoint {
+  worker: number;
+  index: number;
+  /** The partial interval measuring ended in. */
+  last: boolean;
+  startNs: number;
+  endNs: number;
+  ios: number;
+  bytes: number;
+  errors: number;
+  userUs: number;
+  sysUs: number;
+  latCount: number;
+  latSumNs: number;
+  latMinNs: number;
+  latMaxNs: number;
+  /** The interval's non-empty latency buckets, flat: [index, count, index, count, …]. */
+  lat: number[];
+}
+
+/** series(): what the workers finished since the last call, and the intervals lost so far to full rings. */
+export interface NativeSeriesChunk {
+  points: NativeSeriesPoint[];
+  dropped: number;
 }
 
 /** nvmeCommandInfo(): what the NVMe command workloads check before running. Fields as the spec names them. */
@@ -212,6 +241,8 @@ export interface NativeAddon {
   start(job: NativeJob): RunHandle;
   stats(handle: RunHandle): LiveStats;
   stop(handle: RunHandle): void;
+  /** --interval: the intervals the workers finished since the last call (the rest come in the result). */
+  series(handle: RunHandle): NativeSeriesChunk;
   /** Brings the engines up, runs, joins and closes them (a VFIO shutdown) on a pool thread; rejects with what start() threw before. */
   wait(handle: RunHandle): Promise<NativeRunResult>;
   nvmeIdentify(devicePath: string, nsid?: number): NvmeIdentify;

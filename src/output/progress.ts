@@ -154,8 +154,8 @@ export class TaskProgress {
   private readonly started = Date.now();
   private value = 0;
 
-  static forTerminal(quiet: boolean, what: string, total: number, unit: 'bytes' | 'items', stream: Stream = process.stderr): TaskProgress | undefined {
-    return progressWanted(quiet, stream) && total > 0 ? new TaskProgress(what, total, unit, stream) : undefined;
+  static forTerminal(quiet: boolean, what: string, total: number, unit: 'bytes' | 'items', stream: Stream = process.stderr, prefix = 'lab'): TaskProgress | undefined {
+    return progressWanted(quiet, stream) && total > 0 ? new TaskProgress(what, total, unit, stream, prefix) : undefined;
   }
 
   constructor(
@@ -163,6 +163,7 @@ export class TaskProgress {
     private readonly total: number,
     private readonly unit: 'bytes' | 'items',
     stream: Stream,
+    private readonly prefix = 'lab',
   ) {
     this.paint = painterFor(stream);
     this.multi = multiBar(stream, () => this.line());
@@ -174,7 +175,7 @@ export class TaskProgress {
     const amount = this.unit === 'bytes' ? `${formatBytes(this.value)}/${formatBytes(this.total)}` : `${this.value}/${this.total}`;
     const elapsed = Date.now() - this.started;
     const eta = fraction > 0 ? `${formatEta((elapsed * (1 - fraction)) / fraction)} left` : 'estimating';
-    return `lab: ${this.what} ${drawBar(fraction, this.paint)} ${amount} ${eta}`;
+    return `${this.prefix}: ${this.what} ${drawBar(fraction, this.paint)} ${amount} ${eta}`;
   }
 
   /** Set how far the step is; draws now (synchronous callers never yield to the redraw timer). */

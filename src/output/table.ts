@@ -190,8 +190,19 @@ function cellNotes(cell: CellResult, label: string): string[] {
     const rep = cell.all.length > 1 ? ` repeat ${r.repeat}` : '';
     if (r.status !== 'ok') notes.push(`${label}${rep}: ${r.status}${r.errorMessage ? `: ${r.errorMessage}` : ''}`);
     else if (r.errors > 0) notes.push(`${label}${rep}: ${r.errors} I/O error${r.errors === 1 ? '' : 's'}${r.errorMessage ? ` (first: ${r.errorMessage})` : ''}`);
+    if (r.steady) notes.push(`${label}${rep}: ${steadyNote(r.steady)}`);
+    if (r.series?.dropped) notes.push(`! ${label}${rep}: ${r.series.dropped} intervals of the time series were lost (not read in time)`);
   }
   return notes;
+}
+
+/** --steady-state: whether the rule held, and the window the row's figures cover. */
+function steadyNote(s: NonNullable<RunRecord['steady']>): string {
+  const at = `${s.windowStartS.toFixed(1)}-${(s.windowStartS + s.windowS).toFixed(1)} s`;
+  const fit = Number.isFinite(s.rangePct) ? `, range ${s.rangePct.toFixed(1)}% and slope ${s.slopePct.toFixed(1)}% of the mean` : '';
+  return s.steady
+    ? `steady (${s.rule}): figures over ${s.windowRounds} intervals, ${at}${fit}`
+    : `not steady (${s.rule}) when the run ended: figures over the last ${s.windowRounds} intervals, ${at}${fit}`;
 }
 
 /** Context lines above the table: what ran where, and the emulated-device warning. */

@@ -10,9 +10,10 @@ import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
 import { parseLatencyTarget, parseRate, type LatencyTarget, type RatePlan } from './rate.js';
 import { buildFdpPlan, type FdpPlan } from './fdp.js';
+import { parseSeriesOptions, type RawSeriesOptions, type SeriesPlan } from './series-options.js';
 
 /** Options as commander hands them over: strings and booleans, unvalidated. */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawSeriesOptions {
   engine?: string;
   qd?: string;
   bs?: string;
@@ -123,6 +124,8 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --interval, --series-csv, --precondition, --steady-state (src/plan/series-options.ts). */
+  series: SeriesPlan;
   /** --fdp: tag writes with placement identifiers (src/plan/fdp.ts); undefined without. */
   fdp?: FdpPlan;
   /** --rate-iops: an open-loop schedule (native/core/rate.h); absent: closed loop. */
@@ -281,6 +284,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
   const { latency, latEvery } = parseLatency(raw.lat ?? 'all');
   const { clock, clockMode, clockFallback } = parseClock(raw.clock ?? 'auto', sys);
   const rateOptions = parseRateOptions(raw, threads, targetPaths.length, ioDepths, latEvery);
+  const series = parseSeriesOptions(raw, { runtimeMs: runtimeMs ?? (ioLimit ? 0 : DEFAULTS.runtimeMs), ioLimit, command: false });
   return {
     workload,
     targetPath: targetPath ?? '',
@@ -328,6 +332,7 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     explain: raw.explain ?? false,
     ...rateOptions,
     fdp: buildFdpPlan(raw, engines, readPercent),
+    series,
   };
 }
 

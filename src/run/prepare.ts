@@ -82,7 +82,8 @@ function prepareNop(plan: RunPlan): PreparedRun {
 export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean; noClaim?: boolean } = {}): Promise<PreparedRun> {
   if (plan.explain) checkExplainAccess();
   if (plan.engines !== 'all' && plan.engines.length && !plan.engines.some(needsTarget)) return prepareNop(plan);
-  const writes = plan.readPercent < 100 || plan.command?.writes === true;
+  // --precondition writes the region before any workload: the write guard applies as to any write.
+  const writes = plan.readPercent < 100 || plan.command?.writes === true || plan.series.precondition !== undefined;
   const created = createWriteTarget(plan, writes);
   let target = await probeTarget(plan.targetPath, { nsid: plan.nsid });
   const { chosen, skipped } = chooseEngines(plan, target, extra.vfioAutoBind);

@@ -17,6 +17,7 @@ import { irqNamesFor } from './system-cpu.js';
 import { aggregateTargets } from '../analysis/targets.js';
 import { fdpAfter, fdpBefore, fdpJobFields } from './fdp.js';
 import type { LiveStats } from '../model.js';
+import { seriesJobFields, SeriesWatch, withSeries } from './series.js';
 
 export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
   const { plan, target } = prep;
@@ -58,6 +59,7 @@ export function buildJob(prep: PreparedRun, cell: Cell): NativeJob {
     // --rate-iops total:N is shared over every worker of every target.
     ...(plan.rate ? { rateIops: perWorkerRate(plan.rate, plan.threads * Math.max(1, plan.targetPaths.length)), ratePoisson: plan.rate.arrival === 'poisson' } : {}),
     clockMode: plan.clockMode,
+    ...seriesJobFields(plan.series.intervalMs, plan.threads),
     ...(plan.command ? commandJobFields(plan.command) : {}),
     ...piJobFields(cell.engine, target.nvme, plan.pi),
     ...fdpJobFields(prep.fdp),
@@ -113,7 +115,7 @@ const START_MARGIN_NS = 250_000_000;
  * same CLOCK_MONOTONIC start (process.hrtime is CLOCK_MONOTONIC on Linux).
  * A start that fails stops the ones already started before it is reported.
  */
-export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label: string): Promise<NativeRunResult[]> {
+export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label: string, watch?: SeriesWatch): Promise<NativeRunResult[]> {
   const engine = native();
   const handles: RunHandle[] = [];
   const startAtNs = jobs.length > 1 ? Number(process.hrtime.bigint()) + START_MARGIN_NS : undefined;
@@ -131,6 +133,8 @@ export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label
   }
   const stopAll = () => handles.forEach((h) => engine.stop(h));
   hooks.setCurrent(stopAll);
+  // --interval: drain the workers' finished intervals as they come; --steady-state stops the run once steady.
+  const seriesTimer = watch?.start(handles, stopAll);
   hooks.live?.begin(label, jobs[0].rampMs);
   const timer = hooks.live || hooks.progress
     ? setInterval(() => {
@@ -156,6 +160,7 @@ export async function runCellOnTargets(jobs: NativeJob[], hooks: RunHooks, label
     return settled.map((r) => (r as PromiseFulfilledResult<NativeRunResult>).value);
   } finally {
     clearInterval(timer);
+    clearInterval(seriesTimer);
     hooks.setCurrent(undefined);
     hooks.live?.end();
     hooks.progress?.end();
@@ -209,10 +214,11 @@ export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks
       hooks.progress?.begin(runIndex++, `${cell.engine} QD ${jobs[0].ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}${over}`);
       const writes = prep.plan.readPercent < 100 || prep.plan.command?.writes === true;
       const fdpStats = repeat < 0 ? [] : preps.map((p, t) => fdpBefore(p.target, p.fdp, jobs[t], writes));
-      const results = await runCellOnTargets(jobs, hooks, label);
+      const watch = jobs[0].intervalMs ? new SeriesWatch(jobs, prep.plan.series.steady) : undefined;
+      const results = await runCellOnTargets(jobs, hooks, label, watch);
       if (repeat < 0) continue;
       const rows = preps.map((p, t) => {
-        const record = fdpAfter(toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId), p.target, p.fdp, jobs[t], fdpStats[t]);
+        const record = fdpAfter(withSeries(toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId), watch?.outcome(t, results[t])), p.target, p.fdp, jobs[t], fdpStats[t]);
         return p.targetIndex === undefined ? record : { ...record, targetIndex: p.targetIndex };
       });
       if (rows.length > 1) rows.push(aggregateTargets(rows));
