@@ -134,6 +134,8 @@ export interface EnvironmentInfo {
   kernel: string;
   nvmebenchVersion: string;
   cpuModel: string;
+  /** v3: --fleet-run-id, the fleet run this record belongs to (absent: none). */
+  fleetRunId?: string;
 }
 
 /** One measured run: one cell of the matrix, one repeat. */
@@ -254,9 +256,12 @@ export interface CommandRecord {
 }
 
 /** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON). */
-export const SCHEMA_VERSION = 2;
+/** v3 added fleet_run_id (env.fleetRunId in JSON). */
+export const SCHEMA_VERSION = 3;
 /** The versions regress and plot read: v1 files lack the v2 figures, which read as unknown (NaN). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
+/** "v1, v2 and v3": for the messages that refuse another version. */
+export const READABLE_VERSIONS_TEXT = READABLE_SCHEMA_VERSIONS.map((v) => `v${v}`).join(', ').replace(/, (?=[^,]*$)/, ' and ');
 
 /** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
 export interface ExplainRecord {

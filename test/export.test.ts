@@ -79,9 +79,9 @@ test('CSV round trip keeps every field, including awkward strings', () => {
 });
 
 test('CSV reader rejects other schema versions and foreign files', () => {
-  const text = toCsv([makeRecord()]).replace(/\n2,/, '\n3,');
-  usageErr(() => parseCsvRecords(text, 'new.csv'), /new\.csv uses CSV schema v3, this nvmebench reads v1 and v2/);
-  usageErr(() => parseCsvRecords('name,value\nx,1\n', 'other.csv'), /other\.csv is not an nvmebench v2 CSV: it lacks columns schema_version/);
+  const text = toCsv([makeRecord()]).replace(/\n3,/, '\n9,');
+  usageErr(() => parseCsvRecords(text, 'new.csv'), /new\.csv uses CSV schema v9, this nvmebench reads v1, v2 and v3/);
+  usageErr(() => parseCsvRecords('name,value\nx,1\n', 'other.csv'), /other\.csv is not an nvmebench v3 CSV: it lacks columns schema_version/);
   usageErr(() => parseCsvRecords(toCsv([makeRecord()]).replace('randread', '"x"').replace(/,4096,/, ',big,'), 'bad.csv'), /bad\.csv line 2: column bs holds "big"/);
 });
 
@@ -96,7 +96,7 @@ test('appendCsv creates, appends under an identical header, refuses another head
 
   const other = join(dir, 'other.csv');
   writeFileSync(other, csvHeaderLine().replace(',cpu_ns_per_io', '') + '1,2\n');
-  usageErr(() => appendCsv([makeRecord()], other), /other\.csv has a different CSV header \(it lacks cpu_ns_per_io.*write to a new file instead, e\.g\. --csv .*other-v2\.csv/);
+  usageErr(() => appendCsv([makeRecord()], other), /other\.csv has a different CSV header \(it lacks cpu_ns_per_io.*write to a new file instead, e\.g\. --csv .*other-v3\.csv/);
 
   const reordered = join(dir, 'reordered.csv');
   const cols = [...CSV_COLUMN_NAMES];
@@ -104,9 +104,9 @@ test('appendCsv creates, appends under an identical header, refuses another head
   writeFileSync(reordered, cols.join(',') + '\n');
   usageErr(() => checkCsvAppendable(reordered), /another order \(column 2 is repeat, expected run_id\)/);
 
-  const v3 = join(dir, 'v3.csv');
-  writeFileSync(v3, toCsv([makeRecord()]).replace(/\n2,/, '\n3,'));
-  usageErr(() => checkCsvAppendable(v3), /holds rows of CSV schema v3/);
+  const v9 = join(dir, 'v9.csv');
+  writeFileSync(v9, toCsv([makeRecord()]).replace(/\n3,/, '\n9,'));
+  usageErr(() => checkCsvAppendable(v9), /holds rows of CSV schema v9/);
 
   const empty = join(dir, 'empty.csv');
   writeFileSync(empty, '');

@@ -46,7 +46,7 @@ test('three hosts merge into one file; a run\'s CSV beside its JSON counts once;
   const json = path.join(dir, 'fleet.json');
   const merged = runCli(['merge', fleet, '-o', out, '--json', json]);
   assert.equal(merged.code, 0, merged.stderr);
-  assert.match(merged.stdout, /fleet: 12 records from 3 hosts in 6 files \(schema v2\), 12 exact duplicates dropped/);
+  assert.match(merged.stdout, /fleet: 12 records from 3 hosts in 6 files \(schema v3\), 12 exact duplicates dropped/);
   assert.match(merged.stdout, /randread psync 4k QD 1 1 thread/);
   assert.match(merged.stdout, /outlier: charlie: .* 9\d\.\d% below the median/);
   assert.doesNotMatch(merged.stdout, /outlier: (alpha|bravo)/);
@@ -57,7 +57,7 @@ test('three hosts merge into one file; a run\'s CSV beside its JSON counts once;
   // The fleet files are results files too: merged again beside the hosts' files, every record is a duplicate.
   const again = runCli(['merge', dir]);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /fleet: 12 records from 3 hosts in 8 files \(schema v2\), 36 exact duplicates dropped/);
+  assert.match(again.stdout, /fleet: 12 records from 3 hosts in 8 files \(schema v3\), 36 exact duplicates dropped/);
   const gate = runCli(['merge', fleet, '--fail-on-outliers']);
   assert.equal(gate.code, 1);
   // charlie is over 90% below the median: an outlier at 15%, not at 99.9%.
@@ -81,7 +81,7 @@ test('merge bad input: one line with the fix, exit 2', () => {
   const [head, ...rows] = fs.readFileSync(path.join(fleet, 'bravo', 'r.csv'), 'utf8').trimEnd().split('\n');
   const cols = head.split(',');
   const keep = v1Header.map((c) => cols.indexOf(c));
-  const v1 = [v1Header.join(','), ...rows.map((r) => keep.map((i) => r.split(',')[i]).join(',').replace(/^2,/, '1,'))].join('\n') + '\n';
+  const v1 = [v1Header.join(','), ...rows.map((r) => keep.map((i) => r.split(',')[i]).join(',').replace(/^\d+,/, '1,'))].join('\n') + '\n';
   fs.writeFileSync(path.join(mixed, 'b', 'r.csv'), v1);
   const other = path.join(dir, 'other');
   fs.mkdirSync(other);
@@ -90,7 +90,7 @@ test('merge bad input: one line with the fix, exit 2', () => {
     [['merge', empty], /empty holds no results \(no \.csv or \.json file under it\): give the directory/],
     [['merge', path.join(dir, 'nowhere')], /nowhere does not exist/],
     [['merge', path.join(dir, 'cut')], /r\.csv line \d+ has \d+ fields, the header has \d+: the file was edited or cut short/],
-    [['merge', mixed], /b\/r\.csv is schema v1 but .*a\/r\.csv is v2: merge files of one schema version/],
+    [['merge', mixed], /b\/r\.csv is schema v1 but .*a\/r\.csv is v3: merge files of one schema version/],
     [['merge', other], /x\.json uses schema v9/],
     [['merge', fleet, '-o', fleet], /-o .*fleet-1 is a directory/],
     [['merge', fleet, '-o', path.join(fleet, 'alpha', 'r.csv')], /alpha\/r\.csv is one of the inputs of this merge: give another file name/],

@@ -97,10 +97,10 @@ test('regress and plot name the first schema violation: file, line or record, fi
   const good = join(dir, 'good.csv');
   writeFileSync(good, toCsv([makeRecord(), makeRecord({ engine: 'pt' })]));
   const cases: Array<[string, string, RegExp]> = [
-    ['engine.csv', toCsv([makeRecord(), makeRecord({ engine: 'pt' })]).replace(/,pt,/, ',ptx,'), /engine\.csv line 3, column engine: "ptx" is not one of psync, .*\(CSV schema v2\)/],
+    ['engine.csv', toCsv([makeRecord(), makeRecord({ engine: 'pt' })]).replace(/,pt,/, ',ptx,'), /engine\.csv line 3, column engine: "ptx" is not one of psync, .*\(CSV schema v3\)/],
     ['bool.csv', toCsv([makeRecord()]).replace(/,false,/, ',no,'), /bool\.csv line 2: column \w+ holds "no", not true\/false/],
-    ['when.csv', toCsv([makeRecord()]).replace('2026-11-23T14:00:00.000Z', 'yesterday'), /when\.csv line 2, column timestamp: "yesterday" is not an ISO 8601 date and time \(CSV schema v2\)/],
-    ['pct.json', toJson([makeRecord({ readPercent: 150 })]), /pct\.json record 1, readPercent: 150: expected it to be <= 100 \(JSON schema v2\)/],
+    ['when.csv', toCsv([makeRecord()]).replace('2026-11-23T14:00:00.000Z', 'yesterday'), /when\.csv line 2, column timestamp: "yesterday" is not an ISO 8601 date and time \(CSV schema v3\)/],
+    ['pct.json', toJson([makeRecord({ readPercent: 150 })]), /pct\.json record 1, readPercent: 150: expected it to be <= 100 \(JSON schema v3\)/],
     ['kind.json', toJson([makeRecord({ engine: 'pt' }), makeRecord({ target: { ...makeRecord().target, kind: 'tape' as never } })]), /kind\.json record 2, target\.kind: "tape": expected one of file, block, nvme-char, pci, none/],
   ];
   for (const [name, text, re] of cases) {

@@ -148,7 +148,7 @@ function v1Csv(records: RunRecord[]): string {
   const cols = header.split(',');
   const drop = new Set(cols.flatMap((c, i) => (CSV_V1_COLUMNS.includes(c) ? [] : [i])));
   const keep = (line: string) => line.split(',').filter((_, i) => !drop.has(i)).join(',');
-  return [keep(header), ...rows.map((r) => keep(r).replace(/^2,/, '1,'))].join('\n') + '\n';
+  return [keep(header), ...rows.map((r) => keep(r).replace(/^\d+,/, '1,'))].join('\n') + '\n';
 }
 
 test('schema v1 files still read: the v2 figures unknown (NaN), not 0; a v2 row is not appended to a v1 file', () => {
@@ -171,7 +171,7 @@ test('schema v1 files still read: the v2 figures unknown (NaN), not 0; a v2 row 
   writeFileSync(file, v1);
   assert.throws(
     () => appendCsv([makeRecord()], file),
-    (e: Error) => /old\.csv has a different CSV header \(it lacks target_index, aggregate, sys_cpu_ns_per_io, irqs_per_io, …; this nvmebench writes schema v2\)/.test(e.message),
+    (e: Error) => /old\.csv has a different CSV header \(it lacks target_index, aggregate, sys_cpu_ns_per_io, irqs_per_io, …; this nvmebench writes schema v3\)/.test(e.message),
   );
   assert.equal(readFileSync(file, 'utf8'), v1, 'the v1 file is left as it was');
 });
@@ -216,7 +216,7 @@ test('a real run on a file: sys CPU per I/O at least the workers\', context swit
     assert.ok(Number.isNaN(r.irqsPerIo));
   }
   const rows = csvRows(readFileSync(csv, 'utf8'));
-  assert.equal(rows[0].schema_version, '2');
+  assert.equal(rows[0].schema_version, '3');
   assert.ok(Number(rows[0].sys_cpu_ns_per_io) >= Number(rows[0].cpu_ns_per_io));
   assert.equal(rows[0].irqs_per_io, '', 'not measured: empty, not 0');
   assert.match(res.stdout, /sys CPU\/IO/);

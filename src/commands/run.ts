@@ -15,6 +15,7 @@ import { createExportSession, type ExportTargets } from '../export/session.js';
 import { defaultResultPath } from '../export/paths.js';
 import { checkOutputPath, describeExportError, type TargetNodes } from '../export/fsutil.js';
 import type { Outcome } from './outcome.js';
+import { waitForStart } from '../plan/fleet-options.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -63,6 +64,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--plot <file>', 'write an SVG chart of IOPS against QD')
     .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json', 'md']).default('table'))
     .option('--quiet', 'no live line and no progress line')
+    .option('--fleet-run-id <id>', 'record this fleet run id in every record (deploy/ansible/ passes one per fleet run)')
+    .option('--start-at <unix-time>', 'wait until this wall-clock time (seconds since 1970) before the first run: a start barrier across hosts')
     .option('--explain', 'sample where the workers spend their CPU and print it by layer (block, NVMe driver, io_uring…) in ns per I/O')
     .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
@@ -131,6 +134,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
   try {
+    if (!(await waitForStart(plan.startAtMs, say, { requested: () => interrupted }))) return { records, outcome: 'failed' };
     records = await runAll(preps, {
       onRecord: (record) => session.add(record),
       live: LiveLine.forTerminal(plan.quiet, progress && say),

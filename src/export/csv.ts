@@ -83,6 +83,8 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'errors', get: (r) => r.errors },
   { name: 'verified_blocks', get: (r) => r.verifiedBlocks },
   { name: 'error_message', get: (r) => r.errorMessage },
+  // v3: the fleet run (--fleet-run-id) the record belongs to; empty outside a fleet.
+  { name: 'fleet_run_id', get: (r) => r.env.fleetRunId ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -91,9 +93,15 @@ export const CSV_COLUMNS: readonly Column[] = [
 export const CSV_COLUMN_NAMES: readonly string[] = CSV_COLUMNS.map((c) => c.name);
 /** The columns schema v2 added: a v1 file lacks them, and reads them as unknown. */
 export const CSV_V2_COLUMNS: readonly string[] = ['sys_cpu_ns_per_io', 'irqs_per_io', 'ctxsw_per_io', 'target_index', 'aggregate'];
+/** The columns schema v3 added: v1 and v2 files lack them. */
+export const CSV_V3_COLUMNS: readonly string[] = ['fleet_run_id'];
+/** The columns a file of this schema version lacks (the later versions' additions). */
+export function columnsAfter(version: number): readonly string[] {
+  return [...(version < 2 ? CSV_V2_COLUMNS : []), ...(version < 3 ? CSV_V3_COLUMNS : [])];
+}
 export const CSV_REQUIRED_COLUMNS: readonly string[] = CSV_COLUMNS.filter((c) => !c.optional).map((c) => c.name);
 /** The columns of schema v1, in order: the ones v2 did not add (explain's optional columns came with v2 too). */
-export const CSV_V1_COLUMNS: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !CSV_V2_COLUMNS.includes(c));
+export const CSV_V1_COLUMNS: readonly string[] = CSV_REQUIRED_COLUMNS.filter((c) => !columnsAfter(1).includes(c));
 
 // csv-stringify, set to write what nvmebench always wrote: a field is quoted when
 // it holds a comma, a quote, CR or LF, or starts or ends with white space (\s is

@@ -5,7 +5,7 @@
 // differ from what this produces (the fix: node scripts/gen-schema.mjs).
 // Validation against the files is validate.ts.
 import { COMMAND_WORKLOADS, ENGINE_NAMES, SCHEMA_VERSION, WORKLOADS } from '../model.js';
-import { CSV_COLUMN_NAMES, CSV_V2_COLUMNS } from './csv.js';
+import { CSV_COLUMN_NAMES, columnsAfter } from './csv.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -52,6 +52,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   workload: 'workload', engine: 'engine', bs: 'count', qd: 'count', threads: 'count', read_pct: 'count',
   batch_submit: 'count', batch_complete: 'count', fixedbufs: 'bool', regfiles: 'bool', sqpoll: 'bool', direct: 'bool',
   verify: 'bool', cpus: 'cpus', offset: 'count', size: 'count', status: 'status', error_message: 'text', aggregate: 'bool',
+  fleet_run_id: 'text',
 };
 
 export function csvKind(column: string): CsvKind {
@@ -60,7 +61,8 @@ export function csvKind(column: string): CsvKind {
 
 /** The CSV columns of a schema version, in file order. */
 export function csvColumns(version: number): string[] {
-  return version === 1 ? CSV_COLUMN_NAMES.filter((c) => !CSV_V2_COLUMNS.includes(c)) : [...CSV_COLUMN_NAMES];
+  const absent = columnsAfter(version);
+  return CSV_COLUMN_NAMES.filter((c) => !absent.includes(c));
 }
 
 /** One CSV row as an object of column → text; $defs.header is the header row, in order. */
@@ -124,7 +126,10 @@ function recordSchema(version: number): JsonSchema {
       path: text, kind: { enum: ['file', 'block', 'nvme-char', 'pci', 'none'] }, sizeBytes: count, logicalBlockSize: count,
       model: text, serial: text, firmware: text, emulated: bool,
     }),
-    env: object({ timestamp: { type: 'string', format: 'date-time' }, hostname: text, kernel: text, nvmebenchVersion: text, cpuModel: text }),
+    env: object(
+      { timestamp: { type: 'string', format: 'date-time' }, hostname: text, kernel: text, nvmebenchVersion: text, cpuModel: text, ...(version > 2 ? { fleetRunId: text } : {}) },
+      ['fleetRunId'],
+    ),
     status: { enum: ['ok', 'interrupted', 'failed'] },
     errorMessage: text,
     ...figures,

@@ -5,6 +5,7 @@ import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type ClockMode, type EngineName, type LatencyMode, type Workload } from '../model.js';
 import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
+import { parseFleetRunId, parseStartAt } from './fleet-options.js';
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
 
@@ -46,6 +47,9 @@ export interface RawRunOptions {
   quiet?: boolean;
   wide?: boolean;
   explain?: boolean;
+  /** Fleet runs (src/plan/fleet-options.ts). */
+  fleetRunId?: string;
+  startAt?: string;
 }
 
 export interface RunPlan {
@@ -103,6 +107,10 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --fleet-run-id: recorded in every record (env.fleetRunId). */
+  fleetRunId?: string;
+  /** --start-at: wall-clock start barrier, ms since the epoch. */
+  startAtMs?: number;
 }
 
 export const DEFAULTS = {
@@ -285,6 +293,8 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     quiet: raw.quiet ?? false,
     wide: raw.wide ?? false,
     explain: raw.explain ?? false,
+    fleetRunId: parseFleetRunId(raw.fleetRunId),
+    startAtMs: parseStartAt(raw.startAt),
   };
 }
 
