@@ -46,6 +46,8 @@ export interface LabOptions {
   nsProps: NsProps[];
   /** --kernel: the Debian kernel series (6.1, 6.12) or package the guest boots. */
   kernel: KernelSpec;
+  /** --ssh-port: forward 127.0.0.1:PORT on the host to the guest's port 22 (0: no network). */
+  sshPort?: number;
 }
 
 /** One --ns-props: properties for namespace nsid, of one controller or of every controller that has it. */
