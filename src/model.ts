@@ -185,6 +185,8 @@ export interface EnvironmentInfo {
   kernel: string;
   nvmebenchVersion: string;
   cpuModel: string;
+  /** v3: --fleet-run-id, the fleet run this record belongs to (absent: none). */
+  fleetRunId?: string;
 }
 
 /** One measured run: one cell of the matrix, one repeat. */
@@ -380,10 +382,12 @@ export interface CommandRecord {
   dataDir?: 'none' | 'write' | 'read';
 }
 
-/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON); v3 adds the PI/FDP, time-series, steady-state, rate and job fields (CSV_V3_COLUMNS). */
+/** v2 added sys_cpu_ns_per_io, irqs_per_io and ctxsw_per_io (and system in JSON); v3 the rate, plan/job, FDP, steady-state and fleet columns (CSV_V3_COLUMNS; rate, fdp, metadata, series and steady in JSON). */
 export const SCHEMA_VERSION = 3;
 /** The versions regress and plot read: older files lack the later figures, which read as unknown (NaN). */
 export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3];
+/** "v1, v2 and v3": for the messages that refuse another version. */
+export const READABLE_VERSIONS_TEXT = READABLE_SCHEMA_VERSIONS.map((v) => `v${v}`).join(', ').replace(/, (?=[^,]*$)/, ' and ');
 
 /** --explain: where the workers' CPU went over the measured interval, by layer (src/explain/). JSON keeps all of it. */
 export interface ExplainRecord {

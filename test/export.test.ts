@@ -79,8 +79,8 @@ test('CSV round trip keeps every field, including awkward strings', () => {
 });
 
 test('CSV reader rejects other schema versions and foreign files', () => {
-  const text = toCsv([makeRecord()]).replace(/\n3,/, '\n4,');
-  usageErr(() => parseCsvRecords(text, 'new.csv'), /new\.csv uses CSV schema v4, this nvmebench reads v1 and v2 and v3/);
+  const text = toCsv([makeRecord()]).replace(/\n3,/, '\n9,');
+  usageErr(() => parseCsvRecords(text, 'new.csv'), /new\.csv uses CSV schema v9, this nvmebench reads v1, v2 and v3/);
   usageErr(() => parseCsvRecords('name,value\nx,1\n', 'other.csv'), /other\.csv is not an nvmebench v3 CSV: it lacks columns schema_version/);
   usageErr(() => parseCsvRecords(toCsv([makeRecord()]).replace('randread', '"x"').replace(/,4096,/, ',big,'), 'bad.csv'), /bad\.csv line 2: column bs holds "big"/);
 });
@@ -104,9 +104,9 @@ test('appendCsv creates, appends under an identical header, refuses another head
   writeFileSync(reordered, cols.join(',') + '\n');
   usageErr(() => checkCsvAppendable(reordered), /another order \(column 2 is repeat, expected run_id\)/);
 
-  const v4 = join(dir, 'v4.csv');
-  writeFileSync(v4, toCsv([makeRecord()]).replace(/\n3,/, '\n4,'));
-  usageErr(() => checkCsvAppendable(v4), /holds rows of CSV schema v4/);
+  const v9 = join(dir, 'v9.csv');
+  writeFileSync(v9, toCsv([makeRecord()]).replace(/\n3,/, '\n9,'));
+  usageErr(() => checkCsvAppendable(v9), /holds rows of CSV schema v9/);
 
   const empty = join(dir, 'empty.csv');
   writeFileSync(empty, '');

@@ -248,3 +248,19 @@ test('CLI: bad lab options are usage errors (exit 2) before anything boots', () 
   assert.match(help.stdout, /--vfio/);
   assert.match(help.stdout, /--ns-props/);
 });
+
+test('lab --ssh-port: user networking forwarded from 127.0.0.1 only, restricted; the guest loads virtio_net and takes 10.0.2.15', () => {
+  const o = labOptionsFrom({ sshPort: '42022' } as Parameters<typeof labOptionsFrom>[0]);
+  assert.equal(o.sshPort, 42022);
+  const plan = planLab({ ...o, cwd: ROOT }, '/tmp/j');
+  const args = qemuArgs({ ...o, cwd: ROOT }, plan, { accel: 'tcg', kernelImage: '/k', initrd: '/i', jobDir: '/tmp/j', shell: false });
+  assert.equal(args[args.indexOf('-netdev') + 1], 'user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:42022-:22');
+  assert.equal(args[args.indexOf('-netdev') + 3], 'virtio-net-pci,netdev=n0');
+  const job = jobScript({ ...o, cwd: ROOT }, plan, { release: 'r', modulesDir: '/m' }, 'run', '');
+  assert.match(job, /lab_kmods [^\n]*\nlab_share[^\n]*\nmodprobe virtio_net \|\| die/);
+  assert.match(job, /ip addr add 10\.0\.2\.15\/24 dev eth0/);
+  // Without it: no network at all.
+  const none = qemuArgs({ ...defaultLabOptions(), cwd: ROOT }, planLab({ ...defaultLabOptions(), cwd: ROOT }, '/tmp/j'), { accel: 'tcg', kernelImage: '/k', initrd: '/i', jobDir: '/tmp/j', shell: false });
+  assert.ok(!none.includes('-netdev'));
+  assert.throws(() => labOptionsFrom({ sshPort: '22' } as Parameters<typeof labOptionsFrom>[0]), /--ssh-port/);
+});

@@ -203,11 +203,11 @@ test('regress command: missing file and schema mismatch are usage errors', async
   assert.equal(missing.error?.kind, 'usage');
   assert.match(missing.error!.toLine(), /nope\.csv does not exist/);
 
-  const v4 = join(dir, 'v4.csv');
-  writeFileSync(v4, toCsv(cell([1, 2])).replace(/\n3,/g, '\n4,'));
-  const mismatch = await runRegress([base, v4]);
+  const v9 = join(dir, 'v9.csv');
+  writeFileSync(v9, toCsv(cell([1, 2])).replace(/\n3,/g, '\n9,'));
+  const mismatch = await runRegress([base, v9]);
   assert.equal(mismatch.error?.kind, 'usage');
-  assert.match(mismatch.error!.toLine(), /base\.csv is schema v3 and .*v4\.csv is schema v4/);
+  assert.match(mismatch.error!.toLine(), /base\.csv is schema v3 and .*v9\.csv is schema v9/);
 
   const threshold = await runRegress([base, base, '--threshold', 'big']);
   assert.equal(threshold.error?.kind, 'usage');

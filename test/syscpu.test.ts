@@ -148,7 +148,7 @@ function v1Csv(records: RunRecord[]): string {
   const cols = header.split(',');
   const drop = new Set(cols.flatMap((c, i) => (CSV_V1_COLUMNS.includes(c) ? [] : [i])));
   const keep = (line: string) => line.split(',').filter((_, i) => !drop.has(i)).join(',');
-  return [keep(header), ...rows.map((r) => keep(r).replace(/^3,/, '1,'))].join('\n') + '\n';
+  return [keep(header), ...rows.map((r) => keep(r).replace(/^\d+,/, '1,'))].join('\n') + '\n';
 }
 
 test('schema v1 files still read: the v2 figures unknown (NaN), not 0; a v2 row is not appended to a v1 file', () => {

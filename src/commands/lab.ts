@@ -23,6 +23,7 @@ export interface LabCliOptions {
   bootTimeout?: string;
   append?: string;
   share?: string[];
+  sshPort?: string;
   quiet?: boolean;
   nsProps?: string[];
   kernel?: string;
@@ -56,6 +57,7 @@ export function addLabOptions(cmd: Command, which: 'all' | 'machine' | 'compat')
     .option('--mem <size>', 'guest memory', '2G')
     .option('--timeout <seconds>', 'stop the guest command after this long (0: no limit)', '3600')
     .option('--boot-timeout <seconds>', 'give up when the guest has not booted after this long', '120')
+    .option('--ssh-port <port>', "give the guest a network (QEMU user networking, nothing reachable from it) and forward 127.0.0.1:PORT to its port 22, for an sshd the guest command starts (the fleet test's Ansible hosts)")
     .option('--share <dir>', 'also share this host directory writable (repeatable; the cwd always is)', (v: string, prev: string[] = []) => [...prev, v])
     .addOption(new Option('--append <args>', 'extra kernel command line (for debugging the lab)').hideHelp())
     .option('-q, --quiet', 'no "lab:" progress lines on stderr');
@@ -85,6 +87,7 @@ export function labOptionsFrom(o: LabCliOptions): LabOptions {
     nsProps: (o.nsProps ?? []).map(parseNsProps),
     kernel: o.kernel !== undefined ? parseKernelSpec(o.kernel) : d.kernel,
     fdp: parseFdpControllers(o.fdp, o.controllers !== undefined ? parseIntIn(o.controllers, '--controllers', 1, MAX_CONTROLLERS) : d.controllers),
+    ...(o.sshPort !== undefined ? { sshPort: parseIntIn(o.sshPort, '--ssh-port', 1024, 65535) } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { drawTable } from '../output/render.js';
 import { formatKiops } from '../output/format.js';
 import { describeConfig } from '../output/labels.js';
 import type { Outcome } from './outcome.js';
+import { fleetProblems } from '../fleet/status.js';
 
 interface MergeOptions {
   output?: string;
@@ -43,10 +44,20 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'write the merged records as CSV')
     .option('--json <file>', 'write the merged records as JSON')
     .option('--outlier <pct>', 'name the hosts more than this far below the median IOPS', '15%')
-    .option('--fail-on-outliers', 'exit 1 when any host is an outlier')
+    .option('--fail-on-outliers', 'exit 1 when any host is an outlier (a host that failed in the playbook always exits 1)')
     .action(async (dirs: string[], opts: MergeOptions): Promise<Outcome> => {
       const threshold = parseOutlier(opts.outlier);
-      const files = findResultFiles(dirs);
+      // The playbook's status files: hosts that failed are named, whatever the others delivered.
+      const fleet = fleetProblems(dirs);
+      const files = findResultFiles(dirs, fleet.problems.length > 0);
+      const sayProblems = (): void => {
+        for (const p of fleet.problems) process.stdout.write(`host ${p.host}: ${p.why}\n`);
+      };
+      if (!files.length) {
+        process.stdout.write(`fleet: no results from any of ${fleet.expected.length} host${fleet.expected.length === 1 ? '' : 's'}\n`);
+        sayProblems();
+        return 'failed';
+      }
       // Checked before anything is read or written: never a directory, never one of the inputs.
       const inputs = { paths: files, what: 'one of the inputs of this merge' };
       const csvOut: OutputPath | undefined = opts.output ? checkOutputPath(opts.output, { flag: '-o', target: inputs }) : undefined;
@@ -62,12 +73,16 @@ export function register(program: Command): void {
           process.stdout.write(`outlier: ${o.host}: ${formatKiops(o.iops)} KIOPS, ${o.belowPct.toFixed(1)}% below the median ${formatKiops(g.median)} (${g.config.deviceModel || '(no model)'} fw ${g.config.deviceFirmware || '?'} ${describeConfig(g.config, ['workload', 'engine', 'blockSize', 'ioDepth', 'threads'])})\n`);
         }
       }
+      if (fleet.expected.length) {
+        process.stdout.write(`fleet: ${fleet.expected.length - fleet.problems.length} of ${fleet.expected.length} host${fleet.expected.length === 1 ? '' : 's'} finished${fleet.problems.length ? `; ${fleet.problems.length} did not (their results, if any, are kept):` : ''}\n`);
+        sayProblems();
+      }
       for (const [out, text] of [[csvOut, () => toCsv(records)], [jsonOut, () => toJson(records)]] as const) {
         if (!out) continue;
         writeExport(out, text());
         process.stderr.write(`nvmebench: fleet results written to ${out.given}\n`);
       }
       const outliers = groups.some((g) => g.outliers.length > 0);
-      return outliers && opts.failOnOutliers ? 'failed' : 'ok';
+      return (outliers && opts.failOnOutliers) || fleet.problems.length > 0 ? 'failed' : 'ok';
     });
 }

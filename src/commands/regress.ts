@@ -27,6 +27,7 @@ import {
   type Summary,
 } from '../analysis/stats.js';
 import { repeatsToDetect, welchTTest } from '../analysis/welch.js';
+import { firmwareLabel, fleetRecords, fleetSide, isFleetFile } from '../fleet/regress.js';
 
 export const ALPHA = 0.05;
 export const DEFAULT_METRICS = ['iops', 'lat_p99_us', 'cpu_ns_per_io'];
@@ -285,6 +286,7 @@ export function register(program: Command): void {
     .option('--metric <list>', `comma-separated metrics: ${METRICS.map((m) => m.name).join(', ')}`, DEFAULT_METRICS.join(','))
     .option('--md <file>', 'also write the comparison table as Markdown (every row)')
     .option('--all', `print every row (by default at most ${DEFAULT_SHOWN_ROWS}, regressions first)`)
+    .option('--fleet', 'fleet files (merge): hosts aggregated per device model and configuration, firmware named, so a rollout is gated fleet-wide (on by itself when both files carry a fleet run id)')
     .addHelpText(
       'after',
       `
@@ -298,7 +300,7 @@ detect it at the spread seen (α 0.05, power 0.8). Exit code 1 on any
 regression, 0 otherwise, 2 when a file cannot be read: a row with status ok
 must hold a finite, non-negative number in every compared metric.`,
     )
-    .action(async (baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string; all?: boolean }) => {
+    .action(async (baselineFile: string, currentFile: string, opts: { threshold: string; metric: string; md?: string; all?: boolean; fleet?: boolean }) => {
       const thresholdPct = parseThreshold(opts.threshold);
       // Checked before the comparison; never over one of the files compared.
       const mdOut = opts.md ? checkOutputPath(opts.md, { flag: '--md', target: { paths: [baselineFile, currentFile], what: 'a results file being compared' } }) : undefined;
@@ -321,7 +323,17 @@ must hold a finite, non-negative number in every compared metric.`,
       checkMetrics(cur, metrics);
       checkSchema(base);
       checkSchema(cur);
-      const report = compareResults(base.records, cur.records, { thresholdPct, metrics: metrics.map((m) => m.name) });
+      // Fleet files (merge's output, or --fleet): hosts aggregated per device model and configuration, firmware named.
+      const fleet = opts.fleet || (isFleetFile(base.records) && isFleetFile(cur.records));
+      const report = fleet
+        ? compareResults(fleetRecords(base.records), fleetRecords(cur.records), { thresholdPct, metrics: metrics.map((m) => m.name) })
+        : compareResults(base.records, cur.records, { thresholdPct, metrics: metrics.map((m) => m.name) });
+      if (fleet) {
+        const b = fleetSide(base.records);
+        const c = fleetSide(cur.records);
+        for (const row of report.rows) row.label = `${row.label} ${firmwareLabel(row.key, b, c)}`;
+        process.stdout.write(`fleet: ${b.hosts.size} host${b.hosts.size === 1 ? '' : 's'} in ${baselineFile}, ${c.hosts.size} in ${currentFile}; every host's runs are samples of their device model and configuration\n`);
+      }
       const shown = opts.all ? { report } : shownRows(report);
       const out = [drawTable(paintVerdicts(reportTable(shown.report), painterFor(process.stdout)))];
       if (shown.omitted) out.push(shown.omitted);

@@ -20,6 +20,7 @@ import { writeSeriesCsv } from '../export/series-csv.js';
 import type { Outcome } from './outcome.js';
 import { latencyTargetMode, type RunMode } from './latency-target.js';
 import { preconditionTargets } from '../run/precondition.js';
+import { waitForStart } from '../plan/fleet-options.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -81,6 +82,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--fdp', 'Flexible Data Placement: tag writes with placement identifiers (pt, pt-poll, ioctl, vfio; the namespace\'s endurance group must have FDP enabled)')
     .option('--plids <list>', 'with --fdp: indexes into the namespace\'s placement handles, e.g. 0,1 or 0-3 (default: all of them)')
     .option('--fdp-scheme <scheme>', 'with --fdp: roundrobin (default), random, or per-worker (worker i uses entry i of --plids)')
+    .option('--fleet-run-id <id>', 'record this fleet run id in every record (deploy/ansible/ passes one per fleet run)')
+    .option('--start-at <unix-time>', 'wait until this wall-clock time (seconds since 1970) before the first run: a start barrier across hosts')
     .option('--explain', 'sample where the workers spend their CPU and print it by layer (block, NVMe driver, io_uring…) in ns per I/O')
     .option('--wide', 'on a terminal, show every column of the results table however wide (pipes always get every column)');
 }
@@ -167,6 +170,7 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   const series: RunRecord[] = [];
   let lostExports = 0;
   try {
+    if (!(await waitForStart(plan.startAtMs, say, { requested: () => interrupted }))) return { records, outcome: 'failed', interrupted: true };
     // Jobs side by side run together, a row each (src/run/jobs.ts); targets, a cell at a time; a mode (--latency-target) runs its own.
     const runner = mode?.run ?? (prep.jobName !== undefined ? runJobs : runAll);
     records = await runner(preps, {

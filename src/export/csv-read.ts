@@ -1,7 +1,7 @@
 // Reading a CSV written by --csv back into RunRecords (for regress and plot),
 // refusing another schema version, a foreign header or a row cut short.
 import { usageError } from '../errors.js';
-import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
+import { READABLE_SCHEMA_VERSIONS, READABLE_VERSIONS_TEXT, SCHEMA_VERSION, type EngineName, type RunRecord, type Workload } from '../model.js';
 import { CSV_REQUIRED_COLUMNS, csvColumnsAfter } from './csv.js';
 import { forEachCsvRow } from './csv-parse.js';
 
@@ -84,7 +84,7 @@ function bool(values: Record<string, string>, name: string, where: string): bool
 
 const OPTION_COLUMNS = ['batch_submit', 'batch_complete', 'fixedbufs', 'regfiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size'];
 const TARGET_COLUMNS = ['target', 'target_kind', 'target_size_bytes', 'logical_block_size', 'device_model', 'device_serial', 'device_firmware', 'emulated'];
-const ENV_COLUMNS = ['timestamp', 'hostname', 'kernel', 'nvmebench_version', 'cpu_model'];
+const ENV_COLUMNS = ['timestamp', 'hostname', 'kernel', 'nvmebench_version', 'cpu_model', 'fleet_run_id'];
 
 /** A v3 row's open-loop columns as record.rate; nothing for a closed loop or an older file. */
 function rateFromCsv(n: (name: string) => number, s: (name: string) => string): Pick<RunRecord, 'rate'> {
@@ -140,6 +140,7 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
       kernel: s('kernel'),
       nvmebenchVersion: s('nvmebench_version'),
       cpuModel: s('cpu_model'),
+      ...(s('fleet_run_id') ? { fleetRunId: s('fleet_run_id') } : {}),
     })),
     status: (s('status') || 'ok') as RunRecord['status'],
     errorMessage: s('error_message'),
@@ -237,7 +238,7 @@ export class CsvRecordReader {
     const source = this.source;
     const header = this.header ?? [];
     if (version !== undefined && !READABLE_SCHEMA_VERSIONS.includes(version)) {
-      throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+      throw usageError(`${source} uses CSV schema v${version}, this nvmebench reads ${READABLE_VERSIONS_TEXT}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
     }
     // A file of an older version has every column but the ones later versions added; the optional ones (explain's) may be absent from any file.
     const fileVersion = version ?? SCHEMA_VERSION;

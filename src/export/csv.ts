@@ -105,6 +105,8 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'steady', get: (r) => (r.steady ? r.steady.steady : '') },
   { name: 'steady_window_start_s', get: (r) => r.steady?.windowStartS ?? '' },
   { name: 'steady_window_s', get: (r) => r.steady?.windowS ?? '' },
+  // v3: the fleet run (--fleet-run-id) the record belongs to; empty outside a fleet.
+  { name: 'fleet_run_id', get: (r) => r.env.fleetRunId ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -124,6 +126,8 @@ export const CSV_V3_COLUMNS: readonly string[] = [
   'waf',
   // --steady-state
   'steady_rule', 'steady', 'steady_window_start_s', 'steady_window_s',
+  // fleets: the fleet run a record belongs to
+  'fleet_run_id',
 ];
 /** The columns each version added, by version: a file of an older version lacks them by design. */
 const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [

@@ -2,7 +2,7 @@
 // full latency histograms. Always overwrites. Non-finite numbers become null.
 import { readFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
-import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type RunRecord } from '../model.js';
+import { READABLE_SCHEMA_VERSIONS, READABLE_VERSIONS_TEXT, SCHEMA_VERSION, type RunRecord } from '../model.js';
 import { VERSION } from '../version.js';
 import { buildResults, type Results } from '../analysis/results.js';
 import type { CellWarning } from '../analysis/warnings.js';
@@ -74,7 +74,7 @@ export function parseJsonDocument(text: string, source = 'JSON', inspect?: (doc:
     throw usageError(`${source} is not an nvmebench results file (no schemaVersion and records)`, 'give a file written by nvmebench --json');
   }
   if (!READABLE_SCHEMA_VERSIONS.includes(version)) {
-    throw usageError(`${source} uses schema v${version}, this nvmebench reads v${READABLE_SCHEMA_VERSIONS.join(' and v')}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
+    throw usageError(`${source} uses schema v${version}, this nvmebench reads ${READABLE_VERSIONS_TEXT}`, 'use the nvmebench version that wrote it, or re-run the benchmark');
   }
   inspect?.(doc, version);
   const out = records.map((raw, i) => {

@@ -57,6 +57,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   rate_arrival: 'text',
   plan_entry: 'text', job: 'text',
   steady_rule: 'text', steady: 'steady',
+  fleet_run_id: 'text',
 };
 
 export function csvKind(column: string): CsvKind {
@@ -133,7 +134,10 @@ function recordSchema(version: number): JsonSchema {
       path: text, kind: { enum: ['file', 'block', 'nvme-char', 'pci', 'none'] }, sizeBytes: count, logicalBlockSize: count,
       model: text, serial: text, firmware: text, emulated: bool,
     }),
-    env: object({ timestamp: { type: 'string', format: 'date-time' }, hostname: text, kernel: text, nvmebenchVersion: text, cpuModel: text }),
+    env: object(
+      { timestamp: { type: 'string', format: 'date-time' }, hostname: text, kernel: text, nvmebenchVersion: text, cpuModel: text, ...(version > 2 ? { fleetRunId: text } : {}) },
+      ['fleetRunId'],
+    ),
     status: { enum: ['ok', 'interrupted', 'failed'] },
     errorMessage: text,
     ...figures,

@@ -8,14 +8,15 @@ import { usageError } from '../errors.js';
 import type { RunRecord } from '../model.js';
 import { cellConfig, configKey, type CellConfig } from '../analysis/stats.js';
 import { checkSchema, readResultsFile } from '../export/read.js';
+import { isFleetBookkeeping } from './status.js';
 
 /** Every .csv and .json under the directories (depth-first, sorted), JSON first in each folder. */
-export function findResultFiles(dirs: string[]): string[] {
+export function findResultFiles(dirs: string[], allowEmpty = false): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
     const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
     for (const ext of ['.json', '.csv']) {
-      for (const e of entries) if (e.isFile() && e.name.toLowerCase().endsWith(ext)) found.push(path.join(dir, e.name));
+      for (const e of entries) if (e.isFile() && e.name.toLowerCase().endsWith(ext) && !isFleetBookkeeping(e.name)) found.push(path.join(dir, e.name));
     }
     for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
   };
@@ -24,7 +25,7 @@ export function findResultFiles(dirs: string[]): string[] {
     if (!fs.statSync(dir).isDirectory()) throw usageError(`${dir} is not a directory`, 'give directories of results (merge finds every .csv and .json under them)');
     const before = found.length;
     walk(dir);
-    if (found.length === before) throw usageError(`${dir} holds no results (no .csv or .json file under it)`, 'give the directory the hosts\' results were fetched into, or fetch them first');
+    if (found.length === before && !allowEmpty) throw usageError(`${dir} holds no results (no .csv or .json file under it)`, 'give the directory the hosts\' results were fetched into, or fetch them first');
   }
   return found;
 }

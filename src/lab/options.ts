@@ -48,6 +48,8 @@ export interface LabOptions {
   kernel: KernelSpec;
   /** --fdp: the controllers (indexes) put in an nvme-subsys with Flexible Data Placement; empty: none. */
   fdp: number[];
+  /** --ssh-port: forward 127.0.0.1:PORT on the host to the guest's port 22 (0: no network). */
+  sshPort?: number;
 }
 
 /** One --ns-props: properties for namespace nsid, of one controller or of every controller that has it. */

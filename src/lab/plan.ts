@@ -173,6 +173,11 @@ export function jobScript(opts: LabOptions, plan: LabPlan, kernel: KernelBits, m
   const mnt = hostModulesMount();
   L.push(`lab_kmods ${shq(realOr(kernel.modulesDir))} ${shq(kernel.release)}${mnt ? ' ' + shq(mnt) : ''}`);
   for (const s of plan.shares) L.push(`lab_share ${s.tag} ${shq(s.path)}`);
+  // --ssh-port: virtio-net from the module tree (busybox modprobe), QEMU user networking's fixed address.
+  if (opts.sshPort) {
+    L.push('modprobe virtio_net || die "could not load virtio_net"');
+    L.push('ip link set lo up && ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up && ip route add default via 10.0.2.2 || die "could not bring up eth0"');
+  }
   for (const b of plan.codeBinds) L.push(`lab_bind ${shq(b)}`);
   // After boot the console shows only emergencies and alerts (oopses).
   L.push('lab_ready 2');
@@ -285,6 +290,11 @@ export function qemuArgs(opts: LabOptions, plan: LabPlan, q: QemuInputs): string
     a.push('-chardev', `socket,id=${name},fd=${3 + i}`);
     a.push('-device', `virtserialport,bus=vser.0,chardev=${name},name=${name}`);
   });
+  // restrict=on: the guest reaches nothing; only the forward from the host's loopback comes in.
+  if (opts.sshPort) {
+    a.push('-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${opts.sshPort}-:22`);
+    a.push('-device', 'virtio-net-pci,netdev=n0');
+  }
   const zone = zoneSizeFor(opts.nsSize);
   for (const c of plan.controllers) {
     const fdp = (opts.fdp ?? []).includes(c.index);

@@ -6,6 +6,7 @@ import { usageError } from '../errors.js';
 import { ENGINE_NAMES, type ClockMode, type EngineName, type LatencyMode, type Workload } from '../model.js';
 import type { CommandPlan } from '../engines/command-table.js';
 import { parseCount, parseCpuList, parseDuration, parseList, parseSize } from './units.js';
+import { parseFleetRunId, parseStartAt } from './fleet-options.js';
 import { readAllowedCpus, realSys, type SysReader } from '../system/sysfs.js';
 import { tscUnusable } from '../system/tsc.js';
 import { parseLatencyTarget, parseRate, type LatencyTarget, type RatePlan } from './rate.js';
@@ -53,6 +54,9 @@ export interface RawRunOptions extends RawSeriesOptions {
   quiet?: boolean;
   wide?: boolean;
   explain?: boolean;
+  /** Fleet runs (src/plan/fleet-options.ts). */
+  fleetRunId?: string;
+  startAt?: string;
   fdp?: boolean;
   plids?: string;
   fdpScheme?: string;
@@ -124,6 +128,10 @@ export interface RunPlan {
   wide: boolean;
   /** NVMe command workloads (write-zeroes, copy, raw…): set by src/commands/nvme-cmds.ts. */
   command?: CommandPlan;
+  /** --fleet-run-id: recorded in every record (env.fleetRunId). */
+  fleetRunId?: string;
+  /** --start-at: wall-clock start barrier, ms since the epoch. */
+  startAtMs?: number;
   /** --interval, --series-csv, --precondition, --steady-state (src/plan/series-options.ts). */
   series: SeriesPlan;
   /** --fdp: tag writes with placement identifiers (src/plan/fdp.ts); undefined without. */
@@ -333,6 +341,8 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     ...rateOptions,
     fdp: buildFdpPlan(raw, engines, readPercent),
     series,
+    fleetRunId: parseFleetRunId(raw.fleetRunId),
+    startAtMs: parseStartAt(raw.startAt),
   };
 }
 

@@ -151,7 +151,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
     },
     clock: clockInfo(result, prep.plan.clockFallback),
     target: needsTarget(cell.engine) ? targetInfo(prep.target, cell.node) : { ...NO_TARGET },
-    env: environment(),
+    env: prep.plan.fleetRunId ? { ...environment(), fleetRunId: prep.plan.fleetRunId } : environment(),
     status,
     errorMessage,
     ios,
