@@ -111,7 +111,7 @@ test('write amplification: media over host bytes between two readings; nothing w
 });
 
 test('waf: a v3 CSV column that reads back, a v2 file without it still read, a regress metric, and the cell\'s ratio of sums', () => {
-  assert.deepEqual([...CSV_V3_COLUMNS], ['waf']);
+  assert.ok(CSV_V3_COLUMNS.includes('waf'), 'waf is a v3 column');
   const recs = [
     makeRecord({ fdp: { hostBytesWritten: 1000, mediaBytesWritten: 1000, waf: 1 } }),
     makeRecord({ repeat: 1, fdp: { hostBytesWritten: 3000, mediaBytesWritten: 6000, waf: 2 } }),

@@ -44,6 +44,10 @@ const STEPS: Step[] = [
   // Plans by role: every namespace of the host, and a selector by model and nsid.
   { name: 'plan-file', sh: `printf '%s' '${JSON.stringify(LAB_PLAN)}' > /tmp/plan.json` },
   { name: 'plan-run', args: ['plan', 'run', '/tmp/plan.json', '--quiet', '--format', 'csv'] },
+  // Issue 16 on an emulated namespace: an open-loop rate the path keeps up with, one it cannot, and a time series with a steady-state rule.
+  { name: 'rate-met', args: ['randread', '--engine', 'pt', '--qd', '4', '--rate-iops', '500', '--runtime', '2', '--quiet', '--format', 'json', '/dev/ng0n1'] },
+  { name: 'rate-over', args: ['randread', '--engine', 'pt', '--qd', '1', '--rate-iops', '50000', '--runtime', '2', '--quiet', '--format', 'json', '/dev/ng0n1'] },
+  { name: 'series', args: ['randread', '--engine', 'pt-poll', '--qd', '4', '--runtime', '3', '--interval', '100ms', '--steady-state', 'iops:50%:3', '--quiet', '--format', 'json', '/dev/ng1n1'] },
   { name: 'bind', args: ['vfio', 'bind', KERNEL_BDF] },
   { name: 'vfio-write', args: ['write', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '64', '--verify', '--verify-seed', '9', '--quiet', '--format', 'json', KERNEL_BDF, VFIO_BDF] },
   { name: 'vfio-read', args: ['randread', '--engine', 'vfio', '--bs', '64k', '--qd', '8', '--size', '4m', '--ios', '200', '--verify', '--verify-seed', '9', '--quiet', '--format', 'json', KERNEL_BDF, VFIO_BDF] },
@@ -197,4 +201,31 @@ test('lab: a plan by role: all-nvme names the four namespaces, a model and nsid 
   assert.deepEqual(second.map((r) => r.target).sort(), nsid2.filter((n) => NODES.includes(n)).sort());
   assert.equal(new Set(rows.map((r) => r.run_id)).size, 1);
   for (const r of rows) assert.equal(r.status, 'ok', `${r.plan_entry} ${r.target}: ${r.error_message}`);
+});
+
+test('lab: open loop on pt: a rate the path keeps up with is met, one it cannot is said (late I/Os, latency from the due time far above the service latency)', () => {
+  const [met] = records(step('rate-met', 0));
+  assert.equal(met.status, 'ok', met.errorMessage);
+  assert.ok(met.rate, 'the record carries the schedule');
+  assert.equal(met.rate!.offeredIops, 500);
+  assert.ok(met.iops > 450 && met.iops < 550, `achieved ${met.iops} of 500/s offered`);
+  assert.ok(met.rate!.schedLatency.p50Us >= met.latency.p50Us, 'latency from the due time includes the service latency');
+  const [over] = records(step('rate-over', 0));
+  assert.equal(over.status, 'ok', over.errorMessage);
+  assert.ok(over.iops < 0.5 * 50000, `a QD 1 emulated path cannot do 50K/s (${over.iops})`);
+  assert.ok(over.rate!.lateIos > 0.5 * over.ios, `most I/Os waited for the slot: ${over.rate!.lateIos} of ${over.ios}`);
+  assert.ok(over.rate!.schedLatency.p50Us > 10 * over.latency.p50Us, `due-time p50 ${over.rate!.schedLatency.p50Us} µs against service p50 ${over.latency.p50Us} µs`);
+  process.stdout.write(`# open loop (lab pt): 500/s offered, ${Math.round(met.iops)} achieved, service p50 ${met.latency.p50Us.toFixed(0)} µs, from due time p50 ${met.rate!.schedLatency.p50Us.toFixed(0)} µs; 50K/s offered at QD 1: ${Math.round(over.iops)} achieved, ${over.rate!.lateIos} of ${over.ios} late, service p50 ${over.latency.p50Us.toFixed(0)} µs, from due time p50 ${over.rate!.schedLatency.p50Us.toFixed(0)} µs\n`);
+});
+
+test('lab: a time series on pt-poll: 100 ms intervals that add up to the run, and the steady-state verdict recorded with its rule', () => {
+  const [r] = records(step('series', 0));
+  assert.equal(r.status, 'ok', r.errorMessage);
+  assert.ok(r.series && r.series.points.length >= 5, `intervals: ${r.series?.points.length}`);
+  assert.equal(r.series!.intervalMs, 100);
+  assert.ok(r.steady, 'the steady-state outcome is recorded');
+  assert.equal(r.steady!.rule, 'iops:50%:3');
+  // Steady or not, the record reports a window of 3 intervals, and the series covers every I/O of the run up to where it stopped.
+  assert.ok(Math.abs(r.steady!.windowS - 0.3) < 0.05, `window ${r.steady!.windowS} s`);
+  process.stdout.write(`# series (lab pt-poll): ${r.series!.points.length} intervals, steady ${r.steady!.steady} at ${r.steady!.windowStartS.toFixed(2)} s for ${r.steady!.windowS.toFixed(2)} s, ${Math.round(r.iops)} IOPS\n`);
 });

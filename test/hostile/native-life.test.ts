@@ -136,15 +136,15 @@ test('raw: an opcode whose length is NLB must move exactly --data-len: (NLB + 1)
   assert.match(r.stderr, /moves NLB \+ 1 = 64 blocks/);
 });
 
-test('a native error carries its fix as data beside the message, and none when it has none', () => {
+test('a native error carries its fix as data beside the message, and none when it has none', async () => {
   // vfioProbe of a PCI device not on vfio-pci stops in vfio_open: no IOMMU group (IOMMU off), or a host driver.
   const n = native();
   const devices = fs.existsSync('/sys/bus/pci/devices') ? fs.readdirSync('/sys/bus/pci/devices') : [];
   const address = devices.find((d) => !/\/vfio-pci$/.test(fs.existsSync(`/sys/bus/pci/devices/${d}/driver`) ? fs.realpathSync(`/sys/bus/pci/devices/${d}/driver`) : ''));
   if (address) {
-    assert.throws(() => n.vfioProbe(address, 1), (e: NativeError) =>
+    await assert.rejects(n.vfioProbe(address, 1, new Int32Array(new SharedArrayBuffer(4))), (e: NativeError) =>
       typeof e.fix === 'string' && /intel_iommu=on|nvmebench vfio bind/.test(e.fix) && !e.message.includes(e.fix) && !e.message.includes('\x1f') &&
       /has no IOMMU group: the IOMMU is off$|is not bound to vfio-pci \(.*\)$/.test(e.message), address);
   }
-  assert.throws(() => n.vfioProbe('0000:ff:1f.7', 1), (e: NativeError) => e.code === 'ENOENT' && e.fix === undefined && /no PCI device/.test(e.message));
+  await assert.rejects(n.vfioProbe('0000:ff:1f.7', 1, new Int32Array(new SharedArrayBuffer(4))), (e: NativeError) => e.code === 'ENOENT' && e.fix === undefined && /no PCI device/.test(e.message));
 });
