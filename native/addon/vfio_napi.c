@@ -10,8 +10,9 @@
  * Commands Supported and Effects log), for the NVMe command workloads'
  * support checks.
  *
- * vfioReportZones(bdf, nsid, slba, maxZones): nvmeReportZones() for a
- * controller on vfio-pci, over one I/O queue pair brought up for it.
+ * vfioReportZones(bdf, nsid, slba, maxZones, abort?): nvmeReportZones() for a
+ * controller on vfio-pci, over one I/O queue pair brought up for it; a
+ * promise, on a pool thread like the probe (vfio_async.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 #include "nvme_prp.h"
+#include "vfio_async.h"
 
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
 napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info);
@@ -277,51 +279,87 @@ out:
 	return ret;
 }
 
-napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
-{
-	size_t argc = 4, got, len;
-	napi_value argv[4], out;
-	char bdf[64], msg[NVME_ERRLEN + 128];
-	int32_t nsid = 0;
-	double slba = 0;
-	uint32_t max = 0;
-	struct nvme_ctrl *c;
-	uint8_t *buf;
-	int ret, err;
+/* A Report Zones in flight: the bring-up, the command and the shutdown run on a pool thread. */
+struct vfio_zones {
+	struct vfio_async a; /* first: the complete callback's data is either */
+	uint32_t nsid, max;
+	uint64_t slba;
+	uint8_t *buf; /* page aligned (mmap), len bytes */
+	size_t len;
+};
 
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
-	    napi_get_value_string_utf8(env, argv[0], bdf, sizeof(bdf), &got) != napi_ok ||
-	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || nsid <= 0 ||
-	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
-	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
-		return napi_util_throw_errno(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones)");
-	len = nvme_report_zones_len(&max);
-	c = calloc(1, sizeof(*c));
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!c || buf == MAP_FAILED) {
-		free(c);
-		if (buf != MAP_FAILED)
-			munmap(buf, len);
-		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+static void __vfio_zones_execute(napi_env env, void *data)
+{
+	struct vfio_zones *z = data;
+	struct nvme_ctrl *c = calloc(1, sizeof(*c));
+	int ret;
+
+	(void)env;
+	if (!c) {
+		z->a.err = ENOMEM;
+		snprintf(z->a.msg, sizeof(z->a.msg), "out of memory");
+		return;
 	}
-	if (nvme_ctrl_open(c, bdf, 1, NULL) < 0) {
-		err = errno;
-		snprintf(msg, sizeof(msg), "%s", c->errmsg);
+	if (nvme_ctrl_open(c, z->a.bdf, 1, z->a.abort) < 0) {
+		z->a.err = errno;
+		snprintf(z->a.msg, sizeof(z->a.msg), "%s", c->errmsg);
 		free(c);
-		munmap(buf, len);
-		return napi_util_throw_errno(env, err, msg);
+		return;
 	}
-	ret = __vfio_napi_zones(c, (uint32_t)nsid, (uint64_t)slba, buf, len);
-	err = errno;
-	if (ret)
-		snprintf(msg, sizeof(msg), "Report Zones through %s failed: %s", bdf, c->errmsg);
+	ret = __vfio_napi_zones(c, z->nsid, z->slba, z->buf, z->len);
+	if (ret) {
+		z->a.err = ret > 0 ? EIO : errno;
+		snprintf(z->a.msg, sizeof(z->a.msg), "Report Zones through %s failed: %s", z->a.bdf, c->errmsg);
+	}
+	vfio_async_check_abort(&z->a, "reading the zones of");
 	nvme_ctrl_close(c);
 	free(c);
-	if (ret) {
-		munmap(buf, len);
-		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+}
+
+static void __vfio_zones_complete(napi_env env, napi_status status, void *data)
+{
+	struct vfio_zones *z = data;
+
+	vfio_async_settle(env, &z->a, status, z->a.err ? NULL : cmd_napi_zones_object(env, z->buf, z->max));
+	munmap(z->buf, z->len);
+	free(z);
+}
+
+/* vfioReportZones(pciAddress, nsid, slba, maxZones, abort?) → Promise: as vfioProbe, on a pool thread. */
+napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
+{
+	size_t argc = 5;
+	napi_value argv[5], promise;
+	int32_t nsid = 0;
+	double slba = 0;
+	struct vfio_zones *z = calloc(1, sizeof(*z));
+
+	if (!z)
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+	    vfio_async_args(env, &z->a, argv[0], argc > 4 ? argv[4] : NULL) < 0 ||
+	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || nsid <= 0 ||
+	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
+	    napi_get_value_uint32(env, argv[3], &z->max) != napi_ok || !z->max) {
+		if (z->a.abort_ref)
+			napi_delete_reference(env, z->a.abort_ref);
+		free(z);
+		return napi_util_throw_errno(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones, abort?)");
 	}
-	out = cmd_napi_zones_object(env, buf, max);
-	munmap(buf, len);
-	return out;
+	z->nsid = (uint32_t)nsid;
+	z->slba = (uint64_t)slba;
+	z->len = nvme_report_zones_len(&z->max);
+	z->buf = mmap(NULL, z->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (z->buf == MAP_FAILED) {
+		if (z->a.abort_ref)
+			napi_delete_reference(env, z->a.abort_ref);
+		free(z);
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+	}
+	promise = vfio_async_queue(env, &z->a, "nvmebench:vfioReportZones", __vfio_zones_execute, __vfio_zones_complete);
+	if (!promise) {
+		munmap(z->buf, z->len);
+		free(z);
+	}
+	return promise;
 }
