@@ -46,24 +46,13 @@ static int __vfio_napi_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t cs
  * the pool thread (__vfio_probe_execute) to the JS thread (__vfio_probe_complete).
  */
 struct vfio_probe {
-	napi_async_work work;
-	napi_deferred deferred;
-	napi_ref abort_ref; /* holds the abort flag's Int32Array while the probe may read it */
-	const volatile int *abort;
-	char bdf[64];
+	struct vfio_async a; /* first: bdf, the abort flag, the promise, err and msg */
 	uint32_t nsid;
-	int err; /* 0, or the errno of a failure with msg */
-	char msg[NVME_ERRLEN];
 	struct nvme_ctrl_info info;
 	struct nvme_ns_info nsi;
 	struct cmd_info_pages *cmds; /* with a namespace */
 	uint32_t mqes, dstrd, mpsmin, timeout_ms, ready_ms, css, max_xfer, iommu_ranges;
 };
-
-static bool __vfio_probe_aborted(const struct vfio_probe *p)
-{
-	return p->abort && *p->abort;
-}
 
 /* The bring-up, Identify and shutdown, on a pool thread: no napi here. CAP.TO alone may be 127 s. */
 static void __vfio_probe_execute(napi_env env, void *data)
@@ -73,13 +62,13 @@ static void __vfio_probe_execute(napi_env env, void *data)
 
 	(void)env;
 	if (!c) {
-		p->err = ENOMEM;
-		snprintf(p->msg, sizeof(p->msg), "out of memory");
+		p->a.err = ENOMEM;
+		snprintf(p->a.msg, sizeof(p->a.msg), "out of memory");
 		return;
 	}
-	if (nvme_ctrl_open(c, p->bdf, 0, p->abort) < 0) {
-		p->err = errno;
-		snprintf(p->msg, sizeof(p->msg), "%s", c->errmsg);
+	if (nvme_ctrl_open(c, p->a.bdf, 0, p->a.abort) < 0) {
+		p->a.err = errno;
+		snprintf(p->a.msg, sizeof(p->a.msg), "%s", c->errmsg);
 		free(c);
 		return;
 	}
@@ -94,24 +83,22 @@ static void __vfio_probe_execute(napi_env env, void *data)
 	p->iommu_ranges = c->vfio.nr_ranges;
 	if (p->nsid) {
 		if (nvme_ctrl_identify_ns(c, p->nsid, &p->nsi) < 0) {
-			p->err = errno;
-			snprintf(p->msg, sizeof(p->msg), "%s", c->errmsg);
+			p->a.err = errno;
+			snprintf(p->a.msg, sizeof(p->a.msg), "%s", c->errmsg);
 		} else {
 			/* The support checks' data, read now: nothing else can reach the controller while it is ours. */
-			struct cmd_admin a = { .ctx = c, .where = p->bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
+			struct cmd_admin a = { .ctx = c, .where = p->a.bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
 
 			p->cmds = malloc(sizeof(*p->cmds));
 			if (!p->cmds || cmd_info_read(&a, p->nsid, p->cmds) < 0) {
-				p->err = ENOMEM;
-				snprintf(p->msg, sizeof(p->msg), "out of memory");
+				p->a.err = ENOMEM;
+				snprintf(p->a.msg, sizeof(p->a.msg), "out of memory");
 			}
 		}
 	}
 	/* An admin command cut short reads as a failed page: say it was the interrupt. */
-	if (!p->err && __vfio_probe_aborted(p)) {
-		p->err = EINTR;
-		snprintf(p->msg, sizeof(p->msg), "interrupted while probing %s", p->bdf);
-	}
+	if (!p->a.err)
+		vfio_async_check_abort(&p->a, "probing");
 	nvme_ctrl_close(c);
 	free(c);
 }
@@ -121,7 +108,7 @@ static napi_value __vfio_probe_object(napi_env env, const struct vfio_probe *p)
 	napi_value out, cap, cmds = NULL;
 
 	if (p->cmds) {
-		cmds = cmd_napi_info_build(env, p->cmds, p->bdf);
+		cmds = cmd_napi_info_build(env, p->cmds, p->a.bdf);
 		if (!cmds)
 			return NULL; /* the exception is pending */
 	}
@@ -147,26 +134,8 @@ static napi_value __vfio_probe_object(napi_env env, const struct vfio_probe *p)
 static void __vfio_probe_complete(napi_env env, napi_status status, void *data)
 {
 	struct vfio_probe *p = data;
-	napi_value out = NULL, error = NULL;
 
-	if (status == napi_cancelled && !p->err) {
-		p->err = EINTR;
-		snprintf(p->msg, sizeof(p->msg), "the probe of %s was cancelled", p->bdf);
-	}
-	if (!p->err) {
-		out = __vfio_probe_object(env, p);
-		if (!out)
-			napi_get_and_clear_last_exception(env, &error);
-	} else {
-		error = napi_util_errno_error(env, p->err, p->msg);
-	}
-	if (out)
-		napi_resolve_deferred(env, p->deferred, out);
-	else
-		napi_reject_deferred(env, p->deferred, error);
-	if (p->abort_ref)
-		napi_delete_reference(env, p->abort_ref);
-	napi_delete_async_work(env, p->work);
+	vfio_async_settle(env, &p->a, status, p->a.err ? NULL : __vfio_probe_object(env, p));
 	free(p->cmds);
 	free(p);
 }
@@ -179,10 +148,8 @@ static void __vfio_probe_complete(napi_env env, napi_status status, void *data)
  */
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3, got, len = 0;
-	napi_value argv[3], promise, name;
-	napi_typedarray_type type;
-	void *flag = NULL;
+	size_t argc = 3;
+	napi_value argv[3], promise;
 	int32_t nsid = 0;
 	struct vfio_probe *p;
 
@@ -193,26 +160,16 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	if (argc > 1)
 		napi_get_value_int32(env, argv[1], &nsid); /* absent or undefined: no namespace */
-	if (napi_get_value_string_utf8(env, argv[0], p->bdf, sizeof(p->bdf), &got) != napi_ok ||
-	    (argc > 2 && (napi_get_typedarray_info(env, argv[2], &type, &len, &flag, NULL, NULL) != napi_ok ||
-			  type != napi_int32_array || len < 1))) {
+	if (vfio_async_args(env, &p->a, argv[0], argc > 2 ? argv[2] : NULL) < 0) {
+		if (p->a.abort_ref)
+			napi_delete_reference(env, p->a.abort_ref);
 		free(p);
 		return napi_util_throw_errno(env, EINVAL, "vfioProbe(pciAddress, nsid?, abort?): a PCI address, a namespace id, an Int32Array");
 	}
 	p->nsid = nsid > 0 ? (uint32_t)nsid : 0;
-	if (flag) {
-		p->abort = flag;
-		napi_create_reference(env, argv[2], 1, &p->abort_ref);
-	}
-	napi_create_string_utf8(env, "nvmebench:vfioProbe", NAPI_AUTO_LENGTH, &name);
-	if (napi_create_promise(env, &p->deferred, &promise) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, __vfio_probe_execute, __vfio_probe_complete, p, &p->work) != napi_ok ||
-	    napi_queue_async_work(env, p->work) != napi_ok) {
-		if (p->abort_ref)
-			napi_delete_reference(env, p->abort_ref);
+	promise = vfio_async_queue(env, &p->a, "nvmebench:vfioProbe", __vfio_probe_execute, __vfio_probe_complete);
+	if (!promise)
 		free(p);
-		return napi_util_throw_errno(env, EIO, "vfioProbe: could not queue the probe");
-	}
 	return promise;
 }
 
