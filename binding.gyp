@@ -30,6 +30,7 @@
         "native/engines/engine_vfio.c",
         "native/engines/engine_nop.c",
         "native/addon/vfio_napi.c",
+        "native/addon/vfio_async.c",
         "native/addon/flock_napi.c",
         "native/addon/sysstat_napi.c",
         "native/core/rate.c",

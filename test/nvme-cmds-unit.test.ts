@@ -65,6 +65,10 @@ function refused(fn: () => void, pattern: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof BenchError && err.exitCode === 2 && pattern.test(err.message), String(pattern));
 }
 
+async function refusedAsync(fn: () => Promise<void>, pattern: RegExp): Promise<void> {
+  await assert.rejects(fn, (err: unknown) => err instanceof BenchError && err.exitCode === 2 && pattern.test(err.message), String(pattern));
+}
+
 test('support checks: every command passes on what QEMU reports', () => {
   notes.length = 0;
   for (const name of ['write-zeroes', 'trim', 'verify', 'compare', 'flush', 'copy'] as const) {
@@ -100,7 +104,7 @@ test('support checks: refusals name the field that says no', () => {
   refused(() => checkCommandSupport(plan('zone-append'), t, ctx(), qemuInfo(), noZones), /zone-append needs a zoned namespace: namespace 1 of nvme0 has Command Set Identifier 0x00 \(NVM\)/);
 });
 
-test('support checks on a controller on vfio-pci: the data vfioProbe read, the PCI address in the refusals', () => {
+test('support checks on a controller on vfio-pci: the data vfioProbe read, the PCI address in the refusals', async () => {
   const pci = (info: NvmeCommandInfo | undefined): Target => ({
     ...nvmeTarget(2),
     given: '0000:00:11.0',
@@ -114,14 +118,23 @@ test('support checks on a controller on vfio-pci: the data vfioProbe read, the P
   const probed = pci(qemuInfo());
   assert.equal(readCommandInfo(probed), probed.nvme!.commandInfo, 'no node to read: the probe had it');
   assert.throws(() => readCommandInfo(pci(undefined)), /the vfio driver read no Identify data for namespace 2 of 0000:00:11\.0/);
-  for (const name of ['write-zeroes', 'trim', 'verify', 'compare', 'flush', 'copy'] as const) checkCommand(plan(name), pci(qemuInfo()), mk());
-  refused(() => checkCommand(plan('copy'), pci(qemuInfo({ ns: { nsze: 1, lbaSize: LBA, dlfeat: 0, mssrl: 0, mcl: 0, msrc: 0 } })), mk()), /copy is not supported on namespace 2: MSSRL \(Maximum Single Source Range Length\) is 0 in Identify Namespace 2/);
+  for (const name of ['write-zeroes', 'trim', 'verify', 'compare', 'flush', 'copy'] as const) await checkCommand(plan(name), pci(qemuInfo()), mk());
+  await refusedAsync(() => checkCommand(plan('copy'), pci(qemuInfo({ ns: { nsze: 1, lbaSize: LBA, dlfeat: 0, mssrl: 0, mcl: 0, msrc: 0 } })), mk()), /copy is not supported on namespace 2: MSSRL \(Maximum Single Source Range Length\) is 0 in Identify Namespace 2/);
   const noWz = qemuInfo({ ctrl: { oncs: 0x155, lpa: 5, ocfs: 3, mdts: 7, vwc: 7 } });
-  assert.throws(
+  await assert.rejects(
     () => checkCommand(plan('write-zeroes'), pci(noWz), mk()),
     (err: unknown) => err instanceof BenchError && /write-zeroes is not supported by 0000:00:11\.0: ONCS bit 3/.test(err.message) && /nvmebench vfio unbind 0000:00:11\.0/.test(err.fix),
   );
-  refused(() => checkCommand(plan('zone-append'), pci(qemuInfo()), mk()), /zone-append needs a zoned namespace: namespace 2 of 0000:00:11\.0 has Command Set Identifier 0x00/);
+  await refusedAsync(() => checkCommand(plan('zone-append'), pci(qemuInfo()), mk()), /zone-append needs a zoned namespace: namespace 2 of 0000:00:11\.0 has Command Set Identifier 0x00/);
+  // zone-append: what can be refused before the zones are read is, with no controller reached; past that, the
+  // zones are read through the vfio driver on a pool thread, and there is no controller at this address.
+  const zEffects = qemuInfo().effects!.slice();
+  for (const op of [0x79, 0x7a, 0x7d]) zEffects[op] = 1;
+  const zoned = pci(qemuInfo({ csi: 2, zns: { zoc: 0, ozcs: 0, mar: 0xffffffff, mor: 0xffffffff, zsze: 16384, zdes: 0, zasl: 0 }, effects: zEffects }));
+  await refusedAsync(() => checkCommand(plan('zone-append'), zoned, { ...mk(), region: { offset: 4096, size: 8 << 20 } }), /multiples of the 8388608-byte zone size/);
+  const pending = checkCommand(plan('zone-append'), zoned, { ...mk(), region: { offset: 0, size: 64 << 20 } });
+  assert.ok(pending instanceof Promise, 'the zones are read asynchronously');
+  await assert.rejects(pending, (err: unknown) => err instanceof BenchError && err.exitCode !== 2 && /cannot read the zones of 0000:00:11\.0: /.test(err.message) && /vfio driver/.test(err.fix));
 });
 
 test('support checks: zone-append geometry, limits and --zones', () => {

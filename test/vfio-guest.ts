@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli.js';
 import { probeTarget } from '../src/target/probe.js';
+import { native } from '../src/native/addon.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'nvmebench.js');
@@ -78,7 +79,7 @@ async function interruptedRun(
   name: string,
   args: string[],
   signal: NodeJS.Signals = 'SIGINT',
-  opts: { when?: RegExp; afterMs?: number; env?: Record<string, string> } = {},
+  opts: { when?: RegExp; afterMs?: number; env?: Record<string, string>; extra?: () => Record<string, unknown> } = {},
 ): Promise<void> {
   const t0 = Date.now();
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NVMEBENCH_VFIO_DEBUG: '1', ...opts.env } });
@@ -101,7 +102,7 @@ async function interruptedRun(
   const killer = setTimeout(() => child.kill('SIGKILL'), 150_000);
   const rc = await new Promise<number>((resolve) => child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : -1))));
   clearTimeout(killer);
-  emit({ name, rc, stdout, stderr, ms: Date.now() - t0, extra: { signalled, exitAfterSignalMs: signalledAt ? Date.now() - signalledAt : -1, ...nodes() } });
+  emit({ name, rc, stdout, stderr, ms: Date.now() - t0, extra: { signalled, exitAfterSignalMs: signalledAt ? Date.now() - signalledAt : -1, ...(opts.extra ?? nodes)() } });
 }
 
 /**
@@ -126,6 +127,38 @@ async function probeTicks(name: string): Promise<void> {
   }
   const extra = { ticks, sizeBytes: target?.sizeBytes ?? 0, lbaSize: target?.nvme?.lbaSize ?? 0, probeError: target?.pci?.probeError ?? '', commands: Boolean(target?.nvme?.commandInfo) };
   emit({ name, rc: error ? 1 : 0, stdout: '', stderr: error, ms: Date.now() - t0, extra });
+}
+
+/**
+ * vfioReportZones and vfioFdpInfo on the zoned namespace of the first
+ * controller (on vfio-pci) while each bring-up takes 1.5 s to come ready: on
+ * a pool thread, a 10 ms timer keeps firing through both.
+ */
+async function zonesFdpTicks(name: string): Promise<void> {
+  const t0 = Date.now();
+  const ticks = { zones: 0, fdp: 0 };
+  let which: keyof typeof ticks = 'zones';
+  let error = '';
+  let zones = -1;
+  let fdps: boolean | undefined;
+  const ms = { zones: 0, fdp: 0 };
+  process.env.NVMEBENCH_VFIO_READY_DELAY_MS = '1500';
+  const timer = setInterval(() => ticks[which]++, 10);
+  try {
+    let t = Date.now();
+    zones = (await native().vfioReportZones(KERNEL_BDF, 3, 0, 4)).zones.length;
+    ms.zones = Date.now() - t;
+    which = 'fdp';
+    t = Date.now();
+    fdps = (await native().vfioFdpInfo(KERNEL_BDF, 3)).fdps;
+    ms.fdp = Date.now() - t;
+  } catch (e) {
+    error = (e as Error).stack ?? String(e);
+  } finally {
+    clearInterval(timer);
+    delete process.env.NVMEBENCH_VFIO_READY_DELAY_MS;
+  }
+  emit({ name, rc: error ? 1 : 0, stdout: '', stderr: error, ms: Date.now() - t0, extra: { ticks, ms, zones, fdps: fdps ?? null } });
 }
 
 function driverOf(bdf: string): string {
@@ -223,6 +256,13 @@ async function run(): Promise<void> {
   await cli('bind-0', ['vfio', 'bind', KERNEL_BDF], nodes0);
   await cli('vfio-za', ['zone-append', '--engine', 'vfio', '--nsid', '3', '--zones', '3', '--qd', '4', '--ios', '256', '--verify', ...JSONQ, KERNEL_BDF]);
   await cli('vfio-za-nvm', ['zone-append', '--engine', 'vfio', '--nsid', '1', '--ios', '8', ...JSONQ, KERNEL_BDF]);
+  // The zone report and the FDP read bring the controller up off the JS thread too, and Ctrl-C cuts either short:
+  // the probe (the first bring-up) is quick, the next never comes ready, and the command ends at once.
+  await zonesFdpTicks('zones-fdp-ticks');
+  const wedged = { NVMEBENCH_VFIO_READY_DELAY_MS: '600000', NVMEBENCH_VFIO_READY_DELAY_SKIP: '1' };
+  const secondBringUp = /enabling, ready within[\s\S]*enabling, ready within/;
+  await interruptedRun('za-sigint', ['zone-append', '--engine', 'vfio', '--nsid', '3', '--zones', '3', '--ios', '64', ...JSONQ, KERNEL_BDF], 'SIGINT', { when: secondBringUp, afterMs: 500, env: wedged, extra: nodes0 });
+  await interruptedRun('fdp-sigint', ['write', '--engine', 'vfio', '--nsid', '1', '--fdp', '--ios', '64', ...JSONQ, KERNEL_BDF], 'SIGINT', { when: secondBringUp, afterMs: 500, env: wedged, extra: nodes0 });
   await cli('unbind-0', ['vfio', 'unbind', KERNEL_BDF], nodes0);
 
   // The errors: not bound (with the bind command), not root.

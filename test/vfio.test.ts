@@ -550,6 +550,31 @@ describe('vfio in the lab (2 controllers, 0000:00:11.0 on vfio-pci, its namespac
     assert.deepEqual([u.extra?.driver, u.extra?.ng0n1, u.extra?.ng0n3], ['nvme', true, true], explain(u));
   });
 
+  test('the zone report and the FDP read run off the JS thread: timers fire through 1.5 s bring-ups; Ctrl-C during either ends it at once, the controller left on vfio-pci', (t) => {
+    const p = step('zones-fdp-ticks');
+    assert.equal(p.rc, 0, explain(p));
+    const x = p.extra as { ticks: { zones: number; fdp: number }; ms: { zones: number; fdp: number }; zones: number; fdps: boolean | null };
+    assert.equal(x.zones, 4, 'Report Zones read the first four zones');
+    assert.equal(x.fdps, false, 'the zoned controller has no FDP: Identify Controller was read');
+    assert.ok(x.ms.zones >= 1500 && x.ms.fdp >= 1500, `the ready delay did not hold the bring-ups: ${JSON.stringify(x.ms)}`);
+    // 150 at 10 ms each; a loaded TCG guest fires fewer, but a bring-up on the JS thread fires none.
+    assert.ok(x.ticks.zones >= 20 && x.ticks.fdp >= 20, `timer ticks during the bring-ups: ${JSON.stringify(x.ticks)}`);
+    for (const [name, doing] of [['za-sigint', 'reading the zones of'], ['fdp-sigint', 'reading the FDP state of']] as const) {
+      const s = step(name);
+      const e = s.extra as { signalled: boolean; exitAfterSignalMs: number; driver: string };
+      assert.ok(e.signalled, explain(s));
+      assert.equal(s.rc, 1, explain(s));
+      const lines = s.stderr.split('\n').filter((l) => l && !l.startsWith('nvmebench vfio: '));
+      assert.equal(lines.length, 1, `one line past the debug log: ${JSON.stringify(lines)}`);
+      assert.match(s.stderr, new RegExp(`interrupted \\(SIGINT\\) while ${doing} 0000:00:10\\.0; the controller was shut down and nothing ran`), explain(s));
+      assert.doesNotMatch(s.stderr, /did not become ready|internal error|Report Zones through/, explain(s));
+      assert.ok(e.exitAfterSignalMs >= 0 && e.exitAfterSignalMs < 5000, `${name}: exit ${e.exitAfterSignalMs} ms after SIGINT`);
+      assert.equal(e.driver, 'vfio-pci', `${name}: the controller stays where the user bound it`);
+      t.diagnostic(`${name}: exit ${e.exitAfterSignalMs} ms after SIGINT; stderr without debug lines: ${JSON.stringify(lines)}`);
+    }
+    t.diagnostic(`zones ${x.ms.zones} ms (${x.ticks.zones} ticks), FDP ${x.ms.fdp} ms (${x.ticks.fdp} ticks) of a 10 ms timer`);
+  });
+
   test('errors: a controller not bound names the bind command; bind as non-root says root', () => {
     const nb = step('not-bound');
     assert.equal(nb.rc, 2, explain(nb)); // an engine that cannot run on the target is bad input, on a device as on a file

@@ -10,8 +10,9 @@
  * Commands Supported and Effects log), for the NVMe command workloads'
  * support checks.
  *
- * vfioReportZones(bdf, nsid, slba, maxZones): nvmeReportZones() for a
- * controller on vfio-pci, over one I/O queue pair brought up for it.
+ * vfioReportZones(bdf, nsid, slba, maxZones, abort?): nvmeReportZones() for a
+ * controller on vfio-pci, over one I/O queue pair brought up for it; a
+ * promise, on a pool thread like the probe (vfio_async.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "nvme_cmd.h"
 #include "nvme_ctrl.h"
 #include "nvme_prp.h"
+#include "vfio_async.h"
 
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
 napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info);
@@ -44,24 +46,13 @@ static int __vfio_napi_get_log(void *ctx, uint32_t nsid, uint8_t lid, uint8_t cs
  * the pool thread (__vfio_probe_execute) to the JS thread (__vfio_probe_complete).
  */
 struct vfio_probe {
-	napi_async_work work;
-	napi_deferred deferred;
-	napi_ref abort_ref; /* holds the abort flag's Int32Array while the probe may read it */
-	const volatile int *abort;
-	char bdf[64];
+	struct vfio_async a; /* first: bdf, the abort flag, the promise, err and msg */
 	uint32_t nsid;
-	int err; /* 0, or the errno of a failure with msg */
-	char msg[NVME_ERRLEN];
 	struct nvme_ctrl_info info;
 	struct nvme_ns_info nsi;
 	struct cmd_info_pages *cmds; /* with a namespace */
 	uint32_t mqes, dstrd, mpsmin, timeout_ms, ready_ms, css, max_xfer, iommu_ranges;
 };
-
-static bool __vfio_probe_aborted(const struct vfio_probe *p)
-{
-	return p->abort && *p->abort;
-}
 
 /* The bring-up, Identify and shutdown, on a pool thread: no napi here. CAP.TO alone may be 127 s. */
 static void __vfio_probe_execute(napi_env env, void *data)
@@ -71,13 +62,13 @@ static void __vfio_probe_execute(napi_env env, void *data)
 
 	(void)env;
 	if (!c) {
-		p->err = ENOMEM;
-		snprintf(p->msg, sizeof(p->msg), "out of memory");
+		p->a.err = ENOMEM;
+		snprintf(p->a.msg, sizeof(p->a.msg), "out of memory");
 		return;
 	}
-	if (nvme_ctrl_open(c, p->bdf, 0, p->abort) < 0) {
-		p->err = errno;
-		snprintf(p->msg, sizeof(p->msg), "%s", c->errmsg);
+	if (nvme_ctrl_open(c, p->a.bdf, 0, p->a.abort) < 0) {
+		p->a.err = errno;
+		snprintf(p->a.msg, sizeof(p->a.msg), "%s", c->errmsg);
 		free(c);
 		return;
 	}
@@ -92,24 +83,22 @@ static void __vfio_probe_execute(napi_env env, void *data)
 	p->iommu_ranges = c->vfio.nr_ranges;
 	if (p->nsid) {
 		if (nvme_ctrl_identify_ns(c, p->nsid, &p->nsi) < 0) {
-			p->err = errno;
-			snprintf(p->msg, sizeof(p->msg), "%s", c->errmsg);
+			p->a.err = errno;
+			snprintf(p->a.msg, sizeof(p->a.msg), "%s", c->errmsg);
 		} else {
 			/* The support checks' data, read now: nothing else can reach the controller while it is ours. */
-			struct cmd_admin a = { .ctx = c, .where = p->bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
+			struct cmd_admin a = { .ctx = c, .where = p->a.bdf, .identify = __vfio_napi_identify, .get_log = __vfio_napi_get_log };
 
 			p->cmds = malloc(sizeof(*p->cmds));
 			if (!p->cmds || cmd_info_read(&a, p->nsid, p->cmds) < 0) {
-				p->err = ENOMEM;
-				snprintf(p->msg, sizeof(p->msg), "out of memory");
+				p->a.err = ENOMEM;
+				snprintf(p->a.msg, sizeof(p->a.msg), "out of memory");
 			}
 		}
 	}
 	/* An admin command cut short reads as a failed page: say it was the interrupt. */
-	if (!p->err && __vfio_probe_aborted(p)) {
-		p->err = EINTR;
-		snprintf(p->msg, sizeof(p->msg), "interrupted while probing %s", p->bdf);
-	}
+	if (!p->a.err)
+		vfio_async_check_abort(&p->a, "probing");
 	nvme_ctrl_close(c);
 	free(c);
 }
@@ -119,7 +108,7 @@ static napi_value __vfio_probe_object(napi_env env, const struct vfio_probe *p)
 	napi_value out, cap, cmds = NULL;
 
 	if (p->cmds) {
-		cmds = cmd_napi_info_build(env, p->cmds, p->bdf);
+		cmds = cmd_napi_info_build(env, p->cmds, p->a.bdf);
 		if (!cmds)
 			return NULL; /* the exception is pending */
 	}
@@ -145,26 +134,8 @@ static napi_value __vfio_probe_object(napi_env env, const struct vfio_probe *p)
 static void __vfio_probe_complete(napi_env env, napi_status status, void *data)
 {
 	struct vfio_probe *p = data;
-	napi_value out = NULL, error = NULL;
 
-	if (status == napi_cancelled && !p->err) {
-		p->err = EINTR;
-		snprintf(p->msg, sizeof(p->msg), "the probe of %s was cancelled", p->bdf);
-	}
-	if (!p->err) {
-		out = __vfio_probe_object(env, p);
-		if (!out)
-			napi_get_and_clear_last_exception(env, &error);
-	} else {
-		error = napi_util_errno_error(env, p->err, p->msg);
-	}
-	if (out)
-		napi_resolve_deferred(env, p->deferred, out);
-	else
-		napi_reject_deferred(env, p->deferred, error);
-	if (p->abort_ref)
-		napi_delete_reference(env, p->abort_ref);
-	napi_delete_async_work(env, p->work);
+	vfio_async_settle(env, &p->a, status, p->a.err ? NULL : __vfio_probe_object(env, p));
 	free(p->cmds);
 	free(p);
 }
@@ -177,10 +148,8 @@ static void __vfio_probe_complete(napi_env env, napi_status status, void *data)
  */
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3, got, len = 0;
-	napi_value argv[3], promise, name;
-	napi_typedarray_type type;
-	void *flag = NULL;
+	size_t argc = 3;
+	napi_value argv[3], promise;
 	int32_t nsid = 0;
 	struct vfio_probe *p;
 
@@ -191,26 +160,16 @@ napi_value vfio_napi_probe(napi_env env, napi_callback_info info)
 		return napi_util_throw_errno(env, ENOMEM, "out of memory");
 	if (argc > 1)
 		napi_get_value_int32(env, argv[1], &nsid); /* absent or undefined: no namespace */
-	if (napi_get_value_string_utf8(env, argv[0], p->bdf, sizeof(p->bdf), &got) != napi_ok ||
-	    (argc > 2 && (napi_get_typedarray_info(env, argv[2], &type, &len, &flag, NULL, NULL) != napi_ok ||
-			  type != napi_int32_array || len < 1))) {
+	if (vfio_async_args(env, &p->a, argv[0], argc > 2 ? argv[2] : NULL) < 0) {
+		if (p->a.abort_ref)
+			napi_delete_reference(env, p->a.abort_ref);
 		free(p);
 		return napi_util_throw_errno(env, EINVAL, "vfioProbe(pciAddress, nsid?, abort?): a PCI address, a namespace id, an Int32Array");
 	}
 	p->nsid = nsid > 0 ? (uint32_t)nsid : 0;
-	if (flag) {
-		p->abort = flag;
-		napi_create_reference(env, argv[2], 1, &p->abort_ref);
-	}
-	napi_create_string_utf8(env, "nvmebench:vfioProbe", NAPI_AUTO_LENGTH, &name);
-	if (napi_create_promise(env, &p->deferred, &promise) != napi_ok ||
-	    napi_create_async_work(env, NULL, name, __vfio_probe_execute, __vfio_probe_complete, p, &p->work) != napi_ok ||
-	    napi_queue_async_work(env, p->work) != napi_ok) {
-		if (p->abort_ref)
-			napi_delete_reference(env, p->abort_ref);
+	promise = vfio_async_queue(env, &p->a, "nvmebench:vfioProbe", __vfio_probe_execute, __vfio_probe_complete);
+	if (!promise)
 		free(p);
-		return napi_util_throw_errno(env, EIO, "vfioProbe: could not queue the probe");
-	}
 	return promise;
 }
 
@@ -277,51 +236,87 @@ out:
 	return ret;
 }
 
-napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
-{
-	size_t argc = 4, got, len;
-	napi_value argv[4], out;
-	char bdf[64], msg[NVME_ERRLEN + 128];
-	int32_t nsid = 0;
-	double slba = 0;
-	uint32_t max = 0;
-	struct nvme_ctrl *c;
-	uint8_t *buf;
-	int ret, err;
+/* A Report Zones in flight: the bring-up, the command and the shutdown run on a pool thread. */
+struct vfio_zones {
+	struct vfio_async a; /* first: the complete callback's data is either */
+	uint32_t nsid, max;
+	uint64_t slba;
+	uint8_t *buf; /* page aligned (mmap), len bytes */
+	size_t len;
+};
 
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
-	    napi_get_value_string_utf8(env, argv[0], bdf, sizeof(bdf), &got) != napi_ok ||
-	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || nsid <= 0 ||
-	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
-	    napi_get_value_uint32(env, argv[3], &max) != napi_ok || !max)
-		return napi_util_throw_errno(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones)");
-	len = nvme_report_zones_len(&max);
-	c = calloc(1, sizeof(*c));
-	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!c || buf == MAP_FAILED) {
-		free(c);
-		if (buf != MAP_FAILED)
-			munmap(buf, len);
-		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+static void __vfio_zones_execute(napi_env env, void *data)
+{
+	struct vfio_zones *z = data;
+	struct nvme_ctrl *c = calloc(1, sizeof(*c));
+	int ret;
+
+	(void)env;
+	if (!c) {
+		z->a.err = ENOMEM;
+		snprintf(z->a.msg, sizeof(z->a.msg), "out of memory");
+		return;
 	}
-	if (nvme_ctrl_open(c, bdf, 1, NULL) < 0) {
-		err = errno;
-		snprintf(msg, sizeof(msg), "%s", c->errmsg);
+	if (nvme_ctrl_open(c, z->a.bdf, 1, z->a.abort) < 0) {
+		z->a.err = errno;
+		snprintf(z->a.msg, sizeof(z->a.msg), "%s", c->errmsg);
 		free(c);
-		munmap(buf, len);
-		return napi_util_throw_errno(env, err, msg);
+		return;
 	}
-	ret = __vfio_napi_zones(c, (uint32_t)nsid, (uint64_t)slba, buf, len);
-	err = errno;
-	if (ret)
-		snprintf(msg, sizeof(msg), "Report Zones through %s failed: %s", bdf, c->errmsg);
+	ret = __vfio_napi_zones(c, z->nsid, z->slba, z->buf, z->len);
+	if (ret) {
+		z->a.err = ret > 0 ? EIO : errno;
+		snprintf(z->a.msg, sizeof(z->a.msg), "Report Zones through %s failed: %s", z->a.bdf, c->errmsg);
+	}
+	vfio_async_check_abort(&z->a, "reading the zones of");
 	nvme_ctrl_close(c);
 	free(c);
-	if (ret) {
-		munmap(buf, len);
-		return napi_util_throw_errno(env, ret > 0 ? EIO : err, msg);
+}
+
+static void __vfio_zones_complete(napi_env env, napi_status status, void *data)
+{
+	struct vfio_zones *z = data;
+
+	vfio_async_settle(env, &z->a, status, z->a.err ? NULL : cmd_napi_zones_object(env, z->buf, z->max));
+	munmap(z->buf, z->len);
+	free(z);
+}
+
+/* vfioReportZones(pciAddress, nsid, slba, maxZones, abort?) → Promise: as vfioProbe, on a pool thread. */
+napi_value vfio_napi_report_zones(napi_env env, napi_callback_info info)
+{
+	size_t argc = 5;
+	napi_value argv[5], promise;
+	int32_t nsid = 0;
+	double slba = 0;
+	struct vfio_zones *z = calloc(1, sizeof(*z));
+
+	if (!z)
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+	    vfio_async_args(env, &z->a, argv[0], argc > 4 ? argv[4] : NULL) < 0 ||
+	    napi_get_value_int32(env, argv[1], &nsid) != napi_ok || nsid <= 0 ||
+	    napi_get_value_double(env, argv[2], &slba) != napi_ok || slba < 0 ||
+	    napi_get_value_uint32(env, argv[3], &z->max) != napi_ok || !z->max) {
+		if (z->a.abort_ref)
+			napi_delete_reference(env, z->a.abort_ref);
+		free(z);
+		return napi_util_throw_errno(env, EINVAL, "vfioReportZones(pciAddress, nsid, slba, maxZones, abort?)");
 	}
-	out = cmd_napi_zones_object(env, buf, max);
-	munmap(buf, len);
-	return out;
+	z->nsid = (uint32_t)nsid;
+	z->slba = (uint64_t)slba;
+	z->len = nvme_report_zones_len(&z->max);
+	z->buf = mmap(NULL, z->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (z->buf == MAP_FAILED) {
+		if (z->a.abort_ref)
+			napi_delete_reference(env, z->a.abort_ref);
+		free(z);
+		return napi_util_throw_errno(env, ENOMEM, "out of memory");
+	}
+	promise = vfio_async_queue(env, &z->a, "nvmebench:vfioReportZones", __vfio_zones_execute, __vfio_zones_complete);
+	if (!promise) {
+		munmap(z->buf, z->len);
+		free(z);
+	}
+	return promise;
 }

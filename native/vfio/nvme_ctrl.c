@@ -343,12 +343,19 @@ static int __nvme_ctrl_read_cap(struct nvme_ctrl *c)
  * For tests: NVMEBENCH_VFIO_READY_DELAY_MS=N makes every controller seem to
  * take N ms to come ready after CC.EN (past the ready timeout: never), so
  * that a slow or wedged bring-up can be shown in the lab. 0 when unset.
+ * NVMEBENCH_VFIO_READY_DELAY_SKIP=K spares the process's first K bring-ups
+ * (the probe), so that a later one (a zone report, an FDP read) is the slow one.
  */
 static uint64_t __nvme_test_ready_at(void)
 {
+	static unsigned bringups; /* pool threads may bring controllers up at once */
 	const char *s = getenv("NVMEBENCH_VFIO_READY_DELAY_MS");
+	const char *skip = getenv("NVMEBENCH_VFIO_READY_DELAY_SKIP");
 	unsigned long ms = s ? strtoul(s, NULL, 10) : 0;
+	unsigned nth = __atomic_fetch_add(&bringups, 1, __ATOMIC_RELAXED);
 
+	if (skip && nth < strtoul(skip, NULL, 10))
+		return 0;
 	return ms ? __nvme_now_ms() + ms : 0;
 }
 

@@ -1,9 +1,10 @@
 // What the device says it supports, checked before a command workload runs:
 // ONCS, Identify for the command sets, the Commands Supported and Effects
 // log, and for zone-append the zones themselves (Report Zones).
-import { runError, usageError } from '../errors.js';
+import { BenchError, runError, usageError } from '../errors.js';
 import type { CommandName, EngineName } from '../model.js';
-import { native, type NvmeCommandInfo, type NvmeZone } from '../native/addon.js';
+import { native, type NvmeCommandInfo, type NvmeZone, type NvmeZoneReport } from '../native/addon.js';
+import { interruptibleVfio } from '../target/pci.js';
 import type { NvmeNamespace, Target } from '../target/target.js';
 import { readSys } from '../system/sysfs.js';
 import { COMMANDS, KNOWN_READ_ONLY, csiWords, hex, isPassthrough, type CommandPlan, type RawCommand } from './command-table.js';
@@ -91,9 +92,32 @@ function reportZones(node: string, nsid: number, zoneLbas: number, first: number
   return reportZonesBy(node, nsid, zoneLbas, first, count, (slba, max) => native().nvmeReportZones(node, nsid, slba, max), 'zone-append needs Zone Management Receive through the char node (root)');
 }
 
-/** The same for a controller on vfio-pci (node is its PCI address), through the vfio driver. */
-function reportZonesVfio(address: string, nsid: number, zoneLbas: number, first: number, count: number): NvmeZone[] {
-  return reportZonesBy(address, nsid, zoneLbas, first, count, (slba, max) => native().vfioReportZones(address, nsid, slba, max), 'zone-append reads the zones through the vfio driver: run as root');
+/**
+ * The same for a controller on vfio-pci (node is its PCI address): each
+ * report brings the controller up, on a pool thread, Ctrl-C cutting it short
+ * (interruptibleVfio).
+ */
+async function reportZonesVfio(address: string, nsid: number, zoneLbas: number, first: number, count: number): Promise<NvmeZone[]> {
+  const zones: NvmeZone[] = [];
+  while (zones.length < count) {
+    const slba = (first + zones.length) * zoneLbas;
+    const max = Math.min(1023, count - zones.length);
+    let got: NvmeZoneReport;
+    try {
+      got = await interruptibleVfio(address, (abort) => native().vfioReportZones(address, nsid, slba, max, abort), 'reading the zones of');
+    } catch (err) {
+      if (err instanceof BenchError) throw err;
+      throw runError(`cannot read the zones of ${address}: ${(err as Error).message}`, 'zone-append reads the zones through the vfio driver: run as root');
+    }
+    if (!got.zones.length) break;
+    zones.push(...got.zones);
+  }
+  return zones.slice(0, count);
+}
+
+/** What the check asked a ZoneReader for, thrown so that the zones can be read asynchronously and the check run again. */
+class ZonesWanted {
+  constructor(readonly nsid: number, readonly zoneLbas: number, readonly first: number, readonly count: number) {}
 }
 
 function reportZonesBy(
@@ -135,7 +159,7 @@ export interface CheckContext {
  * Refuse, before anything runs, a command the device does not support, naming
  * the field that says so; fill in zone geometry for zone-append.
  */
-export function checkCommand(cmd: CommandPlan, target: Target, ctx: CheckContext): void {
+export async function checkCommand(cmd: CommandPlan, target: Target, ctx: CheckContext): Promise<void> {
   const passthrough = ctx.engines.some(isPassthrough);
   if (cmd.name === 'copy') {
     for (const bs of ctx.blockSizes) {
@@ -146,7 +170,23 @@ export function checkCommand(cmd: CommandPlan, target: Target, ctx: CheckContext
   }
   if (!passthrough || !target.nvme) return;
   const info = readCommandInfo(target);
-  if (info) checkCommandSupport(cmd, target, ctx, info, target.kind === 'pci' ? reportZonesVfio : reportZones);
+  if (!info) return;
+  // Only zone-append reads zones: through the node, or below through the vfio driver.
+  if (target.kind !== 'pci' || cmd.name !== 'zone-append') return checkCommandSupport(cmd, target, ctx, info, reportZones);
+  // Over vfio the zones come from a promise: the first pass stops where it asks for them (every check before
+  // the report done, nothing set, notes held back), they are read, and the second pass checks them.
+  let wanted: ZonesWanted | undefined;
+  try {
+    checkCommandSupport(cmd, target, { ...ctx, warn: () => undefined }, info, (_node, nsid, zoneLbas, first, count) => {
+      throw new ZonesWanted(nsid, zoneLbas, first, count);
+    });
+    return;
+  } catch (err) {
+    if (!(err instanceof ZonesWanted)) throw err;
+    wanted = err;
+  }
+  const zones = await reportZonesVfio(target.nvme.pciAddress, wanted.nsid, wanted.zoneLbas, wanted.first, wanted.count);
+  checkCommandSupport(cmd, target, ctx, info, () => zones);
 }
 
 /** checkCommand's device half, on Identify data and the effects log already read (tests feed made-up ones). */

@@ -257,11 +257,11 @@ export interface NativeAddon {
    * on a pool thread. A non-zero abort[0] cuts the bring-up short: the promise rejects with code EINTR.
    */
   vfioProbe(pciAddress: string, nsid: number | undefined, abort?: Int32Array): Promise<VfioProbeResult>;
-  /** nvmeReportZones() for a controller on vfio-pci, over one I/O queue pair brought up for it. */
-  vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number): NvmeZoneReport;
+  /** nvmeReportZones() for a controller on vfio-pci, over one I/O queue pair brought up for it, on a pool thread (abort: as vfioProbe). */
+  vfioReportZones(pciAddress: string, nsid: number, slba: number, maxZones: number, abort?: Int32Array): Promise<NvmeZoneReport>;
   nvmeFdpInfo(devicePath: string, nsid?: number): NvmeFdpInfo;
-  /** nvmeFdpInfo() for a controller on vfio-pci, over its admin queue brought up for it. */
-  vfioFdpInfo(pciAddress: string, nsid: number): NvmeFdpInfo;
+  /** nvmeFdpInfo() for a controller on vfio-pci, over its admin queue brought up for it, on a pool thread (abort: as vfioProbe). */
+  vfioFdpInfo(pciAddress: string, nsid: number, abort?: Int32Array): Promise<NvmeFdpInfo>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { FDP_ENGINES } from '../plan/fdp.js';
 import type { NvmeFdpInfo } from '../native/addon.js';
 import type { RunPlan } from '../plan/options.js';
 import { fdpActive, fdpDelta, fdpSnapshot, readFdpInfo, resolvePlacementIds, type FdpSnapshot } from '../target/fdp.js';
+import { probeInterrupted } from '../target/pci.js';
 import type { Target } from '../target/target.js';
 
 /** What prepareRun settled about FDP for one target. */
@@ -26,7 +27,7 @@ function fdpNode(target: Target, engine: string, node: string): { node: string; 
 }
 
 /** --fdp's checks (exit 2 before anything is written), and whether write cells record FDP statistics. */
-export function prepareFdp(plan: RunPlan, target: Target, chosen: Array<{ engine: string; node: string }>, writes: boolean): PreparedFdp | undefined {
+export async function prepareFdp(plan: RunPlan, target: Target, chosen: Array<{ engine: string; node: string }>, writes: boolean): Promise<PreparedFdp | undefined> {
   if (!plan.fdp && (!writes || !target.nvme)) return undefined;
   const untagged = plan.fdp ? chosen.find((c) => !FDP_ENGINES.includes(c.engine as EngineName)) : undefined;
   if (untagged) {
@@ -40,8 +41,9 @@ export function prepareFdp(plan: RunPlan, target: Target, chosen: Array<{ engine
   if (!plan.fdp && where?.vfio && !((target.nvme?.commandInfo?.ctrl.ctratt ?? 0) & (1 << 19))) return undefined;
   let info: NvmeFdpInfo | undefined;
   try {
-    info = where ? readFdpInfo(target, where.node, where.vfio) : undefined;
+    info = where ? await readFdpInfo(target, where.node, where.vfio) : undefined;
   } catch (err) {
+    if (probeInterrupted(err)) throw err;
     if (plan.fdp) throw runError(`--fdp: cannot read the FDP state of ${plan.targetPath}: ${(err as Error).message}`, 'check the device with nvmebench doctor');
     return undefined;
   }
@@ -58,27 +60,32 @@ export function fdpJobFields(fdp: PreparedFdp | undefined): Partial<NativeJob> {
   return fdp?.placement ? { fdp: true, fdpScheme: fdp.placement.scheme, fdpPids: fdp.placement.pids } : {};
 }
 
-/** The statistics log now, for a cell about to run; undefined when the cell does not record it. */
-export function fdpBefore(target: Target, fdp: PreparedFdp | undefined, job: NativeJob, writes: boolean): FdpSnapshot | undefined {
+/**
+ * The statistics log now, for a cell about to run; undefined when the cell
+ * does not record it, or the reading failed or was interrupted (the caller's
+ * own SIGINT handler has seen that Ctrl-C).
+ */
+export async function fdpBefore(target: Target, fdp: PreparedFdp | undefined, job: NativeJob, writes: boolean): Promise<FdpSnapshot | undefined> {
   if (!fdp?.stats || !writes) return undefined;
   const where = fdpNode(target, job.engine, job.path);
   if (!where) return undefined;
   try {
-    return fdpSnapshot(readFdpInfo(target, where.node, where.vfio));
+    return fdpSnapshot(await readFdpInfo(target, where.node, where.vfio));
   } catch {
     return undefined; // the record goes without fdp rather than the run failing
   }
 }
 
 /** The record with what the host and the media wrote over the cell, read again now. */
-export function fdpAfter(record: RunRecord, target: Target, fdp: PreparedFdp | undefined, job: NativeJob, before: FdpSnapshot | undefined): RunRecord {
+export async function fdpAfter(record: RunRecord, target: Target, fdp: PreparedFdp | undefined, job: NativeJob, before: FdpSnapshot | undefined): Promise<RunRecord> {
   if (!before) return record;
   const where = fdpNode(target, job.engine, job.path);
   let after: FdpSnapshot | undefined;
   try {
-    after = where ? fdpSnapshot(readFdpInfo(target, where.node, where.vfio)) : undefined;
+    after = where ? fdpSnapshot(await readFdpInfo(target, where.node, where.vfio)) : undefined;
   } catch (err) {
-    if (err instanceof BenchError) throw err;
+    // Interrupted: the cell ran and its record stands, without fdp; the run's SIGINT handler stops what follows.
+    if (err instanceof BenchError && !probeInterrupted(err)) throw err;
     after = undefined;
   }
   return after ? { ...record, fdp: fdpDelta(before, after, fdp?.placement) } : record;

@@ -94,10 +94,10 @@ export async function prepareRun(plan: RunPlan, extra: { vfioAutoBind?: boolean;
   }
   const size = checkRegion(plan, target, writes);
   checkBlockSizes(plan, target, chosen);
-  if (plan.command) checkCommand(plan.command, target, { blockSizes: plan.blockSizes, threads: plan.threads, engines: chosen.map((c) => c.engine), region: { offset: plan.offset, size } });
+  if (plan.command) await checkCommand(plan.command, target, { blockSizes: plan.blockSizes, threads: plan.threads, engines: chosen.map((c) => c.engine), region: { offset: plan.offset, size } });
   let fdp: PreparedFdp | undefined;
   try {
-    fdp = prepareFdp(plan, target, chosen, writes);
+    fdp = await prepareFdp(plan, target, chosen, writes);
   } catch (err) {
     if (created) fs.rmSync(plan.targetPath, { force: true });
     throw err;

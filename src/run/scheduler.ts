@@ -213,14 +213,15 @@ export async function runAll(given: PreparedRun | PreparedRun[], hooks: RunHooks
       const label = `${cell.engine} bs=${cell.blockSize} qd=${jobs[0].ioDepth}${which}${over}`;
       hooks.progress?.begin(runIndex++, `${cell.engine} QD ${jobs[0].ioDepth}${manyBs ? ` bs ${cell.blockSize}` : ''}${which}${over}`);
       const writes = prep.plan.readPercent < 100 || prep.plan.command?.writes === true;
-      const fdpStats = repeat < 0 ? [] : preps.map((p, t) => fdpBefore(p.target, p.fdp, jobs[t], writes));
+      const fdpStats = repeat < 0 ? [] : await Promise.all(preps.map((p, t) => fdpBefore(p.target, p.fdp, jobs[t], writes)));
+      if (hooks.interrupted()) return records; // Ctrl-C while the FDP log was read (over vfio, a bring-up)
       const watch = jobs[0].intervalMs ? new SeriesWatch(jobs, prep.plan.series.steady) : undefined;
       const results = await runCellOnTargets(jobs, hooks, label, watch);
       if (repeat < 0) continue;
-      const rows = preps.map((p, t) => {
-        const record = fdpAfter(withSeries(toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId), watch?.outcome(t, results[t])), p.target, p.fdp, jobs[t], fdpStats[t]);
+      const rows = await Promise.all(preps.map(async (p, t) => {
+        const record = await fdpAfter(withSeries(toRecord(p, p.cells[cellIndex], jobs[t], results[t], repeat, runId), watch?.outcome(t, results[t])), p.target, p.fdp, jobs[t], fdpStats[t]);
         return p.targetIndex === undefined ? record : { ...record, targetIndex: p.targetIndex };
-      });
+      }));
       if (rows.length > 1) rows.push(aggregateTargets(rows));
       for (const record of rows.map((r) => tagRecord(r, ctx))) {
         records.push(record);

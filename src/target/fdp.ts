@@ -5,12 +5,17 @@
 import { runError, usageError } from '../errors.js';
 import type { FdpRecord, FdpScheme } from '../model.js';
 import { native, type NvmeFdpInfo } from '../native/addon.js';
+import { interruptibleVfio } from './pci.js';
 import type { Target } from './target.js';
 
-/** Where to read FDP from: the PCI address for vfio (the controller is on vfio-pci), else the namespace's node. */
-export function readFdpInfo(target: Target, node: string, vfio: boolean): NvmeFdpInfo {
+/**
+ * Where to read FDP from: the PCI address for vfio (the controller is on
+ * vfio-pci: brought up on a pool thread, Ctrl-C cutting it short), else the
+ * namespace's node.
+ */
+export async function readFdpInfo(target: Target, node: string, vfio: boolean): Promise<NvmeFdpInfo> {
   const nsid = target.nvme?.nsid ?? 1;
-  if (vfio) return native().vfioFdpInfo(node, nsid);
+  if (vfio) return interruptibleVfio(node, (abort) => native().vfioFdpInfo(node, nsid, abort), 'reading the FDP state of');
   return native().nvmeFdpInfo(node, nsid);
 }
 

@@ -34,7 +34,8 @@ export function pciTargetInfo(dev: PciDevice): PciTargetInfo {
 }
 
 /**
- * A native vfio call that takes an abort flag (vfioProbe), awaited with
+ * A native vfio call that takes an abort flag (vfioProbe, vfioReportZones,
+ * vfioFdpInfo), awaited with
  * SIGINT and SIGTERM held: while it runs, a signal sets the flag, which cuts
  * a ready wait or an admin command short; the controller is shut down (or
  * disabled) and closed on its own thread before the promise settles, and
@@ -47,7 +48,7 @@ export function probeInterrupted(err: unknown): boolean {
   return err instanceof Error && interruptions.has(err);
 }
 
-export async function interruptibleVfio<T>(address: string, call: (abort: Int32Array) => Promise<T>): Promise<T> {
+export async function interruptibleVfio<T>(address: string, call: (abort: Int32Array) => Promise<T>, doing = 'probing'): Promise<T> {
   const abort = new Int32Array(new SharedArrayBuffer(4));
   let signal: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -67,7 +68,7 @@ export async function interruptibleVfio<T>(address: string, call: (abort: Int32A
     process.off('SIGTERM', onSignal);
   }
   if (signal) {
-    const err = runError(`interrupted (${signal}) while probing ${address}; the controller was shut down and nothing ran`, 'run the command again');
+    const err = runError(`interrupted (${signal}) while ${doing} ${address}; the controller was shut down and nothing ran`, 'run the command again');
     interruptions.add(err);
     throw err;
   }
