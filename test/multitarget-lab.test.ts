@@ -221,7 +221,9 @@ test('lab: open loop on pt: a rate the path keeps up with is met, one it cannot 
 test('lab: a time series on pt-poll: 100 ms intervals that add up to the run, and the steady-state verdict recorded with its rule', () => {
   const [r] = records(step('series', 0));
   assert.equal(r.status, 'ok', r.errorMessage);
-  assert.ok(r.series && r.series.points.length >= 5, `intervals: ${r.series?.points.length}`);
+  // A steady run stops at its first steady window (3 intervals); one that never settles runs the 3 s (about 30).
+  assert.ok(r.series && r.series.points.length >= 3, `intervals: ${r.series?.points.length}`);
+  if (!r.steady?.steady) assert.ok(r.series!.points.length >= 20, `not steady, yet only ${r.series!.points.length} intervals in 3 s`);
   assert.equal(r.series!.intervalMs, 100);
   assert.ok(r.steady, 'the steady-state outcome is recorded');
   assert.equal(r.steady!.rule, 'iops:50%:3');
