@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkPiOptions, checkRawMetadata, describeLbaFormat, lbaFormat, metadataRecord, parsePiCheck, parsePiOptions, piJobFields } from '../src/engines/pi.js';
 import type { NvmeNamespace } from '../src/target/target.js';
+import { parseCsvRecords } from '../src/export/csv-read.js';
+import { toCsv } from '../src/export/csv.js';
+import { cellKey } from '../src/analysis/stats.js';
+import { makeRecord } from './fixtures.js';
 
 function ns(metaSize: number, extended: boolean, dps: number): NvmeNamespace {
   return {
@@ -65,4 +69,17 @@ test('raw has no metadata buffer: a read or write on a separate-metadata format 
   // extended formats carry it inline (--data-len covers it); opcodes without NLB data pass
   assert.doesNotThrow(() => checkRawMetadata(raw(0x01, 0), ns(8, true, 1), '/dev/ng0n1'));
   assert.doesNotThrow(() => checkRawMetadata(raw(0x08, 0), ns(8, false, 1), '/dev/ng0n2'));
+});
+
+test('the metadata format and the PI mode go through CSV (v3) and keep software PI, PRACT and plain runs in different cells', () => {
+  const host = makeRecord({ engine: 'pt', metadata: { bytes: 8, extended: false, piType: 1, pi: 'host', check: [] } });
+  const ctrl = makeRecord({ engine: 'pt', metadata: { bytes: 8, extended: false, piType: 1, pi: 'controller', check: ['guard', 'reftag'] } });
+  const ext = makeRecord({ engine: 'pt', metadata: { bytes: 16, extended: true, piType: 0, pi: 'none', check: [] } });
+  const plain = makeRecord({ engine: 'pt' });
+  const back = parseCsvRecords(toCsv([host, ctrl, ext, plain]));
+  assert.deepEqual(back.map((r) => r.metadata), [host.metadata, ctrl.metadata, ext.metadata, undefined]);
+  const keys = [host, ctrl, ext, plain].map(cellKey);
+  assert.equal(new Set(keys).size, 4, keys.join('\n'));
+  // A record without metadata keeps the key it had before v3 (no pi= in it).
+  assert.doesNotMatch(cellKey(plain), /pi=/);
 });

@@ -84,6 +84,8 @@ export interface CellConfig {
   planEntry: string;
   /** Jobs side by side (v3): the job's name, so one job's latencies never mix with another's; '' without jobs. */
   job: string;
+  /** Metadata formats (v3): the metadata bytes and layout and who made the PI with what checked ('8e pi1 controller guard;reftag'); '' without metadata. */
+  pi: string;
 }
 
 /** Every field that defines the configuration of a cell (not the target path, not runtime). */
@@ -115,6 +117,7 @@ export function cellConfig(r: RunRecord): CellConfig {
     rate: r.rate ? `${Math.round(r.rate.offeredIops)} ${r.rate.arrival}` : '',
     planEntry: r.planEntry ?? '',
     job: r.job ?? '',
+    pi: r.metadata ? `${r.metadata.bytes}${r.metadata.extended ? 'e' : 's'} pi${r.metadata.piType} ${r.metadata.pi}${r.metadata.check.length ? ` ${r.metadata.check.join(';')}` : ''}` : '',
   };
 }
 
@@ -122,11 +125,11 @@ export function cellConfig(r: RunRecord): CellConfig {
 export const CONFIG_FIELDS: ReadonlyArray<keyof CellConfig> = [
   'workload', 'engine', 'blockSize', 'ioDepth', 'threads', 'readPercent',
   'batchSubmit', 'batchComplete', 'fixedBufs', 'regFiles', 'sqpoll', 'direct', 'verify', 'cpus', 'offset', 'size', 'latency',
-  'targetKind', 'deviceModel', 'deviceFirmware', 'target', 'rate', 'planEntry', 'job',
+  'targetKind', 'deviceModel', 'deviceFirmware', 'target', 'rate', 'planEntry', 'job', 'pi',
 ];
 
 /** Fields that stay out of a key while empty: records from before them, or runs without them, keep their keys. */
-const KEY_WHEN_SET: ReadonlyArray<keyof CellConfig> = ['target', 'rate', 'planEntry', 'job'];
+const KEY_WHEN_SET: ReadonlyArray<keyof CellConfig> = ['target', 'rate', 'planEntry', 'job', 'pi'];
 
 /** --lat all and CLOCK_MONOTONIC stay out of the key: a record that does not say matches one that says all, or monotonic. */
 export function configKey(c: CellConfig, omit: ReadonlyArray<keyof CellConfig> = []): string {

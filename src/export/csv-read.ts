@@ -179,6 +179,8 @@ export function csvRowToRecord(values: Record<string, string>, where = 'CSV', po
     // v3: absent in older files and for runs without FDP statistics.
     ...(Number.isNaN(n('waf')) ? {} : { fdp: { waf: n('waf') } }),
     // --steady-state (v3): absent in older files and without a rule.
+    // Metadata formats (v3): absent in older files and without metadata.
+    ...(values.meta_bytes ? { metadata: { bytes: n('meta_bytes'), extended: values.meta_layout === 'extended', piType: n('pi_type'), pi: s('pi') as 'none' | 'host' | 'controller', check: values.pi_check ? values.pi_check.split(';') : [] } } : {}),
     ...(values.steady_rule ? { steady: { rule: values.steady_rule, steady: b('steady'), windowStart: NaN, windowStartS: n('steady_window_start_s'), windowRounds: NaN, windowS: n('steady_window_s'), rangePct: NaN, slopePct: NaN } } : {}),
   };
 }

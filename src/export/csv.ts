@@ -107,6 +107,13 @@ export const CSV_COLUMNS: readonly Column[] = [
   { name: 'steady_window_s', get: (r) => r.steady?.windowS ?? '' },
   // v3: the fleet run (--fleet-run-id) the record belongs to; empty outside a fleet.
   { name: 'fleet_run_id', get: (r) => r.env.fleetRunId ?? '' },
+  // v3, metadata formats: the namespace's metadata bytes per block and their layout, the PI type, who made the PI
+  // (host: nvmebench, controller: --pi-act, none) and what the controller checked (--pi-check); empty without metadata.
+  { name: 'meta_bytes', get: (r) => r.metadata?.bytes ?? '' },
+  { name: 'meta_layout', get: (r) => (r.metadata ? (r.metadata.extended ? 'extended' : 'separate') : '') },
+  { name: 'pi_type', get: (r) => r.metadata?.piType ?? '' },
+  { name: 'pi', get: (r) => r.metadata?.pi ?? '' },
+  { name: 'pi_check', get: (r) => r.metadata?.check.join(';') ?? '' },
   // --explain and polling: empty unless the run measured them (read back, they are not required).
   { name: 'empty_polls_per_io', get: (r) => r.emptyPollsPerIo ?? '', optional: true },
   ...LAYERS.map((layer): Column => ({ name: `explain_${layer}_ns_per_io`, get: (r) => r.explain?.layers[layer]?.nsPerIo ?? '', optional: true })),
@@ -128,6 +135,8 @@ export const CSV_V3_COLUMNS: readonly string[] = [
   'steady_rule', 'steady', 'steady_window_start_s', 'steady_window_s',
   // fleets: the fleet run a record belongs to
   'fleet_run_id',
+  // metadata formats and protection information
+  'meta_bytes', 'meta_layout', 'pi_type', 'pi', 'pi_check',
 ];
 /** The columns each version added, by version: a file of an older version lacks them by design. */
 const CSV_ADDED: ReadonlyArray<[number, readonly string[]]> = [

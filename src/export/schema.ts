@@ -58,6 +58,7 @@ const CSV_KINDS: Record<string, CsvKind> = {
   plan_entry: 'text', job: 'text',
   steady_rule: 'text', steady: 'steady',
   fleet_run_id: 'text',
+  meta_layout: 'text', pi: 'text', pi_check: 'text',
 };
 
 export function csvKind(column: string): CsvKind {

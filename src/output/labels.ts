@@ -55,6 +55,8 @@ export function fieldLabel(field: keyof CellConfig, c: CellConfig): string {
       return c.planEntry ? `entry ${c.planEntry}` : 'no plan';
     case 'job':
       return c.job ? `job ${c.job}` : 'no job';
+    case 'pi':
+      return c.pi ? `metadata ${c.pi}` : 'no metadata';
   }
 }
 
