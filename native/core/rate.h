@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "histogram.h"
+#include "xorshift.h"
 
 /* More than this per worker is refused by TypeScript: a gap under 100 ns is no schedule. */
 #define RATE_MAX_IOPS 10000000.0
@@ -51,13 +52,7 @@ double rate_exp_variate(uint64_t x);
 
 static inline uint64_t __rate_rand(struct rate_sched *r)
 {
-	uint64_t x = r->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	r->rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
+	return xorshift64s_next(&r->rng);
 }
 
 /* How many of up to max I/Os are due at now (without taking them). */

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "xorshift.h"
 #include "engine.h"
 #include "fix.h"
 #include "verify.h"
@@ -110,14 +111,7 @@ void worker_io_error(struct worker *w, struct io_unit *io, const char *what)
 
 static inline uint64_t __worker_rand(struct worker *w)
 {
-	/* xorshift64*: fast and good enough to spread offsets. */
-	uint64_t x = w->rand_state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	w->rand_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
+	return xorshift64s_next(&w->rand_state);
 }
 
 static inline uint64_t __worker_rand_below(struct worker *w, uint64_t n)
