@@ -575,6 +575,7 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 	/* --rate-iops: the main phase issues on the schedule, not as slots free */
 	struct rate_sched *rate = phase == PHASE_MAIN ? w->rate : NULL;
 
+	w->reap_ns = 0; /* a drain's stamp before this phase began is not now */
 	if (rate)
 		rate_worker_start(w, clock_lat_now(&run->clock));
 	for (;;) {
@@ -585,7 +586,9 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 
 		if (run->stop)
 			break;
-		now = clock_lat_now(&run->clock);
+		/* The harvest that just ended read the clock: it is now, to within the few instructions since. */
+		now = w->reap_ns ? w->reap_ns : clock_lat_now(&run->clock);
+		w->reap_ns = 0;
 		if (phase == PHASE_MAIN) {
 			if (w->ramping && now >= ramp_end)
 				__worker_begin_measure(w);
@@ -628,6 +631,8 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			}
 			if (w->rate) /* --rate-iops runs only: closed-loop runs leave the slot's second cache line alone */
 				io->sched_ns = rate ? rate_take(rate, now) : 0;
+			if (ops->queue_batch)
+				continue;
 			if (ops->queue(w, io) < 0) {
 				worker_fail(w, "%s", w->errmsg[0] ? w->errmsg : "queueing an I/O failed");
 				return -1;
@@ -635,6 +640,16 @@ static int __worker_loop(struct worker *w, enum worker_phase phase)
 			w->inflight++;
 		}
 		to_prep = i;
+		if (ops->queue_batch && to_prep) {
+			/* The slots prepared above, still at the top of the free list's storage. */
+			uint32_t queued = ops->queue_batch(w, w->nr_free, to_prep);
+
+			w->inflight += queued;
+			if (queued < to_prep) {
+				worker_fail(w, "%s", w->errmsg[0] ? w->errmsg : "queueing an I/O failed");
+				return -1;
+			}
+		}
 		if (stamps && to_prep) {
 			/* Time the batch from its hand-over; its slots are the ones just taken off the free list. */
 			uint64_t handed = clock_lat_now(&run->clock);

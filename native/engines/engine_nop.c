@@ -48,6 +48,11 @@ static int nop_queue(struct worker *w, struct io_unit *io)
 	return 0;
 }
 
+static uint32_t nop_queue_batch(struct worker *w, uint32_t first, uint32_t n)
+{
+	return uring_engine_queue_batch64(w, first, n, true);
+}
+
 static int nop_reap(struct worker *w, unsigned min_complete)
 {
 	return uring_engine_reap(w, URING_REAP_NOP);
@@ -57,6 +62,7 @@ const struct engine_ops nop_ops = {
 	.name = "nop",
 	.init = nop_init,
 	.queue = nop_queue,
+	.queue_batch = nop_queue_batch,
 	.commit = uring_engine_commit,
 	.reap = nop_reap,
 	.exit = uring_engine_exit,

@@ -108,8 +108,10 @@ int uring_engine_commit(struct worker *w, unsigned nr, unsigned min_complete)
 	unsigned flags = 0;
 	int ret;
 
-	if (__builtin_expect(!ring->ring_registered, 0))
-		uring_register_ring(ring);
+	if (__builtin_expect(!ring->attached, 0) && uring_attach(ring) < 0) {
+		snprintf(w->errmsg, sizeof(w->errmsg), "enabling the ring on the worker's thread failed: %s", strerror(errno));
+		return -1;
+	}
 	uring_flush_sq(ring);
 	if (ue->sqpoll) {
 		/* The SQ thread takes what we published; wake it only when it sleeps. */
@@ -148,6 +150,8 @@ int uring_engine_wait(struct worker *w, uint64_t timeout_ns)
 {
 	struct uring_engine *ue = w->priv;
 
+	if (!ue->ring.attached && uring_attach(&ue->ring) < 0)
+		return -1;
 	return uring_wait_cqe_timeout(&ue->ring, timeout_ns);
 }
 
@@ -237,6 +241,11 @@ static int uring_block_queue(struct worker *w, struct io_unit *io)
 	return 0;
 }
 
+static uint32_t uring_block_queue_batch(struct worker *w, uint32_t first, uint32_t n)
+{
+	return uring_engine_queue_batch64(w, first, n, false);
+}
+
 static int uring_block_reap(struct worker *w, unsigned min_complete)
 {
 	return uring_engine_reap(w, URING_REAP_BLOCK);
@@ -247,6 +256,7 @@ const struct engine_ops uring_ops = {
 	.commands = JOB_CMD_BIT(JOB_CMD_WRITE_ZEROES) | JOB_CMD_BIT(JOB_CMD_TRIM) | JOB_CMD_BIT(JOB_CMD_FLUSH),
 	.init = uring_block_init,
 	.queue = uring_block_queue,
+	.queue_batch = uring_block_queue_batch,
 	.commit = uring_engine_commit,
 	.reap = uring_block_reap,
 	.exit = uring_engine_exit,
@@ -258,6 +268,7 @@ const struct engine_ops uring_poll_ops = {
 	.name = "uring-poll",
 	.init = uring_poll_init,
 	.queue = uring_block_queue,
+	.queue_batch = uring_block_queue_batch,
 	.commit = uring_engine_commit,
 	.reap = uring_block_reap,
 	.exit = uring_engine_exit,

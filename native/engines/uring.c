@@ -7,6 +7,10 @@
 
 #include "uring.h"
 
+#ifndef IORING_SETUP_NO_SQARRAY
+#define IORING_SETUP_NO_SQARRAY (1U << 16) /* linux/io_uring.h, Linux 6.6 */
+#endif
+
 static int __uring_setup(unsigned entries, struct io_uring_params *p)
 {
 	return (int)syscall(__NR_io_uring_setup, entries, p);
@@ -35,7 +39,12 @@ static inline long __uring_enter_raw(long fd, long to_submit, long min_complete,
 
 int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags)
 {
-	long ret = __uring_enter_raw(ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags);
+	long ret;
+
+	/* DEFER_TASKRUN: completions are posted only while we wait for events; min_complete 0 still returns at once. */
+	if (ring->defer_taskrun)
+		flags |= IORING_ENTER_GETEVENTS;
+	ret = __uring_enter_raw(ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags);
 
 	if (ret < 0) {
 		errno = (int)-ret;
@@ -46,7 +55,11 @@ int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, u
 #else
 int uring_enter(struct uring *ring, unsigned to_submit, unsigned min_complete, unsigned flags)
 {
-	int ret = (int)syscall(__NR_io_uring_enter, ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags, NULL, 0);
+	int ret;
+
+	if (ring->defer_taskrun)
+		flags |= IORING_ENTER_GETEVENTS;
+	ret = (int)syscall(__NR_io_uring_enter, ring->enter_fd, to_submit, min_complete, flags | ring->enter_flags, NULL, 0);
 
 	return ret < 0 ? -1 : ret;
 }
@@ -89,20 +102,44 @@ int uring_register_files(struct uring *ring, const int *fds, unsigned nr)
  * Register the ring's own fd with the calling thread (Linux 5.18 on), so
  * that each io_uring_enter skips looking the fd up (t/io_uring's -X). The
  * registration belongs to the thread that makes it: the worker calls this
- * from its own thread, on its first submission. Where the kernel refuses, the
+ * from its own thread, on its first submission (uring_attach). Where the kernel refuses, the
  * ring goes on by its fd. Returns 0 when registered, -1 otherwise.
  */
 int uring_register_ring(struct uring *ring)
 {
 	struct io_uring_rsrc_update reg = { .offset = -1U, .data = (uint64_t)ring->fd };
 
-	ring->ring_registered = true;
 	if (__uring_register(ring, IORING_REGISTER_RING_FDS, &reg, 1) != 1)
 		return -1;
 	ring->enter_fd = (int)reg.offset;
 	ring->enter_flags = IORING_ENTER_REGISTERED_RING;
 	return 0;
 }
+
+/*
+ * What a ring takes beyond the caller's flags, best first, where the kernel
+ * has it (t/io_uring asks for the same):
+ * - SINGLE_ISSUER|DEFER_TASKRUN (Linux 6.1): one thread submits, so the
+ *   kernel posts CQEs without the completion lock, and completions that
+ *   arrive by interrupt wait as task work until that thread enters with
+ *   GETEVENTS (uring_enter adds it) rather than interrupting it.
+ * - R_DISABLED with them: the ring is set up on the thread that prepares the
+ *   run, not the worker's; the issuer is the thread that enables it
+ *   (uring_attach, on the worker's first submit).
+ * - NO_SQARRAY (6.6): the kernel reads SQEs at tail & mask, with no index
+ *   array to load per SQE; ours was the identity map anyway.
+ * - COOP_TASKRUN (5.19) where DEFER_TASKRUN is refused: task work waits
+ *   for the next transition to the kernel, not an IPI.
+ * An older kernel refuses an unknown flag with EINVAL: drop the newest and
+ * try again. SQPOLL rings take none (DEFER_TASKRUN needs the submitter to
+ * enter; with SQPOLL the kernel thread submits).
+ */
+static const unsigned __uring_extra_flags[] = {
+	IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED | IORING_SETUP_NO_SQARRAY,
+	IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
+	IORING_SETUP_COOP_TASKRUN,
+	0,
+};
 
 int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thread_cpu)
 {
@@ -122,17 +159,30 @@ int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thre
 	if (flags & IORING_SETUP_SQPOLL)
 		p.sq_thread_idle = 1000;
 
-	fd = __uring_setup(entries, &p);
+	for (i = (flags & IORING_SETUP_SQPOLL) ? 3 : 0;; i++) {
+		struct io_uring_params tried = p;
+
+		tried.flags |= __uring_extra_flags[i];
+		fd = __uring_setup(entries, &tried);
+		if (fd >= 0 || errno != EINVAL || !__uring_extra_flags[i]) {
+			p = tried;
+			break;
+		}
+	}
 	if (fd < 0)
 		return -1;
 	ring->fd = fd;
+	ring->setup_flags = p.flags;
+	ring->disabled = p.flags & IORING_SETUP_R_DISABLED;
+	ring->defer_taskrun = p.flags & IORING_SETUP_DEFER_TASKRUN;
 	ring->enter_fd = fd;
 	ring->sq_entries = p.sq_entries;
 	ring->cq_entries = p.cq_entries;
 	ring->sqe_shift = (p.flags & IORING_SETUP_SQE128) ? 7 : 6;
 	ring->cqe_shift = (p.flags & IORING_SETUP_CQE32) ? 5 : 4;
 
-	ring->sq_ring_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	/* Without the array (NO_SQARRAY, sq_off.array 0) the SQ ring is the shared header: SINGLE_MMAP sizes it with the CQ. */
+	ring->sq_ring_size = (p.flags & IORING_SETUP_NO_SQARRAY) ? 0 : p.sq_off.array + p.sq_entries * sizeof(unsigned);
 	ring->cq_ring_size = p.cq_off.cqes + ((size_t)p.cq_entries << ring->cqe_shift);
 	if (p.features & IORING_FEAT_SINGLE_MMAP) {
 		if (ring->cq_ring_size > ring->sq_ring_size)
@@ -163,16 +213,18 @@ int uring_init(struct uring *ring, unsigned entries, unsigned flags, int sq_thre
 	ring->sq_tail = (unsigned *)((char *)sq_ptr + p.sq_off.tail);
 	ring->sq_mask = *(unsigned *)((char *)sq_ptr + p.sq_off.ring_mask);
 	ring->sq_flags = (unsigned *)((char *)sq_ptr + p.sq_off.flags);
-	ring->sq_array = (unsigned *)((char *)sq_ptr + p.sq_off.array);
 	ring->sq_local_tail = *ring->sq_tail;
 	ring->cq_head = (unsigned *)((char *)cq_ptr + p.cq_off.head);
 	ring->cq_tail = (unsigned *)((char *)cq_ptr + p.cq_off.tail);
 	ring->cq_mask = *(unsigned *)((char *)cq_ptr + p.cq_off.ring_mask);
 	ring->cqes = (char *)cq_ptr + p.cq_off.cqes;
 
-	/* Identity map the SQ index array once, so submitting is just a tail bump. */
-	for (i = 0; i < p.sq_entries; i++)
-		ring->sq_array[i] = i;
+	if (!(p.flags & IORING_SETUP_NO_SQARRAY)) {
+		/* Identity map the SQ index array once, so submitting is just a tail bump. */
+		ring->sq_array = (unsigned *)((char *)sq_ptr + p.sq_off.array);
+		for (i = 0; i < p.sq_entries; i++)
+			ring->sq_array[i] = i;
+	}
 	return 0;
 
 fail:
@@ -196,3 +248,22 @@ void uring_exit(struct uring *ring)
 	ring->fd = -1;
 	ring->enter_fd = -1;
 }
+
+/*
+ * Make the calling thread the ring's own, on its first submit or wait: enable
+ * a ring set up disabled (its single issuer becomes this thread) and register
+ * the ring fd with it. 0, or -1 and errno when the ring cannot be enabled
+ * (then nothing can be submitted).
+ */
+int uring_attach(struct uring *ring)
+{
+	ring->attached = true;
+	if (ring->disabled) {
+		if (__uring_register(ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+			return -1;
+		ring->disabled = false;
+	}
+	uring_register_ring(ring);
+	return 0;
+}
+

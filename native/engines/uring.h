@@ -1,6 +1,7 @@
 /*
  * A minimal io_uring ring over the raw system calls, in the manner of
- * t/io_uring: no liburing, the SQ index array mapped 1:1 once at setup.
+ * t/io_uring: no liburing; the SQ index array, where the kernel still has
+ * one, mapped 1:1 once at setup.
  * Supports 64- and 128-byte SQEs and 16- and 32-byte CQEs for passthrough.
  */
 #ifndef NVMEBENCH_URING_H
@@ -15,7 +16,10 @@ struct uring {
 	int fd;
 	int enter_fd;          /* what io_uring_enter takes: fd, or its registered index (uring_register_ring) */
 	unsigned enter_flags;  /* IORING_ENTER_REGISTERED_RING with a registered index */
-	bool ring_registered;  /* uring_register_ring was tried */
+	bool attached;         /* uring_attach ran on the thread that submits */
+	bool disabled;         /* set up with R_DISABLED: uring_attach enables it */
+	bool defer_taskrun;    /* DEFER_TASKRUN: completions are posted only in an enter with GETEVENTS */
+	unsigned setup_flags;  /* what io_uring_setup took, after falling back */
 	unsigned sq_entries;
 	unsigned cq_entries;
 	unsigned sqe_shift; /* 6 for 64-byte SQEs, 7 for SQE128 */
@@ -49,6 +53,7 @@ int uring_wait_cqe_timeout(struct uring *ring, uint64_t timeout_ns);
 int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigned nr);
 int uring_register_files(struct uring *ring, const int *fds, unsigned nr);
 int uring_register_ring(struct uring *ring);
+int uring_attach(struct uring *ring);
 
 /*
  * Next free SQE, zeroed, or NULL when the SQ is full. sqe_shift is the

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "engine.h"
 #include "uring.h"
@@ -72,6 +73,61 @@ static inline void uring_engine_prep(struct uring_engine *ue, struct worker *w, 
 	ue->pending++;
 }
 
+/*
+ * queue_batch for 64-byte SQEs: the n slots w->free_slots[first..first+n),
+ * plain reads and writes (or NOPs), with the ring's tail, mask and base in
+ * locals for the whole batch rather than reloaded per I/O. Anything else (a
+ * command slot, an SQ without room for all n) goes through queue one by one.
+ */
+static inline uint32_t uring_engine_queue_batch64(struct worker *w, uint32_t first, uint32_t n, bool nop)
+{
+	struct uring_engine *ue = w->priv;
+	struct uring *ring = &ue->ring;
+	const uint16_t *slots = w->free_slots + first;
+	struct io_unit *ios = w->ios;
+	unsigned head = __atomic_load_n(ring->sq_head, __ATOMIC_ACQUIRE);
+	unsigned tail = ring->sq_local_tail, mask = ring->sq_mask;
+	char *sqes = ring->sqes;
+	bool fixed = ue->fixed_bufs, one_buf = ue->one_buf, reg_files = ue->reg_files;
+	int fd = w->fd;
+	uint32_t i;
+
+	if (w->cmd || tail - head + n > ring->sq_entries) {
+		for (i = 0; i < n; i++)
+			if (w->ops->queue(w, &ios[slots[i]]) < 0)
+				break;
+		return i;
+	}
+	for (i = 0; i < n; i++) {
+		struct io_unit *io = &ios[slots[i]];
+		struct io_uring_sqe *sqe = (struct io_uring_sqe *)(sqes + ((size_t)(tail++ & mask) << 6));
+
+		__builtin_memset(sqe, 0, 64);
+		sqe->user_data = io->index;
+		if (nop) {
+			sqe->opcode = IORING_OP_NOP;
+			sqe->fd = -1;
+			continue;
+		}
+		if (fixed) {
+			sqe->opcode = io->is_write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
+			sqe->buf_index = one_buf ? 0 : io->index;
+		} else {
+			sqe->opcode = io->is_write ? IORING_OP_WRITE : IORING_OP_READ;
+		}
+		if (reg_files)
+			sqe->flags = IOSQE_FIXED_FILE; /* fd 0: the one registered file */
+		else
+			sqe->fd = fd;
+		sqe->addr = (uint64_t)(uintptr_t)io->buf;
+		sqe->len = io->len;
+		sqe->off = io->offset;
+	}
+	ring->sq_local_tail = tail;
+	ue->pending += n;
+	return n;
+}
+
 /* How a CQE's res reads: bytes transferred, an NVMe status (0 = success), or a NOP's 0. */
 enum uring_reap_kind {
 	URING_REAP_BLOCK,
@@ -103,11 +159,13 @@ static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 	unsigned mask = ring->cq_mask, shift = kind == URING_REAP_PT ? 5 : 4;
 	struct io_unit *ios = w->ios;
 	uint64_t now = 0;
+	struct worker_harvest h;
 	bool plain;
 
 	if (!reaped)
 		return 0;
 	plain = worker_done_plain(w);
+	worker_harvest_begin(&h);
 	for (; head != tail; head++) {
 		const struct io_uring_cqe *cqe = (const struct io_uring_cqe *)(cqes + ((size_t)(head & mask) << shift));
 		struct io_unit *io = &ios[cqe->user_data];
@@ -129,8 +187,10 @@ static inline int uring_engine_reap(struct worker *w, enum uring_reap_kind kind)
 		} else if (kind == URING_REAP_NOP && res == 0) {
 			res = io->len; /* a NOP moves no data: 0 is a whole transfer of nothing */
 		}
-		worker_io_done_inline(w, io, res, now, plain);
+		worker_io_done_inline(w, io, res, now, plain, &h);
 	}
+	worker_harvest_end(w, &h);
+	w->reap_ns = now;
 	/* Release: we are done reading the CQEs before the kernel may reuse them. */
 	__atomic_store_n(ring->cq_head, head, __ATOMIC_RELEASE);
 	counter_add(&w->reap_calls, 1);
