@@ -40,7 +40,7 @@ export function tIoUringPath(): string | undefined {
  * (all its threads; the main one only sleeps and prints) comes from
  * /usr/bin/time where that is installed, NaN otherwise.
  */
-export function runTIoUring(binary: string, args: string[], runtime: number, cpu: number): { iops: number; cpuPct: number } {
+export function runTIoUring(binary: string, args: string[], runtime: number, cpu: number): { iops: number; cpuPct: number; userPct: number } {
   const timed = fs.existsSync('/usr/bin/time');
   const command = ['taskset', '-c', String(cpu), binary, ...args, `-r${runtime}`];
   const r = timed
@@ -53,7 +53,8 @@ export function runTIoUring(binary: string, args: string[], runtime: number, cpu
   if (r.status !== 0 || !rates.length) throw new Error(`t/io_uring ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
   const time = /nvmebench-time ([\d.]+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
   const cpuPct = time ? ((Number(time[2]) + Number(time[3])) / Number(time[1])) * 100 : NaN;
-  return { iops: rates.reduce((a, b) => a + b, 0) / rates.length, cpuPct };
+  const userPct = time ? (Number(time[2]) / Number(time[1])) * 100 : NaN;
+  return { iops: rates.reduce((a, b) => a + b, 0) / rates.length, cpuPct, userPct };
 }
 
 /** A file of sizeMiB, pulled into the page cache, for the buffered benchmarks. */

@@ -8,8 +8,13 @@
 //   npm run bench -- [--rounds 3] [--runtime 5] [--cpu 1] [--file path] [--t-io-uring PATH]
 //
 // Prints IOPS and IOPS per core (t/io_uring's CPU from /usr/bin/time) for each
-// round, the median and range of each, and the ratios of the medians. On a
-// shared machine the worker gets only part of its CPU: compare per core.
+// round, the median and range of each, the ratios of the medians and the
+// median of each round's own ratio (the tools of one round ran back to back,
+// so a slow patch of the machine hits them together). On a shared machine the
+// worker gets only part of its CPU: compare per core. User ns per I/O is each
+// tool's own share (its loop, its clock reads, its accounting); the kernel's
+// read path is the rest and the same work for all of them, so that column
+// tells the tools apart where the kernel's swing hides it in IOPS.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,9 +30,18 @@ const tIoUring = tIoUringPath();
 
 interface Sample {
   tool: string;
+  round: number;
   iops: number;
   cpuPct: number;
   iopsPerCore: number;
+  userNsPerIo: number;
+}
+
+let round = 0;
+
+/** ns of user CPU time per I/O, from user CPU % of the run and its IOPS. */
+function userNs(userPct: number, iops: number): number {
+  return (userPct / 100) * (1e9 / iops);
 }
 
 
@@ -36,13 +50,16 @@ function runNvmebench(lat: 'all' | 'off'): Sample {
   if (r.status !== 0) throw new Error(`nvmebench failed: ${r.stderr}`);
   const rec = JSON.parse(r.stdout).records[0];
   const cpuPct = rec.cpuUserPct + rec.cpuSysPct;
-  return { tool: lat === 'all' ? 'nvmebench' : 'nvmebench --lat off', iops: rec.iops, cpuPct, iopsPerCore: rec.iops / (cpuPct / 100) };
+  return {
+    tool: lat === 'all' ? 'nvmebench' : 'nvmebench --lat off', round, iops: rec.iops, cpuPct,
+    iopsPerCore: rec.iops / (cpuPct / 100), userNsPerIo: userNs(rec.cpuUserPct, rec.iops),
+  };
 }
 
 /** t/io_uring's CPU is its process's, from /usr/bin/time (NaN without it). */
 function runPeer(binary: string): Sample {
-  const { iops, cpuPct } = runTIoUring(binary, [...T_IO_URING_FILE_ARGS, file], runtime, cpu);
-  return { tool: 't/io_uring', iops, cpuPct, iopsPerCore: iops / (cpuPct / 100) };
+  const { iops, cpuPct, userPct } = runTIoUring(binary, [...T_IO_URING_FILE_ARGS, file], runtime, cpu);
+  return { tool: 't/io_uring', round, iops, cpuPct, iopsPerCore: iops / (cpuPct / 100), userNsPerIo: userNs(userPct, iops) };
 }
 
 function runFio(): Sample {
@@ -59,7 +76,7 @@ function runFio(): Sample {
   if (r.status !== 0) throw new Error(`fio failed: ${r.stderr}`);
   const job = JSON.parse(r.stdout).jobs[0];
   const cpuPct = job.usr_cpu + job.sys_cpu;
-  return { tool: 'fio', iops: job.read.iops, cpuPct, iopsPerCore: job.read.iops / (cpuPct / 100) };
+  return { tool: 'fio', round, iops: job.read.iops, cpuPct, iopsPerCore: job.read.iops / (cpuPct / 100), userNsPerIo: userNs(job.usr_cpu, job.read.iops) };
 }
 
 function main(): void {
@@ -74,11 +91,12 @@ function main(): void {
   const samples: Sample[] = [];
   console.log(`512B buffered randread, QD128, batch 32/32, fixedbufs, regfiles, 1 worker on CPU ${cpu}, ${runtime}s, ${rounds} rounds, ${file}`);
   for (let i = 0; i < rounds; i++) {
+    round = i;
     // Rotate the order, so no tool always gets the warmer machine.
     for (const run of runs.map((_, k) => runs[(k + i) % runs.length])) {
       const s = run();
       samples.push(s);
-      const core = Number.isNaN(s.cpuPct) ? '' : `  CPU=${s.cpuPct.toFixed(0)}%  IOPS/core=${(s.iopsPerCore / 1e6).toFixed(3)}M`;
+      const core = Number.isNaN(s.cpuPct) ? '' : `  CPU=${s.cpuPct.toFixed(0)}%  IOPS/core=${(s.iopsPerCore / 1e6).toFixed(3)}M  user=${s.userNsPerIo.toFixed(1)} ns/IO`;
       console.log(`round ${i + 1} ${s.tool.padEnd(19)} IOPS=${(s.iops / 1e6).toFixed(3)}M${core}`);
     }
   }
@@ -93,10 +111,25 @@ function main(): void {
     const xs = of(tool, 'iopsPerCore').filter((x) => !Number.isNaN(x));
     if (xs.length) console.log(`median ${tool.padEnd(19)} ${(median(xs) / 1e6).toFixed(3)}M IOPS per core (range ${(Math.min(...xs) / 1e6).toFixed(3)}–${(Math.max(...xs) / 1e6).toFixed(3)}M)`);
   }
+  for (const tool of tools) {
+    const xs = samples.filter((s) => s.tool === tool).map((s) => s.userNsPerIo).filter((x) => !Number.isNaN(x));
+    if (xs.length) console.log(`median ${tool.padEnd(19)} ${median(xs).toFixed(1)} ns of user CPU per I/O (range ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`);
+  }
   // On a shared machine the worker gets only part of its CPU: per core is the figure to compare, IOPS the one to doubt.
   for (const peer of tools.filter((t) => !t.startsWith('nvmebench'))) {
     const ratio = (tool: string, key: 'iops' | 'iopsPerCore') => (med(tool, key) / med(peer, key)).toFixed(2);
     console.log(`nvmebench/${peer}: every I/O timed ${ratio('nvmebench', 'iopsPerCore')}x per core (${ratio('nvmebench', 'iops')}x IOPS), --lat off ${ratio('nvmebench --lat off', 'iopsPerCore')}x per core (${ratio('nvmebench --lat off', 'iops')}x IOPS)`);
+    // Each round's own ratio, then their median: the pairs ran back to back.
+    const paired = (tool: string) => {
+      const rs = [];
+      for (let i = 0; i < rounds; i++) {
+        const a = samples.find((s) => s.tool === tool && s.round === i);
+        const b = samples.find((s) => s.tool === peer && s.round === i);
+        if (a && b && !Number.isNaN(a.iopsPerCore) && !Number.isNaN(b.iopsPerCore)) rs.push(a.iopsPerCore / b.iopsPerCore);
+      }
+      return rs.length ? `${median(rs).toFixed(2)}x (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})` : 'n/a';
+    };
+    console.log(`nvmebench/${peer}, median of the rounds' ratios per core: every I/O timed ${paired('nvmebench')}, --lat off ${paired('nvmebench --lat off')}`);
   }
 }
 
