@@ -219,6 +219,13 @@ export interface RunRecord {
   };
   /** The clock used (JSON only; records without it used CLOCK_MONOTONIC). */
   clock?: ClockInfo;
+  /**
+   * io_uring engines (uring, uring-poll, pt, pt-poll, nop): the ring's setup
+   * flags as the kernel took them, IORING_SETUP_ less (SINGLE_ISSUER,
+   * DEFER_TASKRUN, NO_SQARRAY where the kernel has them). JSON only; absent for
+   * the other engines and in records from before it.
+   */
+  ringFlags?: string[];
   target: TargetInfo;
   env: EnvironmentInfo;
   status: 'ok' | 'interrupted' | 'failed';

@@ -119,3 +119,34 @@ test('bad --lat values exit 2 with one line', () => {
     assert.match(run.stderr, /--lat/);
   }
 });
+
+/** This kernel's release as [major, minor]. */
+function kernelVersion(): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(os.release());
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+const atLeast = (major: number, minor: number) => {
+  const [a, b] = kernelVersion();
+  return a > major || (a === major && b >= minor);
+};
+
+test('the ring flags the kernel took are recorded: single issuer and deferred task work where it has them, none of that with SQPOLL, nothing for psync', () => {
+  const nop = jsonRecord(['randread', '--engine', 'nop', '--ios', '20000']);
+  const uring = jsonRecord(['randread', '--engine', 'uring', '--ios', '2000', '--buffered', file]);
+  const sqpoll = jsonRecord(['randread', '--engine', 'uring', '--sqpoll', '--ios', '2000', '--buffered', file]);
+  const psync = jsonRecord(['randread', '--engine', 'psync', '--ios', '2000', file]);
+  for (const r of [nop, uring]) {
+    assert.ok(Array.isArray(r.ringFlags), `${r.engine}: ringFlags ${JSON.stringify(r.ringFlags)}`);
+    // Linux 6.1 has SINGLE_ISSUER and DEFER_TASKRUN, 6.6 NO_SQARRAY; an older kernel falls back to COOP_TASKRUN (5.19) or nothing.
+    if (atLeast(6, 1)) assert.ok(r.ringFlags!.includes('SINGLE_ISSUER') && r.ringFlags!.includes('DEFER_TASKRUN'), `${r.engine}: ${r.ringFlags}`);
+    else assert.ok(!r.ringFlags!.includes('DEFER_TASKRUN'));
+    assert.equal(r.ringFlags!.includes('NO_SQARRAY'), atLeast(6, 6), `${r.engine}: ${r.ringFlags}`);
+    assert.ok(!r.ringFlags!.includes('SQPOLL'));
+  }
+  assert.deepEqual(sqpoll.ringFlags, ['SQPOLL']);
+  assert.equal(psync.ringFlags, undefined);
+  // The deferred completions still arrive: every I/O of the runs above was counted and timed.
+  assert.equal(histogramCount(nop), 20000);
+  assert.equal(histogramCount(uring), 2000);
+});

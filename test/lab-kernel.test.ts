@@ -68,6 +68,13 @@ test('lab --kernel 6.12: every engine verifies; pt-poll runs commands without da
         assert.equal(r.errors, 0);
         assert.ok(r.verifiedBlocks > 0, `${name}-${phase} ${r.engine} verified nothing`);
         assert.match(r.env.kernel, /^6\.12\./, 'the record carries the guest kernel');
+        // 6.12 takes every ring flag asked for, NO_SQARRAY (6.6) included.
+        if (['uring', 'uring-poll', 'pt', 'pt-poll'].includes(r.engine)) {
+          assert.ok(['SINGLE_ISSUER', 'DEFER_TASKRUN', 'NO_SQARRAY'].every((f) => r.ringFlags?.includes(f)), `${name}-${phase} ${r.engine}: ${r.ringFlags}`);
+          assert.equal(r.ringFlags?.includes('IOPOLL'), r.engine.endsWith('-poll'));
+        } else {
+          assert.equal(r.ringFlags, undefined);
+        }
         seen.add(r.engine);
       }
     }

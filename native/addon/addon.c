@@ -19,6 +19,7 @@
 #include "nvme.h"
 #include "nvme_cmd.h"
 #include "perf_napi.h"
+#include "uring.h"
 
 /* vfio_napi.c */
 napi_value vfio_napi_probe(napi_env env, napi_callback_info info);
@@ -609,6 +610,12 @@ static napi_value __build_result(napi_env env, struct run *run)
 	napi_util_set_number(env, out, "tscHz", (double)run->clock.tsc_hz);
 	if (run->clock.fallback[0])
 		napi_util_set_string(env, out, "clockFallback", run->clock.fallback);
+	if (run->nr_workers && run->workers[0].ring_flags) {
+		char names[256];
+
+		uring_setup_names(run->workers[0].ring_flags, names, sizeof(names));
+		napi_util_set_string(env, out, "ringFlags", names);
+	}
 	reason = run->stop_reason;
 	if (reason < 0 || reason > 2)
 		reason = 2;

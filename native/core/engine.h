@@ -188,6 +188,8 @@ struct worker {
 
 	/* the engine's private state (ring, iocbs, queue pair) */
 	void *priv;
+	/* io_uring engines: the setup flags the kernel took (uring.c falls back on older kernels); 0 otherwise */
+	unsigned ring_flags;
 	/* synchronous engines: the one I/O queued for the next commit */
 	struct io_unit *sync_io;
 

@@ -31,6 +31,7 @@ static int nop_init(struct worker *w)
 		errno = err;
 		return -1;
 	}
+	w->ring_flags = ue->ring.setup_flags;
 	return 0;
 }
 

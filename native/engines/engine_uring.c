@@ -53,6 +53,7 @@ int uring_engine_init(struct worker *w, unsigned ring_flags)
 		errno = err;
 		return -1;
 	}
+	w->ring_flags = ue->ring.setup_flags;
 	/*
 	 * The slots' buffers lie in one allocation: register it as one buffer
 	 * (the kernel takes up to 1 GiB), so that every I/O's import reads the

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -267,3 +268,42 @@ int uring_attach(struct uring *ring)
 	return 0;
 }
 
+
+/*
+ * The setup flags a record shows, by their uapi names less IORING_SETUP_,
+ * comma-separated into buf: what the ring ran with, where a kernel took fewer
+ * than asked. R_DISABLED is how the ring reaches its worker, not how it runs.
+ * Returns the length written.
+ */
+size_t uring_setup_names(unsigned flags, char *buf, size_t len)
+{
+	static const struct {
+		unsigned flag;
+		const char *name;
+	} names[] = {
+		{ IORING_SETUP_IOPOLL, "IOPOLL" },
+		{ IORING_SETUP_SQPOLL, "SQPOLL" },
+		{ IORING_SETUP_SQ_AFF, "SQ_AFF" },
+		{ IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN" },
+		{ IORING_SETUP_SQE128, "SQE128" },
+		{ IORING_SETUP_CQE32, "CQE32" },
+		{ IORING_SETUP_SINGLE_ISSUER, "SINGLE_ISSUER" },
+		{ IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN" },
+		{ IORING_SETUP_NO_SQARRAY, "NO_SQARRAY" },
+	};
+	size_t used = 0, i;
+
+	if (len)
+		buf[0] = 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int n;
+
+		if (!(flags & names[i].flag))
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", names[i].name);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return used;
+}

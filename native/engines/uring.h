@@ -54,6 +54,7 @@ int uring_register_buffers(struct uring *ring, const struct iovec *iovs, unsigne
 int uring_register_files(struct uring *ring, const int *fds, unsigned nr);
 int uring_register_ring(struct uring *ring);
 int uring_attach(struct uring *ring);
+size_t uring_setup_names(unsigned flags, char *buf, size_t len);
 
 /*
  * Next free SQE, zeroed, or NULL when the SQ is full. sqe_shift is the

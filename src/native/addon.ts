@@ -80,6 +80,8 @@ export interface NativeRunResult {
   clockSource: 'tsc' | 'monotonic';
   tscHz: number;
   clockFallback?: string;
+  /** io_uring engines: the ring's setup flags as the kernel took them, comma-separated (uring_setup_names); absent otherwise. */
+  ringFlags?: string;
   stopped: 'done' | 'interrupted' | 'error';
   errorMessage: string;
   /** What to do about errorMessage, when the native side knows. */

@@ -150,6 +150,7 @@ export function toRecord(prep: PreparedRun, cell: Cell, job: NativeJob, result: 
       clock: prep.plan.clock,
     },
     clock: clockInfo(result, prep.plan.clockFallback),
+    ...(result.ringFlags ? { ringFlags: result.ringFlags.split(',') } : {}),
     target: needsTarget(cell.engine) ? targetInfo(prep.target, cell.node) : { ...NO_TARGET },
     env: prep.plan.fleetRunId ? { ...environment(), fleetRunId: prep.plan.fleetRunId } : environment(),
     status,
