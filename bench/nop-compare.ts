@@ -13,8 +13,11 @@
 //
 // Prints IOPS and IOPS per core of CPU time for each run (t/io_uring's CPU from
 // /usr/bin/time), then the median and range of each, the ratios to the peers,
-// and what timing costs as % of the IOPS per core of --lat off. On a shared
-// machine the worker gets only part of its CPU: compare per core.
+// and what timing costs as % of the IOPS per core of --lat off: of the medians,
+// and as the median of each round's own figure (a round's runs follow each
+// other, so a machine that changes speed between rounds moves a round's runs
+// together; its own ratio keeps that out). On a shared machine the worker gets
+// only part of its CPU: compare per core.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,18 +120,26 @@ function runSection(which: 'nop' | 'file'): void {
     const perCore = core.length ? `, ${fmt(median(core))} per core (${range(core)})` : '';
     console.log(`median ${v.name.padEnd(width)} ${fmt(med(v.name, 'iops'))} IOPS (${range(of(v.name, 'iops'))})${perCore}`);
   }
+  // Each round's own a/b per core, then their median and range: the rounds' runs are neighbours in time.
+  const paired = (a: string, b: string, f: (x: number) => number = (x) => x, digits = 2) => {
+    const rs = samples.get(a)!.map((s, i) => s.perCore / samples.get(b)![i].perCore).filter((x) => !Number.isNaN(x)).map(f);
+    return rs.length ? `${median(rs).toFixed(digits)} (${Math.min(...rs).toFixed(digits)}–${Math.max(...rs).toFixed(digits)})` : 'n/a';
+  };
   // On a shared machine the worker gets only part of its CPU: per core is the figure to compare.
   const off = `${label} --lat off`;
   for (const p of peers.filter((x) => samples.has(x))) {
     const ratio = (name: string) => `${(med(name) / med(p)).toFixed(2)}x per core (${(med(name, 'iops') / med(p, 'iops')).toFixed(2)}x IOPS)`;
     const all = CLOCKS.map((clock) => `--lat all --clock ${clock} ${ratio(`${label} --lat all --clock ${clock}`)}`).join(', ');
     console.log(`${label}/${p}: ${all}, --lat off ${ratio(off)}`);
+    const pairs = CLOCKS.map((clock) => `--lat all --clock ${clock} ${paired(`${label} --lat all --clock ${clock}`, p)}x`).join(', ');
+    console.log(`${label}/${p}, median of the rounds' ratios per core: ${pairs}, --lat off ${paired(off, p)}x`);
   }
   for (const lat of TIMED) {
     for (const clock of CLOCKS) {
       const name = `${label} --lat ${lat} --clock ${clock}`;
       const cost = (key: keyof Sample) => (((med(off, key) - med(name, key)) / med(off, key)) * 100).toFixed(1);
-      console.log(`cost of --lat ${lat} --clock ${clock}: ${cost('perCore')}% of ${off} IOPS per core (${cost('iops')}% of its IOPS)`);
+      const roundCost = paired(name, off, (r) => (1 - r) * 100, 1);
+      console.log(`cost of --lat ${lat} --clock ${clock}: ${cost('perCore')}% of ${off} IOPS per core (${cost('iops')}% of its IOPS); median of the rounds' own: ${roundCost}%`);
     }
   }
 }
