@@ -328,17 +328,7 @@ static int __fdp_fd_admin(void *ctx, const struct nvme_cmd_desc *d, uint32_t *dw
 	struct nvme_passthru_cmd cmd;
 	int ret;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = d->opcode;
-	cmd.nsid = d->nsid;
-	cmd.addr = d->addr;
-	cmd.data_len = d->data_len;
-	cmd.cdw10 = d->cdw10;
-	cmd.cdw11 = d->cdw11;
-	cmd.cdw12 = d->cdw12;
-	cmd.cdw13 = d->cdw13;
-	cmd.cdw14 = d->cdw14;
-	cmd.cdw15 = d->cdw15;
+	nvme_cmd_to_admin(d, &cmd);
 	ret = ioctl(*(int *)ctx, NVME_IOCTL_ADMIN_CMD, &cmd);
 	if (ret == 0 && dw0)
 		*dw0 = cmd.result;
@@ -380,18 +370,10 @@ static int __fdp_vfio_admin(void *ctx, const struct nvme_cmd_desc *d, uint32_t *
 		errno = EINVAL;
 		return -1;
 	}
-	memset(&cmd, 0, sizeof(cmd));
 	memset(c->idbuf, 0, NVME_PAGE);
-	cmd.opcode = d->opcode;
-	cmd.nsid = d->nsid;
+	nvme_sqe_from_desc(&cmd, d);
 	if (d->data_len)
 		cmd.prp1 = c->idbuf_iova;
-	cmd.cdw10 = d->cdw10;
-	cmd.cdw11 = d->cdw11;
-	cmd.cdw12 = d->cdw12;
-	cmd.cdw13 = d->cdw13;
-	cmd.cdw14 = d->cdw14;
-	cmd.cdw15 = d->cdw15;
 	ret = nvme_admin(c, &cmd, dw0);
 	if (ret == 0 && d->data_len)
 		memcpy((void *)(uintptr_t)d->addr, c->idbuf, d->data_len);

@@ -210,17 +210,9 @@ static int __vfio_napi_zones(struct nvme_ctrl *c, uint32_t nsid, uint64_t slba, 
 	if (nvme_qpair_alloc(c, &qp, 1, 2) < 0 || nvme_qpair_create(c, &qp) < 0)
 		goto out;
 	nvme_cmd_report_zones(&d, nsid, slba, buf, (uint32_t)len);
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = d.opcode;
-	cmd.nsid = d.nsid;
+	nvme_sqe_from_desc(&cmd, &d);
 	cmd.prp1 = prp1; /* d.addr is buf: the PRPs above map it */
 	cmd.prp2 = prp2;
-	cmd.cdw10 = d.cdw10;
-	cmd.cdw11 = d.cdw11;
-	cmd.cdw12 = d.cdw12;
-	cmd.cdw13 = d.cdw13;
-	cmd.cdw14 = d.cdw14;
-	cmd.cdw15 = d.cdw15;
 	ret = nvme_io_sync(c, &qp, &cmd, NULL);
 out:
 	if (qp.created_sq || qp.created_cq) {

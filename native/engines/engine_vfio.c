@@ -319,15 +319,8 @@ static int __vfio_engine_cmd(struct worker *w, struct vfio_engine_worker *vw, st
 	struct nvme_cmd_desc d;
 
 	nvme_cmd_prep(&w->run->job, io, &d);
-	sqe->opcode = d.opcode;
-	sqe->flags = 0;
+	nvme_sqe_from_desc(sqe, &d);
 	sqe->cid = io->index;
-	sqe->nsid = d.nsid;
-	sqe->cdw2 = 0;
-	sqe->cdw3 = 0;
-	sqe->mptr = 0;
-	sqe->prp1 = 0;
-	sqe->prp2 = 0;
 	if (d.data_len) {
 		uint32_t pages = (d.data_len + NVME_PAGE - 1) / NVME_PAGE;
 
@@ -353,12 +346,6 @@ static int __vfio_engine_cmd(struct worker *w, struct vfio_engine_worker *vw, st
 			goto unmapped;
 		}
 	}
-	sqe->cdw10 = d.cdw10;
-	sqe->cdw11 = d.cdw11;
-	sqe->cdw12 = d.cdw12;
-	sqe->cdw13 = d.cdw13;
-	sqe->cdw14 = d.cdw14;
-	sqe->cdw15 = d.cdw15;
 	if (d.meta_len)
 		sqe->mptr = vw->meta_iova + (uint64_t)io->index * vw->meta_stride;
 	return 0;

@@ -207,21 +207,32 @@ void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_de
 	}
 }
 
+/* The fields NVME_IOCTL_ADMIN_CMD's and NVME_IOCTL_IO64_CMD's structs share, by name: both take the same descriptor. */
+#define NVME_CMD_FILL_PASSTHRU(cmd, d)                  \
+	do {                                            \
+		memset((cmd), 0, sizeof(*(cmd)));       \
+		(cmd)->opcode = (d)->opcode;            \
+		(cmd)->nsid = (d)->nsid;                \
+		(cmd)->addr = (d)->addr;                \
+		(cmd)->data_len = (d)->data_len;        \
+		(cmd)->cdw10 = (d)->cdw10;              \
+		(cmd)->cdw11 = (d)->cdw11;              \
+		(cmd)->cdw12 = (d)->cdw12;              \
+		(cmd)->cdw13 = (d)->cdw13;              \
+		(cmd)->cdw14 = (d)->cdw14;              \
+		(cmd)->cdw15 = (d)->cdw15;              \
+	} while (0)
+
 void nvme_cmd_to_passthru(const struct nvme_cmd_desc *d, struct nvme_passthru_cmd64 *cmd)
 {
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->opcode = d->opcode;
-	cmd->nsid = d->nsid;
-	cmd->addr = d->addr;
-	cmd->data_len = d->data_len;
-	cmd->cdw10 = d->cdw10;
-	cmd->cdw11 = d->cdw11;
-	cmd->cdw12 = d->cdw12;
-	cmd->cdw13 = d->cdw13;
-	cmd->cdw14 = d->cdw14;
-	cmd->cdw15 = d->cdw15;
+	NVME_CMD_FILL_PASSTHRU(cmd, d);
 	cmd->metadata = d->meta_addr;
 	cmd->metadata_len = d->meta_len;
+}
+
+void nvme_cmd_to_admin(const struct nvme_cmd_desc *d, struct nvme_passthru_cmd *cmd)
+{
+	NVME_CMD_FILL_PASSTHRU(cmd, d);
 }
 
 int nvme_parse_ns_csi(const uint8_t *buf)

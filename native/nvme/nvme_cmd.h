@@ -59,6 +59,8 @@ struct nvme_cmd_desc {
  */
 /* The descriptor as NVME_IOCTL_IO64_CMD takes it. */
 void nvme_cmd_to_passthru(const struct nvme_cmd_desc *d, struct nvme_passthru_cmd64 *cmd);
+/* The same as NVME_IOCTL_ADMIN_CMD takes it (32-bit result; no metadata). */
+void nvme_cmd_to_admin(const struct nvme_cmd_desc *d, struct nvme_passthru_cmd *cmd);
 void nvme_cmd_prep(const struct job *job, struct io_unit *io, struct nvme_cmd_desc *cmd);
 
 /* copy: byte offset of source range `range` for the destination block at dest_offset. */

@@ -15,6 +15,7 @@
 
 #include "fix.h"
 #include "nvme_ctrl.h"
+#include "nvme_cmd.h"
 
 #define NVME_ADMIN_TIMEOUT_MS 15000U
 #define NVME_SHUTDOWN_TIMEOUT_MS 5000U
@@ -611,4 +612,17 @@ void nvme_ctrl_close(struct nvme_ctrl *c)
 	if (c->idbuf)
 		munmap(c->idbuf, NVME_PAGE);
 	c->idbuf = NULL;
+}
+
+void nvme_sqe_from_desc(struct nvme_sqe *sqe, const struct nvme_cmd_desc *d)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = d->opcode;
+	sqe->nsid = d->nsid;
+	sqe->cdw10 = d->cdw10;
+	sqe->cdw11 = d->cdw11;
+	sqe->cdw12 = d->cdw12;
+	sqe->cdw13 = d->cdw13;
+	sqe->cdw14 = d->cdw14;
+	sqe->cdw15 = d->cdw15;
 }

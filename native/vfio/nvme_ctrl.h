@@ -79,6 +79,16 @@ struct nvme_sqe {
 	uint32_t cdw15;
 };
 
+struct nvme_cmd_desc;
+
+/*
+ * A command descriptor (nvme_cmd.h) as an SQE: zeroed, then its opcode,
+ * namespace and dwords 10-15. Where its data lies in the controller's view
+ * (PRPs, MPTR) and the CID are the caller's: they depend on how the buffer
+ * was mapped and which queue takes it.
+ */
+void nvme_sqe_from_desc(struct nvme_sqe *sqe, const struct nvme_cmd_desc *d);
+
 struct nvme_cqe {
 	uint32_t dw0;
 	uint32_t dw1;
