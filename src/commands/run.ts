@@ -21,6 +21,7 @@ import type { Outcome } from './outcome.js';
 import { latencyTargetMode, type RunMode } from './latency-target.js';
 import { preconditionTargets } from '../run/precondition.js';
 import { waitForStart } from '../plan/fleet-options.js';
+import { withInterruptHandlers } from '../system/signals.js';
 
 const WORKLOAD_HELP: Record<RwWorkload, string> = {
   randread: 'random reads',
@@ -164,38 +165,42 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
     say('\nnvmebench: interrupted, stopping the workers and reporting what was measured\n');
     stopCurrent?.();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   let records: RunRecord[] = [];
   const series: RunRecord[] = [];
   let lostExports = 0;
+  let early: RunResult | undefined;
   try {
-    if (!(await waitForStart(plan.startAtMs, say, { requested: () => interrupted }))) return { records, outcome: 'failed', interrupted: true };
-    // Jobs side by side run together, a row each (src/run/jobs.ts); targets, a cell at a time; a mode (--latency-target) runs its own.
-    const runner = mode?.run ?? (prep.jobName !== undefined ? runJobs : runAll);
-    records = await runner(preps, {
-      onRecord: (record) => {
-        session.add(record);
-        series.push(record);
-        // Rewritten whole after each cell, so a later failure loses nothing ('-' gets it once, at the end).
-        if (seriesOut && !isStream(seriesOut)) lostExports += saveSeries(series, seriesOut);
-      },
-      live: LiveLine.forTerminal(plan.quiet, progress && say),
-      progress,
-      interrupted: () => interrupted,
-      setCurrent: (stop) => {
-        stopCurrent = stop;
-      },
-    }, ctx);
+    early = await withInterruptHandlers(onSignal, async (): Promise<RunResult | undefined> => {
+      try {
+        if (!(await waitForStart(plan.startAtMs, say, { requested: () => interrupted }))) return { records, outcome: 'failed' as const, interrupted: true };
+        // Jobs side by side run together, a row each (src/run/jobs.ts); targets, a cell at a time; a mode (--latency-target) runs its own.
+        const runner = mode?.run ?? (prep.jobName !== undefined ? runJobs : runAll);
+        records = await runner(preps, {
+          onRecord: (record) => {
+            session.add(record);
+            series.push(record);
+            // Rewritten whole after each cell, so a later failure loses nothing ('-' gets it once, at the end).
+            if (seriesOut && !isStream(seriesOut)) lostExports += saveSeries(series, seriesOut);
+          },
+          live: LiveLine.forTerminal(plan.quiet, progress && say),
+          progress,
+          interrupted: () => interrupted,
+          setCurrent: (stop) => {
+            stopCurrent = stop;
+          },
+        }, ctx);
+        return undefined;
+      } finally {
+        progress?.stop();
+        releaseClaims(preps);
+        // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
+        await prep.vfioAutoBind?.restore();
+      }
+    });
   } finally {
-    progress?.stop();
-    releaseClaims(preps);
-    // Give an auto-bound controller back while our signal handlers still hold off a second Ctrl-C.
-    await prep.vfioAutoBind?.restore();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (!ctx.session) session.close();
   }
+  if (early) return early;
   // The table comes whatever happened to the exports.
   const results = buildResults(records);
   if (records.length && ctx.print !== false) printResults(results, plan.format, { width: terminalWidth(plan.wide) });

@@ -14,6 +14,7 @@ import { formatBytes, TaskProgress } from '../output/progress.js';
 import type { PreparedRun } from './prepare.js';
 import { buildJob } from './scheduler.js';
 import { explainStartError } from './record.js';
+import { withInterruptHandlers } from '../system/signals.js';
 
 const SEQ_BS = 128 * 1024;
 const RAND_BS = 4096;
@@ -84,41 +85,39 @@ export async function preconditionTargets(preps: PreparedRun[], quiet: boolean):
     stopped = true;
     handles.forEach((h) => engine.stop(h));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const bar = TaskProgress.forTerminal(quiet, plan.kind, total, 'bytes', process.stderr, 'precondition');
   const started = Date.now();
   let done = 0;
-  try {
-    for (let i = 0; i < stepsOf[0].length && !stopped; i++) {
-      const jobs = targets.map((p, t) => stepJob(p, stepsOf[t][i]));
-      handles = [];
-      for (const job of jobs) {
-        try {
-          handles.push(engine.start(job));
-        } catch (err) {
-          handles.forEach((h) => engine.stop(h));
-          throw explainStartError(err as NativeError, job);
+  await withInterruptHandlers(onSignal, async () => {
+    try {
+      for (let i = 0; i < stepsOf[0].length && !stopped; i++) {
+        const jobs = targets.map((p, t) => stepJob(p, stepsOf[t][i]));
+        handles = [];
+        for (const job of jobs) {
+          try {
+            handles.push(engine.start(job));
+          } catch (err) {
+            handles.forEach((h) => engine.stop(h));
+            throw explainStartError(err as NativeError, job);
+          }
         }
+        const written = () => handles.reduce((n, h) => n + engine.stats(h).bytes, 0);
+        const timer = bar ? setInterval(() => bar.update(done + written()), 250) : undefined;
+        let results;
+        try {
+          results = await Promise.all(handles.map((h, t) => engine.wait(h).catch((err: NativeError) => Promise.reject(explainStartError(err, jobs[t])))));
+        } finally {
+          clearInterval(timer);
+        }
+        done += results.reduce((n, r) => n + r.workers.reduce((b, w) => b + w.bytes, 0), 0);
+        bar?.update(done);
+        const failed = results.find((r) => r.stopped === 'error');
+        if (failed) throw runError(`preconditioning failed: ${failed.errorMessage}`, failed.errorFix ?? 'see the message; the measured runs did not start');
       }
-      const written = () => handles.reduce((n, h) => n + engine.stats(h).bytes, 0);
-      const timer = bar ? setInterval(() => bar.update(done + written()), 250) : undefined;
-      let results;
-      try {
-        results = await Promise.all(handles.map((h, t) => engine.wait(h).catch((err: NativeError) => Promise.reject(explainStartError(err, jobs[t])))));
-      } finally {
-        clearInterval(timer);
-      }
-      done += results.reduce((n, r) => n + r.workers.reduce((b, w) => b + w.bytes, 0), 0);
-      bar?.update(done);
-      const failed = results.find((r) => r.stopped === 'error');
-      if (failed) throw runError(`preconditioning failed: ${failed.errorMessage}`, failed.errorFix ?? 'see the message; the measured runs did not start');
+    } finally {
+      bar?.stop();
     }
-  } finally {
-    bar?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
   const secs = (Date.now() - started) / 1000;
   say(stopped ? `preconditioning interrupted after ${formatBytes(done)}: nothing measured` : `preconditioned: ${formatBytes(done)} written in ${secs.toFixed(1)} s`);
   return !stopped;

@@ -5,6 +5,7 @@ import { BenchError, runError, usageError } from '../errors.js';
 import { native, type NativeError, type VfioProbeResult } from '../native/addon.js';
 import { isEmulated, nvmeTarget, type NvmeNamespace, type PciTargetInfo, type Target } from './target.js';
 import { IOMMU_FIX, NVME_CLASS, bindCommand, pciDevice, type PciDevice } from '../system/pci.js';
+import { withInterruptHandlers } from '../system/signals.js';
 
 /** A fix for what vfio_open or the bring-up said, for messages that carry none of their own (err.fix). */
 export function vfioFix(message: string, address: string): string {
@@ -55,18 +56,14 @@ export async function interruptibleVfio<T>(address: string, call: (abort: Int32A
     signal ??= sig;
     Atomics.store(abort, 0, 1);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let result: T;
-  try {
-    result = await call(abort);
-  } catch (err) {
-    if (!signal) throw err;
-    result = undefined as T;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const result = await withInterruptHandlers(onSignal, async () => {
+    try {
+      return await call(abort);
+    } catch (err) {
+      if (!signal) throw err;
+      return undefined as T;
+    }
+  });
   if (signal) {
     const err = runError(`interrupted (${signal}) while ${doing} ${address}; the controller was shut down and nothing ran`, 'run the command again');
     interruptions.add(err);
