@@ -93,6 +93,11 @@ test('a latency target without a unit (issue 16)', () => {
   assertBadInput(['randread', '--latency-target', 'p99:100', file], /--latency-target p99:100 has no unit: say ns, us, ms or s: --latency-target p99:100us/);
 });
 
+test('a latency target with --repeat or --warmup: a search runs each probe once, so neither would happen', () => {
+  assertBadInput(['randread', '--latency-target', 'p99:1ms', '--repeat', '3', file], /--latency-target runs each probe once, so --repeat does not apply: drop --repeat/);
+  assertBadInput(['randread', '--latency-target', 'p99:1ms', '--warmup', '1', file], /--latency-target runs each probe once, with no warmup runs: drop --warmup/);
+});
+
 test('--pi-* that cannot apply: an unknown PI field, a tag over 16 bits, a target without PI', () => {
   assertBadInput(['randread', '--runtime', '1', '--pi-check', 'guard,crc', file], /--pi-check guard,crc: 'crc' is not a PI field: list guard, apptag and reftag/);
   assertBadInput(['randread', '--runtime', '1', '--pi-apptag', '0x10000', file], /--pi-apptag 0x10000 is not a 16-bit tag: give 0 to 0xffff/);

@@ -292,6 +292,11 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
   const { latency, latEvery } = parseLatency(raw.lat ?? 'all');
   const { clock, clockMode, clockFallback } = parseClock(raw.clock ?? 'auto', sys);
   const rateOptions = parseRateOptions(raw, threads, targetPaths.length, ioDepths, latEvery);
+  const repeat = raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1;
+  const warmup = raw.warmup !== undefined ? parseCount(raw.warmup, '--warmup', 0, 1000) : 0;
+  // A search runs each probe once: a repeat or a warmup run would be silently dropped.
+  if (rateOptions.latencyTarget && repeat > 1) throw usageError('--latency-target runs each probe once, so --repeat does not apply', 'drop --repeat; to repeat what the search found, run its QD (or rate) with --repeat');
+  if (rateOptions.latencyTarget && warmup > 0) throw usageError('--latency-target runs each probe once, with no warmup runs', 'drop --warmup (--ramp warms up each probe)');
   const series = parseSeriesOptions(raw, { runtimeMs: runtimeMs ?? (ioLimit ? 0 : DEFAULTS.runtimeMs), ioLimit, command: false });
   return {
     workload,
@@ -327,8 +332,8 @@ export function buildPlan(workload: Workload, targets: string | string[] | undef
     clock,
     clockMode,
     clockFallback,
-    repeat: raw.repeat !== undefined ? parseCount(raw.repeat, '--repeat', 1, 1000) : 1,
-    warmup: raw.warmup !== undefined ? parseCount(raw.warmup, '--warmup', 0, 1000) : 0,
+    repeat,
+    warmup,
     forceDestroy: raw.forceDestroy ?? false,
     csv: optionalExport(raw.csv),
     json: optionalExport(raw.json),
