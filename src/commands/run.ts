@@ -168,6 +168,8 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   let records: RunRecord[] = [];
   const series: RunRecord[] = [];
   let lostExports = 0;
+  // --series-csv to a file is rewritten whole after each cell: whether the latest rewrite failed (the file, if any, lacks the latest cells).
+  let seriesBehind = false;
   let early: RunResult | undefined;
   try {
     early = await withInterruptHandlers(onSignal, async (): Promise<RunResult | undefined> => {
@@ -180,7 +182,10 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
             session.add(record);
             series.push(record);
             // Rewritten whole after each cell, so a later failure loses nothing ('-' gets it once, at the end).
-            if (seriesOut && !isStream(seriesOut)) lostExports += saveSeries(series, seriesOut);
+            if (seriesOut && !isStream(seriesOut)) {
+              // Said when it falls behind, not again after every cell of a full disk; a later rewrite that succeeds holds every cell again.
+              seriesBehind = !saveSeries(series, seriesOut, !seriesBehind);
+            }
           },
           live: LiveLine.forTerminal(plan.quiet, progress && say),
           progress,
@@ -206,7 +211,8 @@ export async function executeRun(given: PreparedRun | PreparedRun[], name: strin
   if (records.length && ctx.print !== false) printResults(results, plan.format, { width: terminalWidth(plan.wide) });
   if (records.length && plan.format === 'table') mode?.report?.(results);
   lostExports += session.lost.length;
-  if (seriesOut && isStream(seriesOut) && records.length) lostExports += saveSeries(records, seriesOut);
+  if (seriesOut && isStream(seriesOut) && records.length) lostExports += saveSeries(records, seriesOut, true) ? 0 : 1;
+  else if (seriesBehind) lostExports++;
   else if (seriesOut && records.length) process.stderr.write(`nvmebench: time series written to ${seriesOut.given}\n`);
   if (plotOut && records.length) {
     try {
@@ -238,15 +244,16 @@ function jobsFromFlags(flags: string[], workload: RwWorkload, targets: string[])
   });
 }
 
-/** Write the --series-csv file; 1 when it was lost (said on stderr), else 0. */
-function saveSeries(records: RunRecord[], out: OutputPath): number {
+/** Write the whole series; false when that failed, said in one line when say is set. A rewrite is atomic: what an earlier one wrote stays. */
+function saveSeries(records: RunRecord[], out: OutputPath, say: boolean): boolean {
   try {
     writeSeriesCsv(records, out);
-    return 0;
+    return true;
   } catch (err) {
     const why = describeExportError(err, out.given);
-    process.stderr.write(`nvmebench: ${why.message}; the time series is lost: ${why.fix}\n`);
-    return 1;
+    const lost = isStream(out) ? 'the time series is lost' : 'the time series there lacks this cell (rewritten after each cell, it holds them all again once a rewrite succeeds)';
+    if (say) process.stderr.write(`nvmebench: ${why.message}; ${lost}: ${why.fix}\n`);
+    return false;
   }
 }
 

@@ -303,6 +303,31 @@ test('a CSV row that does not fit (ENOSPC) is not written at all: the file stays
   });
 });
 
+test('--series-csv on a full filesystem: said once over several cells, never claimed written, exit 1; to /dev/full: lost, one line', () => {
+  const { dir, target } = targetFile();
+  const mnt = join(dir, 'series');
+  withTmpfs(mnt, 'size=16k', () => {
+    spawnSync('sh', ['-c', `dd if=/dev/zero of=${join(mnt, 'fill')} bs=4k 2>/dev/null; true`]);
+    const csv = join(mnt, 's.csv');
+    // Two engines: two cells, so the whole file is rewritten (and fails) twice.
+    const r = runCli(['randread', '--engine', 'psync,aio', '--runtime', '300ms', '--interval', '100ms', '--quiet', '--series-csv', csv, target]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /psync/, 'the table is printed');
+    assert.match(r.stdout, /aio/);
+    const said = r.stderr.split('\n').filter((l) => /no space left/i.test(l));
+    assert.equal(said.length, 1, `said once, not per cell:\n${r.stderr}`);
+    assert.match(said[0], /the time series there lacks this cell/);
+    assert.doesNotMatch(r.stderr, /time series written to/, 'a series that is not there is not claimed');
+    assert.equal(existsSync(csv), false);
+    assert.deepEqual(tmpLeftovers(mnt), []);
+  });
+  const full = mknod(join(dir, 'full'), 'c', 1, 7);
+  const r = runCli(['randread', '--engine', 'psync', '--runtime', '300ms', '--interval', '100ms', '--quiet', '--series-csv', full, target]);
+  assert.equal(r.code, 1, r.stderr);
+  assertOneLine(r, /no space left on the device; the time series is lost/);
+  assert.doesNotMatch(r.stderr, /time series written to/);
+});
+
 test('plot -o and regress --md to a directory or under a file: one line, exit 2', () => {
   const dir = scratch();
   const results = join(dir, 'r.json');
