@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { csvRows, runCli } from './cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, csvRows, runCli } from './cli.js';
 import { digestHead, isRoot, sh } from './loop.js';
 import { assertLayersAddUp, runMeasured } from './explain-check.js';
 import type { RunRecord } from '../src/model.js';
@@ -115,4 +116,55 @@ test('an unmounted device with a filesystem signature is refused until --force-d
   const forced = runCli(['write', '--engine', 'uring', '--bs', '64k', '--size', '1m', '--ios', '16', '--force-destroy', '--quiet', loop]);
   assert.equal(forced.code, 0, forced.stderr);
   assert.notEqual(digestHead(loop), before);
+});
+
+/** Whether process pid has dev open (its claim or a worker's). */
+function holds(pid: number, dev: string): boolean {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === dev;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+test('two write runs at once on one device: the second, a run or a plan, is refused while the first holds it; a read runs beside it', async () => {
+  const first = spawn(process.execPath, [BIN, 'randwrite', '--engine', 'psync', '--runtime', '8', '--size', '8m', '--quiet', loop], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let firstErr = '';
+  first.stderr!.on('data', (b: Buffer) => (firstErr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
+  let checked = false;
+  try {
+    // Its claim (an O_EXCL open) comes before its workers: once it has the node open, the device is its.
+    const deadline = Date.now() + 20_000;
+    while (!holds(first.pid!, loop) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(holds(first.pid!, loop), `the first run never opened ${loop}: ${firstErr}`);
+
+    const second = runCli(['randwrite', '--engine', 'uring', '--runtime', '1', '--size', '8m', '--quiet', loop]);
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, /refusing to write to \/dev\/loop\d+: \/dev\/loop\d+ is held exclusively by another process \(EBUSY\).*another nvmebench write run/);
+    assert.equal(second.stderr.trim().split('\n').length, 1, second.stderr);
+
+    const planFile = path.join(dir, 'two.json');
+    fs.writeFileSync(planFile, JSON.stringify({ planVersion: 1, runs: [{ name: 'writer', workload: 'randwrite', targets: loop, options: { engine: 'aio', runtime: '1', size: '8m' } }] }));
+    const plan = runCli(['plan', 'run', planFile, '--quiet']);
+    assert.equal(plan.code, 2, plan.stderr);
+    assert.match(plan.stderr, /held exclusively by another process \(EBUSY\)/);
+
+    const read = runCli(['randread', '--engine', 'uring', '--ios', '500', '--size', '8m', '--quiet', loop]);
+    assert.equal(read.code, 0, `a read beside the writer: ${read.stderr}`);
+    checked = true;
+  } finally {
+    // A check failed: do not leave the writer running for the rest of its 8 s.
+    if (!checked && first.exitCode === null) first.kill('SIGINT');
+  }
+  assert.equal(await exited, 0, `the first run: ${firstErr}`);
+  // Its claim went with it: the next write runs.
+  const after = runCli(['randwrite', '--engine', 'uring', '--ios', '500', '--size', '8m', '--quiet', loop]);
+  assert.equal(after.code, 0, after.stderr);
 });
