@@ -225,19 +225,10 @@ static int uring_block_queue(struct worker *w, struct io_unit *io)
 
 	if (!sqe)
 		return -1;
-	if (io->op == IO_OP_CMD) {
+	if (io->op == IO_OP_CMD)
 		__uring_block_command(w, sqe, io);
-	} else if (ue->fixed_bufs) {
-		sqe->opcode = io->is_write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
-		sqe->buf_index = uring_engine_buf_index(ue, io);
-	} else {
-		sqe->opcode = io->is_write ? IORING_OP_WRITE : IORING_OP_READ;
-	}
-	if (io->op != IO_OP_CMD) {
-		sqe->addr = (uint64_t)(uintptr_t)io->buf;
-		sqe->len = io->len;
-		sqe->off = io->offset;
-	}
+	else
+		uring_engine_fill_rw(sqe, io, ue->fixed_bufs, ue->one_buf);
 	uring_engine_prep(ue, w, sqe, io);
 	return 0;
 }

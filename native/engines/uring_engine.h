@@ -59,6 +59,25 @@ static inline uint16_t uring_engine_buf_index(const struct uring_engine *ue, con
 	return ue->one_buf ? 0 : io->index;
 }
 
+/*
+ * A plain read or write on a block device or file: the opcode (fixed or
+ * not), the registered buffer, and where. fixed and one_buf are the
+ * engine's, passed in so that a caller looping over a batch keeps them in
+ * registers.
+ */
+static inline void uring_engine_fill_rw(struct io_uring_sqe *sqe, const struct io_unit *io, bool fixed, bool one_buf)
+{
+	if (fixed) {
+		sqe->opcode = io->is_write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
+		sqe->buf_index = one_buf ? 0 : io->index;
+	} else {
+		sqe->opcode = io->is_write ? IORING_OP_WRITE : IORING_OP_READ;
+	}
+	sqe->addr = (uint64_t)(uintptr_t)io->buf;
+	sqe->len = io->len;
+	sqe->off = io->offset;
+}
+
 /* Fill the parts of the SQE common to every request. */
 static inline void uring_engine_prep(struct uring_engine *ue, struct worker *w, struct io_uring_sqe *sqe,
 				     struct io_unit *io)
@@ -109,19 +128,11 @@ static inline uint32_t uring_engine_queue_batch64(struct worker *w, uint32_t fir
 			sqe->fd = -1;
 			continue;
 		}
-		if (fixed) {
-			sqe->opcode = io->is_write ? IORING_OP_WRITE_FIXED : IORING_OP_READ_FIXED;
-			sqe->buf_index = one_buf ? 0 : io->index;
-		} else {
-			sqe->opcode = io->is_write ? IORING_OP_WRITE : IORING_OP_READ;
-		}
+		uring_engine_fill_rw(sqe, io, fixed, one_buf);
 		if (reg_files)
 			sqe->flags = IOSQE_FIXED_FILE; /* fd 0: the one registered file */
 		else
 			sqe->fd = fd;
-		sqe->addr = (uint64_t)(uintptr_t)io->buf;
-		sqe->len = io->len;
-		sqe->off = io->offset;
 	}
 	ring->sq_local_tail = tail;
 	ue->pending += n;
